@@ -1,0 +1,65 @@
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from arrears.estate.models import Community, Company, StaffScope
+
+DEMO_PASSWORD = "demo-pass-2026"
+DEMO_USERS = [
+    # username, role, superuser
+    ("admin", "admin", True),
+    ("manager", "manager", False),
+    ("collector", "collector", False),
+    ("finance", "finance", False),
+    ("frontdesk", "front_desk", False),
+    ("legal", "legal", False),
+]
+
+
+def ensure_demo_users() -> list[tuple[str, str]]:
+    """Demo logins, one per role, scoped to every community (the collector to one building)."""
+    User = get_user_model()
+    communities = list(Community.objects.order_by("pk"))
+    made = []
+    for username, role, superuser in DEMO_USERS:
+        user, created = User.objects.get_or_create(username=username, defaults={"is_staff": True, "is_superuser": superuser})
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+        user.groups.add(Group.objects.get(name=role))
+        for community in communities:
+            if role == "collector":
+                building = community.buildings.order_by("name").first()
+                StaffScope.objects.get_or_create(user=user, community=community, building=building)
+            else:
+                StaffScope.objects.get_or_create(user=user, community=community, building=None)
+        made.append((username, role))
+    return made
+
+
+class Command(BaseCommand):
+    help = "演示：迁移数据库、生成演示数据（首次）、创建演示账号并启动员工站点 / Bring the demo up."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--units", type=int, default=3000)
+        parser.add_argument("--seed", type=int, default=2026)
+        parser.add_argument("--addrport", default="127.0.0.1:8000")
+        parser.add_argument("--no-serve", action="store_true", help="set up only, do not start the server")
+
+    def handle(self, *args, units, seed, addrport, no_serve, **options):
+        call_command("migrate", verbosity=0)
+        if not Company.objects.exists():
+            self.stdout.write("生成演示数据（约一分钟）/ building demo data (about a minute)…")
+            call_command("demo-data", units=units, seed=seed)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        users = ensure_demo_users()
+        self.stdout.write("")
+        self.stdout.write(f"员工站点 / staff site: http://{addrport}/")
+        self.stdout.write(f"演示账号（密码均为 {DEMO_PASSWORD}）/ demo logins (password {DEMO_PASSWORD}):")
+        for username, role in users:
+            self.stdout.write(f"  {username:<10} {role}")
+        self.stdout.write(f"数据目录 / data folder: {settings.DATA_DIR}")
+        if not no_serve:
+            call_command("runserver", addrport, use_reloader=False, insecure_serving=True)

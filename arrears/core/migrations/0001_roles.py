@@ -1,0 +1,34 @@
+from django.db import migrations
+
+
+def create_roles(apps, schema_editor):
+    from django.contrib.auth.management import create_permissions
+
+    from arrears.core.roles import ROLE_PERMISSIONS
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, verbosity=0)
+        app_config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        if perms is None:
+            group.permissions.set(Permission.objects.all())
+            continue
+        wanted = []
+        for perm in perms:
+            app_label, codename = perm.split(".")
+            wanted.extend(Permission.objects.filter(content_type__app_label=app_label, codename=codename))
+        group.permissions.set(wanted)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("contenttypes", "0002_remove_content_type_name"),
+        ("estate", "0001_initial"),
+        ("ledger", "0002_charge_types"),
+    ]
+    operations = [migrations.RunPython(create_roles, migrations.RunPython.noop)]

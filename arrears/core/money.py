@@ -1,0 +1,42 @@
+"""Money: Decimal yuan with two places (分). One rounding rule, ROUND_HALF_UP, everywhere."""
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+
+
+class MoneyError(ValueError):
+    """A value that cannot be money: a float, text that is not a number, more than two decimals."""
+
+
+def to_money(value, *, strict: bool = True) -> Decimal:
+    """Turn an int, str or Decimal into money; refuse floats, which cannot hold 分 exactly.
+
+    With strict, more than two decimal places is an error rather than a silent rounding.
+    """
+    if isinstance(value, float):
+        raise MoneyError(f"金额不能是浮点数 / money must not be a float: {value!r}")
+    if isinstance(value, bool):
+        raise MoneyError(f"金额无效 / not an amount: {value!r}")
+    try:
+        amount = Decimal(str(value).strip().replace(",", "")) if not isinstance(value, Decimal) else value
+    except (InvalidOperation, ValueError) as exc:
+        raise MoneyError(f"金额不是数字 / amount is not a number: {value!r}") from exc
+    if not amount.is_finite():
+        raise MoneyError(f"金额不是数字 / amount is not a number: {value!r}")
+    if strict and amount != amount.quantize(CENT, rounding=ROUND_HALF_UP):
+        raise MoneyError(f"金额最多两位小数 / at most two decimal places: {value!r}")
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def round_money(value: Decimal) -> Decimal:
+    """Round a computed amount to 分, half up (the house rule for every split, fee and total)."""
+    if isinstance(value, float):
+        raise MoneyError(f"金额不能是浮点数 / money must not be a float: {value!r}")
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def format_money(value: Decimal) -> str:
+    """Two decimals, no grouping: the form exports and JSON carry."""
+    return f"{round_money(value):.2f}"

@@ -1,0 +1,36 @@
+"""Roles are auth groups; what each may do is given by model permissions (see ROLE_PERMISSIONS)."""
+
+COLLECTOR = "collector"
+FRONT_DESK = "front_desk"
+MANAGER = "manager"
+FINANCE = "finance"
+LEGAL = "legal"
+ADMIN = "admin"
+
+ROLE_LABELS = {
+    COLLECTOR: "催收员（客服/管家）",
+    FRONT_DESK: "前台/门岗/车管",
+    MANAGER: "片区/项目经理",
+    FINANCE: "财务",
+    LEGAL: "法务",
+    ADMIN: "系统管理员",
+}
+
+_VIEW_ALL = [
+    "estate.view_company", "estate.view_community", "estate.view_building", "estate.view_unit", "estate.view_owner",
+    "estate.view_ownership", "estate.view_contact", "estate.view_vehicle", "ledger.view_chargetype", "ledger.view_tariff",
+    "ledger.view_charge", "ledger.view_payment", "ledger.view_allocation", "ledger.view_waiver", "ledger.view_paymentreversal",
+]
+
+ROLE_PERMISSIONS = {
+    COLLECTOR: _VIEW_ALL + ["ledger.add_waiver", "estate.add_contact", "estate.change_contact"],
+    FRONT_DESK: ["estate.view_unit", "estate.view_building", "estate.view_community"],
+    MANAGER: _VIEW_ALL + ["ledger.add_waiver", "ledger.change_waiver", "ledger.add_tariff", "ledger.change_tariff"],
+    FINANCE: _VIEW_ALL + [
+        "ledger.add_payment", "ledger.add_paymentreversal", "ledger.add_charge", "ledger.add_tariff", "ledger.change_tariff",
+        "ledger.change_waiver", "estate.add_unit", "estate.change_unit", "estate.add_owner", "estate.change_owner",
+        "estate.add_ownership", "estate.change_ownership",
+    ],
+    LEGAL: _VIEW_ALL,
+    ADMIN: None,  # every permission
+}

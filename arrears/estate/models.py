@@ -1,0 +1,249 @@
+"""The portfolio: companies, communities (小区), buildings, units, owners and how to reach them."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class AllocationRule(models.TextChoices):
+    PRINCIPAL_FIRST = "principal-first", _("先本金后违约金")
+    CIVIL_CODE = "civil-code", _("民法典第560/561条（逐笔先违约金后本金）")
+
+
+class Company(models.Model):
+    name = models.CharField(_("公司名称"), max_length=200, unique=True)
+    phone = models.CharField(_("客服电话"), max_length=50, blank=True)
+    address = models.CharField(_("地址"), max_length=300, blank=True)
+    allocation_rule = models.CharField(
+        _("缴费冲抵规则"),
+        max_length=20,
+        choices=AllocationRule.choices,
+        default=AllocationRule.PRINCIPAL_FIRST,
+        help_text=_("合同未约定时，按民法典第560/561条：先违约金后本金、先到期先冲抵。"),
+    )
+
+    class Meta:
+        verbose_name = _("物业公司")
+        verbose_name_plural = _("物业公司")
+
+    def __str__(self):
+        return self.name
+
+
+class Community(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="communities", verbose_name=_("物业公司"))
+    name = models.CharField(_("小区名称"), max_length=200)
+    address = models.CharField(_("地址"), max_length=300, blank=True)
+    contract_number = models.CharField(_("物业服务合同编号"), max_length=100, blank=True)
+    contract_start = models.DateField(_("合同起始日"), null=True, blank=True)
+    contract_end = models.DateField(_("合同终止日"), null=True, blank=True)
+    contract_terms = models.TextField(_("合同收费及违约金条款"), blank=True)
+
+    class Meta:
+        verbose_name = _("小区")
+        verbose_name_plural = _("小区")
+        constraints = [models.UniqueConstraint(fields=["company", "name"], name="community_unique_name")]
+
+    def __str__(self):
+        return self.name
+
+
+class Building(models.Model):
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="buildings", verbose_name=_("小区"))
+    name = models.CharField(_("楼栋"), max_length=50)
+
+    class Meta:
+        verbose_name = _("楼栋")
+        verbose_name_plural = _("楼栋")
+        ordering = ["community_id", "name"]
+        constraints = [models.UniqueConstraint(fields=["community", "name"], name="building_unique_name")]
+
+    def __str__(self):
+        return f"{self.community.name} {self.name}"
+
+
+class UnitStatus(models.TextChoices):
+    OCCUPIED = "occupied", _("自住")
+    LET = "let", _("出租")
+    VACANT = "vacant", _("空置")
+    RENOVATING = "renovating", _("装修")
+
+
+class Unit(models.Model):
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="units", verbose_name=_("小区"))
+    building = models.ForeignKey(Building, on_delete=models.PROTECT, related_name="units", verbose_name=_("楼栋"))
+    entrance = models.CharField(_("单元"), max_length=20, blank=True, default="")
+    room = models.CharField(_("房号"), max_length=20)
+    floor_area = models.DecimalField(_("建筑面积（㎡）"), max_digits=10, decimal_places=2)
+    status = models.CharField(_("状态"), max_length=20, choices=UnitStatus.choices, default=UnitStatus.OCCUPIED)
+    status_since = models.DateField(_("状态起始日"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("房屋")
+        verbose_name_plural = _("房屋")
+        ordering = ["community_id", "building__name", "entrance", "room"]
+        constraints = [
+            models.UniqueConstraint(fields=["building", "entrance", "room"], name="unit_unique_address"),
+            models.CheckConstraint(condition=Q(floor_area__gt=0), name="unit_floor_area_positive"),
+        ]
+
+    def __str__(self):
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """Address as staff say it: 3栋2单元1201 (单元 left out when blank)."""
+        entrance = f"{self.entrance}单元" if self.entrance and not self.entrance.endswith("单元") else self.entrance
+        return f"{self.building.name}{entrance}{self.room}"
+
+
+class OwnerKind(models.TextChoices):
+    PERSON = "person", _("个人")
+    ORGANISATION = "organisation", _("单位")
+
+
+def mask_id_number(value: str) -> str:
+    """Keep the first 3 and last 4 characters (个人信息保护法: minimum disclosure)."""
+    if not value:
+        return ""
+    if len(value) <= 7:
+        return value[0] + "*" * (len(value) - 1)
+    return value[:3] + "*" * (len(value) - 7) + value[-4:]
+
+
+def mask_phone(value: str) -> str:
+    if len(value) < 7:
+        return "*" * len(value)
+    return value[:3] + "****" + value[-4:]
+
+
+def mask_name(value: str) -> str:
+    """张三丰 → 张**: the surname is enough for a front desk to greet the owner."""
+    if not value:
+        return ""
+    return value[0] + "*" * max(1, len(value) - 1)
+
+
+class Owner(models.Model):
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="owners", verbose_name=_("小区"))
+    kind = models.CharField(_("类型"), max_length=20, choices=OwnerKind.choices, default=OwnerKind.PERSON)
+    name = models.CharField(_("姓名/名称"), max_length=200)
+    id_number = models.CharField(_("证件号"), max_length=40, blank=True)
+    do_not_contact = models.BooleanField(_("禁止联系"), default=False)
+
+    class Meta:
+        verbose_name = _("业主")
+        verbose_name_plural = _("业主")
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def masked_id_number(self) -> str:
+        return mask_id_number(self.id_number)
+
+
+class Ownership(models.Model):
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+", verbose_name=_("小区"))
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="ownerships", verbose_name=_("房屋"))
+    owner = models.ForeignKey(Owner, on_delete=models.PROTECT, related_name="ownerships", verbose_name=_("业主"))
+    start = models.DateField(_("起始日期"))
+    end = models.DateField(_("终止日期"), null=True, blank=True, help_text=_("含当日；空表示至今"))
+
+    class Meta:
+        verbose_name = _("产权关系")
+        verbose_name_plural = _("产权关系")
+        ordering = ["unit_id", "start"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__isnull=True) | Q(end__gte=models.F("start")), name="ownership_end_after_start"),
+            models.UniqueConstraint(fields=["unit", "owner", "start"], name="ownership_unique_start"),
+        ]
+
+    def __str__(self):
+        return f"{self.unit} · {self.owner} · {self.start}–{self.end or ''}"
+
+
+class ContactKind(models.TextChoices):
+    MOBILE = "mobile", _("手机")
+    LANDLINE = "landline", _("座机")
+    WECHAT = "wechat", _("微信")
+    EMAIL = "email", _("邮箱")
+    ADDRESS = "address", _("地址")
+
+
+class ContactRelation(models.TextChoices):
+    SELF = "self", _("本人")
+    SPOUSE = "spouse", _("配偶")
+    RELATIVE = "relative", _("亲属")
+    FRIEND = "friend", _("朋友")
+    EMPLOYER = "employer", _("工作单位")
+    AGENT = "agent", _("中介")
+    DEVELOPER_RECORD = "developer_record", _("开发商登记")
+    TENANT = "tenant", _("租户")
+
+
+class Contact(models.Model):
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+", verbose_name=_("小区"))
+    owner = models.ForeignKey(Owner, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("业主"))
+    kind = models.CharField(_("方式"), max_length=20, choices=ContactKind.choices)
+    value = models.CharField(_("号码/地址"), max_length=300)
+    relation = models.CharField(_("关系"), max_length=20, choices=ContactRelation.choices, default=ContactRelation.SELF)
+    name = models.CharField(_("联系人"), max_length=100, blank=True)
+    disclosure_authorised = models.BooleanField(
+        _("业主授权可告知欠费"),
+        default=False,
+        help_text=_("个人信息保护法：除业主本人外，只有业主书面授权的联系人可被告知欠费。"),
+    )
+
+    class Meta:
+        verbose_name = _("联系方式")
+        verbose_name_plural = _("联系方式")
+        constraints = [models.UniqueConstraint(fields=["owner", "kind", "value"], name="contact_unique_value")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.masked_value}"
+
+    @property
+    def may_disclose_debt(self) -> bool:
+        """Only the owner and contacts the owner authorised may hear of the debt."""
+        return self.relation == ContactRelation.SELF or self.disclosure_authorised
+
+    @property
+    def masked_value(self) -> str:
+        if self.kind in (ContactKind.MOBILE, ContactKind.LANDLINE):
+            return mask_phone(self.value)
+        return self.value
+
+
+class Vehicle(models.Model):
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+", verbose_name=_("小区"))
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="vehicles", verbose_name=_("房屋"))
+    plate = models.CharField(_("车牌号"), max_length=20)
+
+    class Meta:
+        verbose_name = _("车辆")
+        verbose_name_plural = _("车辆")
+        constraints = [models.UniqueConstraint(fields=["community", "plate"], name="vehicle_unique_plate")]
+
+    def __str__(self):
+        return self.plate
+
+
+class StaffScope(models.Model):
+    """Which communities (or single buildings) a staff member may see: everything is scoped by it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="scopes", verbose_name=_("员工"))
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+", verbose_name=_("小区"))
+    building = models.ForeignKey(
+        Building, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("楼栋"),
+        help_text=_("留空表示整个小区"),
+    )
+
+    class Meta:
+        verbose_name = _("管辖范围")
+        verbose_name_plural = _("管辖范围")
+        constraints = [models.UniqueConstraint(fields=["user", "community", "building"], name="scope_unique")]
+
+    def __str__(self):
+        return f"{self.user} → {self.building or self.community}"

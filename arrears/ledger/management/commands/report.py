@@ -1,0 +1,42 @@
+import json
+from datetime import date
+
+from django.core.management.base import BaseCommand, CommandError
+
+from arrears.estate.models import Community
+from arrears.ledger import selectors
+
+
+class Command(BaseCommand):
+    help = "报表 / Reports. `report statement --date YYYY-MM-DD --format json|xlsx [--community NAME] [--output FILE]`."
+
+    def add_arguments(self, parser):
+        parser.add_argument("kind", choices=["statement"])
+        parser.add_argument("--date", required=True, help="YYYY-MM-DD")
+        parser.add_argument("--format", choices=["json", "xlsx"], default="json")
+        parser.add_argument("--community", help="小区名称 / community name")
+        parser.add_argument("--output", help="xlsx 输出文件 / xlsx output file (default statement-DATE.xlsx)")
+
+    def handle(self, *args, kind, date: str, format: str, community=None, output=None, **options):
+        try:
+            as_of = _parse_date(date)
+        except ValueError as exc:
+            raise CommandError(f"日期格式应为 YYYY-MM-DD / date must be YYYY-MM-DD: {date!r}") from exc
+        community_ids = None
+        if community:
+            community_ids = list(Community.objects.filter(name=community).values_list("pk", flat=True))
+            if not community_ids:
+                raise CommandError(f"没有名为 {community} 的小区 / no community named {community!r}")
+        statements = selectors.statement(as_of, community_ids=community_ids)
+        if format == "json":
+            self.stdout.write(json.dumps(selectors.statement_as_dicts(statements), ensure_ascii=False, indent=1))
+            return
+        from arrears.ledger import exports
+
+        path = output or f"statement-{as_of.isoformat()}.xlsx"
+        exports.write_statement_xlsx(statements, as_of, path)
+        self.stdout.write(f"已写入 / written: {path}")
+
+
+def _parse_date(text: str):
+    return date.fromisoformat(text.strip())

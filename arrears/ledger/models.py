@@ -1,0 +1,260 @@
+"""The ledger: append-only. A correction is a new row (reversal, waiver), never an edit.
+
+Two caches exist, each with a test that proves it equals its derivation:
+`Payment.unallocated` (amount − its allocations; 0 once reversed) and `Charge.settled_on`
+(the value date on which principal and late fee were both cleared; a pruning hint only).
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from arrears.estate.models import Community, Company, Owner, Unit
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class ChargeType(models.Model):
+    code = models.SlugField(_("代码"), max_length=40, unique=True)
+    name = models.CharField(_("收费项目"), max_length=50, unique=True)
+
+    class Meta:
+        verbose_name = _("收费项目")
+        verbose_name_plural = _("收费项目")
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.name
+
+
+class TariffBasis(models.TextChoices):
+    PER_AREA = "per_area", _("按面积（元/㎡/月）")
+    FIXED = "fixed", _("固定（元/户/月）")
+
+
+class TariffScope(models.TextChoices):
+    ALL_UNITS = "all_units", _("全部房屋")
+    UNITS_WITH_VEHICLE = "units_with_vehicle", _("登记了车辆的房屋")
+
+
+class Tariff(models.Model):
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="tariffs", verbose_name=_("小区"))
+    charge_type = models.ForeignKey(ChargeType, on_delete=models.PROTECT, related_name="tariffs", verbose_name=_("收费项目"))
+    basis = models.CharField(_("计费方式"), max_length=20, choices=TariffBasis.choices)
+    scope = models.CharField(_("适用范围"), max_length=30, choices=TariffScope.choices, default=TariffScope.ALL_UNITS)
+    price = models.DecimalField(_("单价"), max_digits=12, decimal_places=4)
+    cycle_months = models.PositiveSmallIntegerField(_("计费周期（月）"), choices=[(1, "1"), (3, "3"), (6, "6"), (12, "12")], default=1)
+    due_day = models.PositiveSmallIntegerField(_("缴费日"), default=1, help_text=_("账期首月的第几日到期（1–28）"))
+    late_fee_daily_rate = models.DecimalField(_("违约金日率"), max_digits=8, decimal_places=6, default=Decimal("0"))
+    grace_days = models.PositiveSmallIntegerField(_("宽限天数"), default=0)
+    late_fee_cap = models.DecimalField(
+        _("违约金上限比例"), max_digits=6, decimal_places=4, default=Decimal("1"),
+        help_text=_("违约金最多为本笔费用的该比例（民法典第585条：过高的违约金可被法院调减）"),
+    )
+    effective_from = models.DateField(_("生效日期"))
+    effective_to = models.DateField(_("失效日期"), null=True, blank=True, help_text=_("含当日；空表示长期有效"))
+
+    class Meta:
+        verbose_name = _("收费标准")
+        verbose_name_plural = _("收费标准")
+        ordering = ["community_id", "charge_type_id", "effective_from"]
+        constraints = [
+            models.CheckConstraint(condition=Q(price__gte=0), name="tariff_price_not_negative"),
+            models.CheckConstraint(condition=Q(due_day__gte=1, due_day__lte=28), name="tariff_due_day_range"),
+            models.CheckConstraint(condition=Q(cycle_months__in=[1, 3, 6, 12]), name="tariff_cycle_months"),
+            models.CheckConstraint(condition=Q(late_fee_daily_rate__gte=0), name="tariff_rate_not_negative"),
+            models.CheckConstraint(condition=Q(late_fee_cap__gte=0), name="tariff_cap_not_negative"),
+            models.CheckConstraint(
+                condition=Q(effective_to__isnull=True) | Q(effective_to__gte=F("effective_from")),
+                name="tariff_to_after_from",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.community} {self.charge_type} {self.price} ({self.effective_from}–{self.effective_to or ''})"
+
+
+class ChargeOrigin(models.TextChoices):
+    BILLED = "billed", _("系统计费")
+    IMPORTED = "imported", _("导入")
+    ADJUSTMENT = "adjustment", _("调整")
+
+
+class Charge(models.Model):
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+", verbose_name=_("小区"))
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="charges", verbose_name=_("房屋"))
+    owner = models.ForeignKey(Owner, on_delete=models.PROTECT, related_name="charges", verbose_name=_("应缴业主"))
+    charge_type = models.ForeignKey(ChargeType, on_delete=models.PROTECT, related_name="+", verbose_name=_("收费项目"))
+    tariff = models.ForeignKey(Tariff, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("收费标准"))
+    period_start = models.DateField(_("账期起"))
+    period_end = models.DateField(_("账期止"))
+    amount = models.DecimalField(_("金额"), **MONEY)
+    due_date = models.DateField(_("到期日"))
+    origin = models.CharField(_("来源"), max_length=20, choices=ChargeOrigin.choices, default=ChargeOrigin.BILLED)
+    # Late-fee terms are copied at creation: a tariff changed later must not rewrite past debts.
+    late_fee_daily_rate = models.DecimalField(_("违约金日率"), max_digits=8, decimal_places=6, default=Decimal("0"))
+    grace_days = models.PositiveSmallIntegerField(_("宽限天数"), default=0)
+    late_fee_cap = models.DecimalField(_("违约金上限比例"), max_digits=6, decimal_places=4, default=Decimal("1"))
+    settled_on = models.DateField(_("结清日"), null=True, blank=True, editable=False)
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("应收")
+        verbose_name_plural = _("应收")
+        ordering = ["due_date", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="charge_amount_positive"),
+            models.CheckConstraint(condition=Q(period_end__gte=F("period_start")), name="charge_period_order"),
+            models.UniqueConstraint(
+                fields=["unit", "owner", "charge_type", "period_start"],
+                condition=Q(origin="billed"),
+                name="charge_billed_once",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["unit", "charge_type", "period_start"], name="charge_unit_type_period"),
+            models.Index(fields=["community", "due_date"], name="charge_open_by_due", condition=Q(settled_on__isnull=True)),
+        ]
+
+    def __str__(self):
+        return f"{self.unit} {self.charge_type} {self.period_start:%Y-%m} ¥{self.amount}"
+
+
+class PaymentMethod(models.TextChoices):
+    CASH = "cash", _("现金")
+    BANK_TRANSFER = "bank_transfer", _("银行转账")
+    WECHAT = "wechat", _("微信")
+    ALIPAY = "alipay", _("支付宝")
+    POS = "pos", _("POS")
+    DIRECT_DEBIT = "direct_debit", _("代扣")
+
+
+class Payment(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+", verbose_name=_("物业公司"))
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+", verbose_name=_("小区"))
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="payments", verbose_name=_("房屋"))
+    owner = models.ForeignKey(Owner, on_delete=models.PROTECT, related_name="payments", verbose_name=_("业主"))
+    amount = models.DecimalField(_("金额"), **MONEY)
+    paid_on = models.DateField(_("缴费日期"))
+    method = models.CharField(_("方式"), max_length=20, choices=PaymentMethod.choices)
+    reference = models.CharField(_("交易参考号"), max_length=100, blank=True)
+    receipt_number = models.CharField(_("票据号"), max_length=50, blank=True)
+    operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("经办人"))
+    unallocated = models.DecimalField(_("未冲抵余额"), editable=False, **MONEY)
+    created_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("缴费")
+        verbose_name_plural = _("缴费")
+        ordering = ["paid_on", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(condition=Q(unallocated__gte=0) & Q(unallocated__lte=F("amount")), name="payment_unallocated_range"),
+            models.UniqueConstraint(fields=["company", "receipt_number"], condition=~Q(receipt_number=""), name="payment_receipt_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["unit", "owner"], name="payment_credit", condition=Q(unallocated__gt=0)),
+            models.Index(fields=["unit", "paid_on"], name="payment_unit_date"),
+        ]
+
+    def __str__(self):
+        return f"{self.receipt_number or self.pk} ¥{self.amount} {self.paid_on}"
+
+
+class Component(models.TextChoices):
+    PRINCIPAL = "principal", _("本金")
+    LATE_FEE = "late_fee", _("违约金")
+
+
+class PaymentReversal(models.Model):
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+", verbose_name=_("小区"))
+    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="reversal", verbose_name=_("缴费"))
+    reversed_on = models.DateField(_("冲正日期"))
+    reason = models.CharField(_("原因"), max_length=300)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("申请人"))
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("审批人"))
+    created_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("缴费冲正")
+        verbose_name_plural = _("缴费冲正")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(requested_by__isnull=True) | Q(approved_by__isnull=True) | ~Q(requested_by=F("approved_by")),
+                name="reversal_four_eyes",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.payment} ↩ {self.reversed_on}"
+
+
+class Allocation(models.Model):
+    """Money of one payment put on one charge's principal or late fee.
+
+    A reversal adds mirror rows with negative amounts, so sums over allocations are net.
+    `value_date` is the later of the payment date and the charge's period start: credit cannot
+    pay a charge before the charge exists, and reports as of D never look at write times.
+    """
+
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+", verbose_name=_("小区"))
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="allocations", verbose_name=_("缴费"))
+    charge = models.ForeignKey(Charge, on_delete=models.PROTECT, related_name="allocations", verbose_name=_("应收"))
+    component = models.CharField(_("冲抵项"), max_length=20, choices=Component.choices)
+    amount = models.DecimalField(_("金额"), **MONEY)
+    value_date = models.DateField(_("起息日"))
+    reversal = models.ForeignKey(PaymentReversal, on_delete=models.PROTECT, null=True, blank=True, related_name="allocations", verbose_name=_("冲正"))
+
+    class Meta:
+        verbose_name = _("冲抵")
+        verbose_name_plural = _("冲抵")
+        ordering = ["value_date", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(reversal__isnull=True) & Q(amount__gt=0)) | (Q(reversal__isnull=False) & Q(amount__lt=0)),
+                name="allocation_sign_matches_kind",
+            ),
+        ]
+        indexes = [models.Index(fields=["charge", "component", "value_date"], name="allocation_charge")]
+
+    def __str__(self):
+        return f"{self.payment_id}→{self.charge_id} {self.get_component_display()} ¥{self.amount}"
+
+
+class WaiverStatus(models.TextChoices):
+    REQUESTED = "requested", _("待审批")
+    APPROVED = "approved", _("已批准")
+    REJECTED = "rejected", _("已驳回")
+
+
+class Waiver(models.Model):
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+", verbose_name=_("小区"))
+    charge = models.ForeignKey(Charge, on_delete=models.PROTECT, related_name="waivers", verbose_name=_("应收"))
+    component = models.CharField(_("减免项"), max_length=20, choices=Component.choices)
+    amount = models.DecimalField(_("金额"), **MONEY)
+    reason = models.CharField(_("原因"), max_length=300)
+    status = models.CharField(_("状态"), max_length=20, choices=WaiverStatus.choices, default=WaiverStatus.REQUESTED)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("申请人"))
+    requested_on = models.DateField(_("申请日期"))
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("审批人"))
+    decided_on = models.DateField(_("审批日期"), null=True, blank=True, help_text=_("批准的减免自该日起生效"))
+
+    class Meta:
+        verbose_name = _("减免")
+        verbose_name_plural = _("减免")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="waiver_amount_positive"),
+            models.CheckConstraint(condition=~Q(requested_by=F("approved_by")), name="waiver_four_eyes"),
+            models.CheckConstraint(
+                condition=Q(status="requested") | Q(decided_on__isnull=False, approved_by__isnull=False),
+                name="waiver_decision_recorded",
+            ),
+        ]
+        indexes = [models.Index(fields=["charge", "component"], name="waiver_charge", condition=Q(status="approved"))]
+
+    def __str__(self):
+        return f"{self.charge} −¥{self.amount} {self.get_status_display()}"

@@ -1,0 +1,423 @@
+"""Every write to the ledger: lock the unit, run the rules, write in one transaction.
+
+The lock is always the unit row (`Unit ... select_for_update()`): every money change of a unit
+goes through here, so two cashiers cannot spend the same credit twice.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Q, Sum
+from django.utils import timezone
+
+from arrears.core.errors import DomainError
+from arrears.core.money import ZERO, to_money
+from arrears.estate.models import Ownership, Unit, Vehicle
+from arrears.ledger import rules
+from arrears.ledger.models import (
+    Allocation,
+    Charge,
+    ChargeOrigin,
+    Component,
+    Payment,
+    PaymentReversal,
+    Tariff,
+    TariffBasis,
+    TariffScope,
+    Waiver,
+    WaiverStatus,
+)
+
+
+def today() -> date:
+    return timezone.localdate()
+
+
+def _terms(obj) -> rules.LateFeeTerms:
+    return rules.LateFeeTerms(obj.late_fee_daily_rate, obj.grace_days, obj.late_fee_cap)
+
+
+# ----------------------------------------------------------------------------- tariffs
+
+
+def overlapping_tariffs(*, community_id, charge_type_id, effective_from: date, effective_to: date | None,
+                        exclude_pk=None):
+    qs = Tariff.objects.filter(community_id=community_id, charge_type_id=charge_type_id)
+    if effective_to is not None:
+        qs = qs.filter(effective_from__lte=effective_to)
+    qs = qs.filter(Q(effective_to__isnull=True) | Q(effective_to__gte=effective_from))
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
+    return qs
+
+
+def create_tariff(**fields) -> Tariff:
+    """Refuse a tariff whose dates overlap another of the same community and charge type."""
+    tariff = Tariff(**fields)
+    validate_tariff(tariff)
+    tariff.save()
+    return tariff
+
+
+def validate_tariff(tariff: Tariff) -> None:
+    if tariff.effective_to and tariff.effective_to < tariff.effective_from:
+        raise DomainError("失效日期早于生效日期", "effective_to is before effective_from")
+    if overlapping_tariffs(
+        community_id=tariff.community_id, charge_type_id=tariff.charge_type_id,
+        effective_from=tariff.effective_from, effective_to=tariff.effective_to, exclude_pk=tariff.pk,
+    ).exists():
+        raise DomainError(
+            "与同一小区同一收费项目的现有收费标准日期重叠",
+            "overlaps an existing tariff of the same community and charge type",
+            code="overlap",
+        )
+
+
+def tariff_on(*, community_id, charge_type_id, on: date) -> Tariff | None:
+    return (
+        overlapping_tariffs(community_id=community_id, charge_type_id=charge_type_id, effective_from=on, effective_to=on)
+        .order_by("-effective_from")
+        .first()
+    )
+
+
+# ----------------------------------------------------------------------------- accounts
+
+
+@dataclass
+class Account:
+    """The money of one owner on one unit, loaded for the rules to work on."""
+
+    unit: Unit
+    owner_id: int
+    rule: str
+    charges: list[rules.ChargeState]
+    payments: list[rules.PaymentState]
+
+
+def _lock_unit(unit_id) -> Unit:
+    return Unit.objects.select_for_update().select_related("community__company").get(pk=unit_id)
+
+
+def load_accounts(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Account]:
+    """Load open charges and credit of many (unit, owner) pairs in a fixed number of queries."""
+    pairs = set(pairs)
+    if not pairs:
+        return {}
+    unit_ids = sorted({u for u, _ in pairs})
+    units = {u.pk: u for u in Unit.objects.filter(pk__in=unit_ids).select_related("community__company")}
+    charges = defaultdict(list)
+    by_id = {}
+    open_charges = Charge.objects.filter(unit_id__in=unit_ids, settled_on__isnull=True).order_by("due_date", "id")
+    for c in open_charges:
+        if (c.unit_id, c.owner_id) not in pairs:
+            continue
+        state = rules.ChargeState(c.pk, c.period_start, c.due_date, c.amount, _terms(c))
+        charges[(c.unit_id, c.owner_id)].append(state)
+        by_id[c.pk] = state
+    for a in Allocation.objects.filter(charge_id__in=list(by_id)).values("charge_id", "component", "amount", "value_date"):
+        state = by_id[a["charge_id"]]
+        target = state.principal_events if a["component"] == Component.PRINCIPAL else state.late_fee_events
+        target.append((a["value_date"], a["amount"]))
+    waivers = Waiver.objects.filter(charge_id__in=list(by_id), status=WaiverStatus.APPROVED)
+    for w in waivers.values("charge_id", "component", "amount", "decided_on"):
+        state = by_id[w["charge_id"]]
+        target = state.principal_events if w["component"] == Component.PRINCIPAL else state.late_fee_events
+        target.append((w["decided_on"], w["amount"]))
+    payments = defaultdict(list)
+    for p in Payment.objects.filter(unit_id__in=unit_ids, unallocated__gt=0).values("id", "unit_id", "owner_id", "paid_on", "unallocated"):
+        payments[(p["unit_id"], p["owner_id"])].append(rules.PaymentState(p["id"], p["paid_on"], p["unallocated"]))
+    return {
+        pair: Account(units[pair[0]], pair[1], units[pair[0]].community.company.allocation_rule, charges[pair], payments[pair])
+        for pair in pairs
+    }
+
+
+def _write_allocations(accounts: Iterable[Account], planned: list[rules.PlannedAllocation]) -> None:
+    """Write planned allocations, the payments' remaining credit and the charges' settled_on."""
+    if not planned:
+        return
+    community_of = {}
+    for account in accounts:
+        for c in account.charges:
+            community_of[c.id] = account.unit.community_id
+    Allocation.objects.bulk_create(
+        [
+            Allocation(community_id=community_of[p.charge_id], payment_id=p.payment_id, charge_id=p.charge_id,
+                       component=p.component, amount=p.amount, value_date=p.value_date)
+            for p in planned
+        ],
+        batch_size=2000,
+    )
+    spent = defaultdict(lambda: ZERO)
+    for p in planned:
+        spent[p.payment_id] += p.amount
+    for payment_id, amount in spent.items():
+        Payment.objects.filter(pk=payment_id).update(unallocated=F("unallocated") - amount)
+    _refresh_settled(accounts, {p.charge_id for p in planned})
+
+
+def _refresh_settled(accounts: Iterable[Account], charge_ids: set) -> None:
+    by_date = defaultdict(list)
+    for account in accounts:
+        for c in account.charges:
+            if c.id in charge_ids:
+                settled = c.settled_on()
+                if settled is not None:
+                    by_date[settled].append(c.id)
+    for settled, ids in by_date.items():
+        Charge.objects.filter(pk__in=ids).update(settled_on=settled)
+
+
+def apply_credit(*, pairs: Iterable[tuple[int, int]], since: date) -> int:
+    """Spend prepaid credit of these (unit, owner) pairs on their open charges, day by day."""
+    accounts = load_accounts(pairs)
+    planned = []
+    for account in accounts.values():
+        if account.payments:
+            planned.extend(rules.replay(charges=account.charges, payments=account.payments, since=since, rule=account.rule))
+    _write_allocations(accounts.values(), planned)
+    return len(planned)
+
+
+# ----------------------------------------------------------------------------- payments
+
+
+def _check_owner_of_unit(unit_id, owner_id) -> None:
+    if not Ownership.objects.filter(unit_id=unit_id, owner_id=owner_id).exists():
+        raise DomainError("该业主不是此房屋的业主", "this owner has never owned the unit", code="not_owner")
+
+
+@transaction.atomic
+def record_payment(*, unit_id, owner_id, amount, paid_on: date, method: str, reference: str = "",
+                   receipt_number: str = "", operator=None) -> Payment:
+    """Take a payment and allocate it by the company's rule; what is left stays as prepaid credit."""
+    amount = to_money(amount)
+    if amount <= 0:
+        raise DomainError("缴费金额必须大于零", "payment amount must be positive", code="amount")
+    if paid_on > today():
+        raise DomainError("缴费日期不能晚于今天", "payment date is in the future", code="future")
+    unit = _lock_unit(unit_id)
+    _check_owner_of_unit(unit_id, owner_id)
+    if receipt_number and Payment.objects.filter(company_id=unit.community.company_id, receipt_number=receipt_number).exists():
+        raise DomainError(f"票据号 {receipt_number} 已存在", f"receipt number {receipt_number} already used", code="receipt")
+    payment = Payment.objects.create(
+        company_id=unit.community.company_id, community_id=unit.community_id, unit_id=unit_id, owner_id=owner_id,
+        amount=amount, unallocated=amount, paid_on=paid_on, method=method, reference=reference,
+        receipt_number=receipt_number, operator=operator,
+    )
+    apply_credit(pairs=[(unit_id, owner_id)], since=paid_on)
+    payment.refresh_from_db(fields=["unallocated"])
+    return payment
+
+
+@transaction.atomic
+def reverse_payment(*, payment_id, reversed_on: date, reason: str, requested_by=None, approved_by=None) -> PaymentReversal:
+    """Undo a payment with mirror entries; the charges it paid are open again from `reversed_on`."""
+    if not reason.strip():
+        raise DomainError("冲正必须填写原因", "a reversal needs a reason", code="reason")
+    if requested_by is not None and approved_by is not None and requested_by.pk == approved_by.pk:
+        raise DomainError("申请人不能审批自己的冲正", "the requester cannot approve their own reversal", code="four_eyes")
+    payment = Payment.objects.get(pk=payment_id)
+    _lock_unit(payment.unit_id)
+    payment.refresh_from_db()
+    if PaymentReversal.objects.filter(payment_id=payment_id).exists():
+        raise DomainError("该笔缴费已冲正", "this payment was already reversed", code="reversed")
+    if reversed_on < payment.paid_on:
+        raise DomainError("冲正日期早于缴费日期", "reversal date is before the payment date", code="date")
+    reversal = PaymentReversal.objects.create(
+        community_id=payment.community_id, payment=payment, reversed_on=reversed_on, reason=reason,
+        requested_by=requested_by, approved_by=approved_by,
+    )
+    net = (
+        Allocation.objects.filter(payment_id=payment_id)
+        .values("charge_id", "component", "charge__period_start")
+        .annotate(total=Sum("amount"))
+        .filter(total__gt=0)
+    )
+    Allocation.objects.bulk_create([
+        Allocation(community_id=payment.community_id, payment_id=payment_id, charge_id=row["charge_id"],
+                   component=row["component"], amount=-row["total"], reversal=reversal,
+                   value_date=max(reversed_on, row["charge__period_start"]))
+        for row in net
+    ])
+    Payment.objects.filter(pk=payment_id).update(unallocated=ZERO)
+    Charge.objects.filter(pk__in=[row["charge_id"] for row in net]).update(settled_on=None)
+    # Other credit of the owner may now cover what the reversal reopened.
+    apply_credit(pairs=[(payment.unit_id, payment.owner_id)], since=reversed_on)
+    return reversal
+
+
+# ----------------------------------------------------------------------------- waivers
+
+
+@transaction.atomic
+def request_waiver(*, charge_id, component: str, amount, reason: str, requested_by, requested_on: date | None = None) -> Waiver:
+    amount = to_money(amount)
+    if amount <= 0:
+        raise DomainError("减免金额必须大于零", "waiver amount must be positive", code="amount")
+    if not reason.strip():
+        raise DomainError("减免必须填写原因", "a waiver needs a reason", code="reason")
+    charge = Charge.objects.get(pk=charge_id)
+    return Waiver.objects.create(
+        community_id=charge.community_id, charge=charge, component=component, amount=amount, reason=reason,
+        requested_by=requested_by, requested_on=requested_on or today(),
+    )
+
+
+@transaction.atomic
+def approve_waiver(*, waiver_id, approved_by, decided_on: date | None = None) -> Waiver:
+    """Approve a waiver: never by its requester, never more than is outstanding on that day."""
+    waiver = Waiver.objects.select_related("charge").get(pk=waiver_id)
+    _lock_unit(waiver.charge.unit_id)
+    waiver.refresh_from_db()
+    if waiver.status != WaiverStatus.REQUESTED:
+        raise DomainError("该减免已处理", "this waiver was already decided", code="decided")
+    if waiver.requested_by_id == approved_by.pk:
+        raise DomainError("申请人不能审批自己的减免", "the requester cannot approve their own waiver", code="four_eyes")
+    decided_on = decided_on or today()
+    account = load_accounts([(waiver.charge.unit_id, waiver.charge.owner_id)])[(waiver.charge.unit_id, waiver.charge.owner_id)]
+    state = next((c for c in account.charges if c.id == waiver.charge_id), None)
+    if state is None:
+        raise DomainError("该笔应收已结清，无可减免", "the charge is settled: nothing to waive", code="settled")
+    outstanding = state.principal_outstanding if waiver.component == Component.PRINCIPAL else state.late_fee_outstanding(decided_on)
+    if waiver.amount > outstanding:
+        raise DomainError(
+            f"减免金额 {waiver.amount} 超过未缴金额 {outstanding}",
+            f"waiver {waiver.amount} exceeds the outstanding {outstanding}", code="too_much",
+        )
+    waiver.status, waiver.approved_by, waiver.decided_on = WaiverStatus.APPROVED, approved_by, decided_on
+    waiver.save(update_fields=["status", "approved_by", "decided_on"])
+    events = state.principal_events if waiver.component == Component.PRINCIPAL else state.late_fee_events
+    events.append((decided_on, waiver.amount))
+    _refresh_settled([account], {state.id})
+    return waiver
+
+
+@transaction.atomic
+def reject_waiver(*, waiver_id, decided_by, decided_on: date | None = None) -> Waiver:
+    waiver = Waiver.objects.get(pk=waiver_id)
+    if waiver.status != WaiverStatus.REQUESTED:
+        raise DomainError("该减免已处理", "this waiver was already decided", code="decided")
+    if waiver.requested_by_id == decided_by.pk:
+        raise DomainError("申请人不能审批自己的减免", "the requester cannot decide their own waiver", code="four_eyes")
+    waiver.status, waiver.approved_by, waiver.decided_on = WaiverStatus.REJECTED, decided_by, decided_on or today()
+    waiver.save(update_fields=["status", "approved_by", "decided_on"])
+    return waiver
+
+
+# ----------------------------------------------------------------------------- charges
+
+
+@transaction.atomic
+def create_charge(*, unit_id, owner_id, charge_type_id, period_start: date, period_end: date, amount, due_date: date,
+                  origin: str = ChargeOrigin.ADJUSTMENT, note: str = "") -> Charge:
+    """A single charge (adjustment or import); late-fee terms from the tariff in force on its due date."""
+    amount = to_money(amount)
+    if amount <= 0:
+        raise DomainError("金额必须大于零", "amount must be positive", code="amount")
+    if period_end < period_start:
+        raise DomainError("账期止早于账期起", "period end is before period start", code="period")
+    unit = _lock_unit(unit_id)
+    _check_owner_of_unit(unit_id, owner_id)
+    tariff = tariff_on(community_id=unit.community_id, charge_type_id=charge_type_id, on=due_date)
+    charge = Charge.objects.create(
+        community_id=unit.community_id, unit_id=unit_id, owner_id=owner_id, charge_type_id=charge_type_id,
+        tariff=tariff, period_start=period_start, period_end=period_end, amount=amount, due_date=due_date,
+        origin=origin, note=note,
+        late_fee_daily_rate=tariff.late_fee_daily_rate if tariff else Decimal("0"),
+        grace_days=tariff.grace_days if tariff else 0,
+        late_fee_cap=tariff.late_fee_cap if tariff else Decimal("1"),
+    )
+    apply_credit(pairs=[(unit_id, owner_id)], since=period_start)
+    return charge
+
+
+# ----------------------------------------------------------------------------- billing
+
+
+@dataclass(frozen=True)
+class BillingResult:
+    charges_created: int
+    amount_billed: Decimal
+    allocations_made: int
+
+
+def bill(*, through: date, since: date | None = None, community_ids: Iterable[int] | None = None) -> BillingResult:
+    """Create every charge the tariffs make due for periods starting up to `through`'s month.
+
+    Idempotent: a period already holding a billed or imported charge of the same unit and type is
+    skipped, so running it twice is running it once. One query per tariff period finds what is
+    missing (an anti-join), Python only multiplies, and rows go in with bulk_create.
+    """
+    tariffs = Tariff.objects.select_related("charge_type")
+    if community_ids is not None:
+        tariffs = tariffs.filter(community_id__in=list(community_ids))
+    created, total, touched = 0, ZERO, set()
+    with transaction.atomic():
+        for tariff in tariffs.order_by("community_id", "charge_type_id", "effective_from"):
+            periods = rules.billing_periods(
+                cycle_months=tariff.cycle_months, due_day=tariff.due_day, effective_from=tariff.effective_from,
+                effective_to=tariff.effective_to, first_month=since or tariff.effective_from, last_month=through,
+            )
+            for period in periods:
+                new = _bill_period(tariff, period)
+                Charge.objects.bulk_create(new, batch_size=2000)
+                created += len(new)
+                total += sum((c.amount for c in new), ZERO)
+                touched.update((c.unit_id, c.owner_id, c.period_start) for c in new)
+        allocations = _apply_credit_after_billing(touched)
+    return BillingResult(created, total, allocations)
+
+
+def _bill_period(tariff: Tariff, period: rules.Period) -> list[Charge]:
+    existing = Charge.objects.filter(
+        unit_id=OuterRef("unit_id"), charge_type_id=tariff.charge_type_id,
+        origin__in=[ChargeOrigin.BILLED, ChargeOrigin.IMPORTED],
+        period_start__lte=period.end, period_end__gte=period.start,
+    )
+    ownerships = (
+        Ownership.objects.filter(unit__community_id=tariff.community_id, start__lte=period.end)
+        .filter(Q(end__isnull=True) | Q(end__gte=period.start))
+        .annotate(already=Exists(existing))
+        .filter(already=False)
+    )
+    if tariff.scope == TariffScope.UNITS_WITH_VEHICLE:
+        ownerships = ownerships.filter(Exists(Vehicle.objects.filter(unit_id=OuterRef("unit_id"))))
+    holders = defaultdict(list)
+    for row in ownerships.values_list("unit_id", "owner_id", "start", "end", "unit__floor_area"):
+        holders[(row[0], row[4])].append((row[1], row[2], row[3]))
+    window = (tariff.effective_from, tariff.effective_to)
+    charges = []
+    for (unit_id, floor_area), unit_holders in holders.items():
+        amount = rules.full_amount(basis=tariff.basis, price=tariff.price, floor_area=floor_area, months=tariff.cycle_months)
+        for share in rules.split_by_days(amount, period, unit_holders, window=window):
+            charges.append(Charge(
+                community_id=tariff.community_id, unit_id=unit_id, owner_id=share.key, charge_type_id=tariff.charge_type_id,
+                tariff_id=tariff.pk, period_start=share.start, period_end=share.end, amount=share.amount,
+                # A new owner's part is due no earlier than the day they took the unit over.
+                due_date=max(period.due, share.start), origin=ChargeOrigin.BILLED,
+                late_fee_daily_rate=tariff.late_fee_daily_rate, grace_days=tariff.grace_days, late_fee_cap=tariff.late_fee_cap,
+            ))
+    return charges
+
+
+def _apply_credit_after_billing(touched: set[tuple[int, int, date]]) -> int:
+    if not touched:
+        return 0
+    # Few owners hold credit: read them from the partial index rather than naming every unit.
+    with_credit = set(Payment.objects.filter(unallocated__gt=0).values_list("unit_id", "owner_id").distinct())
+    pairs = {(u, o) for u, o, _ in touched if (u, o) in with_credit}
+    if not pairs:
+        return 0
+    since = min(start for u, o, start in touched if (u, o) in pairs)
+    return apply_credit(pairs=pairs, since=since)
+
+
+BASIS_LABELS = dict(TariffBasis.choices)

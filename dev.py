@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""Set-up and everyday commands, needing nothing but Python 3.11 and the package registries.
+
+    python3 dev.py demo     install, migrate, load demo data, serve the staff site on 127.0.0.1:8000
+    python3 dev.py test     install, then run the whole test suite (extra arguments go to pytest)
+    python3 dev.py lint     ruff check
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / "python"
+STAMP = VENV / ".installed"
+
+
+def run(*args, check=True, **kwargs):
+    print("+", " ".join(str(a) for a in args), flush=True)
+    return subprocess.run([str(a) for a in args], check=check, cwd=ROOT, **kwargs)
+
+
+def install() -> None:
+    """Create .venv and install the project with its dev extras; redo only when pyproject changes."""
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py runs under the system python
+        sys.exit("Python 3.11 or newer is needed / 需要 Python 3.11 或更高版本")
+    if not PYTHON.exists():
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    if not STAMP.exists() or STAMP.read_text() != pyproject:
+        run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+        run(PYTHON, "-m", "pip", "install", "--quiet", "-e", ".[dev]")
+        STAMP.write_text(pyproject)
+
+
+def ensure_chromium() -> None:
+    """Browser tests drive Debian's chromium; install it when missing and we may (root, apt)."""
+    if shutil.which("chromium") or os.environ.get("ARREARS_SKIP_BROWSER"):
+        return
+    if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        run("apt-get", "update", "-qq", check=False, env=env, stdout=subprocess.DEVNULL)
+        run("apt-get", "install", "-y", "-qq", "chromium", check=False, env=env, stdout=subprocess.DEVNULL)
+    if not shutil.which("chromium"):
+        print("chromium not found: browser tests will be skipped / 未找到 chromium，跳过浏览器测试", flush=True)
+
+
+def arrears(*args, **kwargs):
+    return run(BIN / "arrears", *args, **kwargs)
+
+
+def main(argv: list[str]) -> int:
+    command = argv[0] if argv else "help"
+    if command == "demo":
+        install()
+        arrears("demo", *argv[1:])
+        return 0
+    if command == "test":
+        install()
+        ensure_chromium()
+        result = run(PYTHON, "-m", "pytest", *argv[1:], check=False)
+        if result.returncode == 5:
+            print("pytest collected no tests: that is a failure / 没有运行任何测试", flush=True)
+            return 1
+        return result.returncode
+    if command == "lint":
+        install()
+        return run(BIN / "ruff", "check", ".", check=False).returncode
+    if command == "install":
+        install()
+        return 0
+    print(__doc__)
+    return 0 if command == "help" else 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
