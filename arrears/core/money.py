@@ -40,3 +40,29 @@ def round_money(value: Decimal) -> Decimal:
 def format_money(value: Decimal) -> str:
     """Two decimals, no grouping: the form exports and JSON carry."""
     return f"{round_money(value):.2f}"
+
+
+try:  # Django is optional for the pure-rule imports above.
+    from django.db import models as _models
+except ImportError:  # pragma: no cover
+    _models = None
+
+if _models is not None:
+
+    class MoneyField(_models.DecimalField):
+        """A DecimalField that comes back from the database as exact 分.
+
+        SQLite keeps decimals as binary floats and Django quantizes only plain columns: a SUM or
+        a product read back unquantized can be 79.99999999999 or −1.7E−18. Every money value and
+        every money expression is declared with this field, so what Python sees is exact.
+        """
+
+        def __init__(self, *args, **kwargs):
+            kwargs.setdefault("max_digits", 14)
+            kwargs.setdefault("decimal_places", 2)
+            super().__init__(*args, **kwargs)
+
+        def from_db_value(self, value, expression, connection):
+            if value is None:
+                return value
+            return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)

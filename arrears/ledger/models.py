@@ -12,9 +12,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from arrears.core.money import MoneyField
 from arrears.estate.models import Community, Company, Owner, Unit
-
-MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
 class ChargeType(models.Model):
@@ -91,7 +90,7 @@ class Charge(models.Model):
     tariff = models.ForeignKey(Tariff, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("收费标准"))
     period_start = models.DateField(_("账期起"))
     period_end = models.DateField(_("账期止"))
-    amount = models.DecimalField(_("金额"), **MONEY)
+    amount = MoneyField(_("金额"))
     due_date = models.DateField(_("到期日"))
     origin = models.CharField(_("来源"), max_length=20, choices=ChargeOrigin.choices, default=ChargeOrigin.BILLED)
     # Late-fee terms are copied at creation: a tariff changed later must not rewrite past debts.
@@ -138,13 +137,13 @@ class Payment(models.Model):
     community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+", verbose_name=_("小区"))
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="payments", verbose_name=_("房屋"))
     owner = models.ForeignKey(Owner, on_delete=models.PROTECT, related_name="payments", verbose_name=_("业主"))
-    amount = models.DecimalField(_("金额"), **MONEY)
+    amount = MoneyField(_("金额"))
     paid_on = models.DateField(_("缴费日期"))
     method = models.CharField(_("方式"), max_length=20, choices=PaymentMethod.choices)
     reference = models.CharField(_("交易参考号"), max_length=100, blank=True)
     receipt_number = models.CharField(_("票据号"), max_length=50, blank=True)
     operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("经办人"))
-    unallocated = models.DecimalField(_("未冲抵余额"), editable=False, **MONEY)
+    unallocated = MoneyField(_("未冲抵余额"), editable=False)
     created_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
 
     class Meta:
@@ -205,7 +204,7 @@ class Allocation(models.Model):
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="allocations", verbose_name=_("缴费"))
     charge = models.ForeignKey(Charge, on_delete=models.PROTECT, related_name="allocations", verbose_name=_("应收"))
     component = models.CharField(_("冲抵项"), max_length=20, choices=Component.choices)
-    amount = models.DecimalField(_("金额"), **MONEY)
+    amount = MoneyField(_("金额"))
     value_date = models.DateField(_("起息日"))
     reversal = models.ForeignKey(PaymentReversal, on_delete=models.PROTECT, null=True, blank=True, related_name="allocations", verbose_name=_("冲正"))
 
@@ -235,7 +234,7 @@ class Waiver(models.Model):
     community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+", verbose_name=_("小区"))
     charge = models.ForeignKey(Charge, on_delete=models.PROTECT, related_name="waivers", verbose_name=_("应收"))
     component = models.CharField(_("减免项"), max_length=20, choices=Component.choices)
-    amount = models.DecimalField(_("金额"), **MONEY)
+    amount = MoneyField(_("金额"))
     reason = models.CharField(_("原因"), max_length=300)
     status = models.CharField(_("状态"), max_length=20, choices=WaiverStatus.choices, default=WaiverStatus.REQUESTED)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("申请人"))

@@ -229,10 +229,13 @@ def _slots(charges: list[ChargeState], rule: str) -> Iterator[tuple[ChargeState,
 
 
 def allocate(*, charges: list[ChargeState], payments: list[PaymentState], as_of: date,
-             rule: str) -> list[PlannedAllocation]:
+             rule: str, not_before: date | None = None) -> list[PlannedAllocation]:
     """Put the credit of payments made by `as_of` on charges that exist by `as_of`.
 
     Mutates the states so a caller can chain calls (replay). Oldest payment is spent first.
+    The value date is the later of the payment date and the period start, and never before
+    `not_before`: credit re-applied after a reversal cannot pay a charge on days when the
+    reversed payment still covered it (that would count the same principal twice).
     """
     funds = sorted((p for p in payments if p.paid_on <= as_of and p.unallocated > 0), key=lambda p: (p.paid_on, str(p.id)))
     targets = [c for c in charges if c.period_start <= as_of]
@@ -249,7 +252,7 @@ def allocate(*, charges: list[ChargeState], payments: list[PaymentState], as_of:
                 break
             payment = funds[0]
             amount = min(outstanding, payment.unallocated)
-            value_date = max(payment.paid_on, charge.period_start)
+            value_date = max(payment.paid_on, charge.period_start, not_before or payment.paid_on)
             planned.append(PlannedAllocation(payment.id, charge.id, component, amount, value_date))
             payment.unallocated -= amount
             events = charge.principal_events if component == PRINCIPAL else charge.late_fee_events
@@ -274,5 +277,5 @@ def replay(*, charges: list[ChargeState], payments: list[PaymentState], since: d
     for moment in moments:
         if not any(p.unallocated > 0 and p.paid_on <= moment for p in payments):
             continue
-        planned.extend(allocate(charges=charges, payments=payments, as_of=moment, rule=rule))
+        planned.extend(allocate(charges=charges, payments=payments, as_of=moment, rule=rule, not_before=since))
     return planned

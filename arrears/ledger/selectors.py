@@ -9,7 +9,6 @@ from decimal import Decimal
 
 from django.db.models import (
     DateField,
-    DecimalField,
     ExpressionWrapper,
     F,
     IntegerField,
@@ -22,7 +21,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest, Least
 
 from arrears.core.db import DaysBetween
-from arrears.core.money import ZERO
+from arrears.core.money import ZERO, MoneyField
 from arrears.estate.models import Ownership, Unit
 from arrears.ledger import rules
 from arrears.ledger.models import (
@@ -35,7 +34,7 @@ from arrears.ledger.models import (
     WaiverStatus,
 )
 
-SUM_FIELD = DecimalField(max_digits=20, decimal_places=2)
+SUM_FIELD = MoneyField(max_digits=20)
 
 
 @dataclass

@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q, Sum
+from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
 from arrears.core.errors import DomainError
@@ -155,11 +155,11 @@ def _write_allocations(accounts: Iterable[Account], planned: list[rules.PlannedA
         ],
         batch_size=2000,
     )
-    spent = defaultdict(lambda: ZERO)
-    for p in planned:
-        spent[p.payment_id] += p.amount
-    for payment_id, amount in spent.items():
-        Payment.objects.filter(pk=payment_id).update(unallocated=F("unallocated") - amount)
+    # The rules already hold each payment's remaining credit; write that exact value (under the
+    # unit lock) rather than F() arithmetic, which SQLite would do in binary floating point.
+    remaining = {p.id: p.unallocated for account in accounts for p in account.payments}
+    for payment_id in {p.payment_id for p in planned}:
+        Payment.objects.filter(pk=payment_id).update(unallocated=remaining[payment_id])
     _refresh_settled(accounts, {p.charge_id for p in planned})
 
 
