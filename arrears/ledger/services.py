@@ -158,8 +158,11 @@ def _write_allocations(accounts: Iterable[Account], planned: list[rules.PlannedA
     # The rules already hold each payment's remaining credit; write that exact value (under the
     # unit lock) rather than F() arithmetic, which SQLite would do in binary floating point.
     remaining = {p.id: p.unallocated for account in accounts for p in account.payments}
-    for payment_id in {p.payment_id for p in planned}:
-        Payment.objects.filter(pk=payment_id).update(unallocated=remaining[payment_id])
+    Payment.objects.bulk_update(
+        [Payment(pk=payment_id, unallocated=remaining[payment_id]) for payment_id in {p.payment_id for p in planned}],
+        ["unallocated"],
+        batch_size=500,
+    )
     _refresh_settled(accounts, {p.charge_id for p in planned})
 
 
