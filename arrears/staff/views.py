@@ -1,7 +1,106 @@
+"""Staff pages: parse the request, call one selector or service, render. Scope is enforced by
+`arrears.estate.selectors.units_visible_to` on every page."""
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from arrears.estate import selectors as estate_selectors
+from arrears.ledger import importers
+from arrears.ledger import selectors as ledger_selectors
+from arrears.staff import access, uploads
+from arrears.staff import selectors as staff_selectors
+from arrears.staff.forms import ImportUploadForm, SearchForm
+
+PAGE_SIZE = 20
 
 
 @login_required
 def home(request):
-    return render(request, "staff/home.html")
+    today = timezone.localdate()
+    summary = staff_selectors.scope_summary(request.user, today=today)
+    return render(request, "staff/home.html", {"summary": summary, "today": today, "form": SearchForm()})
+
+
+@login_required
+def search(request):
+    form = SearchForm(request.GET or None)
+    query = form.cleaned_data["q"] if form.is_valid() else ""
+    today = timezone.localdate()
+    units = estate_selectors.search_units(request.user, query, today=today)
+    page = Paginator(units, PAGE_SIZE).get_page(request.GET.get("page"))
+    unit_ids = [unit.pk for unit in page]
+    ownerships = estate_selectors.current_ownerships(unit_ids, today=today)
+    owed = staff_selectors.overdue_totals(unit_ids, today=today)
+    rows = [(unit, ownerships.get(unit.pk, []), owed.get(unit.pk)) for unit in page]
+    return render(request, "staff/search.html", {
+        "form": form, "query": query, "page": page, "rows": rows,
+        "full_phones": access.sees_full_phone_numbers(request.user),
+    })
+
+
+@login_required
+def unit_detail(request, pk):
+    units = estate_selectors.units_visible_to(request.user).select_related("community", "building")
+    unit = get_object_or_404(units, pk=pk)
+    today = timezone.localdate()
+    ledger_detail = access.sees_ledger_detail(request.user)
+    return render(request, "staff/unit.html", {
+        "unit": unit,
+        "today": today,
+        "statement": ledger_selectors.unit_statement(unit.pk, today),
+        "history": staff_selectors.unit_ledger_history(unit.pk) if ledger_detail else [],
+        "ledger_detail": ledger_detail,
+        "full_phones": access.sees_full_phone_numbers(request.user),
+        **estate_selectors.unit_detail(unit),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_page(request):
+    if not access.can_import(request.user):
+        raise PermissionDenied
+    action = request.POST.get("action") if request.method == "POST" else None
+    form = ImportUploadForm()
+    report = None
+    if action == "check":
+        form = ImportUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            kept = uploads.keep(request, form.cleaned_data["file"])
+            report = importers.run_import(
+                uploads.path_of(kept), dry_run=True, company_name=estate_selectors.company_name_of(request.user)
+            )
+            uploads.mark_checked(request, report.ok)
+    elif action == "import":
+        kept = uploads.current(request)
+        if kept is None or not kept.get("checked_ok"):
+            messages.error(request, _("请先上传文件并通过校验，再执行导入。"))
+            return redirect("staff:import")
+        report = importers.run_import(
+            uploads.path_of(kept), dry_run=False, company_name=estate_selectors.company_name_of(request.user)
+        )
+        if report.ok:
+            uploads.discard(request)
+    elif action == "discard":
+        uploads.discard(request)
+        return redirect("staff:import")
+    return render(request, "staff/import.html", {
+        "form": form, "report": report, "upload": uploads.current(request),
+    })
+
+
+def locked_out(request, original_response=None, credentials=None):
+    """django-axes lockout page (AXES_LOCKOUT_CALLABLE): say in Chinese what happened and for how long."""
+    from axes.helpers import get_cool_off, get_failure_limit
+
+    cool_off = get_cool_off(request)
+    return render(request, "staff/lockout.html", {
+        "failure_limit": get_failure_limit(request, credentials),
+        "cooloff_minutes": int(cool_off.total_seconds() // 60) if cool_off else None,
+    }, status=429)

@@ -1,0 +1,136 @@
+"""Reads of the portfolio, always through a staff member's scope (StaffScope rows)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+
+from arrears.estate.models import (
+    Community,
+    Contact,
+    ContactKind,
+    Ownership,
+    StaffScope,
+    Unit,
+    Vehicle,
+)
+
+
+def units_visible_to(user) -> QuerySet[Unit]:
+    """Units the user may see: superusers all; others those of their communities and buildings.
+
+    One query, no matter how many scope rows: a scope row with a blank building grants the whole
+    community, one with a building grants that building only. No scope row means nothing.
+    """
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Unit.objects.none()
+    if user.is_superuser:
+        return Unit.objects.all()
+    scopes = StaffScope.objects.filter(user_id=user.pk)
+    whole_community = scopes.filter(community_id=OuterRef("community_id"), building__isnull=True)
+    one_building = scopes.filter(building_id=OuterRef("building_id"))
+    return Unit.objects.filter(Exists(whole_community) | Exists(one_building))
+
+
+def communities_visible_to(user) -> QuerySet[Community]:
+    """Communities in which the user sees at least one building."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Community.objects.none()
+    if user.is_superuser:
+        return Community.objects.all()
+    return Community.objects.filter(pk__in=StaffScope.objects.filter(user_id=user.pk).values("community_id"))
+
+
+def has_partial_scope(user) -> bool:
+    """Whether any of the user's scope rows is narrower than a whole community."""
+    if user.is_superuser:
+        return False
+    return StaffScope.objects.filter(user_id=user.pk, building__isnull=False).exists()
+
+
+# "3栋1201", "3栋2单元1201", "3-1201", "3-2-1201", "3#1201", "3号楼1201"
+_ADDRESS = re.compile(
+    r"^(?P<building>[0-9A-Za-z\u4e00-\u9fff]+?)(?:栋|幢|号楼|#|-)"
+    r"(?:(?P<entrance>[0-9A-Za-z]+)(?:单元|-))?"
+    r"(?P<room>[0-9A-Za-z]+)室?$"
+)
+
+
+def _building_names(raw: str) -> set[str]:
+    return {raw, f"{raw}栋", f"{raw}幢", f"{raw}号楼", f"{raw}#"}
+
+
+def _entrance_names(raw: str) -> set[str]:
+    return {raw, f"{raw}单元"}
+
+
+def search_units(user, query: str, *, today: date) -> QuerySet[Unit]:
+    """Units in the user's scope matching a room ("3栋1201", "1201"), owner name or phone's last 4.
+
+    Matches on owners look at every owner the unit has had (a past owner may still owe); the
+    phone match is on the last digits of mobile and landline contacts. Address first, then name.
+    """
+    units = units_visible_to(user)
+    text = re.sub(r"\s+", "", query or "")
+    if not text:
+        return units.none()
+    conditions = Q(room__iexact=text)
+    address = _ADDRESS.match(text)
+    if address:
+        found = Q(building__name__in=_building_names(address["building"])) & Q(room__iexact=address["room"])
+        if address["entrance"]:
+            found &= Q(entrance__in=_entrance_names(address["entrance"]))
+        conditions |= found
+    owner_name = Ownership.objects.filter(unit_id=OuterRef("pk"), owner__name__icontains=text)
+    conditions |= Exists(owner_name)
+    if text.isdigit() and 4 <= len(text) <= 11:
+        phones = Contact.objects.filter(
+            owner__ownerships__unit_id=OuterRef("pk"),
+            kind__in=[ContactKind.MOBILE, ContactKind.LANDLINE],
+            value__endswith=text,
+        )
+        conditions |= Exists(phones)
+    if len(text) >= 3:
+        conditions |= Exists(Vehicle.objects.filter(unit_id=OuterRef("pk"), plate__icontains=text))
+    return (
+        units.filter(conditions)
+        .select_related("community", "building")
+        .order_by("community__name", "building__name", "entrance", "room", "pk")
+    )
+
+
+def current_ownerships(unit_ids, *, today: date) -> dict[int, list[Ownership]]:
+    """Ownerships holding each unit today, owners and their contacts loaded (3 queries in all)."""
+    rows = (
+        Ownership.objects.filter(unit_id__in=list(unit_ids), start__lte=today)
+        .filter(Q(end__isnull=True) | Q(end__gte=today))
+        .select_related("owner")
+        .prefetch_related(Prefetch("owner__contacts", queryset=Contact.objects.order_by("relation", "kind", "pk")))
+        .order_by("unit_id", "start", "pk")
+    )
+    found: dict[int, list[Ownership]] = {}
+    for ownership in rows:
+        found.setdefault(ownership.unit_id, []).append(ownership)
+    return found
+
+
+def unit_detail(unit: Unit) -> dict:
+    """Ownership history, contacts and vehicles of one unit in a fixed number of queries."""
+    ownerships = list(
+        Ownership.objects.filter(unit_id=unit.pk)
+        .select_related("owner")
+        .prefetch_related(Prefetch("owner__contacts", queryset=Contact.objects.order_by("relation", "kind", "pk")))
+        .order_by("-start", "-pk")
+    )
+    vehicles = list(Vehicle.objects.filter(unit_id=unit.pk).order_by("plate"))
+    return {"ownerships": ownerships, "vehicles": vehicles}
+
+
+def company_name_of(user) -> str | None:
+    """The one company whose communities the user sees, or None (superuser, none, or several)."""
+    if user.is_superuser:
+        return None
+    names = set(communities_visible_to(user).values_list("company__name", flat=True))
+    return names.pop() if len(names) == 1 else None

@@ -1,0 +1,109 @@
+"""Reads the staff pages need that span estate and ledger, always within the user's scope."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Q
+
+from arrears.core.money import ZERO
+from arrears.estate import selectors as estate_selectors
+from arrears.estate.models import Ownership
+from arrears.ledger import selectors as ledger_selectors
+from arrears.ledger.models import Allocation, Charge, Payment, Waiver
+
+
+@dataclass(frozen=True)
+class ScopeSummary:
+    units: int
+    owners: int
+    units_in_arrears: int
+    overdue_total: Decimal
+    communities: list[str]
+
+
+def scope_summary(user, *, today: date) -> ScopeSummary:
+    """Counts for the home page: units, current owners, units in arrears, total overdue today."""
+    units = estate_selectors.units_visible_to(user)
+    owners = (
+        Ownership.objects.filter(unit__in=units, start__lte=today)
+        .filter(Q(end__isnull=True) | Q(end__gte=today))
+        .values("owner_id")
+        .distinct()
+        .count()
+    )
+    communities = estate_selectors.communities_visible_to(user)
+    community_ids = None if user.is_superuser else list(communities.values_list("pk", flat=True))
+    statements = ledger_selectors.statement(today, community_ids=community_ids) if community_ids != [] else []
+    if estate_selectors.has_partial_scope(user):
+        visible = set(units.values_list("pk", flat=True))
+        statements = [s for s in statements if s.unit_id in visible]
+    owing = [s for s in statements if s.total > ZERO]
+    return ScopeSummary(
+        units=units.count(),
+        owners=owners,
+        units_in_arrears=len(owing),
+        overdue_total=sum((s.total for s in owing), ZERO),
+        communities=list(communities.order_by("name").values_list("name", flat=True)),
+    )
+
+
+def overdue_totals(unit_ids, *, today: date) -> dict[int, Decimal]:
+    """Principal plus late fee overdue per unit today (units owing nothing are left out)."""
+    if not unit_ids:
+        return {}
+    return {
+        s.unit_id: s.total
+        for s in ledger_selectors.statement(today, unit_ids=list(unit_ids))
+        if s.total > ZERO
+    }
+
+
+@dataclass
+class HistoryEntry:
+    """One line of a unit's ledger history; `lines` are the allocations a payment or reversal made."""
+
+    on: date
+    kind: str  # charge, payment, reversal, waiver
+    amount: Decimal
+    obj: object
+    lines: list = field(default_factory=list)
+
+    @property
+    def sort_key(self):
+        return (self.on, {"charge": 0, "payment": 1, "waiver": 2, "reversal": 3}[self.kind], self.obj.pk)
+
+
+def unit_ledger_history(unit_id: int) -> list[HistoryEntry]:
+    """Every charge, payment (with its allocations), reversal and waiver of a unit, newest first.
+
+    Five queries however long the history: the page must not grow a query per row.
+    """
+    entries = []
+    charges = Charge.objects.filter(unit_id=unit_id).select_related("charge_type", "owner")
+    for charge in charges:
+        entries.append(HistoryEntry(charge.due_date, "charge", charge.amount, charge))
+    allocations = defaultdict(list)
+    for allocation in (
+        Allocation.objects.filter(payment__unit_id=unit_id)
+        .select_related("charge__charge_type")
+        .order_by("charge__due_date", "component", "pk")
+    ):
+        allocations[(allocation.payment_id, allocation.reversal_id)].append(allocation)
+    payments = Payment.objects.filter(unit_id=unit_id).select_related("owner", "operator", "reversal__requested_by")
+    for payment in payments:
+        entries.append(HistoryEntry(payment.paid_on, "payment", payment.amount, payment,
+                                    allocations.get((payment.pk, None), [])))
+        reversal = getattr(payment, "reversal", None)
+        if reversal is not None:
+            entries.append(HistoryEntry(reversal.reversed_on, "reversal", -payment.amount, reversal,
+                                        allocations.get((payment.pk, reversal.pk), [])))
+    waivers = Waiver.objects.filter(charge__unit_id=unit_id).select_related(
+        "charge__charge_type", "requested_by", "approved_by"
+    )
+    for waiver in waivers:
+        entries.append(HistoryEntry(waiver.decided_on or waiver.requested_on, "waiver", -waiver.amount, waiver))
+    return sorted(entries, key=lambda e: e.sort_key, reverse=True)
