@@ -40,12 +40,15 @@ def install() -> None:
 
 def ensure_chromium() -> None:
     """Browser tests drive Debian's chromium; install it when missing and we may (root, apt)."""
-    if shutil.which("chromium") or os.environ.get("ARREARS_SKIP_BROWSER"):
+    fonts = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+    if (shutil.which("chromium") and fonts.exists()) or os.environ.get("ARREARS_SKIP_BROWSER"):
         return
     if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         run("apt-get", "update", "-qq", check=False, env=env, stdout=subprocess.DEVNULL)
-        run("apt-get", "install", "-y", "-qq", "chromium", check=False, env=env, stdout=subprocess.DEVNULL)
+        # fonts-noto-cjk: without a CJK font the screenshots show boxes instead of Chinese.
+        run("apt-get", "install", "-y", "-qq", "chromium", "fonts-noto-cjk", check=False, env=env,
+            stdout=subprocess.DEVNULL)
     if not shutil.which("chromium"):
         print("chromium not found: browser tests will be skipped / 未找到 chromium，跳过浏览器测试", flush=True)
 
