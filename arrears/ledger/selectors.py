@@ -22,7 +22,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest, Least
 
 from arrears.core.db import DaysBetween
-from arrears.core.money import ZERO
+from arrears.core.money import ZERO, round_money
 from arrears.estate.models import Ownership, Unit
 from arrears.ledger import rules
 from arrears.ledger.models import (
@@ -132,6 +132,10 @@ def charge_lines(as_of: date, *, community_ids=None, unit_ids=None, include_sett
     lines = []
     for (pk, unit_id, owner_id, type_name, p_start, p_end, due, amount, rate, grace, cap, paid, waived,
          lf_paid, lf_waived, w_paid, w_waived, days_from_due) in rows:
+        # SQLite sums decimals as floats: 38 × 206.35 comes back 7841.30000000001. Round to 分.
+        paid, waived, lf_paid, lf_waived, w_paid, w_waived = (
+            round_money(v) for v in (paid, waived, lf_paid, lf_waived, w_paid, w_waived)
+        )
         terms = rules.LateFeeTerms(rate, grace, cap)
         accrued = rules.late_fee_from_sums(
             amount=amount, terms=terms, days_from_start=days_from_due - grace, weighted_reductions=w_paid + w_waived,
@@ -162,11 +166,11 @@ def prepaid_by_unit(as_of: date, *, community_ids=None, unit_ids=None) -> dict[i
         allocations = allocations.filter(payment__unit_id__in=ids)
     credit = defaultdict(lambda: ZERO)
     for unit_id, total in payments.order_by().values_list("unit_id").annotate(t=Sum("amount")):
-        credit[unit_id] += total
+        credit[unit_id] += round_money(total)  # SQLite sums as floats: back to 分
     for unit_id, total in reversals.order_by().values_list("payment__unit_id").annotate(t=Sum("payment__amount")):
-        credit[unit_id] -= total
+        credit[unit_id] -= round_money(total)
     for unit_id, total in allocations.order_by().values_list("payment__unit_id").annotate(t=Sum("amount")):
-        credit[unit_id] -= total
+        credit[unit_id] -= round_money(total)
     return {unit_id: amount for unit_id, amount in credit.items() if amount != ZERO}
 
 
