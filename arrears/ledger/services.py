@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q, Sum
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
 from arrears.core.errors import DomainError
@@ -158,9 +158,25 @@ def _write_allocations(accounts: Iterable[Account], planned: list[rules.PlannedA
     spent = defaultdict(lambda: ZERO)
     for p in planned:
         spent[p.payment_id] += p.amount
-    for payment_id, amount in spent.items():
-        Payment.objects.filter(pk=payment_id).update(unallocated=F("unallocated") - amount)
+    _spend_credit(spent)
     _refresh_settled(accounts, {p.charge_id for p in planned})
+
+
+def _spend_credit(spent: dict) -> None:
+    """Take what was allocated off each payment's credit, in one executemany.
+
+    Replaying an import or a month of billing touches tens of thousands of payments: one ORM
+    update each was most of the time. The decrement stays relative, as the F() update was, so a
+    concurrent double spend still trips the unallocated ≥ 0 constraint instead of passing silently.
+    """
+    table = connection.ops.quote_name(Payment._meta.db_table)
+    column = connection.ops.quote_name(Payment._meta.get_field("unallocated").column)
+    key = connection.ops.quote_name(Payment._meta.pk.column)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {table} SET {column} = {column} - %s WHERE {key} = %s",  # names from _meta, values bound
+            [(amount, pk) for pk, amount in sorted(spent.items())],
+        )
 
 
 def _refresh_settled(accounts: Iterable[Account], charge_ids: set) -> None:
