@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import (
     DateField,
     DecimalField,
@@ -36,6 +37,9 @@ from arrears.ledger.models import (
 )
 
 SUM_FIELD = DecimalField(max_digits=20, decimal_places=2)
+# SQLite sums decimals as floats (38 × 206.35 comes back 7841.300000000006): such sums are rounded
+# back to 分. PostgreSQL's numeric is exact, and rounding 3 million sums costs seconds.
+FLOAT_SUMS = defaultdict(lambda: True, postgresql=False)
 
 
 @dataclass
@@ -132,10 +136,10 @@ def charge_lines(as_of: date, *, community_ids=None, unit_ids=None, include_sett
     lines = []
     for (pk, unit_id, owner_id, type_name, p_start, p_end, due, amount, rate, grace, cap, paid, waived,
          lf_paid, lf_waived, w_paid, w_waived, days_from_due) in rows:
-        # SQLite sums decimals as floats: 38 × 206.35 comes back 7841.30000000001. Round to 分.
-        paid, waived, lf_paid, lf_waived, w_paid, w_waived = (
-            round_money(v) for v in (paid, waived, lf_paid, lf_waived, w_paid, w_waived)
-        )
+        if FLOAT_SUMS[connection.vendor]:
+            paid, waived, lf_paid, lf_waived, w_paid, w_waived = (
+                round_money(v) for v in (paid, waived, lf_paid, lf_waived, w_paid, w_waived)
+            )
         terms = rules.LateFeeTerms(rate, grace, cap)
         accrued = rules.late_fee_from_sums(
             amount=amount, terms=terms, days_from_start=days_from_due - grace, weighted_reductions=w_paid + w_waived,
@@ -166,7 +170,7 @@ def prepaid_by_unit(as_of: date, *, community_ids=None, unit_ids=None) -> dict[i
         allocations = allocations.filter(payment__unit_id__in=ids)
     credit = defaultdict(lambda: ZERO)
     for unit_id, total in payments.order_by().values_list("unit_id").annotate(t=Sum("amount")):
-        credit[unit_id] += round_money(total)  # SQLite sums as floats: back to 分
+        credit[unit_id] += round_money(total)  # few rows: round on every backend
     for unit_id, total in reversals.order_by().values_list("payment__unit_id").annotate(t=Sum("payment__amount")):
         credit[unit_id] -= round_money(total)
     for unit_id, total in allocations.order_by().values_list("payment__unit_id").annotate(t=Sum("amount")):
