@@ -202,7 +202,7 @@ def build_demo(*, units: int = 3000, seed: int = 2026, today: date | None = None
         builder = _Builder(seed=seed, today=today, history_start=history_start)
         holdings = builder.build_estate(units)
         services.bill(through=current_month)
-        payments = _payments(holdings, today, seed)
+        payments = _payments(holdings, today)
         Payment.objects.bulk_create(payments, batch_size=2000)
         allocations = _allocate(holdings, since=builder.billing_start)
         result = _summary(today, holdings, allocations)
@@ -432,7 +432,7 @@ def _load_groups() -> dict[tuple[int, int], list[Group]]:
     return {key: sorted(value.values(), key=lambda g: (g.due, g.period_start)) for key, value in groups.items()}
 
 
-def _payments(holdings: list[Holding], today: date, seed: int) -> list[Payment]:
+def _payments(holdings: list[Holding], today: date) -> list[Payment]:
     groups = _load_groups()
     drafts = []
     for h in holdings:
@@ -550,7 +550,11 @@ def _outstanding(h: Holding, groups: list[Group], payments: list[tuple[date, Dec
 
 def _price(h: Holding, on: date) -> Decimal:
     """The property-fee price per m² in force on a day (the tariffs the builder wrote)."""
-    return next(price for effective_from, price in reversed(h.prices) if effective_from <= on or effective_from == h.prices[0][0])
+    price = h.prices[0][1]
+    for effective_from, value in h.prices:
+        if effective_from <= on:
+            price = value
+    return price
 
 
 def _round_to(value: Decimal, rounding: str) -> Decimal:
