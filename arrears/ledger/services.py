@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
@@ -371,12 +371,31 @@ def bill(*, through: date, since: date | None = None, community_ids: Iterable[in
             )
             for period in periods:
                 new = _bill_period(tariff, period)
-                Charge.objects.bulk_create(new, batch_size=2000)
+                _insert_charges(new)
                 created += len(new)
                 total += sum((c.amount for c in new), ZERO)
                 touched.update((c.unit_id, c.owner_id, c.period_start) for c in new)
         allocations = _apply_credit_after_billing(touched)
     return BillingResult(created, total, allocations)
+
+
+def _insert_charges(charges: list[Charge]) -> None:
+    """bulk_create, or COPY on PostgreSQL: a month for 100,000 units spent most of its time in
+    Django preparing 1.6 million values one by one. The rows and constraints are the same."""
+    if connection.vendor != "postgresql" or not charges:
+        Charge.objects.bulk_create(charges, batch_size=2000)
+        return
+    fields = [f for f in Charge._meta.concrete_fields if not f.primary_key]
+    now = timezone.now()
+    for charge in charges:
+        charge.created_at = now  # auto_now_add, which COPY does not run
+    table = connection.ops.quote_name(Charge._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    # The raw psycopg cursor: wrap its errors so a duplicate is Django's IntegrityError, as before.
+    with connection.wrap_database_errors, connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for charge in charges:
+                copy.write_row([getattr(charge, f.attname) for f in fields])
 
 
 def _bill_period(tariff: Tariff, period: rules.Period) -> list[Charge]:
