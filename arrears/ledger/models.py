@@ -218,7 +218,11 @@ class Allocation(models.Model):
                 name="allocation_sign_matches_kind",
             ),
         ]
-        indexes = [models.Index(fields=["charge", "component", "value_date"], name="allocation_charge")]
+        indexes = [
+            models.Index(fields=["charge", "component", "value_date"], name="allocation_charge"),
+            # "allocated after D" (prepaid credit as of D) reads only recent rows.
+            models.Index(fields=["value_date"], name="allocation_value_date"),
+        ]
 
     def __str__(self):
         return f"{self.payment_id}→{self.charge_id} {self.get_component_display()} ¥{self.amount}"

@@ -29,7 +29,6 @@ from arrears.ledger.models import (
     Charge,
     Component,
     Payment,
-    PaymentReversal,
     Waiver,
     WaiverStatus,
 )
@@ -145,27 +144,33 @@ def charge_lines(as_of: date, *, community_ids=None, unit_ids=None, include_sett
 
 
 def prepaid_by_unit(as_of: date, *, community_ids=None, unit_ids=None) -> dict[int, Decimal]:
-    """Unallocated credit per unit as of a date: payments − reversals − allocations valued by then."""
+    """Unallocated credit per unit as of a date, read from the `Payment.unallocated` cache.
+
+    Credit as of D = Σ (amount − allocations valued by D) over payments made by D and not reversed
+    by D. Rewritten over the cache: today's credit of payments made by D, plus the amount of those
+    reversed after D, plus their allocations valued after D. Each term reads only credit-holding
+    payments (a partial index), late reversals or recent allocations, never the years before D.
+    (Allocations of a payment reversed by D net to zero after D, so they need no exclusion.)
+    """
     payments = Payment.objects.filter(paid_on__lte=as_of)
-    reversals = PaymentReversal.objects.filter(reversed_on__lte=as_of)
-    allocations = Allocation.objects.filter(value_date__lte=as_of)
+    credit_rows = payments.filter(unallocated__gt=0)
+    reversed_later = payments.filter(reversal__reversed_on__gt=as_of)
+    allocated_later = Allocation.objects.filter(value_date__gt=as_of, payment__paid_on__lte=as_of)
     if community_ids is not None:
         ids = list(community_ids)
-        payments, reversals, allocations = (
-            payments.filter(community_id__in=ids), reversals.filter(community_id__in=ids), allocations.filter(community_id__in=ids)
-        )
+        credit_rows, reversed_later = credit_rows.filter(community_id__in=ids), reversed_later.filter(community_id__in=ids)
+        allocated_later = allocated_later.filter(community_id__in=ids)
     if unit_ids is not None:
         ids = list(unit_ids)
-        payments = payments.filter(unit_id__in=ids)
-        reversals = reversals.filter(payment__unit_id__in=ids)
-        allocations = allocations.filter(payment__unit_id__in=ids)
+        credit_rows, reversed_later = credit_rows.filter(unit_id__in=ids), reversed_later.filter(unit_id__in=ids)
+        allocated_later = allocated_later.filter(payment__unit_id__in=ids)
     credit = defaultdict(lambda: ZERO)
-    for unit_id, total in payments.order_by().values_list("unit_id").annotate(t=Sum("amount")):
+    for unit_id, total in credit_rows.order_by().values_list("unit_id").annotate(t=Sum("unallocated")):
         credit[unit_id] += total
-    for unit_id, total in reversals.order_by().values_list("payment__unit_id").annotate(t=Sum("payment__amount")):
-        credit[unit_id] -= total
-    for unit_id, total in allocations.order_by().values_list("payment__unit_id").annotate(t=Sum("amount")):
-        credit[unit_id] -= total
+    for unit_id, total in reversed_later.order_by().values_list("unit_id").annotate(t=Sum("amount")):
+        credit[unit_id] += total
+    for unit_id, total in allocated_later.order_by().values_list("payment__unit_id").annotate(t=Sum("amount")):
+        credit[unit_id] += total
     return {unit_id: amount for unit_id, amount in credit.items() if amount != ZERO}
 
 

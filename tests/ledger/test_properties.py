@@ -92,7 +92,7 @@ def assert_invariants(unit, last_day):
     allocated = Allocation.objects.aggregate(t=Sum("amount"))["t"] or ZERO
     credit = Payment.objects.aggregate(t=Sum("unallocated"))["t"] or ZERO
     assert paid == allocated + credit
-    for as_of in (last_day, last_day + timedelta(days=40), date(2027, 6, 1)):
+    for as_of in (date(2026, 2, 15), date(2026, 4, 1), last_day, last_day + timedelta(days=40), date(2027, 6, 1)):
         lines = {line.charge_id: line for line in selectors.charge_lines(as_of, include_settled=True)}
         for charge in Charge.objects.filter(due_date__lt=as_of):
             line = lines[charge.pk]
@@ -114,7 +114,16 @@ def assert_invariants(unit, last_day):
                 assert (line.outstanding, line.late_fee) != (ZERO, ZERO)
         statement = selectors.unit_statement(unit.pk, as_of)
         assert statement.prepaid >= ZERO
+        assert statement.prepaid == prepaid_from_history(as_of)
         assert all(isinstance(v, D) for v in (statement.principal, statement.late_fee, statement.prepaid))
+
+
+def prepaid_from_history(as_of):
+    """The definition, summed over all history: the oracle for the cache-based selector."""
+    paid = Payment.objects.filter(paid_on__lte=as_of).exclude(reversal__reversed_on__lte=as_of)
+    total = paid.aggregate(t=Sum("amount"))["t"] or ZERO
+    allocated = Allocation.objects.filter(payment__in=paid, value_date__lte=as_of).aggregate(t=Sum("amount"))["t"] or ZERO
+    return total - allocated
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
