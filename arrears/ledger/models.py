@@ -115,7 +115,9 @@ class Charge(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["unit", "charge_type", "period_start"], name="charge_unit_type_period"),
+            # Billing asks "does a charge of this unit and type overlap the period?" (period_end ≥
+            # start): led by period_end, the index reaches only the latest charges, not the history.
+            models.Index(fields=["unit", "charge_type", "period_end"], name="charge_unit_type_period"),
             models.Index(fields=["community", "due_date"], name="charge_open_by_due", condition=Q(settled_on__isnull=True)),
         ]
 
