@@ -27,3 +27,13 @@ def test_it_translates_the_login_and_admin_pages(client, admin_client, db):
     admin_client.cookies.load({"django_language": "en"})
     html = admin_client.get(reverse("admin:index")).content.decode()
     assert "Payment reversal" in html and "Staff scope" in html and "Ledger" in html
+
+
+def test_it_stays_chinese_for_an_english_browser_until_the_user_switches(client, insider, estate):
+    # given: a staff PC whose browser asks for English
+    client.force_login(insider)
+    # when / then: still Chinese, the house default
+    assert "房屋查询" in client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    # when the user picks English, it sticks
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert "Unit search" in client.get("/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
