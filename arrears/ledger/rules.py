@@ -215,7 +215,7 @@ class PlannedAllocation:
 
 
 def _slots(charges: list[ChargeState], rule: str) -> Iterator[tuple[ChargeState, str]]:
-    ordered = sorted(charges, key=lambda c: (c.due_date, c.period_start, str(c.id)))
+    ordered = sorted(charges, key=lambda c: (c.due_date, c.period_start, c.id))
     if rule == CIVIL_CODE:
         # 民法典第561条: costs, then interest (the late fee), then principal; 第560条: oldest due first.
         for charge in ordered:
@@ -237,7 +237,7 @@ def allocate(*, charges: list[ChargeState], payments: list[PaymentState], as_of:
     `not_before`: credit re-applied after a reversal cannot pay a charge on days when the
     reversed payment still covered it (that would count the same principal twice).
     """
-    funds = sorted((p for p in payments if p.paid_on <= as_of and p.unallocated > 0), key=lambda p: (p.paid_on, str(p.id)))
+    funds = sorted((p for p in payments if p.paid_on <= as_of and p.unallocated > 0), key=lambda p: (p.paid_on, p.id))
     targets = [c for c in charges if c.period_start <= as_of]
     planned: list[PlannedAllocation] = []
     if not funds:

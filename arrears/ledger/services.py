@@ -189,8 +189,13 @@ def _refresh_settled(accounts: Iterable[Account], charge_ids: set) -> None:
         Charge.objects.filter(pk__in=ids).update(settled_on=settled)
 
 
+@transaction.atomic
 def apply_credit(*, pairs: Iterable[tuple[int, int]], since: date) -> int:
     """Spend prepaid credit of these (unit, owner) pairs on their open charges, day by day."""
+    pairs = set(pairs)
+    # The unit locks of record_payment, taken in pk order: credit is written as exact values, so
+    # a payment taken while billing runs must wait rather than spend the same credit twice.
+    list(Unit.objects.select_for_update().filter(pk__in=sorted({u for u, _ in pairs})).order_by("pk").values_list("pk", flat=True))
     accounts = load_accounts(pairs)
     planned = []
     for account in accounts.values():

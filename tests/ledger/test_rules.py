@@ -134,3 +134,14 @@ def test_credit_waits_for_the_charge_to_exist():
     assert [(p.charge_id, p.value_date) for p in planned] == [(1, date(2026, 1, 1)), (2, date(2026, 2, 1))]
     assert payments[0].unallocated == 0
     assert charges[1].late_fee_accrued(date(2026, 6, 1)) == 0
+
+
+def test_equal_due_dates_are_paid_in_the_order_the_charges_were_made():
+    # ids 9 and 10 on the same due date: 9 first (a text sort would put "10" first).
+    charges = [
+        rules.ChargeState(10, date(2026, 1, 1), date(2026, 1, 5), D("100.00"), TERMS),
+        rules.ChargeState(9, date(2026, 1, 1), date(2026, 1, 5), D("100.00"), TERMS),
+    ]
+    planned = rules.allocate(charges=charges, payments=[rules.PaymentState(1, date(2026, 1, 5), D("100.00"))],
+                             as_of=date(2026, 1, 5), rule=rules.PRINCIPAL_FIRST)
+    assert [(p.charge_id, p.amount) for p in planned] == [(9, D("100.00"))]
