@@ -180,12 +180,12 @@ def current_owner_names(as_of: date, unit_ids) -> dict[int, str]:
     rows = (
         Ownership.objects.filter(start__lte=as_of)
         .order_by("unit_id", "start", "pk")
-        .values_list("unit_id", "owner__name", "end")
+        .values_list("unit_id", "owner__name")
     )
     if unit_ids is not None and len(unit_ids) < 500:
         rows = rows.filter(unit_id__in=list(unit_ids))
     wanted = set(unit_ids) if unit_ids is not None else None
-    for unit_id, name, _end in rows:
+    for unit_id, name in rows:
         if wanted is None or unit_id in wanted:
             names[unit_id] = name  # later starts win: the holder on as_of
     return names

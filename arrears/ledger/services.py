@@ -28,7 +28,6 @@ from arrears.ledger.models import (
     Payment,
     PaymentReversal,
     Tariff,
-    TariffBasis,
     TariffScope,
     Waiver,
     WaiverStatus,
@@ -457,5 +456,3 @@ def _apply_credit_after_billing(touched: set[tuple[int, int, date]]) -> int:
     since = min(start for u, o, start in touched if (u, o) in pairs)
     return apply_credit(pairs=pairs, since=since)
 
-
-BASIS_LABELS = dict(TariffBasis.choices)
