@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "arrears.core",
     "arrears.estate",
     "arrears.ledger",
+    "arrears.collection",
     "arrears.staff",
 ]
 

@@ -20,17 +20,35 @@ _VIEW_ALL = [
     "estate.view_company", "estate.view_community", "estate.view_building", "estate.view_unit", "estate.view_owner",
     "estate.view_ownership", "estate.view_contact", "estate.view_vehicle", "ledger.view_chargetype", "ledger.view_tariff",
     "ledger.view_charge", "ledger.view_payment", "ledger.view_allocation", "ledger.view_waiver", "ledger.view_paymentreversal",
+    "estate.view_serviceticket", "collection.view_case", "collection.view_task", "collection.view_contactattempt",
+    "collection.view_promise", "collection.view_instalmentplan", "collection.view_ownerprofile", "collection.view_script",
+    "collection.view_collectionpolicy", "collection.view_ladderstep", "collection.view_outgoingmessage",
+    "collection.view_chargedispute", "collection.view_limitationevent",
+]
+
+# Working a case: log attempts, promises, plans and disputes, judge the owner's persona.
+_COLLECT = [
+    "collection.add_contactattempt", "collection.add_promise", "collection.add_instalmentplan",
+    "collection.change_ownerprofile", "collection.change_task", "collection.add_chargedispute",
+    "estate.add_serviceticket",
 ]
 
 ROLE_PERMISSIONS = {
-    COLLECTOR: _VIEW_ALL + ["ledger.add_waiver", "estate.add_contact", "estate.change_contact"],
+    COLLECTOR: _VIEW_ALL + _COLLECT + ["ledger.add_waiver", "estate.add_contact", "estate.change_contact"],
+    # The front desk learns only "in arrears, remind politely": no amounts, no ledger.
     FRONT_DESK: ["estate.view_unit", "estate.view_building", "estate.view_community"],
-    MANAGER: _VIEW_ALL + ["ledger.add_waiver", "ledger.change_waiver", "ledger.add_tariff", "ledger.change_tariff"],
+    MANAGER: _VIEW_ALL + _COLLECT + [
+        "ledger.add_waiver", "ledger.change_waiver", "ledger.add_tariff", "ledger.change_tariff",
+        "collection.change_collectionpolicy", "collection.add_ladderstep", "collection.change_ladderstep",
+        "collection.change_instalmentplan", "collection.change_chargedispute", "collection.add_collectorassignment",
+        "collection.change_collectorassignment", "collection.delete_collectorassignment", "collection.view_collectorassignment",
+        "collection.add_script", "collection.change_script", "estate.change_serviceticket",
+    ],
     FINANCE: _VIEW_ALL + [
         "ledger.add_payment", "ledger.add_paymentreversal", "ledger.add_charge", "ledger.add_tariff", "ledger.change_tariff",
         "ledger.change_waiver", "estate.add_unit", "estate.change_unit", "estate.add_owner", "estate.change_owner",
         "estate.add_ownership", "estate.change_ownership",
     ],
-    LEGAL: _VIEW_ALL,
+    LEGAL: _VIEW_ALL + ["collection.add_contactattempt", "collection.change_task", "collection.add_limitationevent"],
     ADMIN: None,  # every permission
 }

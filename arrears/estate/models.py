@@ -247,3 +247,41 @@ class StaffScope(models.Model):
 
     def __str__(self):
         return f"{self.user} → {self.building or self.community}"
+
+
+class TicketKind(models.TextChoices):
+    REPAIR = "repair", _("报修")
+    COMPLAINT = "complaint", _("投诉")
+    RECTIFICATION = "rectification", _("整改")
+
+
+class Satisfaction(models.TextChoices):
+    SATISFIED = "satisfied", _("满意")
+    NEUTRAL = "neutral", _("一般")
+    UNSATISFIED = "unsatisfied", _("不满意")
+
+
+class ServiceTicket(models.Model):
+    """A repair, complaint or rectification of a unit: an open one is often why an owner won't pay."""
+
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+", verbose_name=_("小区"))
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("房屋"))
+    kind = models.CharField(_("类型"), max_length=20, choices=TicketKind.choices)
+    summary = models.CharField(_("内容"), max_length=300)
+    opened_on = models.DateField(_("受理日期"))
+    closed_on = models.DateField(_("办结日期"), null=True, blank=True)
+    satisfaction = models.CharField(_("业主评价"), max_length=20, choices=Satisfaction.choices, blank=True)
+
+    class Meta:
+        verbose_name = _("工单")
+        verbose_name_plural = _("工单")
+        ordering = ["-opened_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closed_on__isnull=True) | Q(closed_on__gte=models.F("opened_on")), name="ticket_closed_after_opened",
+            ),
+        ]
+        indexes = [models.Index(fields=["unit", "kind"], name="ticket_unit_kind")]
+
+    def __str__(self):
+        return f"{self.unit} {self.get_kind_display()} {self.summary[:20]}"
