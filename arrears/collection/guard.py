@@ -11,7 +11,18 @@ from datetime import datetime
 
 from django.db import models
 
+from arrears.collection.models import Channel
 from arrears.estate.models import Owner
+
+GUARDED_CHANNELS = frozenset({
+    Channel.SMS, Channel.CALL, Channel.VISIT, Channel.WECHAT, Channel.LETTER, Channel.LAWYER_LETTER,
+    Channel.FRONT_DESK_FLAG,
+})
+DO_NOT_CONTACT_CHANNELS = frozenset({Channel.SMS, Channel.CALL, Channel.VISIT, Channel.WECHAT, Channel.FRONT_DESK_FLAG})
+
+
+def channel_is_contact(channel: str) -> bool:
+    return channel in GUARDED_CHANNELS
 
 
 class GuardRule(models.TextChoices):
@@ -46,7 +57,7 @@ def check_many(requests: list[ContactRequest]) -> list[GuardDecision]:
     blocked = set(Owner.objects.filter(pk__in={r.owner_id for r in requests}, do_not_contact=True).values_list("pk", flat=True))
     return [
         GuardDecision(False, GuardRule.DO_NOT_CONTACT, "业主要求不再联系", "the owner asked not to be contacted")
-        if request.owner_id in blocked else GuardDecision(True)
+        if request.owner_id in blocked and request.channel in DO_NOT_CONTACT_CHANNELS else GuardDecision(True)
         for request in requests
     ]
 

@@ -16,7 +16,6 @@ from django.utils import timezone
 
 from arrears.collection import guard
 from arrears.collection.models import (
-    CONTACT_CHANNELS,
     Case,
     CaseStatus,
     Channel,
@@ -134,7 +133,7 @@ def log_attempt(*, unit, owner, channel: str, outcome: str, staff, case: Case | 
                                reason=reason, task=task, corrects=corrects, promise_amount=promise_amount,
                                promise_due=promise_due, made_on=made_on)
     decision = None
-    if channel in CONTACT_CHANNELS:
+    if guard.channel_is_contact(channel):
         decision = guard.check_contact(guard.ContactRequest(
             owner_id=owner.pk, unit_id=unit.pk, channel=channel, at=at, case_id=case.pk if case else None,
             contact_id=contact.pk if contact else None, neutral=neutral,

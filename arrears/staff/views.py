@@ -10,11 +10,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from arrears.collection import selectors as collection_selectors
+from arrears.collection.models import Channel, ExcuseReason, Intent, Persona, Reason
 from arrears.estate import selectors as estate_selectors
 from arrears.ledger import importers
 from arrears.ledger import selectors as ledger_selectors
 from arrears.staff import access, uploads
 from arrears.staff import selectors as staff_selectors
+from arrears.staff.collection_forms import LOGGED_OUTCOMES
 from arrears.staff.forms import ImportUploadForm, SearchForm
 
 PAGE_SIZE = 20
@@ -50,7 +53,13 @@ def unit_detail(request, pk):
     unit = get_object_or_404(units, pk=pk)
     today = timezone.localdate()
     ledger_detail = access.sees_ledger_detail(request.user)
+    collection = None
+    if request.user.has_perm("collection.view_case"):
+        collection = collection_selectors.unit_collection(unit, user=request.user, today=today, now=timezone.now())
     return render(request, "staff/unit.html", {
+        "collection": collection,
+        "outcomes": LOGGED_OUTCOMES, "channels": Channel.choices, "reasons": [("", "—"), *ExcuseReason.choices],
+        "personas": Persona.choices, "profile_reasons": Reason.choices, "intents": Intent.choices,
         "unit": unit,
         "today": today,
         "statement": ledger_selectors.unit_statement(unit.pk, today),

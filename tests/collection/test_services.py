@@ -91,11 +91,11 @@ def test_it_records_no_limitation_event_for_a_delivered_visit(case, insider):
 
 
 def test_it_logs_an_internal_step_without_asking_the_guard(case, insider, estate):
-    # given: the owner asked not to be contacted, but a front-desk flag does not reach the owner
+    # given: the owner asked not to be contacted, but a legal review does not reach the owner
     estate["owner"].do_not_contact = True
     estate["owner"].save()
     # when
-    attempt = log(case, insider, channel="front_desk_flag", outcome="answered")
+    attempt = log(case, insider, channel="legal_review", outcome="answered")
     # then
     assert attempt.outcome == "answered" and attempt.blocked_rule == ""
 

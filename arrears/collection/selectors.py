@@ -1,0 +1,433 @@
+"""Reads of the collection pages, always within the user's scope (`units_visible_to`).
+
+Every list here is read in a fixed number of queries whatever its length: tasks, cases and
+lookups load their owners, contacts, scripts and guard decisions in batches, never per row.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db.models import Case as SqlCase
+from django.db.models import (
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone, translation
+
+from arrears.collection import guard, rules
+from arrears.collection.models import (
+    Case,
+    CaseStatus,
+    Channel,
+    ChargeDispute,
+    ContactAttempt,
+    InstalmentPlan,
+    Persona,
+    Promise,
+    PromiseStatus,
+    Script,
+    Task,
+    TaskKind,
+    TaskStatus,
+)
+from arrears.core.money import ZERO, MoneyField
+from arrears.estate import selectors as estate_selectors
+from arrears.estate.models import Contact, ContactKind, ContactRelation, Ownership, mask_name
+from arrears.ledger import selectors as ledger_selectors
+from arrears.ledger.models import Allocation, Charge, Component, Waiver, WaiverStatus
+
+try:  # the scripts module lands on its own branch; until then, plain placeholder filling
+    from arrears.collection.scripts import render_script
+except ImportError:  # pragma: no cover
+    class _KeepUnknown(dict):
+        def __missing__(self, key):
+            return "{" + key + "}"
+
+    def render_script(body: str, context) -> str:
+        return body.format_map(_KeepUnknown(context))
+
+SUM_FIELD = MoneyField(max_digits=20)
+PHONE_KINDS = (ContactKind.MOBILE, ContactKind.LANDLINE)
+PROMISE_DAYS_DEFAULT = 7
+
+
+def _in_language(pair: tuple[str, str]) -> str:
+    """rules keep labels as (Chinese, English): pick the one of the active language."""
+    return pair[1] if (translation.get_language() or "").startswith("en") else pair[0]
+
+
+def technique_label(number: int) -> str:
+    return _in_language(rules.TECHNIQUE_LABELS[number])
+
+
+def situation_label(number: int) -> str:
+    return _in_language(rules.SITUATION_LABELS[number])
+
+
+def script_context(case: Case, *, collector, today: date, show_amount: bool = True) -> dict:
+    """What a script's placeholders are filled with for this case (amounts only when they may be shown)."""
+    unit = case.unit
+    company = unit.community.company
+    money = (lambda value: f"{value:.2f}") if show_amount else (lambda value: "")
+    return {
+        "owner_name": case.owner.name, "room": unit.label, "community": unit.community.name, "company": company.name,
+        "company_phone": company.phone, "collector": (collector.get_full_name() or collector.get_username()) if collector else "",
+        "amount": money(case.principal + case.late_fee), "principal": money(case.principal), "late_fee": money(case.late_fee),
+        "months": str(case.months_overdue) if show_amount else "", "oldest_due": f"{case.oldest_due:%Y-%m-%d}" if show_amount else "",
+        "due_date": f"{case.oldest_due:%Y-%m-%d}" if show_amount else "", "payment_link": "",
+        "promise_date": f"{today + timedelta(days=PROMISE_DAYS_DEFAULT):%Y-%m-%d}",
+    }
+
+
+def _scripts_by(codes, techniques) -> tuple[dict[str, Script], dict[int, Script]]:
+    """Active scripts by code and the first (non-neutral first) by technique, in one query."""
+    rows = Script.objects.filter(active=True).filter(Q(code__in=set(codes)) | Q(technique__in=set(techniques)))
+    by_code, by_technique = {}, {}
+    for script in rows.order_by("neutral", "code"):
+        by_code[script.code] = script
+        if script.technique is not None:
+            by_technique.setdefault(script.technique, script)
+    return by_code, by_technique
+
+
+def guard_request(case: Case, channel: str, at: datetime) -> guard.ContactRequest:
+    return guard.ContactRequest(owner_id=case.owner_id, unit_id=case.unit_id, channel=channel, at=at, case_id=case.pk)
+
+
+def _guard_decisions(pairs: list[tuple[Case, str]], at: datetime) -> list[guard.GuardDecision | None]:
+    """One batch through the guard for the contact channels; None for internal ones."""
+    wanted = [(i, guard_request(case, channel, at)) for i, (case, channel) in enumerate(pairs) if guard.channel_is_contact(channel)]
+    decisions: list[guard.GuardDecision | None] = [None] * len(pairs)
+    for (i, _), decision in zip(wanted, guard.check_many([request for _, request in wanted]), strict=True):
+        decisions[i] = decision
+    return decisions
+
+
+# -- the workbench ------------------------------------------------------------------------------
+
+
+@dataclass
+class WorkbenchRow:
+    task: Task
+    case: Case
+    phones: list[str]
+    technique: int | None
+    script: Script | None
+    script_text: str
+    promise_due_today: bool
+    limitation_warning: int | None
+    decision: guard.GuardDecision | None
+
+    @property
+    def technique_name(self) -> str:
+        return technique_label(self.technique) if self.technique else ""
+
+
+def open_tasks_for(user, *, today: date) -> QuerySet[Task]:
+    """Open tasks due by today that are the user's or nobody's, in the user's scope, most urgent first."""
+    units = estate_selectors.units_visible_to(user)
+    return (
+        Task.objects.filter(status=TaskStatus.OPEN, due_on__lte=today, case__unit__in=units)
+        .filter(Q(assignee_id=user.pk) | Q(assignee__isnull=True))
+        .order_by("-priority", "due_on", "pk")
+    )
+
+
+def workbench_rows(user, tasks, *, today: date, now: datetime) -> list[WorkbenchRow]:
+    """Rows for a page of tasks: six queries (tasks, contacts, scripts, and the guard's batch)."""
+    promise_today = Promise.objects.filter(case_id=OuterRef("case_id"), status=PromiseStatus.OPEN, due_on=today)
+    tasks = list(
+        tasks.select_related("case__unit__building", "case__unit__community__company", "case__owner")
+        .annotate(promise_due_today=Exists(promise_today))
+        .prefetch_related(Prefetch(
+            "case__owner__contacts", to_attr="phones",
+            queryset=Contact.objects.filter(relation=ContactRelation.SELF, kind__in=PHONE_KINDS).order_by("kind", "pk"),
+        ))
+    )
+    techniques = [task.technique or (task.case.technique_list or [None])[0] for task in tasks]
+    by_code, by_technique = _scripts_by([t.script_code for t in tasks if t.script_code], [t for t in techniques if t])
+    decisions = _guard_decisions([(task.case, task.channel) for task in tasks], now)
+    rows = []
+    for task, technique, decision in zip(tasks, techniques, decisions, strict=True):
+        script = by_code.get(task.script_code) or by_technique.get(technique)
+        text = render_script(script.body, script_context(task.case, collector=user, today=today)) if script else ""
+        warning = rules.limitation_warning(task.case.limitation_deadline, today)
+        if task.kind == TaskKind.LIMITATION_WARNING and warning is None:
+            warning = 0
+        rows.append(WorkbenchRow(task, task.case, [c.value for c in task.case.owner.phones], technique, script, text,
+                                 task.promise_due_today, warning, decision))
+    return rows
+
+
+# -- the case list ------------------------------------------------------------------------------
+
+SORTS = {
+    "principal": ("principal", "pk"), "-principal": ("-principal", "-pk"),
+    "days": ("days_overdue", "pk"), "-days": ("-days_overdue", "-pk"),
+    "tier": ("tier", "-principal", "pk"), "-tier": ("-tier", "principal", "-pk"),
+}
+DEFAULT_SORT = "-principal"
+
+
+@dataclass
+class CaseFilters:
+    community: int | None = None
+    building: int | None = None
+    tier: str = ""
+    bucket: str = ""
+    persona: str = ""
+    situation: int | None = None
+    collector: int | None = None
+    sort: str = DEFAULT_SORT
+
+    def as_dict(self) -> dict:
+        return {name: value for name, value in self.__dict__.items() if value not in (None, "")}
+
+
+def _situation_q(number: int) -> Q:
+    text = str(number)
+    return Q(situations=text) | Q(situations__startswith=f"{text},") | Q(situations__endswith=f",{text}") | Q(
+        situations__contains=f",{text},")
+
+
+def open_cases(user, filters: CaseFilters) -> QuerySet[Case]:
+    """Open cases in the user's scope, filtered and sorted; persona is the collector's if set, else none."""
+    cases = Case.objects.filter(status=CaseStatus.OPEN, unit__in=estate_selectors.units_visible_to(user))
+    if filters.community:
+        cases = cases.filter(community_id=filters.community)
+    if filters.building:
+        cases = cases.filter(unit__building_id=filters.building)
+    if filters.tier:
+        cases = cases.filter(tier=filters.tier)
+    if filters.bucket:
+        cases = cases.filter(bucket=filters.bucket)
+    if filters.persona:
+        cases = cases.filter(owner__collection_profile__persona=filters.persona)
+    if filters.situation:
+        cases = cases.filter(_situation_q(filters.situation))
+    if filters.collector:
+        cases = cases.filter(collector_id=filters.collector)
+    return cases.select_related(
+        "unit__building", "community", "owner__collection_profile", "collector", "last_step",
+    ).order_by(*SORTS.get(filters.sort, SORTS[DEFAULT_SORT]))
+
+
+def case_filter_choices(user, *, community: int | None = None) -> dict:
+    """Communities, buildings and collectors to filter by, from the user's scope (three queries)."""
+    units = estate_selectors.units_visible_to(user)
+    communities = list(estate_selectors.communities_visible_to(user).order_by("name").values_list("pk", "name"))
+    buildings = units.order_by("community__name", "building__name").values_list("building_id", "community__name", "building__name").distinct()
+    if community:
+        buildings = buildings.filter(community_id=community)
+    collector_ids = Case.objects.filter(status=CaseStatus.OPEN, unit__in=units, collector__isnull=False).values("collector_id")
+    collectors = [(u.pk, u.get_full_name() or u.get_username()) for u in get_user_model().objects.filter(pk__in=collector_ids).order_by("username")]
+    return {
+        "communities": communities,
+        "buildings": [(pk, f"{community_name} {name}") for pk, community_name, name in buildings],
+        "collectors": collectors,
+    }
+
+
+# -- arrears rates --------------------------------------------------------------------------------
+
+
+@dataclass
+class ArrearsRates:
+    overdue_principal: Decimal
+    base_principal: Decimal  # charges due this year up to today + overdue principal of earlier years
+    units_owing: int
+    units_owned: int
+    month_due: Decimal
+    month_paid: Decimal
+
+    @staticmethod
+    def _ratio(part, whole) -> Decimal | None:
+        return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1")) if whole else None
+
+    @property
+    def by_amount(self) -> Decimal | None:
+        return self._ratio(self.overdue_principal, self.base_principal)
+
+    @property
+    def by_households(self) -> Decimal | None:
+        return self._ratio(self.units_owing, self.units_owned)
+
+    @property
+    def month_collection(self) -> Decimal | None:
+        return self._ratio(self.month_paid, self.month_due)
+
+
+def _money_sum(expression) -> Coalesce:
+    return Coalesce(Sum(expression, output_field=SUM_FIELD), Value(ZERO), output_field=SUM_FIELD)
+
+
+def arrears_rates(user, *, today: date, community: int | None = None, building: int | None = None) -> ArrearsRates:
+    """Arrears rate by amount and by households, and this month's collection rate, in three queries.
+
+    Read from the ledger as of today (not from the case snapshots), over the user's scope:
+    overdue principal = charges due before today less principal paid and waived by today.
+    Charges settled before today drop out by the `settled_on` hint, so the cost follows the open
+    charges and this year's, not the years of history.
+    """
+    units = estate_selectors.units_visible_to(user)
+    if community:
+        units = units.filter(community_id=community)
+    if building:
+        units = units.filter(building_id=building)
+    year_start, month_start = date(today.year, 1, 1), today.replace(day=1)
+    month_end = today.replace(day=calendar.monthrange(today.year, today.month)[1])
+    paid = Allocation.objects.filter(charge_id=OuterRef("pk"), component=Component.PRINCIPAL, value_date__lte=today)
+    waived = Waiver.objects.filter(charge_id=OuterRef("pk"), component=Component.PRINCIPAL, status=WaiverStatus.APPROVED,
+                                   decided_on__lte=today)
+    charges = (
+        Charge.objects.filter(unit__in=units, due_date__lte=month_end)
+        .filter(Q(settled_on__isnull=True) | Q(settled_on__gt=today) | Q(due_date__gte=year_start))
+        .annotate(paid=ledger_selectors._sum_subquery(paid, F("amount")),
+                  waived=ledger_selectors._sum_subquery(waived, F("amount")))
+    )
+    left = F("amount") - F("paid") - F("waived")
+    figures = charges.aggregate(
+        overdue=_money_sum(SqlCase(When(due_date__lt=today, then=left), default=Value(ZERO), output_field=SUM_FIELD)),
+        earlier=_money_sum(SqlCase(When(due_date__lt=year_start, then=left), default=Value(ZERO), output_field=SUM_FIELD)),
+        this_year=_money_sum(SqlCase(When(due_date__gte=year_start, due_date__lte=today, then=F("amount")), default=Value(ZERO),
+                                   output_field=SUM_FIELD)),
+        month_due=_money_sum(SqlCase(When(due_date__gte=month_start, then=F("amount")), default=Value(ZERO), output_field=SUM_FIELD)),
+        month_paid=_money_sum(SqlCase(When(due_date__gte=month_start, then=F("paid")), default=Value(ZERO), output_field=SUM_FIELD)),
+    )
+    owing = charges.filter(due_date__lt=today, amount__gt=F("paid") + F("waived")).values("unit_id").distinct().count()
+    owned = (
+        Ownership.objects.filter(unit__in=units, start__lte=today).filter(Q(end__isnull=True) | Q(end__gte=today))
+        .values("unit_id").distinct().count()
+    )
+    return ArrearsRates(figures["overdue"], figures["this_year"] + figures["earlier"], owing, owned, figures["month_due"],
+                        figures["month_paid"])
+
+
+# -- the front desk -------------------------------------------------------------------------------
+
+DESK_LIMIT = 20
+
+
+@dataclass
+class DeskRow:
+    unit: object
+    owners: list[str]  # masked names
+    owing: bool
+    amount: Decimal | None  # only for users who may see the ledger
+    hold_reasons: list[str] = field(default_factory=list)  # why not to remind: do-not-contact, dispute
+    script_text: str = ""
+    flagged: bool = False  # 全民总动员: the case asks the front desk to remind in person
+
+
+def desk_lookup(user, query: str, *, today: date, show_amount: bool, hold_labels: dict[str, str]) -> list[DeskRow]:
+    """Units matching a room, plate, name or phone's last 4, with only what a front desk may know."""
+    units = list(estate_selectors.search_units(user, query, today=today).select_related("community__company")[:DESK_LIMIT])
+    unit_ids = [unit.pk for unit in units]
+    if not unit_ids:
+        return []
+    ownerships = estate_selectors.current_ownerships(unit_ids, today=today)
+    owed = {s.unit_id: s.total for s in ledger_selectors.statement(today, unit_ids=unit_ids) if s.total > ZERO}
+    disputed = set(ChargeDispute.objects.filter(charge__unit_id__in=unit_ids, closed_on__isnull=True).values_list("charge__unit_id", flat=True))
+    cases = {case.unit_id: case for case in Case.objects.filter(unit_id__in=unit_ids, status=CaseStatus.OPEN).select_related("owner")}
+    script = Script.objects.filter(code="front_desk_polite", active=True).first()
+    rows = []
+    for unit in units:
+        owners = [o.owner for o in ownerships.get(unit.pk, [])]
+        holds = []
+        if any(owner.do_not_contact for owner in owners):
+            holds.append(hold_labels["do_not_contact"])
+        if unit.pk in disputed:
+            holds.append(hold_labels["dispute"])
+        owing = unit.pk in owed
+        text = ""
+        if owing and not holds and script is not None:
+            first = owners[0] if owners else None
+            text = render_script(script.body, {
+                "owner_name": mask_name(first.name) if first else "", "room": unit.label, "community": unit.community.name,
+                "company": unit.community.company.name, "company_phone": unit.community.company.phone,
+                "collector": "", "amount": f"{owed[unit.pk]:.2f}" if show_amount else "",
+            })
+        case = cases.get(unit.pk)
+        rows.append(DeskRow(unit, [mask_name(o.name) for o in owners], owing, owed.get(unit.pk) if show_amount else None,
+                            holds if owing else [], text, bool(case and case.front_desk_flag)))
+    return rows
+
+
+# -- the unit page --------------------------------------------------------------------------------
+
+
+@dataclass
+class TimelineEntry:
+    on: datetime | date
+    kind: str  # attempt, promise, plan
+    obj: object
+
+    @property
+    def sort_key(self):
+        if isinstance(self.on, datetime):
+            return (timezone.localtime(self.on).replace(tzinfo=None), self.obj.pk)
+        return (datetime.combine(self.on, datetime.min.time()), self.obj.pk)
+
+
+def unit_collection(unit, *, user, today: date, now: datetime) -> dict:
+    """The case section of a unit page: open cases with profile, situations, techniques, scripts,
+    next steps and a timeline of attempts, promises and plans (a fixed number of queries)."""
+    cases = list(
+        Case.objects.filter(unit_id=unit.pk, status=CaseStatus.OPEN)
+        .select_related("owner__collection_profile", "unit__building", "unit__community__company", "last_step", "collector")
+        .prefetch_related(Prefetch("owner__contacts", queryset=Contact.objects.order_by("relation", "kind", "pk")))
+        .order_by("pk")
+    )
+    techniques = {number for case in cases for number in case.technique_list}
+    _, by_technique = _scripts_by([], techniques)
+    next_steps = {}
+    try:
+        from arrears.collection import reports
+    except ImportError:
+        reports = None
+    for case in cases:
+        next_steps[case.pk] = reports.next_steps(case, today) if reports is not None else []
+    decisions = _guard_decisions([(case, Channel.CALL) for case in cases], now)
+    sections = []
+    for case, decision in zip(cases, decisions, strict=True):
+        context = script_context(case, collector=user, today=today)
+        profile = getattr(case.owner, "collection_profile", None)
+        sections.append({
+            "case": case,
+            "profile": profile,
+            "suggested_persona": Persona(case.suggested_persona).label if case.suggested_persona else "",
+            "situations": [(number, situation_label(number)) for number in case.situation_list],
+            "techniques": [
+                (number, technique_label(number), by_technique.get(number),
+                 render_script(by_technique[number].body, context) if number in by_technique else "")
+                for number in case.technique_list
+            ],
+            "next_steps": next_steps[case.pk],
+            "call_decision": decision,
+            "promise_amount": case.principal,
+            "promise_due": today + timedelta(days=PROMISE_DAYS_DEFAULT),
+        })
+    timeline = [
+        TimelineEntry(a.at, "attempt", a)
+        for a in ContactAttempt.objects.filter(unit_id=unit.pk).select_related("staff", "contact", "corrects").order_by("-at", "-pk")[:200]
+    ]
+    timeline += [TimelineEntry(p.made_on, "promise", p) for p in Promise.objects.filter(case__unit_id=unit.pk).order_by("-made_on", "-pk")[:100]]
+    timeline += [
+        TimelineEntry(p.proposed_on, "plan", p)
+        for p in InstalmentPlan.objects.filter(case__unit_id=unit.pk).prefetch_related("instalments").order_by("-proposed_on", "-pk")[:50]
+    ]
+    timeline.sort(key=lambda e: e.sort_key, reverse=True)
+    return {"cases": sections, "timeline": timeline}

@@ -1,0 +1,78 @@
+"""Forms of the collection pages: parsing only; every rule lives in collection.services."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from arrears.collection.models import (
+    Bucket,
+    Channel,
+    ExcuseReason,
+    Intent,
+    Outcome,
+    Persona,
+    Reason,
+    Tier,
+)
+from arrears.collection.rules import SITUATION_LABELS
+from arrears.collection.selectors import SORTS, situation_label
+
+BLANK = [("", "—")]
+LOGGED_OUTCOMES = [(value, label) for value, label in Outcome.choices if value != Outcome.BLOCKED]
+
+
+class OutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("结果"), choices=LOGGED_OUTCOMES)
+    reason = forms.ChoiceField(label=_("原因"), choices=BLANK + ExcuseReason.choices, required=False)
+    notes = forms.CharField(label=_("记录"), required=False, max_length=2000)
+    promise_amount = forms.DecimalField(label=_("承诺金额"), required=False, max_digits=14, decimal_places=2)
+    promise_due = forms.DateField(label=_("承诺日期"), required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("outcome") != Outcome.PROMISED:
+            data["promise_amount"], data["promise_due"] = None, None
+        return data
+
+
+class AttemptForm(OutcomeForm):
+    channel = forms.ChoiceField(label=_("渠道"), choices=Channel.choices)
+    contact = forms.TypedChoiceField(label=_("联系方式"), coerce=int, required=False, empty_value=None, choices=())
+
+    def __init__(self, *args, contacts=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["contact"].choices = BLANK + [(c.pk, str(c)) for c in contacts]
+
+
+class PromiseForm(forms.Form):
+    amount = forms.DecimalField(label=_("承诺金额"), max_digits=14, decimal_places=2)
+    due_on = forms.DateField(label=_("承诺日期"))
+
+
+class ProfileForm(forms.Form):
+    persona = forms.ChoiceField(label=_("业主类型"), choices=BLANK + Persona.choices, required=False)
+    irritable = forms.BooleanField(label=_("易激动"), required=False)
+    reason = forms.ChoiceField(label=_("欠费原因"), choices=BLANK + Reason.choices, required=False)
+    intent = forms.ChoiceField(label=_("欠费性质"), choices=BLANK + Intent.choices, required=False)
+    note = forms.CharField(label=_("备注"), required=False, max_length=300)
+
+
+class CaseFilterForm(forms.Form):
+    community = forms.TypedChoiceField(label=_("小区"), coerce=int, required=False, empty_value=None)
+    building = forms.TypedChoiceField(label=_("楼栋"), coerce=int, required=False, empty_value=None)
+    tier = forms.ChoiceField(label=_("分类"), choices=BLANK + Tier.choices, required=False)
+    bucket = forms.ChoiceField(label=_("账龄"), choices=BLANK + Bucket.choices, required=False)
+    persona = forms.ChoiceField(label=_("业主类型"), choices=BLANK + Persona.choices, required=False)
+    situation = forms.TypedChoiceField(label=_("情形"), coerce=int, required=False, empty_value=None,
+                                       choices=lambda: BLANK + [(n, f"{n} {situation_label(n)}") for n in SITUATION_LABELS])
+    collector = forms.TypedChoiceField(label=_("催收员"), coerce=int, required=False, empty_value=None)
+    sort = forms.ChoiceField(label=_("排序"), required=False, choices=[(key, key) for key in SORTS])
+
+    def __init__(self, *args, choices: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["community"].choices = BLANK + choices["communities"]
+        self.fields["building"].choices = BLANK + choices["buildings"]
+        self.fields["collector"].choices = BLANK + choices["collectors"]
+
+
+class DeskForm(forms.Form):
+    q = forms.CharField(label=_("房号、车牌、姓名或手机尾号"), max_length=50, required=False)
