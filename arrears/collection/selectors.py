@@ -394,12 +394,12 @@ def unit_collection(unit, *, user, today: date, now: datetime) -> dict:
     techniques = {number for case in cases for number in case.technique_list}
     _, by_technique = _scripts_by([], techniques)
     next_steps = {}
-    try:
-        from arrears.collection import reports
+    try:  # the daily run's reports land on their own branch
+        from arrears.collection.reports import next_steps as steps_of
     except ImportError:
-        reports = None
+        steps_of = None
     for case in cases:
-        next_steps[case.pk] = reports.next_steps(case, today) if reports is not None else []
+        next_steps[case.pk] = steps_of(case, today) if steps_of is not None else []
     decisions = _guard_decisions([(case, Channel.CALL) for case in cases], now)
     sections = []
     for case, decision in zip(cases, decisions, strict=True):
