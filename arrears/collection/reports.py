@@ -72,7 +72,7 @@ def next_steps_for(assessments: list[Assessment], as_of: date) -> dict[tuple[int
             months=a.months, fired=done, quiet_until=quiet_until,
         )
         ladder = sorted((s for s in steps_by_community.get(a.community_id, []) if s.day_offset > 0),
-                        key=lambda s: (s.day_offset, s.pk))
+                        key=lambda s: (s.day_offset, s.code))
         due_today = {rule.code for rule in rules.steps_due([step_rule(s) for s in ladder], state, as_of)}
         planned_on = dict(done)
         for step in ladder:

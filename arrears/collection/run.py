@@ -125,12 +125,13 @@ def run_collection(*, as_of: date, community_ids=None) -> RunSummary:
     with transaction.atomic():
         run, _ = CollectionRun.objects.get_or_create(as_of=as_of, defaults={"started_at": timezone.now()})
         CollectionRun.objects.select_for_update().filter(pk=run.pk).first()  # one run per date at a time
+        # Promises and plans first: a promise broken today is a signal of today's assessment.
+        _resolve_promises(as_of, _open_cases(community_ids), summary)
+        paused = _resolve_plans(as_of, _open_cases(community_ids), summary)
         assessments = assess(as_of, community_ids=community_ids)
         by_key = {a.key: a for a in assessments}
         cases = _sync_cases(as_of, by_key, community_ids, summary)
         _assign_collectors(cases, summary)
-        _resolve_promises(as_of, cases, summary)
-        paused = _resolve_plans(as_of, cases, summary)
         _write_snapshots(as_of, cases, by_key, summary)
         _fire_ladder(as_of, cases, by_key, paused, summary)
         _promise_follow_ups(as_of, cases, summary)
@@ -376,9 +377,15 @@ def step_rule(step: LadderStep) -> rules.StepRule:
 
 
 def ladders(community_ids) -> dict[int, list[LadderStep]]:
+    """Each community's active ladder; the default one (unsaved) where no policy exists yet."""
     steps = defaultdict(list)
-    for step in LadderStep.objects.filter(active=True, policy__community_id__in=list(community_ids)).select_related("policy"):
-        steps[step.policy.community_id].append(step)
+    with_policy = set()
+    for step in LadderStep.objects.filter(policy__community_id__in=list(community_ids)).select_related("policy"):
+        with_policy.add(step.policy.community_id)
+        if step.active:
+            steps[step.policy.community_id].append(step)
+    for community_id in set(community_ids) - with_policy:
+        steps[community_id] = [LadderStep(**row) for row in ladder_rows()]
     return steps
 
 

@@ -357,7 +357,8 @@ def test_report_cases_prints_every_open_case(estate):
         "tier": "C", "persona": None, "situations": [1], "techniques": [1], "limitation_deadline": "2029-01-05",
     }
     assert row["next_steps"][0] == {"channel": "call", "due": "2026-01-08", "allowed": True, "blocked_by": None}
-    assert [step["channel"] for step in row["next_steps"]] == ["call", "sms", "call", "call"]
+    assert [(step["channel"], step["due"]) for step in row["next_steps"]] == [
+        ("call", "2026-01-08"), ("call", "2026-01-15"), ("sms", "2026-01-15"), ("call", "2026-01-25")]
 
 
 def test_report_cases_is_right_before_the_run_and_shows_the_guard(estate):
