@@ -69,9 +69,11 @@ GUARDED_CHANNELS = frozenset({
 # the courts expect before a suit, and each demand that reaches the owner restarts the 3-year
 # limitation (第195条). Honouring "do not contact" must not let the debt expire.
 DO_NOT_CONTACT_CHANNELS = frozenset({Channel.SMS, Channel.CALL, Channel.VISIT, Channel.WECHAT, Channel.FRONT_DESK_FLAG})
-# A letter is a demand too, so the quiet period after one covers the letters that would follow;
-# the front-desk flag only reminds an owner who walks past, so it may stay up.
-QUIET_CHANNELS = frozenset({Channel.SMS, Channel.CALL, Channel.VISIT, Channel.WECHAT, Channel.LETTER, Channel.LAWYER_LETTER})
+# The quiet period after a letter keeps calls, visits and messages away while the owner reads it
+# (seed 001: no contact for 7 days, 14 after a lawyer letter). It does not hold letters: the
+# letter that starts the period would block itself, and the ladder spaces letters by their own
+# rule (#2 at least 7 days after #1). The front-desk flag only reminds an owner who walks past.
+QUIET_CHANNELS = frozenset({Channel.SMS, Channel.CALL, Channel.VISIT, Channel.WECHAT})
 # Letters are posted, not delivered at a chosen hour: holidays and windows do not apply to them.
 TIMED_CHANNELS = frozenset({Channel.SMS, Channel.CALL, Channel.VISIT, Channel.WECHAT})
 SPOKEN_CHANNELS = frozenset({Channel.CALL, Channel.VISIT})

@@ -265,6 +265,11 @@ def _assign_collectors(cases: dict, summary) -> None:
         case.collector_id = chosen
         changed.append(case)
     Case.objects.bulk_update(changed, ["collector"], batch_size=2000)
+    # Tasks made while the case had nobody go to its new collector (legal work stays with legal).
+    for case in changed:
+        Task.objects.filter(case_id=case.pk, status=TaskStatus.OPEN, assignee__isnull=True).exclude(
+            channel__in=LEGAL_CHANNELS
+        ).update(assignee_id=case.collector_id)
 
 
 def _paid_between(pairs: set[tuple[int, int]], start: date, end: date) -> dict[tuple[int, int], Decimal]:

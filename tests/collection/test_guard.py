@@ -311,11 +311,13 @@ def test_it_keeps_quiet_through_the_last_day_and_not_after():
     assert judge("call", at(date(2026, 9, 16), 8, 0), facts=quiet).allowed is True
 
 
-def test_it_holds_letters_in_the_quiet_period_but_not_the_front_desk_flag():
+def test_the_quiet_period_holds_neither_letters_nor_the_front_desk_flag():
     quiet = GuardFacts(quiet_until=TUESDAY)
 
-    assert judge("letter", at(TUESDAY), facts=quiet).next_allowed == at(date(2026, 9, 16), 0, 0)
+    assert judge("letter", at(TUESDAY), facts=quiet).allowed is True
+    assert judge("lawyer_letter", at(TUESDAY), facts=quiet).allowed is True
     assert judge("front_desk_flag", at(TUESDAY), facts=quiet).allowed is True
+    assert judge("sms", at(TUESDAY, 10, 0), facts=quiet).rule == "quiet_period"
 
 
 def test_it_gives_no_next_time_beyond_sixty_days():
