@@ -127,13 +127,16 @@ class History:
     allocations: int = 0
 
 
-def build_history(*, units: int, months: int = 36, today: date | None = None, seed: int = 1) -> History:
+def build_history(*, units: int, months: int = 36, today: date | None = None, seed: int = 1,
+                  arrears_within: int | None = None) -> History:
     """N units, one owner each, `months` of monthly property-fee charges ending last month.
 
     Pattern (seeded): 80% pay a year ahead on time, one payment per 12 months; 5% do the same
     and hold a further year of prepaid credit; 15% paid monthly on the due date until a month
     from which they stopped (half of them paid 40% of that month). Allocations carry value
     dates, paid charges their settled_on, every payment its unallocated remainder.
+    `arrears_within=K` makes them stop within the last K months: the same open arrears whatever
+    the length of history (the same seed draws the same stop, counted back from the end).
     """
     rng = random.Random(seed)
     today = today or timezone.localdate()
@@ -206,7 +209,8 @@ def build_history(*, units: int, months: int = 36, today: date | None = None, se
                         settled[cid_] = start
                     payment_id += 1
             else:
-                stop = rng.randrange(months)
+                window = min(arrears_within or months, months)
+                stop = months - window + rng.randrange(window)
                 for cid_, _start, _end, due in periods[:stop]:
                     payment_rows.append(_payment(payment_id, company.pk, cid, uid, oid, amount, ZERO, due, now))
                     allocation_rows.append((allocation_id, cid, payment_id, cid_, Component.PRINCIPAL, amount, due))

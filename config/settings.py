@@ -158,3 +158,18 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
 }
+
+from celery.schedules import crontab  # noqa: E402
+
+# Celery. Without CELERY_BROKER_URL (the embedded default) tasks run in-process, eagerly.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE = {
+    "daily-collection-run": {
+        "task": "arrears.collection.tasks.daily_run",
+        "schedule": crontab(hour=6, minute=0),  # Asia/Shanghai, before the working day starts
+        "options": {"expires": 60 * 60 * 6},
+    },
+}

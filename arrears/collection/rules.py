@@ -262,17 +262,25 @@ def steps_due(steps: Sequence[StepRule], case: CaseState, as_of: date) -> list[S
     """The ladder steps to fire today.
 
     A step falls due once its day is reached and its conditions hold; each fires at most once per
-    case. In a quiet period no step that reaches the owner fires. A case that comes to the ladder
+    case. In a quiet period no step that reaches the owner fires. The ladder never goes back: a
+    step below the highest step already taken is passed over, and a case that comes to the ladder
     late (a backlog, or after a quiet period) does not get every missed reminder at once: of the
-    steps that reach the owner only those of the latest day fire; internal steps (front-desk flag,
+    steps that reach the owner only those of the latest day fire. Internal steps (front-desk flag,
     legal review) fire whenever reached.
     """
     ready = [
         step for step in steps
         if step.code not in case.fired and step.day_offset <= case.days_overdue and step_conditions_hold(step, case, as_of)
     ]
+    reached = max(
+        (step.day_offset for step in steps if step.code in case.fired and step.channel not in INTERNAL_CHANNELS),
+        default=None,
+    )
     internal = [step for step in ready if step.channel in INTERNAL_CHANNELS]
-    contact = [step for step in ready if step.channel not in INTERNAL_CHANNELS]
+    contact = [
+        step for step in ready
+        if step.channel not in INTERNAL_CHANNELS and (reached is None or step.day_offset >= reached)
+    ]
     quiet = case.quiet_until is not None and as_of <= case.quiet_until
     if quiet or not contact:
         return internal

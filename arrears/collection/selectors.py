@@ -27,7 +27,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 
-from arrears.collection import guard, rules
+from arrears.collection import guard, reports, rules
+from arrears.collection.assess import Assessment
 from arrears.collection.models import (
     Case,
     CaseStatus,
@@ -369,6 +370,25 @@ def desk_lookup(user, query: str, *, today: date, show_amount: bool, hold_labels
 # -- the unit page --------------------------------------------------------------------------------
 
 
+def _next_steps(case: Case, today: date) -> list[dict]:
+    """The ladder's next steps of a case with the guard's verdict on each (reports.next_steps_for),
+    from the case snapshot rather than a fresh assessment of the whole community."""
+    profile = getattr(case.owner, "collection_profile", None)
+    assessment = Assessment(
+        community_id=case.community_id, unit_id=case.unit_id, owner_id=case.owner_id, principal=case.principal,
+        late_fee=case.late_fee, oldest_due=case.oldest_due, days_overdue=(today - case.oldest_due).days,
+        months=case.months_overdue, bucket=case.bucket, tier=case.tier, suggested_persona=case.suggested_persona,
+        persona=profile.persona if profile else "", irritable=profile.irritable if profile else False,
+    )
+    steps = reports.next_steps_for([assessment], today).get(assessment.key, [])
+    rule_labels = dict(guard.GuardRule.choices)
+    return [
+        {"channel": Channel(step["channel"]).label, "due": date.fromisoformat(step["due"]), "allowed": step["allowed"],
+         "blocked_by": rule_labels.get(step["blocked_by"], step["blocked_by"] or "")}
+        for step in steps
+    ]
+
+
 @dataclass
 class TimelineEntry:
     on: datetime | date
@@ -394,12 +414,8 @@ def unit_collection(unit, *, user, today: date, now: datetime) -> dict:
     techniques = {number for case in cases for number in case.technique_list}
     _, by_technique = _scripts_by([], techniques)
     next_steps = {}
-    try:  # the daily run's reports land on their own branch
-        from arrears.collection.reports import next_steps as steps_of
-    except ImportError:
-        steps_of = None
     for case in cases:
-        next_steps[case.pk] = steps_of(case, today) if steps_of is not None else []
+        next_steps[case.pk] = _next_steps(case, today)
     decisions = _guard_decisions([(case, Channel.CALL) for case in cases], now)
     sections = []
     for case, decision in zip(cases, decisions, strict=True):

@@ -175,6 +175,7 @@ class DemoResult:
     units_owned: int
     personas: dict[str, int]
     seconds: float = 0.0
+    owner_personas: dict[int, str] = field(default_factory=dict)  # current owners: owner id → persona
 
     @property
     def arrears_rate(self) -> Decimal:
@@ -597,4 +598,5 @@ def _summary(today: date, holdings: list[Holding], allocations: int) -> DemoResu
         prepaid=sum((s.prepaid for s in statements), ZERO),
         units_in_arrears=overdue, units_owned=owned,
         personas=dict(Counter(h.persona for h in holdings if h.end is None)),
+        owner_personas={h.owner.pk: h.persona for h in holdings if h.end is None},
     )

@@ -17,7 +17,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from arrears.collection import exports, services
+from arrears.collection import exports, guard, services
 from arrears.collection import selectors as collection_selectors
 from arrears.collection.models import Case, CaseStatus, Outcome, Task, TaskStatus
 from arrears.core.errors import DomainError
@@ -55,8 +55,8 @@ def _form_errors(form) -> str:
 def _report_attempt(request, attempt) -> None:
     """Say what was recorded; a blocked attempt says which rule stopped it and why."""
     if attempt.outcome == Outcome.BLOCKED:
-        messages.error(request, _("已拦截，未联系业主（%(rule)s）：%(reason)s") % {
-            "rule": attempt.blocked_rule, "reason": attempt.blocked_reason})
+        rule = dict(guard.GuardRule.choices).get(attempt.blocked_rule, attempt.blocked_rule)
+        messages.error(request, _("已拦截，未联系业主（%(rule)s）：%(reason)s") % {"rule": rule, "reason": attempt.blocked_reason})
     else:
         messages.success(request, _("已记录：%(unit)s %(channel)s %(outcome)s") % {
             "unit": attempt.unit.label, "channel": attempt.get_channel_display(), "outcome": attempt.get_outcome_display()})

@@ -54,7 +54,7 @@ def test_it_lists_todays_tasks_mine_and_unassigned_highest_priority_first(client
         assert hidden not in html
     assert "13912348888" in html and "王小明" in html and "2 断其后路" in html.replace("</span> ", " ")
     assert "王小明您好，3栋1单元1201的物业费共欠621.00元" in html
-    assert "可联系" in html
+    assert '<span class="badge clear">可联系</span>' in html
 
 
 def test_it_marks_promises_due_today_and_limitation_warnings(client, insider, case, estate):
@@ -78,7 +78,7 @@ def test_it_shows_the_guard_status_of_a_blocked_owner(client, insider, case, est
     make_task(case)
     client.force_login(insider)
     html = client.get(reverse("staff:workbench")).content.decode()
-    assert "受限：业主要求不再联系" in html
+    assert "受限：业主已要求不再联系：只可邮寄书面催费函或律师函" in html
 
 
 def test_it_shows_nothing_to_an_outsider(client, outsider, case):

@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from arrears.core import demo
 from arrears.core.errors import DomainError
@@ -25,5 +26,10 @@ class Command(BaseCommand):
               f"预存 / prepaid ¥{result.prepaid:.2f}")
         write(f"  欠费率（按户）/ arrears rate by households: {result.arrears_rate}% "
               f"({result.units_in_arrears} / {result.units_owned})")
+        from arrears.collection.demo import seed_collection
+
+        seeded = seed_collection(result.owner_personas, today=timezone.localdate(), seed=seed)
+        write(f"  催收 / collection: 在催案件 / open cases {seeded['cases']}，催收记录 / attempts {seeded['attempts']}，"
+              f"违约承诺 / broken promises {seeded['promises_broken']}")
         personas = "，".join(f"{demo.PERSONAS[key]} {count}" for key, count in sorted(result.personas.items()))
         write(f"  业主类型 / personas: {personas}")

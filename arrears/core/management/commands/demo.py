@@ -3,7 +3,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
+from arrears.collection.models import CollectorAssignment
+from arrears.collection.run import run_collection
 from arrears.estate.models import Community, Company, StaffScope
 
 DEMO_PASSWORD = "demo-pass-2026"
@@ -33,6 +36,7 @@ def ensure_demo_users() -> list[tuple[str, str]]:
             if role == "collector":
                 building = community.buildings.order_by("name").first()
                 StaffScope.objects.get_or_create(user=user, community=community, building=building)
+                CollectorAssignment.objects.get_or_create(community=community, building=building, user=user)
             else:
                 StaffScope.objects.get_or_create(user=user, community=community, building=None)
         made.append((username, role))
@@ -55,6 +59,7 @@ class Command(BaseCommand):
             call_command("demo-data", units=units, seed=seed)
         call_command("collectstatic", interactive=False, verbosity=0)
         users = ensure_demo_users()
+        run_collection(as_of=timezone.localdate())  # the day's run: idempotent, gives the collector their cases
         self.stdout.write("")
         self.stdout.write(f"员工站点 / staff site: http://{addrport}/")
         self.stdout.write(f"演示账号（密码均为 {DEMO_PASSWORD}）/ demo logins (password {DEMO_PASSWORD}):")

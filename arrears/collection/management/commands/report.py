@@ -8,10 +8,13 @@ from arrears.ledger import selectors
 
 
 class Command(BaseCommand):
-    help = "报表 / Reports. `report statement --date YYYY-MM-DD --format json|xlsx [--community NAME] [--output FILE]`."
+    help = (
+        "报表 / Reports. `report statement --date YYYY-MM-DD --format json|xlsx [--community NAME] [--output FILE]`; "
+        "`report cases --date YYYY-MM-DD --format json [--community NAME]`."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("kind", choices=["statement"])
+        parser.add_argument("kind", choices=["statement", "cases"])
         parser.add_argument("--date", required=True, help="YYYY-MM-DD")
         parser.add_argument("--format", choices=["json", "xlsx"], default="json")
         parser.add_argument("--community", help="小区名称 / community name")
@@ -27,6 +30,13 @@ class Command(BaseCommand):
             community_ids = list(Community.objects.filter(name=community).values_list("pk", flat=True))
             if not community_ids:
                 raise CommandError(f"没有名为 {community} 的小区 / no community named {community!r}")
+        if kind == "cases":
+            if format != "json":
+                raise CommandError("案件报表只支持 json / the cases report is json only")
+            from arrears.collection.reports import case_rows
+
+            self.stdout.write(json.dumps(case_rows(as_of, community_ids=community_ids), ensure_ascii=False, indent=1))
+            return
         statements = selectors.statement(as_of, community_ids=community_ids)
         if format == "json":
             self.stdout.write(json.dumps(selectors.statement_as_dicts(statements), ensure_ascii=False, indent=1))

@@ -1,0 +1,260 @@
+"""Read-only assessment of every owner in arrears on a date: the figures and signals the daily run
+writes into cases, and `arrears report cases` prints.
+
+Set-based: one pass over the open charges (ledger `charge_lines`), then a handful of grouped
+queries over what belongs to open arrears (attempts, promises, tickets, events). Nothing here
+reads years of settled history, so the cost follows the open arrears.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, Max, Q
+
+from arrears.collection import rules
+from arrears.collection.models import (
+    FAILED_OUTCOMES,
+    Case,
+    CaseStatus,
+    ChargeDispute,
+    CollectionPolicy,
+    ContactAttempt,
+    ExcuseReason,
+    Intent,
+    LimitationEvent,
+    Outcome,
+    OwnerProfile,
+    Promise,
+    PromiseStatus,
+    Reason,
+)
+from arrears.core.money import ZERO
+from arrears.estate.models import Satisfaction, ServiceTicket, TicketKind, Unit, UnitStatus
+from arrears.ledger.models import Allocation, Charge, Component
+from arrears.ledger.selectors import charge_lines
+
+SIGNAL_LOOKBACK_DAYS = 365
+
+
+@dataclass
+class Assessment:
+    """One owner's arrears on one unit as of a date."""
+
+    community_id: int
+    unit_id: int
+    owner_id: int
+    principal: Decimal = ZERO
+    late_fee: Decimal = ZERO
+    oldest_due: date | None = None
+    days_overdue: int = 0
+    months: int = 0
+    bucket: str = ""
+    tier: str = ""
+    charge_ids: list[int] = field(default_factory=list)
+    disputed_charge_ids: list[int] = field(default_factory=list)
+    signals: rules.Signals = field(default_factory=rules.Signals)
+    situations: list[int] = field(default_factory=list)
+    techniques: list[int] = field(default_factory=list)
+    suggested_persona: str = ""
+    persona: str = ""  # the collector's judgement, "" until set
+    irritable: bool = False
+    limitation_deadline: date | None = None
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return (self.unit_id, self.owner_id)
+
+    @property
+    def paused_by_dispute(self) -> bool:
+        """Every overdue charge is disputed: collection pauses (a partly disputed case goes on)."""
+        return bool(self.charge_ids) and len(self.disputed_charge_ids) == len(self.charge_ids)
+
+
+def policies_by_community(community_ids=None) -> dict[int, CollectionPolicy]:
+    policies = CollectionPolicy.objects.all()
+    if community_ids is not None:
+        policies = policies.filter(community_id__in=list(community_ids))
+    return {policy.community_id: policy for policy in policies}
+
+
+def policy_or_default(policies: dict[int, CollectionPolicy], community_id: int) -> CollectionPolicy:
+    return policies.get(community_id) or CollectionPolicy(community_id=community_id)
+
+
+def thresholds_of(policy: CollectionPolicy) -> rules.TierThresholds:
+    return rules.TierThresholds(policy.tier_a_months, policy.tier_a_amount, policy.tier_b_months, policy.tier_b_amount)
+
+
+def assess(as_of: date, *, community_ids=None) -> list[Assessment]:
+    """Every (unit, owner) with principal overdue on `as_of`, with tier, bucket, signals and techniques."""
+    lines = charge_lines(as_of, community_ids=community_ids)
+    dues = {line.charge_id: line.due for line in lines}
+    unit_community = {}
+    found: dict[tuple[int, int], Assessment] = {}
+    for line in lines:
+        if line.outstanding <= ZERO:
+            continue
+        key = (line.unit_id, line.owner_id)
+        entry = found.get(key)
+        if entry is None:
+            entry = found[key] = Assessment(community_id=0, unit_id=line.unit_id, owner_id=line.owner_id)
+        entry.principal += line.outstanding
+        entry.late_fee += line.late_fee
+        entry.charge_ids.append(line.charge_id)
+        if entry.oldest_due is None or line.due < entry.oldest_due:
+            entry.oldest_due = line.due
+    if not found:
+        return []
+    # Late fee left on charges whose principal is paid still belongs to the owner's case.
+    for line in lines:
+        entry = found.get((line.unit_id, line.owner_id))
+        if entry is not None and line.outstanding <= ZERO:
+            entry.late_fee += line.late_fee
+    unit_ids = {key[0] for key in found}
+    units = Unit.objects.order_by()
+    if community_ids is not None:
+        units = units.filter(community_id__in=list(community_ids))
+    if len(unit_ids) < 500:
+        units = units.filter(pk__in=unit_ids)
+    vacant_since = {}
+    for pk, community_id, status, since in units.values_list("pk", "community_id", "status", "status_since"):
+        if pk in unit_ids:
+            unit_community[pk] = community_id
+            if status == UnitStatus.VACANT and since is not None:
+                vacant_since[pk] = since
+    policies = policies_by_community({unit_community[u] for u in unit_ids})
+    for entry in found.values():
+        entry.community_id = unit_community[entry.unit_id]
+        policy = policy_or_default(policies, entry.community_id)
+        entry.days_overdue = (as_of - entry.oldest_due).days
+        entry.months = rules.whole_months(entry.oldest_due, as_of)
+        entry.bucket = rules.bucket_of(entry.days_overdue)
+        entry.tier = rules.tier_of(entry.months, entry.principal, thresholds_of(policy))
+    _attach_disputes(found, as_of)
+    _attach_signals(found, as_of, vacant_since, policies)
+    _attach_limitation(found, as_of, community_ids, dues)
+    return sorted(found.values(), key=lambda a: (a.community_id, a.unit_id, a.owner_id))
+
+
+def _scoped(queryset, community_ids, field_name="community_id"):
+    if community_ids is None:
+        return queryset
+    return queryset.filter(**{f"{field_name}__in": list(community_ids)})
+
+
+def _attach_disputes(found, as_of):
+    disputed = set(
+        ChargeDispute.objects.filter(opened_on__lte=as_of)
+        .filter(Q(closed_on__isnull=True) | Q(closed_on__gt=as_of))
+        .values_list("charge_id", flat=True)
+    )
+    if not disputed:
+        return
+    for entry in found.values():
+        entry.disputed_charge_ids = [pk for pk in entry.charge_ids if pk in disputed]
+
+
+def _attach_signals(found, as_of, vacant_since, policies):
+    community_ids = {entry.community_id for entry in found.values()}
+    since = as_of - timedelta(days=SIGNAL_LOOKBACK_DAYS)
+    open_owner_ids = Case.objects.filter(status=CaseStatus.OPEN).values("owner_id")
+
+    broken = defaultdict(int)
+    for unit_id, owner_id, count in (
+        Promise.objects.filter(status=PromiseStatus.BROKEN, resolved_on__lte=as_of, community_id__in=community_ids)
+        .values_list("case__unit_id", "case__owner_id").annotate(n=Count("pk")).order_by()
+    ):
+        broken[(unit_id, owner_id)] = count
+
+    # Attempts of the last year of owners with an open case, oldest first: streaks and excuses.
+    streak, dead, excuses, refused, economic = defaultdict(int), set(), defaultdict(int), set(), set()
+    attempts = (
+        ContactAttempt.objects.filter(at__date__gte=since, at__date__lte=as_of, owner_id__in=open_owner_ids)
+        .exclude(outcome=Outcome.BLOCKED)
+        .order_by("at", "pk")
+        .values_list("unit_id", "owner_id", "outcome", "reason")
+    )
+    for unit_id, owner_id, outcome, reason in attempts:
+        key = (unit_id, owner_id)
+        if outcome in FAILED_OUTCOMES:
+            streak[key] += 1
+            if outcome == Outcome.DEAD_NUMBER:
+                dead.add(key)
+        else:
+            streak[key] = 0
+            dead.discard(key)
+        if reason in (ExcuseReason.BUSY, ExcuseReason.AWAY):
+            excuses[key] += 1
+        if reason == ExcuseReason.ECONOMIC:
+            economic.add(key)
+        if outcome == Outcome.REFUSED:
+            refused.add(key)
+
+    tickets = ServiceTicket.objects.filter(community_id__in=community_ids, opened_on__lte=as_of)
+    rectification = set(
+        tickets.filter(kind=TicketKind.RECTIFICATION).filter(Q(closed_on__isnull=True) | Q(closed_on__gt=as_of))
+        .values_list("unit_id", flat=True)
+    )
+    unhappy = set(
+        tickets.filter(closed_on__lte=as_of, satisfaction=Satisfaction.UNSATISFIED).values_list("unit_id", flat=True)
+    )
+    owner_ids = {entry.owner_id for entry in found.values()}
+    profiles = {
+        owner_id: (persona, irritable, reason, intent)
+        for owner_id, persona, irritable, reason, intent in OwnerProfile.objects.filter(
+            community_id__in=community_ids
+        ).values_list("owner_id", "persona", "irritable", "reason", "intent")
+        if owner_id in owner_ids
+    }
+    for entry in found.values():
+        key = entry.key
+        policy = policy_or_default(policies, entry.community_id)
+        persona, irritable, reason, intent = profiles.get(entry.owner_id, ("", False, "", ""))
+        vacant_months = rules.whole_months(vacant_since[entry.unit_id], as_of) if entry.unit_id in vacant_since else 0
+        entry.signals = rules.Signals(
+            days_overdue=entry.days_overdue,
+            broken_promises=broken[key],
+            failed_streak=streak[key],
+            dead_number=key in dead,
+            open_rectification=entry.unit_id in rectification,
+            vacant_months=vacant_months,
+            unhappy_past=entry.unit_id in unhappy,
+            excuses=excuses[key],
+            refused=key in refused,
+            deliberate=intent == Intent.DELIBERATE,
+            economic=key in economic or reason == Reason.ECONOMIC,
+        )
+        thresholds = rules.SignalThresholds(policy.unreachable_after, policy.vacant_months)
+        entry.situations = rules.situations_of(entry.signals, thresholds)
+        entry.irritable = irritable
+        entry.techniques = rules.techniques_for(entry.situations, irritable=irritable)
+        entry.suggested_persona = rules.suggest_persona(entry.signals, entry.situations)
+        entry.persona = persona
+
+
+def _attach_limitation(found, as_of, community_ids, dues):
+    """Each overdue charge's deadline, restarted by events of its owner and unit and by part payments."""
+    events = defaultdict(list)
+    for unit_id, owner_id, day in (
+        _scoped(LimitationEvent.objects.filter(occurred_on__lte=as_of), community_ids)
+        .values_list("unit_id", "owner_id").annotate(last=Max("occurred_on")).order_by()
+    ):
+        events[(unit_id, owner_id)].append(day)
+    open_charges = _scoped(Charge.objects.filter(due_date__lt=as_of), community_ids).filter(
+        Q(settled_on__isnull=True) | Q(settled_on__gt=as_of)
+    )
+    part_paid = dict(
+        Allocation.objects.filter(
+            charge__in=open_charges, component=Component.PRINCIPAL, reversal__isnull=True, value_date__lte=as_of,
+        ).values_list("charge_id").annotate(last=Max("value_date")).order_by()
+    )
+    for entry in found.values():
+        restarts = events.get(entry.key, [])
+        deadlines = [
+            rules.limitation_deadline(dues[pk], [*restarts, part_paid.get(pk)]) for pk in entry.charge_ids if pk in dues
+        ]
+        entry.limitation_deadline = min(deadlines) if deadlines else None

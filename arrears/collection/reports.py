@@ -1,0 +1,144 @@
+"""`arrears report cases`: every owner in arrears on a date, with the method's view of them.
+
+Read-only: figures come from the ledger as of the date (so the report is right even before the
+day's run), the ladder position from the case's fired steps, the guard's verdict from the guard.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime, time, timedelta
+
+from django.utils import timezone
+
+from arrears.collection import guard, rules
+from arrears.collection.assess import Assessment, assess
+from arrears.collection.models import (
+    Case,
+    CaseStatus,
+    CaseStep,
+    MessageStatus,
+    OutgoingMessage,
+    Task,
+    TaskStatus,
+)
+from arrears.estate.models import Owner, Unit
+
+NEXT_STEPS = 4
+CHECK_AT = time(10, 0)  # inside every default window: the verdict then is about the day, not the hour
+
+
+def _at(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, CHECK_AT))
+
+
+def next_steps_for(assessments: list[Assessment], as_of: date) -> dict[tuple[int, int], list[dict]]:
+    """The next steps of each case: open tasks, queued messages, then the ladder's coming steps."""
+    if not assessments:
+        return {}
+    from arrears.collection.run import ladders, step_rule  # the run owns the ladder's loading
+
+    keys = {a.key for a in assessments}
+    community_ids = {a.community_id for a in assessments}
+    cases = {
+        (case.unit_id, case.owner_id): case
+        for case in Case.objects.filter(status=CaseStatus.OPEN, community_id__in=community_ids)
+        if (case.unit_id, case.owner_id) in keys
+    }
+    case_ids = [case.pk for case in cases.values()]
+    fired: dict[int, dict[str, date]] = {}
+    for case_id, code, day in CaseStep.objects.filter(case_id__in=case_ids, fired_on__lte=as_of).values_list(
+        "case_id", "step__code", "fired_on"
+    ):
+        fired.setdefault(case_id, {})[code] = day
+    pending: dict[int, list[tuple[str, date]]] = {}
+    for case_id, channel, due in Task.objects.filter(case_id__in=case_ids, status=TaskStatus.OPEN).values_list(
+        "case_id", "channel", "due_on"
+    ).order_by("due_on", "pk"):
+        pending.setdefault(case_id, []).append((channel, max(due, as_of)))
+    for case_id, channel, due in OutgoingMessage.objects.filter(
+        case_id__in=case_ids, status=MessageStatus.QUEUED
+    ).values_list("case_id", "channel", "scheduled_on").order_by("scheduled_on", "pk"):
+        pending.setdefault(case_id, []).append((channel, max(due, as_of)))
+    steps_by_community = ladders(community_ids)
+    plans: dict[tuple[int, int], list[tuple[str, date]]] = {}
+    for a in assessments:
+        case = cases.get(a.key)
+        done = fired.get(case.pk, {}) if case else {}
+        quiet_until = case.quiet_until if case else None
+        planned = list(pending.get(case.pk, [])) if case else []
+        state = rules.CaseState(
+            days_overdue=a.days_overdue, tier=a.tier, persona=a.persona or a.suggested_persona, principal=a.principal,
+            months=a.months, fired=done, quiet_until=quiet_until,
+        )
+        ladder = sorted((s for s in steps_by_community.get(a.community_id, []) if s.day_offset > 0),
+                        key=lambda s: (s.day_offset, s.code))
+        due_today = {rule.code for rule in rules.steps_due([step_rule(s) for s in ladder], state, as_of)}
+        planned_on = dict(done)
+        for step in ladder:
+            if step.code in done:
+                continue
+            rule = step_rule(step)
+            if step.day_offset <= a.days_overdue:
+                if step.code not in due_today:
+                    continue  # passed over: the ladder does not go back for missed reminders
+                due = as_of
+            else:
+                static = replace(rule, requires=(), lawyer_letter_eligibility=False)
+                if not rules.step_conditions_hold(static, state, as_of):
+                    continue
+                due = a.oldest_due + timedelta(days=step.day_offset)
+                if any(code not in planned_on for code in rule.requires):
+                    continue
+                for code in rule.requires:
+                    due = max(due, planned_on[code] + timedelta(days=max(rule.days_after_required, 1)))
+            if quiet_until and due <= quiet_until and step.channel not in rules.INTERNAL_CHANNELS:
+                due = quiet_until + timedelta(days=1)
+            planned_on[step.code] = due
+            planned.append((step.channel, due))
+        plans[a.key] = sorted(planned, key=lambda item: item[1])[:NEXT_STEPS]
+    requests, owners = [], []
+    for a in assessments:
+        case = cases.get(a.key)
+        for channel, due in plans[a.key]:
+            requests.append(guard.ContactRequest(
+                owner_id=a.owner_id, unit_id=a.unit_id, channel=channel, at=_at(due), case_id=case.pk if case else None,
+            ))
+            owners.append((a.key, channel, due))
+    decisions = guard.check_many(requests) if requests else []
+    result: dict[tuple[int, int], list[dict]] = {a.key: [] for a in assessments}
+    for (key, channel, due), decision in zip(owners, decisions, strict=True):
+        result[key].append({
+            "channel": channel, "due": due.isoformat(), "allowed": decision.allowed,
+            "blocked_by": None if decision.allowed else decision.rule,
+        })
+    return result
+
+
+def case_rows(as_of: date, *, community_ids=None) -> list[dict]:
+    """One object per open case (owner and unit with principal overdue) on `as_of`."""
+    assessments = assess(as_of, community_ids=community_ids)
+    if not assessments:
+        return []
+    unit_ids = {a.unit_id for a in assessments}
+    owner_ids = {a.owner_id for a in assessments}
+    units = {
+        pk: (community, building, entrance, room)
+        for pk, community, building, entrance, room in Unit.objects.filter(pk__in=unit_ids).values_list(
+            "pk", "community__name", "building__name", "entrance", "room"
+        )
+    }
+    owners = dict(Owner.objects.filter(pk__in=owner_ids).values_list("pk", "name"))
+    steps = next_steps_for(assessments, as_of)
+    rows = []
+    for a in assessments:
+        community, building, entrance, room = units[a.unit_id]
+        rows.append({
+            "community": community, "building": building, "unit": entrance, "room": room, "owner": owners[a.owner_id],
+            "principal": f"{a.principal:.2f}", "late_fee": f"{a.late_fee:.2f}", "oldest_due": a.oldest_due.isoformat(),
+            "days_overdue": a.days_overdue, "bucket": a.bucket, "tier": a.tier, "persona": a.persona or None,
+            "situations": a.situations, "techniques": a.techniques, "next_steps": steps[a.key],
+            "limitation_deadline": a.limitation_deadline.isoformat() if a.limitation_deadline else None,
+        })
+    rows.sort(key=lambda r: (r["community"], r["building"], r["unit"], r["room"], r["owner"]))
+    return rows

@@ -1,0 +1,634 @@
+"""The daily collection run: `arrears collect --date D` and the Celery task call `run_collection`.
+
+For a date it opens, updates, closes and reopens cases; resolves promises and instalment plans;
+fires the ladder steps that fall due (tasks for people, queued messages for the notices app);
+raises limitation warnings. Idempotent: every row it creates has a natural key (a case per open
+(unit, owner), a `CaseStep` per case and step, a `Task.key` per case, an `OutgoingMessage.key`),
+so a second run for the same date finds everything done and changes nothing; payments recorded
+between two runs are seen by the next one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Count, F, Max, Sum
+from django.utils import timezone
+
+from arrears.collection import rules
+from arrears.collection.assess import Assessment, assess, policies_by_community
+from arrears.collection.defaults import ladder_rows
+from arrears.collection.models import (
+    MESSAGE_CHANNELS,
+    Case,
+    CaseStatus,
+    CaseStep,
+    Channel,
+    CloseReason,
+    CollectionPolicy,
+    CollectionRun,
+    CollectorAssignment,
+    InstalmentPlan,
+    LadderStep,
+    MessageStatus,
+    OutgoingMessage,
+    PlanStatus,
+    Promise,
+    PromiseStatus,
+    Task,
+    TaskKind,
+    TaskStatus,
+)
+from arrears.core.errors import DomainError
+from arrears.core.money import ZERO, MoneyField
+from arrears.estate.models import Community, Contact, ContactKind, ContactRelation
+from arrears.ledger.models import Allocation, Charge, Component, Payment, Waiver, WaiverStatus
+
+log = logging.getLogger("arrears.collection.run")
+
+SUM_FIELD = MoneyField(max_digits=20)
+TIER_PRIORITY = {"A": 300, "B": 200, "C": 100}
+KIND_PRIORITY = {
+    TaskKind.PROMISE_FOLLOW_UP: 150, TaskKind.LIMITATION_WARNING: 120, TaskKind.PLAN_FOLLOW_UP: 100,
+    TaskKind.LADDER: 0, TaskKind.SATISFACTION: -50,
+}
+# Staff of the legal department pick these up; collectors own the rest of a case.
+LEGAL_CHANNELS = frozenset({Channel.LAWYER_LETTER, Channel.LEGAL_REVIEW})
+PRE_DUE_WINDOW_DAYS = 7
+
+
+@dataclass
+class RunSummary:
+    as_of: date
+    open_cases: int = 0
+    opened: int = 0
+    closed: int = 0
+    updated: int = 0
+    steps: int = 0
+    tasks: int = 0
+    messages: int = 0
+    blocked_messages: int = 0
+    promises_kept: int = 0
+    promises_broken: int = 0
+    plans_breached: int = 0
+    plans_completed: int = 0
+    limitation_warnings: int = 0
+    extra: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        data = {k: v for k, v in self.__dict__.items() if k not in ("as_of", "extra")}
+        data["as_of"] = self.as_of.isoformat()
+        return data
+
+
+def ensure_policies(community_ids=None) -> int:
+    """Give every community without one the default policy and ladder (idempotent)."""
+    missing = Community.objects.filter(collection_policy__isnull=True)
+    if community_ids is not None:
+        missing = missing.filter(pk__in=list(community_ids))
+    created = 0
+    for community in missing:
+        create_default_policy(community)
+        created += 1
+    return created
+
+
+def create_default_policy(community) -> CollectionPolicy:
+    policy = CollectionPolicy.objects.create(community=community)
+    LadderStep.objects.bulk_create([LadderStep(policy=policy, **row) for row in ladder_rows()])
+    return policy
+
+
+def _local(day: date, at: time) -> datetime:
+    return timezone.make_aware(datetime.combine(day, at))
+
+
+# ----------------------------------------------------------------------------- the run
+
+
+def run_collection(*, as_of: date, community_ids=None) -> RunSummary:
+    """Run the collection method for `as_of`; a second run for the same date changes nothing."""
+    latest = CollectionRun.objects.aggregate(latest=Max("as_of"))["latest"]
+    if latest is not None and as_of < latest and community_ids is None:
+        raise DomainError(
+            f"催收已运行至 {latest}，不能再为更早的日期 {as_of} 运行",
+            f"collection has run up to {latest}; it cannot run for the earlier date {as_of}",
+            code="run_backwards",
+        )
+    ensure_policies(community_ids)
+    summary = RunSummary(as_of=as_of)
+    with transaction.atomic():
+        run, _ = CollectionRun.objects.get_or_create(as_of=as_of, defaults={"started_at": timezone.now()})
+        CollectionRun.objects.select_for_update().filter(pk=run.pk).first()  # one run per date at a time
+        # Promises and plans first: a promise broken today is a signal of today's assessment.
+        _resolve_promises(as_of, _open_cases(community_ids), summary)
+        paused = _resolve_plans(as_of, _open_cases(community_ids), summary)
+        assessments = assess(as_of, community_ids=community_ids)
+        by_key = {a.key: a for a in assessments}
+        cases = _sync_cases(as_of, by_key, community_ids, summary)
+        _assign_collectors(cases, summary)
+        _write_snapshots(as_of, cases, by_key, summary)
+        _fire_ladder(as_of, cases, by_key, paused, summary)
+        _promise_follow_ups(as_of, cases, summary)
+        _limitation_warnings(as_of, cases, by_key, summary)
+        _pre_due_messages(as_of, community_ids, summary)
+        summary.open_cases = len(cases)
+        CollectionRun.objects.filter(pk=run.pk).update(finished_at=timezone.now(), summary=summary.as_dict())
+    return summary
+
+
+def _open_cases(community_ids) -> dict[tuple[int, int], Case]:
+    cases = Case.objects.filter(status=CaseStatus.OPEN)
+    if community_ids is not None:
+        cases = cases.filter(community_id__in=list(community_ids))
+    return {(case.unit_id, case.owner_id): case for case in cases}
+
+
+def _sync_cases(as_of, by_key: dict[tuple[int, int], Assessment], community_ids, summary) -> dict[tuple[int, int], Case]:
+    """Close cases that were cleared, open cases for new arrears (a recurrence is a new case)."""
+    cases = _open_cases(community_ids)
+    cleared = [case for key, case in cases.items() if key not in by_key]
+    if cleared:
+        _close_cases(as_of, cleared, summary)
+        for case in cleared:
+            del cases[(case.unit_id, case.owner_id)]
+    new_keys = [key for key in by_key if key not in cases]
+    if new_keys:
+        closed = Case.objects.filter(status=CaseStatus.CLOSED)
+        if len(new_keys) < 20000:
+            closed = closed.filter(unit_id__in={key[0] for key in new_keys})
+        previous = {
+            (unit_id, owner_id): last
+            for unit_id, owner_id, last in closed.values_list("unit_id", "owner_id").annotate(last=Max("pk")).order_by()
+        }
+        created = []
+        for key in new_keys:
+            a = by_key[key]
+            created.append(Case(
+                community_id=a.community_id, unit_id=a.unit_id, owner_id=a.owner_id, opened_on=as_of, as_of=as_of,
+                previous_id=previous.get(key), principal=a.principal, late_fee=a.late_fee,
+                oldest_due=a.oldest_due, days_overdue=a.days_overdue, months_overdue=a.months, bucket=a.bucket,
+                tier=a.tier, situations=_join(a.situations), techniques=_join(a.techniques),
+                suggested_persona=a.suggested_persona, limitation_deadline=a.limitation_deadline,
+            ))
+        Case.objects.bulk_create(created, batch_size=2000)
+        summary.opened = len(created)
+        cases = _open_cases(community_ids)
+    return cases
+
+
+def _close_cases(as_of, cleared: list[Case], summary) -> None:
+    ids = [case.pk for case in cleared]
+    plan_cases = set(
+        InstalmentPlan.objects.filter(case_id__in=ids, status=PlanStatus.ACCEPTED).values_list("case_id", flat=True)
+    )
+    paid, waived = _reductions_since(cleared, as_of)
+    for case in cleared:
+        key = (case.unit_id, case.owner_id)
+        if case.pk in plan_cases:
+            reason = CloseReason.PLAN_COMPLETED
+        elif waived.get(key, ZERO) > paid.get(key, ZERO):
+            reason = CloseReason.WAIVED
+        else:
+            reason = CloseReason.PAID
+        case.status, case.closed_on, case.close_reason, case.front_desk_flag = CaseStatus.CLOSED, as_of, reason, False
+    Case.objects.bulk_update(cleared, ["status", "closed_on", "close_reason", "front_desk_flag"], batch_size=2000)
+    completed = InstalmentPlan.objects.filter(case_id__in=plan_cases, status=PlanStatus.ACCEPTED)
+    summary.plans_completed += completed.update(status=PlanStatus.COMPLETED, resolved_on=as_of)
+    Promise.objects.filter(case_id__in=ids, status=PromiseStatus.OPEN).update(status=PromiseStatus.KEPT, resolved_on=as_of)
+    Task.objects.filter(case_id__in=ids, status=TaskStatus.OPEN).update(
+        status=TaskStatus.CANCELLED, cancel_reason="案件已结案 / case closed",
+    )
+    OutgoingMessage.objects.filter(case_id__in=ids, status=MessageStatus.QUEUED).update(status=MessageStatus.CANCELLED)
+    # After every payment that ends a case, a satisfaction follow-up is due (seed 002: after the contact).
+    follow_ups = [
+        Task(community_id=case.community_id, case=case, key="satisfaction", kind=TaskKind.SATISFACTION,
+             channel=Channel.CALL, script_code="after_payment_follow_up", title="缴费后回访：感谢并了解满意度",
+             due_on=as_of, priority=TIER_PRIORITY[case.tier] + KIND_PRIORITY[TaskKind.SATISFACTION],
+             assignee_id=case.collector_id, created_on=as_of)
+        for case in cleared if case.close_reason in (CloseReason.PAID, CloseReason.PLAN_COMPLETED)
+    ]
+    Task.objects.bulk_create(follow_ups, ignore_conflicts=True)
+    summary.closed = len(cleared)
+
+
+def _reductions_since(cases: list[Case], as_of) -> tuple[dict, dict]:
+    """Principal paid and waived on each closing case's charges since it opened: why it closed."""
+    since = min(case.opened_on for case in cases)
+    units = {case.unit_id for case in cases}
+    paid, waived = defaultdict(lambda: ZERO), defaultdict(lambda: ZERO)
+    allocations = Allocation.objects.filter(
+        component=Component.PRINCIPAL, value_date__gte=since, value_date__lte=as_of, charge__unit_id__in=units,
+    ).values_list("charge__unit_id", "charge__owner_id").annotate(total=Sum("amount", output_field=SUM_FIELD)).order_by()
+    for unit_id, owner_id, total in allocations:
+        paid[(unit_id, owner_id)] += total
+    waivers = Waiver.objects.filter(
+        component=Component.PRINCIPAL, status=WaiverStatus.APPROVED, decided_on__gte=since, decided_on__lte=as_of,
+        charge__unit_id__in=units,
+    ).values_list("charge__unit_id", "charge__owner_id").annotate(total=Sum("amount", output_field=SUM_FIELD)).order_by()
+    for unit_id, owner_id, total in waivers:
+        waived[(unit_id, owner_id)] += total
+    return paid, waived
+
+
+def _assign_collectors(cases: dict, summary) -> None:
+    """Cases without a collector go to the building's collector with the fewest open cases."""
+    unassigned = [case for case in cases.values() if case.collector_id is None]
+    if not unassigned:
+        return
+    building_of = dict(
+        Case.objects.filter(status=CaseStatus.OPEN, collector__isnull=True).values_list("pk", "unit__building_id")
+    )
+    collectors = defaultdict(list)
+    for building_id, user_id in CollectorAssignment.objects.filter(
+        building_id__in=set(building_of.values())
+    ).order_by("user_id").values_list("building_id", "user_id"):
+        collectors[building_id].append(user_id)
+    if not collectors:
+        return
+    load = Counter(dict(
+        Case.objects.filter(status=CaseStatus.OPEN, collector__isnull=False)
+        .values_list("collector_id").annotate(n=Count("pk")).order_by()
+    ))
+    changed = []
+    for case in sorted(unassigned, key=lambda c: c.pk):
+        candidates = collectors.get(building_of.get(case.pk))
+        if not candidates:
+            continue
+        chosen = min(candidates, key=lambda user_id: (load[user_id], user_id))
+        load[chosen] += 1
+        case.collector_id = chosen
+        changed.append(case)
+    Case.objects.bulk_update(changed, ["collector"], batch_size=2000)
+    # Tasks made while the case had nobody go to its new collector (legal work stays with legal).
+    for case in changed:
+        Task.objects.filter(case_id=case.pk, status=TaskStatus.OPEN, assignee__isnull=True).exclude(
+            channel__in=LEGAL_CHANNELS
+        ).update(assignee_id=case.collector_id)
+
+
+def _paid_between(pairs: set[tuple[int, int]], start: date, end: date) -> dict[tuple[int, int], Decimal]:
+    """Money each (unit, owner) paid from `start` to `end`, not counting payments reversed by `end`."""
+    if not pairs:
+        return {}
+    totals = defaultdict(lambda: ZERO)
+    rows = (
+        Payment.objects.filter(unit_id__in={p[0] for p in pairs}, paid_on__gte=start, paid_on__lte=end)
+        .exclude(reversal__reversed_on__lte=end)
+        .values_list("unit_id", "owner_id").annotate(total=Sum("amount", output_field=SUM_FIELD)).order_by()
+    )
+    for unit_id, owner_id, total in rows:
+        if (unit_id, owner_id) in pairs:
+            totals[(unit_id, owner_id)] += total
+    return totals
+
+
+def _resolve_promises(as_of, cases: dict, summary) -> None:
+    """A promise is kept once the promised amount is paid; broken when its day passed without it."""
+    by_case = {case.pk: case for case in cases.values()}
+    promises = list(Promise.objects.filter(status=PromiseStatus.OPEN, case_id__in=list(by_case)))
+    for promise in promises:
+        case = by_case[promise.case_id]
+        paid = _paid_between({(case.unit_id, case.owner_id)}, promise.made_on, min(as_of, promise.due_on))
+        if paid.get((case.unit_id, case.owner_id), ZERO) >= promise.amount:
+            promise.status, promise.resolved_on = PromiseStatus.KEPT, as_of
+            summary.promises_kept += 1
+        elif promise.due_on < as_of:
+            promise.status, promise.resolved_on = PromiseStatus.BROKEN, as_of
+            summary.promises_broken += 1
+    Promise.objects.bulk_update([p for p in promises if p.status != PromiseStatus.OPEN], ["status", "resolved_on"])
+
+
+def _resolve_plans(as_of, cases: dict, summary) -> set[int]:
+    """Breach plans whose instalments are overdue by more than the policy's days; return cases on a plan.
+
+    Paid toward a plan = payments since it was accepted; an instalment counts as overdue once
+    the cumulative schedule due more than `breach_days` ago exceeds what was paid.
+    """
+    by_case = {case.pk: case for case in cases.values()}
+    plans = list(
+        InstalmentPlan.objects.filter(status=PlanStatus.ACCEPTED, case_id__in=list(by_case)).prefetch_related("instalments")
+    )
+    on_plan = set()
+    follow_ups = []
+    for plan in plans:
+        case = by_case[plan.case_id]
+        key = (case.unit_id, case.owner_id)
+        paid = _paid_between({key}, plan.accepted_on, as_of).get(key, ZERO)
+        cutoff = as_of - timedelta(days=plan.breach_days)
+        owed = sum((i.amount for i in plan.instalments.all() if i.due_on < cutoff), ZERO)
+        if paid >= plan.total:
+            plan.status, plan.resolved_on = PlanStatus.COMPLETED, as_of
+            summary.plans_completed += 1
+        elif paid < owed:
+            plan.status, plan.resolved_on = PlanStatus.BREACHED, as_of
+            summary.plans_breached += 1
+            follow_ups.append(Task(
+                community_id=case.community_id, case=case, key=f"plan:{plan.pk}:breached", kind=TaskKind.PLAN_FOLLOW_UP,
+                channel=Channel.CALL, script_code="promise_call", title="分期违约：联系业主，重回催收流程",
+                due_on=as_of, priority=TIER_PRIORITY[case.tier] + KIND_PRIORITY[TaskKind.PLAN_FOLLOW_UP],
+                assignee_id=case.collector_id, created_on=as_of,
+            ))
+        else:
+            on_plan.add(case.pk)
+    InstalmentPlan.objects.bulk_update([p for p in plans if p.status != PlanStatus.ACCEPTED], ["status", "resolved_on"])
+    created = Task.objects.bulk_create(follow_ups, ignore_conflicts=True)
+    summary.tasks += len(created)
+    return on_plan
+
+
+SNAPSHOT_FIELDS = ["as_of", "principal", "late_fee", "oldest_due", "days_overdue", "months_overdue", "bucket", "tier",
+                   "situations", "techniques", "suggested_persona", "limitation_deadline"]
+
+
+def _join(numbers) -> str:
+    return ",".join(str(n) for n in numbers)
+
+
+def _write_snapshots(as_of, cases: dict, by_key, summary) -> None:
+    changed = []
+    for key, case in cases.items():
+        a = by_key[key]
+        values = {
+            "as_of": as_of, "principal": a.principal, "late_fee": a.late_fee, "oldest_due": a.oldest_due,
+            "days_overdue": a.days_overdue, "months_overdue": a.months, "bucket": a.bucket, "tier": a.tier,
+            "situations": _join(a.situations), "techniques": _join(a.techniques),
+            "suggested_persona": a.suggested_persona, "limitation_deadline": a.limitation_deadline,
+        }
+        if any(getattr(case, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(case, name, value)
+            changed.append(case)
+    Case.objects.bulk_update(changed, SNAPSHOT_FIELDS, batch_size=2000)
+    summary.updated = len(changed)
+
+
+# ----------------------------------------------------------------------------- the ladder
+
+
+def step_rule(step: LadderStep) -> rules.StepRule:
+    return rules.StepRule(
+        code=step.code, day_offset=step.day_offset, channel=step.channel, tiers=step.tiers,
+        personas=tuple(step.persona_list), credit=step.credit, min_amount=step.min_amount, min_months=step.min_months,
+        requires=tuple(step.required_codes), days_after_required=step.days_after_required,
+        no_payment_since_required=step.no_payment_since_required,
+        lawyer_letter_eligibility=step.lawyer_letter_eligibility, quiet_days=step.quiet_days,
+    )
+
+
+def ladders(community_ids) -> dict[int, list[LadderStep]]:
+    """Each community's active ladder; the default one (unsaved) where no policy exists yet."""
+    steps = defaultdict(list)
+    with_policy = set()
+    for step in LadderStep.objects.filter(policy__community_id__in=list(community_ids)).select_related("policy"):
+        with_policy.add(step.policy.community_id)
+        if step.active:
+            steps[step.policy.community_id].append(step)
+    for community_id in set(community_ids) - with_policy:
+        steps[community_id] = [LadderStep(**row) for row in ladder_rows()]
+    return steps
+
+
+def case_states(as_of, cases: list[Case], by_key) -> dict[int, rules.CaseState]:
+    """The ladder's view of each case: steps fired, last payment, quiet period, eligibility for ⑨."""
+    ids = [case.pk for case in cases]
+    fired = defaultdict(dict)
+    letters = defaultdict(list)
+    for case_id, code, channel, fired_on in CaseStep.objects.filter(case_id__in=ids, fired_on__lte=as_of).values_list(
+        "case_id", "step__code", "step__channel", "fired_on"
+    ):
+        fired[case_id][code] = fired_on
+        if channel == Channel.LETTER:
+            letters[case_id].append(fired_on)
+    last_payment = {}
+    pairs = {(case.unit_id, case.owner_id) for case in cases}
+    if pairs:
+        rows = (
+            Payment.objects.filter(unit_id__in={p[0] for p in pairs}, paid_on__lte=as_of)
+            .exclude(reversal__reversed_on__lte=as_of)
+            .values_list("unit_id", "owner_id").annotate(last=Max("paid_on")).order_by()
+        ) if len(pairs) < 5000 else (
+            Payment.objects.filter(paid_on__lte=as_of, unit__collection_cases__status=CaseStatus.OPEN)
+            .exclude(reversal__reversed_on__lte=as_of)
+            .values_list("unit_id", "owner_id").annotate(last=Max("paid_on")).order_by()
+        )
+        last_payment = {(u, o): day for u, o, day in rows}
+    care_pending = set(
+        InstalmentPlan.objects.filter(case_id__in=ids, status=PlanStatus.ACCEPTED).values_list("case_id", flat=True)
+    )
+    states = {}
+    for case in cases:
+        key = (case.unit_id, case.owner_id)
+        a = by_key[key]
+        paid_last = last_payment.get(key)
+        ignored = [day for day in letters[case.pk] if paid_last is None or paid_last < day]
+        deliberate = a.signals.refused or a.signals.deliberate or a.signals.broken_promises >= 2
+        pending = case.pk in care_pending or a.signals.open_rectification or bool(a.disputed_charge_ids)
+        states[case.pk] = rules.CaseState(
+            days_overdue=a.days_overdue, tier=a.tier, persona=a.persona or a.suggested_persona, principal=a.principal,
+            months=a.months, fired=fired[case.pk], last_payment=paid_last, quiet_until=case.quiet_until,
+            lawyer_letter_eligible=rules.lawyer_letter_eligible(
+                days_overdue=a.days_overdue, letters_ignored=len(ignored), deliberate=deliberate, care_pending=pending,
+            ),
+        )
+    return states
+
+
+def _fire_ladder(as_of, cases: dict, by_key, on_plan: set[int], summary) -> None:
+    """Fire the steps that fall due; contact steps wait while a plan runs or a promise is pending."""
+    open_cases = list(cases.values())
+    if not open_cases:
+        return
+    steps_by_community = ladders({case.community_id for case in open_cases})
+    pending_promise = set(
+        Promise.objects.filter(case_id__in=[c.pk for c in open_cases], status=PromiseStatus.OPEN, due_on__gte=as_of)
+        .values_list("case_id", flat=True)
+    )
+    states = case_states(as_of, open_cases, by_key)
+    policies = policies_by_community({case.community_id for case in open_cases})
+    lawyer_slots = _lawyer_letter_slots(as_of, policies)
+    fired_rows, tasks, messages, flagged = [], [], [], []
+    by_priority = sorted(open_cases, key=lambda c: (-c.principal, c.pk))  # lawyer-letter slots go to the largest first
+    for case in by_priority:
+        a = by_key[(case.unit_id, case.owner_id)]
+        if a.paused_by_dispute:
+            continue
+        state = states[case.pk]
+        steps = {step.code: step for step in steps_by_community.get(case.community_id, []) if step.day_offset > 0}
+        due = rules.steps_due([step_rule(s) for s in steps.values()], state, as_of)
+        for rule in due:
+            step = steps[rule.code]
+            if rule.channel not in rules.INTERNAL_CHANNELS and (case.pk in on_plan or case.pk in pending_promise):
+                continue
+            if step.channel == Channel.LAWYER_LETTER:
+                if lawyer_slots[case.community_id] <= 0:
+                    continue  # never many at once: the next waits until this one is done
+                lawyer_slots[case.community_id] -= 1
+            fired_rows.append(CaseStep(community_id=case.community_id, case=case, step=step, fired_on=as_of))
+            case.last_step, case.last_step_on = step, as_of
+            if step.quiet_days:
+                end = as_of + timedelta(days=step.quiet_days)
+                case.quiet_until = max(case.quiet_until or end, end)
+            if step.channel == Channel.FRONT_DESK_FLAG:
+                case.front_desk_flag = True
+            elif step.channel in MESSAGE_CHANNELS:
+                messages.append(_message(case, step, as_of))
+            else:
+                tasks.append(_ladder_task(case, step, as_of))
+            flagged.append(case)
+    CaseStep.objects.bulk_create(fired_rows, batch_size=2000)
+    Case.objects.bulk_update(list({c.pk: c for c in flagged}.values()),
+                             ["last_step", "last_step_on", "quiet_until", "front_desk_flag"], batch_size=2000)
+    created = Task.objects.bulk_create(tasks, batch_size=2000, ignore_conflicts=True)
+    summary.steps += len(fired_rows)
+    summary.tasks += len(created)
+    _queue_messages(messages, summary)
+
+
+def _lawyer_letter_slots(as_of, policies) -> defaultdict:
+    slots = defaultdict(int)
+    for community_id, policy in policies.items():
+        slots[community_id] = policy.lawyer_letters_at_once
+    busy = Task.objects.filter(channel=Channel.LAWYER_LETTER, status=TaskStatus.OPEN).values_list("community_id").annotate(
+        n=Count("pk")
+    ).order_by()
+    for community_id, count in busy:
+        slots[community_id] -= count
+    return slots
+
+
+def _ladder_task(case: Case, step: LadderStep, as_of) -> Task:
+    legal = step.channel in LEGAL_CHANNELS
+    return Task(
+        community_id=case.community_id, case=case, key=f"step:{step.code}", kind=TaskKind.LADDER, channel=step.channel,
+        step=step, technique=step.technique, script_code=step.script_code, title=str(step.name), due_on=as_of,
+        priority=TIER_PRIORITY[case.tier] + KIND_PRIORITY[TaskKind.LADDER] + min(case.days_overdue // 30, 50),
+        assignee_id=None if legal else case.collector_id, created_on=as_of,
+    )
+
+
+def _message(case: Case | None, step: LadderStep, as_of, *, unit_id=None, owner_id=None, community_id=None, key=None):
+    return OutgoingMessage(
+        community_id=community_id or case.community_id, case=case, unit_id=unit_id or case.unit_id,
+        owner_id=owner_id or case.owner_id, key=key or f"case:{case.pk}:step:{step.code}", channel=step.channel,
+        step=step, template_code=step.template_code, scheduled_on=as_of,
+    )
+
+
+def _queue_messages(messages: list[OutgoingMessage], summary) -> None:
+    """Each message goes to the owner's own number, at the first time the guard allows."""
+    if not messages:
+        return
+    from arrears.collection import guard
+
+    existing = set(OutgoingMessage.objects.filter(key__in=[m.key for m in messages]).values_list("key", flat=True))
+    messages = [m for m in messages if m.key not in existing]
+    if not messages:
+        return
+    owners = {m.owner_id for m in messages}
+    phones = {}
+    for owner_id, contact_id in (
+        Contact.objects.filter(owner_id__in=owners, relation=ContactRelation.SELF, kind=ContactKind.MOBILE)
+        .order_by("owner_id", "pk").values_list("owner_id", "pk")
+    ):
+        phones.setdefault(owner_id, contact_id)
+    requests = []
+    for message in messages:
+        message.contact_id = phones.get(message.owner_id)
+        requests.append(guard.ContactRequest(
+            owner_id=message.owner_id, unit_id=message.unit_id, channel=message.channel,
+            at=_local(message.scheduled_on, time(0, 0)), case_id=message.case_id, contact_id=message.contact_id,
+        ))
+    for message, decision in zip(messages, guard.check_many(requests), strict=True):
+        if decision.allowed:
+            message.not_before = requests[messages.index(message)].at
+        elif decision.next_allowed is not None:
+            message.not_before = decision.next_allowed
+        else:
+            message.status, message.blocked_rule = MessageStatus.BLOCKED, decision.rule
+            message.blocked_reason = decision.reason[:300]
+            summary.blocked_messages += 1
+    OutgoingMessage.objects.bulk_create(messages, batch_size=2000, ignore_conflicts=True)
+    summary.messages += len(messages)
+
+
+# ----------------------------------------------------------------------------- follow-ups
+
+
+def _promise_follow_ups(as_of, cases: dict, summary) -> None:
+    """A promise due today gets a call (seed 003: at 10:00 and before 16:00)."""
+    ids = [case.pk for case in cases.values()]
+    by_id = {case.pk: case for case in cases.values()}
+    tasks = [
+        Task(community_id=promise.community_id, case_id=promise.case_id, key=f"promise:{promise.pk}",
+             kind=TaskKind.PROMISE_FOLLOW_UP, channel=Channel.CALL, technique=2, script_code="promise_call",
+             title=f"承诺今日缴费 ¥{promise.amount}：10 点、16 点前跟进", due_on=as_of,
+             priority=TIER_PRIORITY[by_id[promise.case_id].tier] + KIND_PRIORITY[TaskKind.PROMISE_FOLLOW_UP],
+             assignee_id=by_id[promise.case_id].collector_id, created_on=as_of)
+        for promise in Promise.objects.filter(case_id__in=ids, status=PromiseStatus.OPEN, due_on=as_of)
+    ]
+    created = Task.objects.bulk_create(tasks, ignore_conflicts=True)
+    summary.tasks += len(created)
+
+
+def _limitation_warnings(as_of, cases: dict, by_key, summary) -> None:
+    tasks = []
+    for key, case in cases.items():
+        deadline = by_key[key].limitation_deadline
+        days = rules.limitation_warning(deadline, as_of)
+        if days is None:
+            continue
+        tasks.append(Task(
+            community_id=case.community_id, case=case, key=f"limitation:{deadline.isoformat()}:{days}",
+            kind=TaskKind.LIMITATION_WARNING, channel=Channel.LETTER, technique=8,
+            title=f"诉讼时效将于 {deadline} 届满（剩 {(deadline - as_of).days} 天）：送达书面催告或取得业主确认",
+            due_on=as_of, priority=TIER_PRIORITY[case.tier] + KIND_PRIORITY[TaskKind.LIMITATION_WARNING] + (100 - days),
+            assignee_id=case.collector_id, created_on=as_of,
+        ))
+    created = Task.objects.bulk_create(tasks, batch_size=2000, ignore_conflicts=True)
+    summary.tasks += len(created)
+    summary.limitation_warnings += len(created)
+
+
+def _pre_due_messages(as_of, community_ids, summary) -> None:
+    """Owners not in arrears get the ladder's before-due steps for charges falling due within a week.
+
+    "Prepaid credit just ran out": the unit's previous charge, due in the last quarter, was paid
+    from money paid before that charge's period began, yet the coming charge is not covered.
+    """
+    upcoming = Charge.objects.filter(due_date__gt=as_of, due_date__lte=as_of + timedelta(days=PRE_DUE_WINDOW_DAYS),
+                                     settled_on__isnull=True)
+    if community_ids is not None:
+        upcoming = upcoming.filter(community_id__in=list(community_ids))
+    rows = list(upcoming.values_list("community_id", "unit_id", "owner_id", "due_date").distinct())
+    if not rows:
+        return
+    in_arrears = set(Case.objects.filter(status=CaseStatus.OPEN, unit_id__in={r[1] for r in rows}).values_list("unit_id", "owner_id"))
+    rows = [row for row in rows if (row[1], row[2]) not in in_arrears]
+    units = {row[1] for row in rows}
+    exhausted = set(
+        Allocation.objects.filter(
+            charge__unit_id__in=units, component=Component.PRINCIPAL, reversal__isnull=True,
+            charge__due_date__gte=as_of - timedelta(days=93), charge__due_date__lte=as_of,
+            payment__paid_on__lt=F("charge__period_start"),
+        ).values_list("charge__unit_id", flat=True)
+    )
+    steps_by_community = ladders({row[0] for row in rows})
+    messages = []
+    for community_id, unit_id, owner_id, due in rows:
+        days = (as_of - due).days
+        for step in steps_by_community.get(community_id, []):
+            if step.day_offset >= 0 or step.day_offset > days or step.channel not in MESSAGE_CHANNELS:
+                continue
+            wants = step.credit
+            if (wants == "exhausted" and unit_id not in exhausted) or (wants == "not_exhausted" and unit_id in exhausted):
+                continue
+            messages.append(_message(None, step, as_of, unit_id=unit_id, owner_id=owner_id, community_id=community_id,
+                                     key=f"due:{unit_id}:{owner_id}:{due.isoformat()}:{step.code}"))
+    _queue_messages(messages, summary)
+

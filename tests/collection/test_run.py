@@ -1,0 +1,398 @@
+"""The daily run on the real database: hand-computed cases, idempotence, closing and reopening."""
+
+import json
+from datetime import date
+from decimal import Decimal as D
+from io import StringIO
+
+import pytest
+import time_machine
+from django.core.management import call_command
+
+from arrears.collection.models import (
+    Case,
+    CaseStatus,
+    CaseStep,
+    ChargeDispute,
+    CloseReason,
+    CollectionPolicy,
+    CollectorAssignment,
+    ContactAttempt,
+    Instalment,
+    InstalmentPlan,
+    LadderStep,
+    LimitationEvent,
+    MessageStatus,
+    OutgoingMessage,
+    OwnerProfile,
+    PlanStatus,
+    Promise,
+    PromiseStatus,
+    Task,
+    TaskKind,
+    TaskStatus,
+)
+from arrears.collection.reports import case_rows
+from arrears.collection.run import run_collection
+from arrears.core.errors import DomainError
+from arrears.estate.models import Contact, ServiceTicket
+from arrears.ledger import services
+from arrears.ledger.models import Charge
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _today():
+    with time_machine.travel(date(2026, 11, 23), tick=False):
+        yield
+
+
+@pytest.fixture
+def estate():
+    """One unit of 100 m² at ¥2.00/m²/month, due on the 5th: ¥200.00 a month from January 2026."""
+    community = factories.community()
+    unit = factories.unit(community)
+    owner = factories.owner(unit)
+    Contact.objects.create(community=community, owner=owner, kind="mobile", value="13800001234")
+    factories.tariff(community)
+    services.bill(through=date(2026, 1, 1))
+    return community, unit, owner
+
+
+def counts():
+    return (Case.objects.count(), Task.objects.count(), OutgoingMessage.objects.count(), CaseStep.objects.count(),
+            Promise.objects.filter(status=PromiseStatus.OPEN).count())
+
+
+def test_it_opens_a_case_the_day_after_the_due_date_and_sends_the_overdue_sms(estate):
+    community, unit, owner = estate
+    # given one charge of ¥200.00 due 2026-01-05
+    # when the run goes on the due date, then the day after
+    assert run_collection(as_of=date(2026, 1, 5)).opened == 0
+    summary = run_collection(as_of=date(2026, 1, 6))
+    # then
+    case = Case.objects.get()
+    assert (case.opened_on, case.principal, case.days_overdue, case.bucket, case.tier, case.months_overdue) == (
+        date(2026, 1, 6), D("200.00"), 1, "1-5", "C", 0)
+    assert case.late_fee == D("0.10")  # 万分之五 × ¥200 × 1 day
+    assert case.situations == "1" and case.techniques == "1"
+    assert case.limitation_deadline == date(2029, 1, 5)
+    message = OutgoingMessage.objects.get()
+    assert (message.channel, message.template_code, message.status, message.case) == ("sms", "overdue", "queued", case)
+    assert message.not_before.isoformat() == "2026-01-06T01:00:00+00:00"  # 09:00 in Shanghai
+    assert message.contact.value == "13800001234"
+    assert (summary.opened, summary.steps, summary.messages) == (1, 1, 1)
+    assert CollectionPolicy.objects.filter(community=community).count() == 1
+
+
+def test_running_twice_for_a_date_is_running_once(estate):
+    run_collection(as_of=date(2026, 1, 6))
+    before = counts()
+    case = Case.objects.get()
+    summary = run_collection(as_of=date(2026, 1, 6))
+    assert counts() == before
+    assert (summary.opened, summary.closed, summary.updated, summary.steps, summary.tasks, summary.messages) == (0, 0, 0, 0, 0, 0)
+    assert Case.objects.get().as_of == case.as_of
+
+
+def test_it_refuses_to_run_for_a_date_before_the_last_run(estate):
+    run_collection(as_of=date(2026, 1, 8))
+    with pytest.raises(DomainError) as refused:
+        run_collection(as_of=date(2026, 1, 7))
+    assert "2026-01-08" in refused.value.zh
+
+
+def test_the_ladder_moves_on_with_the_days(estate):
+    _, unit, _ = estate
+    collector = factories.user("wang")
+    CollectorAssignment.objects.create(community=unit.community, building=unit.building, user=collector)
+    for day in range(6, 16):
+        run_collection(as_of=date(2026, 1, day))
+    fired = list(CaseStep.objects.order_by("fired_on", "step__code").values_list("step__code", "fired_on"))
+    assert fired == [("overdue_sms", date(2026, 1, 6)), ("call_3", date(2026, 1, 8)),
+                     ("call_10", date(2026, 1, 15)), ("sms_10", date(2026, 1, 15))]
+    call = Task.objects.get(key="step:call_3")
+    assert (call.assignee, call.channel, call.technique, call.script_code, call.due_on) == (
+        collector, "call", 1, "reminder_call", date(2026, 1, 8))
+
+
+def test_a_payment_between_runs_closes_the_case_and_a_recurrence_opens_a_new_one(estate):
+    community, unit, owner = estate
+    run_collection(as_of=date(2026, 1, 8))
+    first = Case.objects.get()
+    assert Task.objects.get(key="step:call_3").status == TaskStatus.OPEN
+    # when the owner pays the principal between two runs
+    services.record_payment(unit_id=unit.pk, owner_id=owner.pk, amount=D("200.00"), paid_on=date(2026, 1, 9), method="cash")
+    run_collection(as_of=date(2026, 1, 9))
+    # then the case closes as paid, its open task is cancelled, and a satisfaction call is due
+    first.refresh_from_db()
+    assert (first.status, first.closed_on, first.close_reason) == (CaseStatus.CLOSED, date(2026, 1, 9), CloseReason.PAID)
+    assert Task.objects.get(key="step:call_3").status == TaskStatus.CANCELLED
+    assert Task.objects.get(case=first, key="satisfaction").kind == TaskKind.SATISFACTION
+    # when February's charge goes unpaid
+    services.bill(through=date(2026, 2, 1))
+    run_collection(as_of=date(2026, 2, 6))
+    second = Case.objects.get(status=CaseStatus.OPEN)
+    assert second.pk != first.pk and second.previous == first
+    assert (second.oldest_due, second.principal) == (date(2026, 2, 5), D("200.00"))
+
+
+def test_a_waived_case_closes_as_waived(estate):
+    _, unit, owner = estate
+    run_collection(as_of=date(2026, 1, 6))
+    clerk, manager = factories.user("clerk"), factories.user("boss")
+    charge = Charge.objects.get()
+    waiver = services.request_waiver(charge_id=charge.pk, component="principal", amount=D("200.00"), reason="房屋漏水补偿",
+                                     requested_by=clerk, requested_on=date(2026, 1, 7))
+    services.approve_waiver(waiver_id=waiver.pk, approved_by=manager, decided_on=date(2026, 1, 7))
+    run_collection(as_of=date(2026, 1, 7))
+    case = Case.objects.get()
+    assert (case.status, case.close_reason) == (CaseStatus.CLOSED, CloseReason.WAIVED)
+    assert not Task.objects.filter(key="satisfaction").exists()
+
+
+def test_tier_and_months_follow_the_oldest_overdue_charge():
+    community = factories.community()
+    unit = factories.unit(community, area="300.00")  # ¥600.00 a month
+    factories.owner(unit)
+    factories.tariff(community)
+    services.bill(through=date(2026, 3, 1))
+    run_collection(as_of=date(2026, 3, 15))
+    case = Case.objects.get()
+    # due 2026-01-05, run 2026-03-15: 2 whole months; ¥1,800.00 overdue ≥ ¥1,000 → B
+    assert (case.months_overdue, case.principal, case.tier, case.days_overdue, case.bucket) == (
+        2, D("1800.00"), "B", 69, "31-90")
+
+
+def test_a_promise_due_today_gets_a_follow_up_and_a_broken_one_becomes_situation_2(estate):
+    _, unit, owner = estate
+    run_collection(as_of=date(2026, 1, 6))
+    case = Case.objects.get()
+    promise = Promise.objects.create(community=case.community, case=case, amount=D("200.00"), due_on=date(2026, 1, 7),
+                                     made_on=date(2026, 1, 6))
+    run_collection(as_of=date(2026, 1, 7))
+    follow_up = Task.objects.get(key=f"promise:{promise.pk}")
+    assert (follow_up.kind, follow_up.due_on, follow_up.technique) == (TaskKind.PROMISE_FOLLOW_UP, date(2026, 1, 7), 2)
+    assert follow_up.priority == 100 + 150  # tier C, a promise due today comes before ladder steps
+    run_collection(as_of=date(2026, 1, 8))
+    promise.refresh_from_db()
+    assert (promise.status, promise.resolved_on) == (PromiseStatus.BROKEN, date(2026, 1, 8))
+    case.refresh_from_db()
+    assert case.situations == "1,2" and case.techniques == "1,2,3,7"
+
+
+def test_a_promise_paid_in_full_is_kept(estate):
+    _, unit, owner = estate
+    run_collection(as_of=date(2026, 1, 6))
+    case = Case.objects.get()
+    promise = Promise.objects.create(community=case.community, case=case, amount=D("100.00"), due_on=date(2026, 1, 10),
+                                     made_on=date(2026, 1, 6))
+    services.record_payment(unit_id=unit.pk, owner_id=owner.pk, amount=D("100.00"), paid_on=date(2026, 1, 8), method="wechat")
+    run_collection(as_of=date(2026, 1, 8))
+    promise.refresh_from_db()
+    assert promise.status == PromiseStatus.KEPT
+    assert Case.objects.get().principal == D("100.00")
+
+
+def test_the_ladder_waits_while_a_promise_is_pending(estate):
+    run_collection(as_of=date(2026, 1, 6))
+    case = Case.objects.get()
+    Promise.objects.create(community=case.community, case=case, amount=D("200.00"), due_on=date(2026, 1, 12),
+                           made_on=date(2026, 1, 6))
+    run_collection(as_of=date(2026, 1, 8))
+    assert not Task.objects.filter(key="step:call_3").exists()
+
+
+def test_a_breached_plan_puts_the_case_back_on_the_ladder():
+    community = factories.community()
+    unit = factories.unit(community)
+    owner = factories.owner(unit)
+    factories.tariff(community)
+    services.bill(through=date(2026, 3, 1))
+    run_collection(as_of=date(2026, 3, 6))
+    case = Case.objects.get()
+    plan = InstalmentPlan.objects.create(community=community, case=case, total=D("600.00"), status=PlanStatus.ACCEPTED,
+                                         proposed_on=date(2026, 3, 6), accepted_on=date(2026, 3, 6), breach_days=15)
+    for number, due in enumerate([date(2026, 3, 10), date(2026, 4, 10), date(2026, 5, 10)], start=1):
+        Instalment.objects.create(community=community, plan=plan, number=number, due_on=due, amount=D("200.00"))
+    # on a plan, contact steps wait
+    run_collection(as_of=date(2026, 3, 25))
+    assert not CaseStep.objects.filter(fired_on=date(2026, 3, 25)).exclude(step__channel__in=["front_desk_flag", "legal_review"]).exists()
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.ACCEPTED  # 15 days after 10 March is not yet passed
+    run_collection(as_of=date(2026, 3, 26))
+    plan.refresh_from_db()
+    assert (plan.status, plan.resolved_on) == (PlanStatus.BREACHED, date(2026, 3, 26))
+    assert Task.objects.get(key=f"plan:{plan.pk}:breached").kind == TaskKind.PLAN_FOLLOW_UP
+    assert CaseStep.objects.filter(fired_on=date(2026, 3, 26)).exists()
+    assert owner.pk == case.owner_id
+
+
+def test_limitation_restarts_on_a_promise_and_on_a_part_payment(estate):
+    _, unit, owner = estate
+    run_collection(as_of=date(2026, 1, 6))
+    assert Case.objects.get().limitation_deadline == date(2029, 1, 5)
+    LimitationEvent.objects.create(community=unit.community, unit=unit, owner=owner, kind="promise", occurred_on=date(2026, 2, 1))
+    run_collection(as_of=date(2026, 2, 2))
+    assert Case.objects.get().limitation_deadline == date(2029, 2, 1)
+    services.record_payment(unit_id=unit.pk, owner_id=owner.pk, amount=D("50.00"), paid_on=date(2026, 3, 1), method="cash")
+    run_collection(as_of=date(2026, 3, 2))
+    assert Case.objects.get().limitation_deadline == date(2029, 3, 1)
+
+
+def test_it_warns_90_and_30_days_before_the_limitation_deadline(estate):
+    run_collection(as_of=date(2028, 10, 6))
+    assert not Task.objects.filter(kind=TaskKind.LIMITATION_WARNING).exists()
+    run_collection(as_of=date(2028, 10, 7))
+    run_collection(as_of=date(2028, 10, 8))
+    assert list(Task.objects.filter(kind=TaskKind.LIMITATION_WARNING).values_list("key", flat=True)) == [
+        "limitation:2029-01-05:90"]
+    run_collection(as_of=date(2028, 12, 6))
+    assert Task.objects.filter(kind=TaskKind.LIMITATION_WARNING).count() == 2
+
+
+def test_a_case_whose_charges_are_all_disputed_pauses(estate):
+    _, unit, owner = estate
+    ChargeDispute.objects.create(community=unit.community, charge=Charge.objects.get(), reason="面积有误",
+                                 opened_on=date(2026, 1, 5))
+    run_collection(as_of=date(2026, 1, 6))
+    assert Case.objects.get().principal == D("200.00")
+    assert not CaseStep.objects.exists() and not OutgoingMessage.objects.exists()
+
+
+def test_signals_become_situations_and_a_suggested_persona(estate):
+    community, unit, owner = estate
+    ServiceTicket.objects.create(community=community, unit=unit, kind="rectification", summary="外墙渗水",
+                                 opened_on=date(2025, 12, 1))
+    OwnerProfile.objects.create(community=community, owner=owner, irritable=True)
+    run_collection(as_of=date(2026, 1, 6))
+    case = Case.objects.get()
+    # situation 4 → ③⑤⑥⑧, but no 苦肉计 (③) for an irritable owner
+    assert (case.situations, case.techniques, case.suggested_persona) == ("1,4", "1,5,6,8", "resistant")
+
+
+def test_an_unreachable_owner_is_situation_3(estate):
+    community, unit, owner = estate
+    run_collection(as_of=date(2026, 1, 6))
+    case = Case.objects.get()
+    for hour in (10, 11, 15):
+        ContactAttempt.objects.create(community=community, case=case, unit=unit, owner=owner, channel="call",
+                                      at=f"2026-01-06T{hour}:00:00+08:00", outcome="no_answer")
+    run_collection(as_of=date(2026, 1, 7))
+    case.refresh_from_db()
+    assert (case.situations, case.techniques, case.suggested_persona) == ("1,3", "1,4,7", "evasive")
+
+
+def test_collectors_of_a_building_share_its_cases_evenly():
+    community = factories.community()
+    factories.tariff(community)
+    for room in ("101", "102", "103", "104"):
+        factories.owner(factories.unit(community, room=room), name=f"业主{room}")
+    a, b = factories.user("a"), factories.user("b")
+    building = community.buildings.get()
+    CollectorAssignment.objects.create(community=community, building=building, user=a)
+    CollectorAssignment.objects.create(community=community, building=building, user=b)
+    services.bill(through=date(2026, 1, 1))
+    run_collection(as_of=date(2026, 1, 6))
+    assert sorted(Case.objects.values_list("collector__username", flat=True)) == ["a", "a", "b", "b"]
+
+
+def test_only_one_lawyer_letter_is_in_hand_at_once_per_community():
+    community = factories.community()
+    factories.tariff(community)
+    owners = [factories.owner(factories.unit(community, room=room, area=area), name=f"业主{room}")
+              for room, area in (("101", "100.00"), ("102", "150.00"))]
+    services.bill(through=date(2026, 1, 1))
+    run_collection(as_of=date(2026, 1, 6))
+    ladder = {step.code: step for step in LadderStep.objects.all()}
+    for case in Case.objects.all():
+        for code, day in (("heads_up_60", date(2026, 3, 6)), ("letter_1", date(2026, 3, 7)), ("letter_2", date(2026, 4, 6)),
+                          ("front_desk_flag", date(2026, 2, 4))):
+            CaseStep.objects.create(community=community, case=case, step=ladder[code], fired_on=day)
+    for owner in owners:
+        OwnerProfile.objects.create(community=community, owner=owner, intent="deliberate")
+    run_collection(as_of=date(2026, 5, 5))  # day 120
+    letters = Task.objects.filter(channel="lawyer_letter")
+    assert letters.count() == 1
+    assert letters.get().case.unit.room == "102"  # the larger debt first
+    assert letters.get().assignee is None  # the legal department picks it up
+    assert Case.objects.get(unit__room="102").quiet_until == date(2026, 5, 19)
+
+
+def test_owners_not_in_arrears_get_the_pre_due_notice():
+    community = factories.community()
+    unit = factories.unit(community)
+    factories.owner(unit)
+    factories.tariff(community)
+    services.bill(through=date(2026, 1, 1))
+    run_collection(as_of=date(2025, 12, 29))
+    message = OutgoingMessage.objects.get()
+    assert (message.template_code, message.case, message.scheduled_on) == ("pre_due", None, date(2025, 12, 29))
+    run_collection(as_of=date(2025, 12, 30))
+    assert OutgoingMessage.objects.count() == 1
+
+
+def test_an_owner_whose_prepaid_credit_ran_out_gets_the_other_wording():
+    community = factories.community()
+    unit = factories.unit(community)
+    owner = factories.owner(unit)
+    factories.tariff(community)
+    services.record_payment(unit_id=unit.pk, owner_id=owner.pk, amount=D("200.00"), paid_on=date(2025, 12, 20), method="cash")
+    services.bill(through=date(2026, 2, 1))  # January paid from credit, February not covered
+    run_collection(as_of=date(2026, 1, 29))
+    assert list(OutgoingMessage.objects.values_list("template_code", flat=True)) == ["pre_due_credit_exhausted"]
+
+
+def test_report_cases_prints_every_open_case(estate):
+    community, unit, owner = estate
+    run_collection(as_of=date(2026, 1, 8))
+    out = StringIO()
+    call_command("report", "cases", "--date", "2026-01-08", "--format", "json", stdout=out)
+    [row] = json.loads(out.getvalue())
+    assert {k: v for k, v in row.items() if k != "next_steps"} == {
+        "community": "阳光花园", "building": "1栋", "unit": "1", "room": "101", "owner": "张三",
+        "principal": "200.00", "late_fee": "0.30", "oldest_due": "2026-01-05", "days_overdue": 3, "bucket": "1-5",
+        "tier": "C", "persona": None, "situations": [1], "techniques": [1], "limitation_deadline": "2029-01-05",
+    }
+    assert row["next_steps"][0] == {"channel": "call", "due": "2026-01-08", "allowed": True, "blocked_by": None}
+    assert [(step["channel"], step["due"]) for step in row["next_steps"]] == [
+        ("call", "2026-01-08"), ("call", "2026-01-15"), ("sms", "2026-01-15"), ("call", "2026-01-25")]
+
+
+def test_report_cases_is_right_before_the_run_and_shows_the_guard(estate):
+    _, _, owner = estate
+    owner.do_not_contact = True
+    owner.save()
+    rows = case_rows(date(2026, 1, 6))
+    assert rows[0]["next_steps"][0] == {"channel": "sms", "due": "2026-01-06", "allowed": False, "blocked_by": "do_not_contact"}
+    assert not Case.objects.exists()
+
+
+def test_the_collect_command_prints_a_summary(estate):
+    out = StringIO()
+    call_command("collect", "--date", "2026-01-06", "--json", stdout=out)
+    assert json.loads(out.getvalue())["opened"] == 1
+
+
+def test_three_years_of_paid_history_leave_only_the_open_charge():
+    community = factories.community()
+    unit = factories.unit(community)
+    owner = factories.owner(unit)
+    factories.tariff(community, effective_from=date(2023, 1, 1))
+    services.bill(through=date(2026, 1, 1))
+    services.record_payment(unit_id=unit.pk, owner_id=owner.pk, amount=D("7200.00"), paid_on=date(2025, 12, 31), method="cash")
+    run_collection(as_of=date(2026, 1, 6))
+    assert Case.objects.get().principal == D("200.00")
+    assert Case.objects.get().oldest_due == date(2026, 1, 5)
+
+
+def test_a_do_not_contact_owner_gets_no_sms_and_the_block_is_recorded(estate):
+    _, _, owner = estate
+    owner.do_not_contact = True
+    owner.save()
+    summary = run_collection(as_of=date(2026, 1, 6))
+    message = OutgoingMessage.objects.get()
+    assert (message.status, message.blocked_rule, summary.blocked_messages) == (MessageStatus.BLOCKED, "do_not_contact", 1)
+    assert "不再联系" in message.blocked_reason or "联系" in message.blocked_reason
