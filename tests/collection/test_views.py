@@ -302,3 +302,15 @@ def test_it_sets_the_profile_and_makes_a_promise_from_the_unit_page(client, insi
 def test_it_404s_case_forms_out_of_scope(client, neighbour, case, name):
     client.force_login(neighbour)
     assert client.post(reverse(f"staff:{name}", args=[case.pk]), {}).status_code == 404
+
+
+def test_it_speaks_english_on_the_collection_pages(client, insider, case, estate):
+    make_task(case)
+    client.force_login(insider)
+    client.cookies.load({"django_language": "en"})
+    html = client.get(reverse("staff:workbench")).content.decode()
+    assert "Today's collection tasks" in html and "Log outcome" in html and "close the exits" in html
+    html = client.get(reverse("staff:cases")).content.decode()
+    assert "Arrears rate (amount)" in html and "今日" not in html
+    html = client.get(reverse("staff:unit", args=[estate["unit"].pk])).content.decode()
+    assert "promises but never shows up" in html and "Techniques (in order)" in html

@@ -1,0 +1,87 @@
+"""A collector works today's list in a real Chromium: log a call with a promise in two clicks and a
+form, see the task leave the list and the promise on the unit page; screenshots of the pages."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.utils import timezone
+
+from arrears.collection.models import Promise, Script, Task
+from tests.collection.conftest import make_case
+from tests.staff.test_browser import ARTIFACTS, browser  # noqa: F401 - the Chromium fixture
+from tests.staff.test_browser import pytestmark as browser_marks
+
+pytestmark = browser_marks
+
+VIEWPORTS = [("desktop", {"width": 1280, "height": 900}), ("phone", {"width": 390, "height": 844})]
+
+
+@pytest.fixture
+def worked(estate, insider):
+    """The real date (the live server's clock is not frozen): a case and two tasks due today."""
+    today = timezone.localdate()
+    case = make_case(estate["unit"], estate["owner"], collector=insider, oldest_due=today - timedelta(days=20))
+    other = make_case(estate["other_unit"], estate["neighbour_owner"], principal="480.00", late_fee="12.50", tier="C",
+                      bucket="11-30", days_overdue=20)
+    Script.objects.create(code="promise_call", title="承诺电话（断其后路）", technique=2, channel="call",
+                          body="{owner_name}您好，我是{community}物业的{collector}。{room}的物业费共欠{amount}元，请问哪天可以缴纳？")
+    Script.objects.create(code="front_desk_polite", title="前台礼貌提醒", technique=7,
+                          body="{owner_name}您好，物业服务中心有您的通知，请您有空时去一趟，谢谢！")
+    for c, title, priority in ((case, "电话跟进：约定缴费日期", 20), (other, "电话提醒（6–10 天）", 10)):
+        Task.objects.create(community=c.community, case=c, key="call", kind="ladder", channel="call", technique=2,
+                            script_code="promise_call", title=title, due_on=today, priority=priority, assignee=insider,
+                            created_on=today)
+    return {"case": case, "today": today}
+
+
+def _login(page, live_server, username):
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", f"pw-{username}")
+    page.click(".login button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+
+
+@pytest.mark.parametrize(("name", "viewport"), VIEWPORTS)
+def test_it_logs_a_promise_from_the_workbench(live_server, estate, insider, front_desk, worked, browser, name, viewport):  # noqa: F811
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport=viewport, locale="zh-CN")
+    page.set_default_timeout(15_000)
+    _login(page, live_server, "insider")
+
+    page.goto(f"{live_server.url}/workbench/")
+    assert page.locator("[data-testid=task]").count() == 2
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    page.screenshot(path=str(ARTIFACTS / f"workbench-{name}.png"), full_page=True)
+    first = page.locator("[data-testid=task]").first
+    first.locator("details.script summary").click()
+    first.locator("[data-testid=log-open]").click()
+    first.locator("summary.outcome-promised").click()
+    page.screenshot(path=str(ARTIFACTS / f"workbench-promise-{name}.png"), full_page=True)
+    assert first.locator("input[name=promise_amount]").input_value() == "600.00"
+    assert first.locator("input[name=promise_due]").input_value() == f"{worked['today'] + timedelta(days=7):%Y-%m-%d}"
+    first.locator("button[value=promised]").click()
+    page.wait_for_selector(".messages li.success")
+    assert "已记录" in page.inner_text(".messages")
+    assert page.locator("[data-testid=task]").count() == 1
+    assert "王小明" not in page.inner_text("main")
+    promise = Promise.objects.get()
+    assert (str(promise.amount), promise.due_on) == ("600.00", worked["today"] + timedelta(days=7))
+
+    page.goto(f"{live_server.url}/units/{worked['case'].unit_id}/")
+    assert f"¥600.00，{worked['today'] + timedelta(days=7):%Y-%m-%d} 前缴纳" in page.inner_text("[data-testid=timeline]")
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    page.screenshot(path=str(ARTIFACTS / f"unit-case-{name}.png"), full_page=True)
+
+    page.goto(f"{live_server.url}/cases/")
+    page.wait_for_selector("[data-testid=rate-amount]")
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    page.screenshot(path=str(ARTIFACTS / f"cases-{name}.png"), full_page=True)
+
+    desk = browser.new_page(viewport=viewport, locale="zh-CN")
+    _login(desk, live_server, "gate")
+    desk.goto(f"{live_server.url}/desk/?q=沪A12345")
+    assert desk.inner_text("[data-testid=desk-status]") == "欠费，请礼貌提醒"
+    assert desk.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    desk.screenshot(path=str(ARTIFACTS / f"desk-{name}.png"), full_page=True)
+    assert date.today()
