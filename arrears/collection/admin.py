@@ -9,13 +9,13 @@ The shard key `community` is never typed in: it follows the case, unit, owner or
 from datetime import timedelta
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from arrears.collection import rules, scripts
+from arrears.collection import guard, rules, scripts
 from arrears.collection.defaults import ladder_rows
 from arrears.collection.models import (
     AttemptAttachment,
@@ -375,6 +375,15 @@ class ContactAttemptAdmin(CommunityFromParentAdmin):
     def save_model(self, request, obj, form, change):
         if not change and obj.staff_id is None:
             obj.staff = request.user
+        if not change and guard.channel_is_contact(obj.channel):
+            # Manual logging passes the compliance guard like every other contact: a blocked one is kept, as blocked.
+            decision = guard.check_contact(guard.ContactRequest(
+                owner_id=obj.owner_id, unit_id=obj.unit_id, channel=obj.channel, at=obj.at, case_id=obj.case_id,
+                contact_id=obj.contact_id,
+            ))
+            if not decision.allowed:
+                obj.outcome, obj.blocked_rule, obj.blocked_reason = Outcome.BLOCKED, decision.rule, decision.reason[:300]
+                self.message_user(request, _("合规检查拦截：%(reason)s") % {"reason": decision.reason}, messages.WARNING)
         super().save_model(request, obj, form, change)
 
 

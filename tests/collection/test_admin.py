@@ -317,3 +317,20 @@ def test_it_searches_service_tickets_by_room(admin_client, records):
     found = admin_client.get(_url(ServiceTicket, "changelist"), {"q": "1201"}).context["cl"].result_list
     missed = admin_client.get(_url(ServiceTicket, "changelist"), {"q": "9999"}).context["cl"].result_list
     assert [t.summary for t in found] == ["卫生间渗水"] and list(missed) == []
+
+
+def test_an_attempt_logged_in_the_admin_passes_the_guard(admin_client):
+    # given an owner who asked not to be contacted
+    community = factories.community()
+    unit = factories.unit(community)
+    owner = factories.owner(unit, do_not_contact=True)
+    # when a call is logged by hand
+    response = admin_client.post("/admin/collection/contactattempt/add/", {
+        "unit": unit.pk, "owner": owner.pk, "channel": "call", "at_0": "2026-11-23", "at_1": "10:00:00",
+        "outcome": "answered", "relation": "self",
+        "attachments-TOTAL_FORMS": "0", "attachments-INITIAL_FORMS": "0",
+    })
+    # then it is kept as blocked, with the rule
+    assert response.status_code == 302
+    attempt = ContactAttempt.objects.get()
+    assert (attempt.outcome, attempt.blocked_rule) == ("blocked", "do_not_contact")
