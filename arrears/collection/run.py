@@ -44,6 +44,7 @@ from arrears.collection.models import (
     TaskKind,
     TaskStatus,
 )
+from arrears.core.db import bulk_set
 from arrears.core.errors import DomainError
 from arrears.core.money import ZERO, MoneyField
 from arrears.estate.models import Community, Contact, ContactKind, ContactRelation
@@ -126,8 +127,8 @@ def run_collection(*, as_of: date, community_ids=None) -> RunSummary:
         run, _ = CollectionRun.objects.get_or_create(as_of=as_of, defaults={"started_at": timezone.now()})
         CollectionRun.objects.select_for_update().filter(pk=run.pk).first()  # one run per date at a time
         # Promises and plans first: a promise broken today is a signal of today's assessment.
-        _resolve_promises(as_of, _open_cases(community_ids), summary)
-        paused = _resolve_plans(as_of, _open_cases(community_ids), summary)
+        _resolve_promises(as_of, community_ids, summary)
+        paused = _resolve_plans(as_of, community_ids, summary)
         assessments = assess(as_of, community_ids=community_ids)
         by_key = {a.key: a for a in assessments}
         cases = _sync_cases(as_of, by_key, community_ids, summary)
@@ -197,7 +198,7 @@ def _close_cases(as_of, cleared: list[Case], summary) -> None:
         else:
             reason = CloseReason.PAID
         case.status, case.closed_on, case.close_reason, case.front_desk_flag = CaseStatus.CLOSED, as_of, reason, False
-    Case.objects.bulk_update(cleared, ["status", "closed_on", "close_reason", "front_desk_flag"], batch_size=2000)
+    bulk_set(cleared, ["status", "closed_on", "close_reason", "front_desk_flag"])
     completed = InstalmentPlan.objects.filter(case_id__in=plan_cases, status=PlanStatus.ACCEPTED)
     summary.plans_completed += completed.update(status=PlanStatus.COMPLETED, resolved_on=as_of)
     Promise.objects.filter(case_id__in=ids, status=PromiseStatus.OPEN).update(status=PromiseStatus.KEPT, resolved_on=as_of)
@@ -264,7 +265,7 @@ def _assign_collectors(cases: dict, summary) -> None:
         load[chosen] += 1
         case.collector_id = chosen
         changed.append(case)
-    Case.objects.bulk_update(changed, ["collector"], batch_size=2000)
+    bulk_set(changed, ["collector"])
     # Tasks made while the case had nobody go to its new collector (legal work stays with legal).
     for case in changed:
         Task.objects.filter(case_id=case.pk, status=TaskStatus.OPEN, assignee__isnull=True).exclude(
@@ -288,12 +289,14 @@ def _paid_between(pairs: set[tuple[int, int]], start: date, end: date) -> dict[t
     return totals
 
 
-def _resolve_promises(as_of, cases: dict, summary) -> None:
+def _resolve_promises(as_of, community_ids, summary) -> None:
     """A promise is kept once the promised amount is paid; broken when its day passed without it."""
-    by_case = {case.pk: case for case in cases.values()}
-    promises = list(Promise.objects.filter(status=PromiseStatus.OPEN, case_id__in=list(by_case)))
+    promises = Promise.objects.filter(status=PromiseStatus.OPEN, case__status=CaseStatus.OPEN).select_related("case")
+    if community_ids is not None:
+        promises = promises.filter(community_id__in=list(community_ids))
+    promises = list(promises)
     for promise in promises:
-        case = by_case[promise.case_id]
+        case = promise.case
         paid = _paid_between({(case.unit_id, case.owner_id)}, promise.made_on, min(as_of, promise.due_on))
         if paid.get((case.unit_id, case.owner_id), ZERO) >= promise.amount:
             promise.status, promise.resolved_on = PromiseStatus.KEPT, as_of
@@ -301,23 +304,23 @@ def _resolve_promises(as_of, cases: dict, summary) -> None:
         elif promise.due_on < as_of:
             promise.status, promise.resolved_on = PromiseStatus.BROKEN, as_of
             summary.promises_broken += 1
-    Promise.objects.bulk_update([p for p in promises if p.status != PromiseStatus.OPEN], ["status", "resolved_on"])
+    bulk_set([p for p in promises if p.status != PromiseStatus.OPEN], ["status", "resolved_on"])
 
 
-def _resolve_plans(as_of, cases: dict, summary) -> set[int]:
+def _resolve_plans(as_of, community_ids, summary) -> set[int]:
     """Breach plans whose instalments are overdue by more than the policy's days; return cases on a plan.
 
     Paid toward a plan = payments since it was accepted; an instalment counts as overdue once
     the cumulative schedule due more than `breach_days` ago exceeds what was paid.
     """
-    by_case = {case.pk: case for case in cases.values()}
-    plans = list(
-        InstalmentPlan.objects.filter(status=PlanStatus.ACCEPTED, case_id__in=list(by_case)).prefetch_related("instalments")
-    )
+    plans = InstalmentPlan.objects.filter(status=PlanStatus.ACCEPTED, case__status=CaseStatus.OPEN)
+    if community_ids is not None:
+        plans = plans.filter(community_id__in=list(community_ids))
+    plans = list(plans.select_related("case").prefetch_related("instalments"))
     on_plan = set()
     follow_ups = []
     for plan in plans:
-        case = by_case[plan.case_id]
+        case = plan.case
         key = (case.unit_id, case.owner_id)
         paid = _paid_between({key}, plan.accepted_on, as_of).get(key, ZERO)
         cutoff = as_of - timedelta(days=plan.breach_days)
@@ -336,7 +339,7 @@ def _resolve_plans(as_of, cases: dict, summary) -> set[int]:
             ))
         else:
             on_plan.add(case.pk)
-    InstalmentPlan.objects.bulk_update([p for p in plans if p.status != PlanStatus.ACCEPTED], ["status", "resolved_on"])
+    bulk_set([p for p in plans if p.status != PlanStatus.ACCEPTED], ["status", "resolved_on"])
     created = Task.objects.bulk_create(follow_ups, ignore_conflicts=True)
     summary.tasks += len(created)
     return on_plan
@@ -364,7 +367,7 @@ def _write_snapshots(as_of, cases: dict, by_key, summary) -> None:
             for name, value in values.items():
                 setattr(case, name, value)
             changed.append(case)
-    Case.objects.bulk_update(changed, SNAPSHOT_FIELDS, batch_size=2000)
+    bulk_set(changed, SNAPSHOT_FIELDS)
     summary.updated = len(changed)
 
 
@@ -444,7 +447,10 @@ def _fire_ladder(as_of, cases: dict, by_key, on_plan: set[int], summary) -> None
     open_cases = list(cases.values())
     if not open_cases:
         return
-    steps_by_community = ladders({case.community_id for case in open_cases})
+    ladder_of = defaultdict(lambda: ({}, []))
+    for community_id, steps in ladders({case.community_id for case in open_cases}).items():
+        positive = {step.code: step for step in steps if step.day_offset > 0}
+        ladder_of[community_id] = (positive, [step_rule(step) for step in positive.values()])
     pending_promise = set(
         Promise.objects.filter(case_id__in=[c.pk for c in open_cases], status=PromiseStatus.OPEN, due_on__gte=as_of)
         .values_list("case_id", flat=True)
@@ -459,8 +465,8 @@ def _fire_ladder(as_of, cases: dict, by_key, on_plan: set[int], summary) -> None
         if a.paused_by_dispute:
             continue
         state = states[case.pk]
-        steps = {step.code: step for step in steps_by_community.get(case.community_id, []) if step.day_offset > 0}
-        due = rules.steps_due([step_rule(s) for s in steps.values()], state, as_of)
+        steps, step_rules = ladder_of[case.community_id]
+        due = rules.steps_due(step_rules, state, as_of)
         for rule in due:
             step = steps[rule.code]
             if rule.channel not in rules.INTERNAL_CHANNELS and (case.pk in on_plan or case.pk in pending_promise):
@@ -482,8 +488,7 @@ def _fire_ladder(as_of, cases: dict, by_key, on_plan: set[int], summary) -> None
                 tasks.append(_ladder_task(case, step, as_of))
             flagged.append(case)
     CaseStep.objects.bulk_create(fired_rows, batch_size=2000)
-    Case.objects.bulk_update(list({c.pk: c for c in flagged}.values()),
-                             ["last_step", "last_step_on", "quiet_until", "front_desk_flag"], batch_size=2000)
+    bulk_set({c.pk: c for c in flagged}.values(), ["last_step", "last_step_on", "quiet_until", "front_desk_flag"])
     created = Task.objects.bulk_create(tasks, batch_size=2000, ignore_conflicts=True)
     summary.steps += len(fired_rows)
     summary.tasks += len(created)

@@ -25,3 +25,29 @@ class DaysBetween(Func):
             arg_joiner=") - julianday(",
             **extra_context,
         )
+
+
+def bulk_set(objects, field_names: list[str]) -> int:
+    """Write the named fields of many saved objects with one executemany of a plain UPDATE.
+
+    `QuerySet.bulk_update` builds one CASE WHEN per field over every id: for the thousands of
+    rows a daily batch touches that costs seconds in SQL compilation alone. Names come from
+    `_meta`; values are prepared by each field and bound, never formatted into the SQL.
+    """
+    objects = list(objects)
+    if not objects:
+        return 0
+    from django.db import connection
+
+    meta = objects[0]._meta
+    fields = [meta.get_field(name) for name in field_names]
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"
+    rows = [
+        (*(field.get_db_prep_save(getattr(obj, field.attname), connection) for field in fields), obj.pk)
+        for obj in sorted(objects, key=lambda o: o.pk)
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+    return len(rows)

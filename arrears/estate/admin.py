@@ -8,6 +8,7 @@ from arrears.estate.models import (
     Contact,
     Owner,
     Ownership,
+    ServiceTicket,
     StaffScope,
     Unit,
     Vehicle,
@@ -141,3 +142,18 @@ class StaffScopeAdmin(admin.ModelAdmin):
     list_select_related = ["user", "community", "building__community"]
     search_fields = ["user__username", "community__name", "building__name"]
     raw_id_fields = ["user", "building"]
+
+
+@admin.register(ServiceTicket)
+class ServiceTicketAdmin(admin.ModelAdmin):
+    list_display = ["unit", "kind", "summary", "opened_on", "closed_on", "satisfaction", "community"]
+    list_filter = ["kind", "satisfaction", "community"]
+    list_select_related = ["unit__building", "community"]
+    search_fields = ["unit__room", "summary"]
+    raw_id_fields = ["unit"]
+    exclude = ["community"]
+    date_hierarchy = "opened_on"
+
+    def save_model(self, request, obj, form, change):
+        obj.community_id = obj.unit.community_id
+        super().save_model(request, obj, form, change)
