@@ -44,21 +44,12 @@ from arrears.collection.models import (
     TaskKind,
     TaskStatus,
 )
+from arrears.collection.scripts import render_script
 from arrears.core.money import ZERO, MoneyField
 from arrears.estate import selectors as estate_selectors
 from arrears.estate.models import Contact, ContactKind, ContactRelation, Ownership, mask_name
 from arrears.ledger import selectors as ledger_selectors
 from arrears.ledger.models import Allocation, Charge, Component, Waiver, WaiverStatus
-
-try:  # the scripts module lands on its own branch; until then, plain placeholder filling
-    from arrears.collection.scripts import render_script
-except ImportError:  # pragma: no cover
-    class _KeepUnknown(dict):
-        def __missing__(self, key):
-            return "{" + key + "}"
-
-    def render_script(body: str, context) -> str:
-        return body.format_map(_KeepUnknown(context))
 
 SUM_FIELD = MoneyField(max_digits=20)
 PHONE_KINDS = (ContactKind.MOBILE, ContactKind.LANDLINE)
@@ -85,7 +76,7 @@ def script_context(case: Case, *, collector, today: date, show_amount: bool = Tr
     money = (lambda value: f"{value:.2f}") if show_amount else (lambda value: "")
     return {
         "owner_name": case.owner.name, "room": unit.label, "community": unit.community.name, "company": company.name,
-        "company_phone": company.phone, "collector": (collector.get_full_name() or collector.get_username()) if collector else "",
+        "company_phone": company.phone, "collector": _name(collector) if collector else "",
         "amount": money(case.principal + case.late_fee), "principal": money(case.principal), "late_fee": money(case.late_fee),
         "months": str(case.months_overdue) if show_amount else "", "oldest_due": f"{case.oldest_due:%Y-%m-%d}" if show_amount else "",
         "due_date": f"{case.oldest_due:%Y-%m-%d}" if show_amount else "", "payment_link": "",
@@ -164,7 +155,7 @@ def workbench_rows(user, tasks, *, today: date, now: datetime) -> list[Workbench
     rows = []
     for task, technique, decision in zip(tasks, techniques, decisions, strict=True):
         script = by_code.get(task.script_code) or by_technique.get(technique)
-        text = render_script(script.body, script_context(task.case, collector=user, today=today)) if script else ""
+        text = render_script(script.body.strip(), script_context(task.case, collector=user, today=today)) if script else ""
         warning = rules.limitation_warning(task.case.limitation_deadline, today)
         if task.kind == TaskKind.LIMITATION_WARNING and warning is None:
             warning = 0
@@ -333,7 +324,12 @@ class DeskRow:
     flagged: bool = False  # 全民总动员: the case asks the front desk to remind in person
 
 
-def desk_lookup(user, query: str, *, today: date, show_amount: bool, hold_labels: dict[str, str]) -> list[DeskRow]:
+def _name(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def desk_lookup(user, query: str, *, today: date, show_amount: bool, hold_labels: dict[str, str],
+                collector_fallback: str = "") -> list[DeskRow]:
     """Units matching a room, plate, name or phone's last 4, with only what a front desk may know."""
     units = list(estate_selectors.search_units(user, query, today=today).select_related("community__company")[:DESK_LIMIT])
     unit_ids = [unit.pk for unit in units]
@@ -342,7 +338,7 @@ def desk_lookup(user, query: str, *, today: date, show_amount: bool, hold_labels
     ownerships = estate_selectors.current_ownerships(unit_ids, today=today)
     owed = {s.unit_id: s.total for s in ledger_selectors.statement(today, unit_ids=unit_ids) if s.total > ZERO}
     disputed = set(ChargeDispute.objects.filter(charge__unit_id__in=unit_ids, closed_on__isnull=True).values_list("charge__unit_id", flat=True))
-    cases = {case.unit_id: case for case in Case.objects.filter(unit_id__in=unit_ids, status=CaseStatus.OPEN).select_related("owner")}
+    cases = {case.unit_id: case for case in Case.objects.filter(unit_id__in=unit_ids, status=CaseStatus.OPEN).select_related("collector")}
     script = Script.objects.filter(code="front_desk_polite", active=True).first()
     rows = []
     for unit in units:
@@ -353,15 +349,16 @@ def desk_lookup(user, query: str, *, today: date, show_amount: bool, hold_labels
         if unit.pk in disputed:
             holds.append(hold_labels["dispute"])
         owing = unit.pk in owed
+        case = cases.get(unit.pk)
         text = ""
         if owing and not holds and script is not None:
             first = owners[0] if owners else None
-            text = render_script(script.body, {
+            text = render_script(script.body.strip(), {
                 "owner_name": mask_name(first.name) if first else "", "room": unit.label, "community": unit.community.name,
                 "company": unit.community.company.name, "company_phone": unit.community.company.phone,
-                "collector": "", "amount": f"{owed[unit.pk]:.2f}" if show_amount else "",
+                "collector": _name(case.collector) if case and case.collector else collector_fallback,
+                "amount": f"{owed[unit.pk]:.2f}" if show_amount else "",
             })
-        case = cases.get(unit.pk)
         rows.append(DeskRow(unit, [mask_name(o.name) for o in owners], owing, owed.get(unit.pk) if show_amount else None,
                             holds if owing else [], text, bool(case and case.front_desk_flag)))
     return rows
@@ -428,7 +425,7 @@ def unit_collection(unit, *, user, today: date, now: datetime) -> dict:
             "situations": [(number, situation_label(number)) for number in case.situation_list],
             "techniques": [
                 (number, technique_label(number), by_technique.get(number),
-                 render_script(by_technique[number].body, context) if number in by_technique else "")
+                 render_script(by_technique[number].body.strip(), context) if number in by_technique else "")
                 for number in case.technique_list
             ],
             "next_steps": next_steps[case.pk],

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from arrears.collection.models import Case, Script
+from arrears.collection.scripts import ensure_scripts
 from tests.staff import conftest as staff
 
 TODAY = staff.TODAY
@@ -32,10 +33,6 @@ def case(estate, insider):
 
 @pytest.fixture
 def scripts(db):
-    """Two scripts as the scripts module will seed them (until it lands, tests create their own)."""
-    return [
-        Script.objects.create(code="promise_call", title="承诺电话", technique=2, channel="call",
-                              body="{owner_name}您好，{room}的物业费共欠{amount}元，请问哪天可以缴纳？"),
-        Script.objects.create(code="front_desk_polite", title="前台礼貌提醒", technique=7,
-                              body="{owner_name}您好，物业服务中心请您有空时去一趟，谢谢！"),
-    ]
+    """The default scripts (the scripts migration seeds them; ensure_scripts puts back any missing)."""
+    ensure_scripts()
+    return {script.code: script for script in Script.objects.filter(code__in=["promise_call", "front_desk_polite"])}

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
-from arrears.collection.models import Promise, Script, Task
+from arrears.collection.models import Promise, Task
 from tests.collection.conftest import make_case
 from tests.staff.test_browser import ARTIFACTS, browser  # noqa: F401 - the Chromium fixture
 from tests.staff.test_browser import pytestmark as browser_marks
@@ -23,10 +23,6 @@ def worked(estate, insider):
     case = make_case(estate["unit"], estate["owner"], collector=insider, oldest_due=today - timedelta(days=20))
     other = make_case(estate["other_unit"], estate["neighbour_owner"], principal="480.00", late_fee="12.50", tier="C",
                       bucket="11-30", days_overdue=20)
-    Script.objects.create(code="promise_call", title="承诺电话（断其后路）", technique=2, channel="call",
-                          body="{owner_name}您好，我是{community}物业的{collector}。{room}的物业费共欠{amount}元，请问哪天可以缴纳？")
-    Script.objects.create(code="front_desk_polite", title="前台礼貌提醒", technique=7,
-                          body="{owner_name}您好，物业服务中心有您的通知，请您有空时去一趟，谢谢！")
     for c, title, priority in ((case, "电话跟进：约定缴费日期", 20), (other, "电话提醒（6–10 天）", 10)):
         Task.objects.create(community=c.community, case=c, key="call", kind="ladder", channel="call", technique=2,
                             script_code="promise_call", title=title, due_on=today, priority=priority, assignee=insider,

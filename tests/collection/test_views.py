@@ -53,7 +53,7 @@ def test_it_lists_todays_tasks_mine_and_unassigned_highest_priority_first(client
     for hidden in ("别人的任务", "明天的任务", "已完成"):
         assert hidden not in html
     assert "13912348888" in html and "王小明" in html and "2 断其后路" in html.replace("</span> ", " ")
-    assert "王小明您好，3栋1单元1201的物业费共欠621.00元" in html
+    assert "您家3栋1单元1201目前还有3个月的物业费没有办理，合计621.00元（物业费600.00元，违约金21.00元）" in html
     assert '<span class="badge clear">可联系</span>' in html
 
 
@@ -232,7 +232,7 @@ def test_it_tells_the_front_desk_to_remind_politely_without_the_amount(client, f
     client.force_login(front_desk)
     html = client.get(reverse("staff:desk"), {"q": "沪A12345"}).content.decode()
     assert "欠费，请礼貌提醒" in html and "王**" in html and "王小明" not in html
-    assert "王**您好，物业服务中心请您有空时去一趟" in html
+    assert "王**您好！耽误您半分钟：服务中心的insider这几天想找您" in html
     assert "desk-amount" not in html and "621" not in html
     event = AuditEvent.objects.get()
     assert (event.action, event.actor, event.community_id, event.detail) == (
@@ -275,7 +275,7 @@ def test_it_shows_the_case_section_on_the_unit_page(client, insider, case, scrip
     html = client.get(reverse("staff:unit", args=[estate["unit"].pk])).content.decode()
     assert 'id="case"' in html and "忽视型" in html
     assert "2 多次承诺却不来缴" in html and "7 忙、在外地、没时间" in html
-    assert "断其后路" in html and "王小明您好，3栋1单元1201的物业费共欠621.00元" in html
+    assert "断其后路" in html and "您家3栋1单元1201目前还有3个月的物业费没有办理，合计621.00元" in html
 
 
 def test_it_hides_the_case_section_from_the_front_desk(client, front_desk, case, estate):
