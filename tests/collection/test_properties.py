@@ -67,7 +67,7 @@ def check(day):
     assert snapshot() == before
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=timeline)
 def test_open_cases_follow_the_ledger_and_a_rerun_changes_nothing(world, steps):
     community, accounts, boss = world
