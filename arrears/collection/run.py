@@ -17,7 +17,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, F, Max, Sum
+from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone
 
 from arrears.collection import rules
@@ -49,6 +49,7 @@ from arrears.core.errors import DomainError
 from arrears.core.money import ZERO, MoneyField
 from arrears.estate.models import Community, Contact, ContactKind, ContactRelation
 from arrears.ledger.models import Allocation, Charge, Component, Payment, Waiver, WaiverStatus
+from arrears.ledger.selectors import charge_lines
 
 log = logging.getLogger("arrears.collection.run")
 
@@ -185,8 +186,10 @@ def _sync_cases(as_of, by_key: dict[tuple[int, int], Assessment], community_ids,
 
 def _close_cases(as_of, cleared: list[Case], summary) -> None:
     ids = [case.pk for case in cleared]
-    plan_cases = set(
-        InstalmentPlan.objects.filter(case_id__in=ids, status=PlanStatus.ACCEPTED).values_list("case_id", flat=True)
+    plan_cases = set(  # a plan still running, or completed by today's payments (resolved earlier in this run)
+        InstalmentPlan.objects.filter(case_id__in=ids).filter(
+            Q(status=PlanStatus.ACCEPTED) | Q(status=PlanStatus.COMPLETED, resolved_on=as_of)
+        ).values_list("case_id", flat=True)
     )
     paid, waived = _reductions_since(cleared, as_of)
     for case in cleared:
@@ -199,8 +202,12 @@ def _close_cases(as_of, cleared: list[Case], summary) -> None:
             reason = CloseReason.PAID
         case.status, case.closed_on, case.close_reason, case.front_desk_flag = CaseStatus.CLOSED, as_of, reason, False
     bulk_set(cleared, ["status", "closed_on", "close_reason", "front_desk_flag"])
-    completed = InstalmentPlan.objects.filter(case_id__in=plan_cases, status=PlanStatus.ACCEPTED)
-    summary.plans_completed += completed.update(status=PlanStatus.COMPLETED, resolved_on=as_of)
+    completed = list(InstalmentPlan.objects.filter(case_id__in=plan_cases, status=PlanStatus.ACCEPTED).select_related("case"))
+    for plan in completed:
+        plan.status, plan.resolved_on = PlanStatus.COMPLETED, as_of
+    bulk_set(completed, ["status", "resolved_on"])
+    summary.plans_completed += len(completed)
+    _request_plan_waivers(as_of, completed)
     Promise.objects.filter(case_id__in=ids, status=PromiseStatus.OPEN).update(status=PromiseStatus.KEPT, resolved_on=as_of)
     Task.objects.filter(case_id__in=ids, status=TaskStatus.OPEN).update(
         status=TaskStatus.CANCELLED, cancel_reason="案件已结案 / case closed",
@@ -216,6 +223,26 @@ def _close_cases(as_of, cleared: list[Case], summary) -> None:
     ]
     Task.objects.bulk_create(follow_ups, ignore_conflicts=True)
     summary.closed = len(cleared)
+
+
+def _request_plan_waivers(as_of, plans: list[InstalmentPlan]) -> None:
+    """A completed plan that promised it asks for the late fee to be waived; a manager approves (four eyes).
+
+    One request per charge and plan (the reason names the plan), so a rerun asks nothing twice.
+    """
+    plans = [plan for plan in plans if plan.waive_late_fee_on_completion and plan.created_by_id is not None]
+    if not plans:
+        return
+    lines = charge_lines(as_of, unit_ids={plan.case.unit_id for plan in plans})
+    for plan in plans:
+        reason = f"分期计划 #{plan.pk} 按期完成，按策略减免违约金 / plan #{plan.pk} completed: late fee waived by policy"
+        for line in lines:
+            if (line.unit_id, line.owner_id) == (plan.case.unit_id, plan.case.owner_id) and line.late_fee > ZERO:
+                Waiver.objects.get_or_create(
+                    charge_id=line.charge_id, component=Component.LATE_FEE, reason=reason,
+                    defaults={"community_id": plan.community_id, "amount": line.late_fee,
+                              "requested_by_id": plan.created_by_id, "requested_on": as_of},
+                )
 
 
 def _reductions_since(cases: list[Case], as_of) -> tuple[dict, dict]:
@@ -340,6 +367,7 @@ def _resolve_plans(as_of, community_ids, summary) -> set[int]:
         else:
             on_plan.add(case.pk)
     bulk_set([p for p in plans if p.status != PlanStatus.ACCEPTED], ["status", "resolved_on"])
+    _request_plan_waivers(as_of, [p for p in plans if p.status == PlanStatus.COMPLETED])
     created = Task.objects.bulk_create(follow_ups, ignore_conflicts=True)
     summary.tasks += len(created)
     return on_plan

@@ -37,7 +37,7 @@ from arrears.collection.run import run_collection
 from arrears.core.errors import DomainError
 from arrears.estate.models import Contact, ServiceTicket
 from arrears.ledger import services
-from arrears.ledger.models import Charge
+from arrears.ledger.models import Charge, Waiver
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -396,3 +396,22 @@ def test_a_do_not_contact_owner_gets_no_sms_and_the_block_is_recorded(estate):
     message = OutgoingMessage.objects.get()
     assert (message.status, message.blocked_rule, summary.blocked_messages) == (MessageStatus.BLOCKED, "do_not_contact", 1)
     assert "不再联系" in message.blocked_reason or "联系" in message.blocked_reason
+
+
+def test_a_completed_plan_asks_for_the_late_fee_to_be_waived(estate):
+    community, unit, owner = estate
+    run_collection(as_of=date(2026, 2, 4))  # 30 days overdue: ¥3.00 late fee so far
+    case = Case.objects.get()
+    clerk = factories.user("clerk")
+    plan = InstalmentPlan.objects.create(community=community, case=case, total=D("200.00"), status=PlanStatus.ACCEPTED,
+                                         proposed_on=date(2026, 2, 4), accepted_on=date(2026, 2, 4), created_by=clerk)
+    Instalment.objects.create(community=community, plan=plan, number=1, due_on=date(2026, 2, 10), amount=D("200.00"))
+    services.record_payment(unit_id=unit.pk, owner_id=owner.pk, amount=D("200.00"), paid_on=date(2026, 2, 10), method="cash")
+    run_collection(as_of=date(2026, 2, 10))
+    run_collection(as_of=date(2026, 2, 10))
+    case.refresh_from_db()
+    plan.refresh_from_db()
+    assert (case.close_reason, plan.status) == (CloseReason.PLAN_COMPLETED, PlanStatus.COMPLETED)
+    [waiver] = Waiver.objects.all()
+    # 200 × 0.0005 × 36 days (5 January to 10 February) = 3.60
+    assert (waiver.component, waiver.amount, waiver.status, waiver.requested_by) == ("late_fee", D("3.60"), "requested", clerk)
