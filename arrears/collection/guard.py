@@ -499,6 +499,7 @@ def load_facts(requests: Sequence[ContactRequest]) -> list[GuardFacts]:
     window_end = datetime.combine(last_day + timedelta(days=1), time(0, 0), tzinfo=LOCAL)
     for owner_id, channel, at in models.ContactAttempt.objects.filter(
         owner_id__in=owner_ids, at__gte=window_start, at__lt=window_end,
+        corrects__isnull=True,  # a correction re-describes a contact already counted; it is not a new one
     ).exclude(outcome=models.Outcome.BLOCKED).values_list("owner_id", "channel", "at"):
         recent[owner_id].append((channel, at, None))
     for message_id, owner_id, channel, scheduled_on, not_before in models.OutgoingMessage.objects.filter(

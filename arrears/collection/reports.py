@@ -32,6 +32,14 @@ def _at(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, CHECK_AT))
 
 
+def _open_cases_of(keys, community_ids):
+    """Open cases of the given (unit, owner) keys: by unit when few (the unit page), by community when many."""
+    cases = Case.objects.filter(status=CaseStatus.OPEN, community_id__in=community_ids)
+    if len(keys) < 500:
+        cases = cases.filter(unit_id__in={unit_id for unit_id, _ in keys})
+    return cases
+
+
 def next_steps_for(assessments: list[Assessment], as_of: date) -> dict[tuple[int, int], list[dict]]:
     """The next steps of each case: open tasks, queued messages, then the ladder's coming steps."""
     if not assessments:
@@ -42,7 +50,7 @@ def next_steps_for(assessments: list[Assessment], as_of: date) -> dict[tuple[int
     community_ids = {a.community_id for a in assessments}
     cases = {
         (case.unit_id, case.owner_id): case
-        for case in Case.objects.filter(status=CaseStatus.OPEN, community_id__in=community_ids)
+        for case in _open_cases_of(keys, community_ids)
         if (case.unit_id, case.owner_id) in keys
     }
     case_ids = [case.pk for case in cases.values()]
