@@ -34,7 +34,7 @@ from arrears.collection.models import (
 )
 from arrears.core.money import ZERO
 from arrears.estate.models import Satisfaction, ServiceTicket, TicketKind, Unit, UnitStatus
-from arrears.ledger.models import Allocation, Charge, Component
+from arrears.ledger.models import Allocation, Component
 from arrears.ledger.selectors import charge_lines
 
 SIGNAL_LOOKBACK_DAYS = 365
@@ -93,6 +93,7 @@ def assess(as_of: date, *, community_ids=None) -> list[Assessment]:
     """Every (unit, owner) with principal overdue on `as_of`, with tier, bucket, signals and techniques."""
     lines = charge_lines(as_of, community_ids=community_ids)
     dues = {line.charge_id: line.due for line in lines}
+    partly_paid = {line.charge_id for line in lines if line.paid > ZERO}
     unit_community = {}
     found: dict[tuple[int, int], Assessment] = {}
     for line in lines:
@@ -136,7 +137,7 @@ def assess(as_of: date, *, community_ids=None) -> list[Assessment]:
         entry.tier = rules.tier_of(entry.months, entry.principal, thresholds_of(policy))
     _attach_disputes(found, as_of)
     _attach_signals(found, as_of, vacant_since, policies)
-    _attach_limitation(found, as_of, community_ids, dues)
+    _attach_limitation(found, as_of, community_ids, dues, partly_paid)
     return sorted(found.values(), key=lambda a: (a.community_id, a.unit_id, a.owner_id))
 
 
@@ -236,7 +237,7 @@ def _attach_signals(found, as_of, vacant_since, policies):
         entry.persona = persona
 
 
-def _attach_limitation(found, as_of, community_ids, dues):
+def _attach_limitation(found, as_of, community_ids, dues, partly_paid):
     """Each overdue charge's deadline, restarted by events of its owner and unit and by part payments."""
     events = defaultdict(list)
     for unit_id, owner_id, day in (
@@ -244,14 +245,17 @@ def _attach_limitation(found, as_of, community_ids, dues):
         .values_list("unit_id", "owner_id").annotate(last=Max("occurred_on")).order_by()
     ):
         events[(unit_id, owner_id)].append(day)
-    open_charges = _scoped(Charge.objects.filter(due_date__lt=as_of), community_ids).filter(
-        Q(settled_on__isnull=True) | Q(settled_on__gt=as_of)
-    )
-    part_paid = dict(
-        Allocation.objects.filter(
-            charge__in=open_charges, component=Component.PRINCIPAL, reversal__isnull=True, value_date__lte=as_of,
-        ).values_list("charge_id").annotate(last=Max("value_date")).order_by()
-    )
+    # Only charges the ledger says were partly paid can have a part payment: look those up by id
+    # (through the allocation index), never join the whole allocation history.
+    part_paid = {}
+    ids = sorted(partly_paid)
+    for start in range(0, len(ids), 5000):
+        part_paid.update(
+            Allocation.objects.filter(
+                charge_id__in=ids[start:start + 5000], component=Component.PRINCIPAL, reversal__isnull=True,
+                value_date__lte=as_of,
+            ).values_list("charge_id").annotate(last=Max("value_date")).order_by()
+        )
     for entry in found.values():
         restarts = events.get(entry.key, [])
         deadlines = [

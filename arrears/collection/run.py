@@ -439,12 +439,14 @@ def case_states(as_of, cases: list[Case], by_key) -> dict[int, rules.CaseState]:
     last_payment = {}
     pairs = {(case.unit_id, case.owner_id) for case in cases}
     if pairs:
+        # Payments before the oldest case opened cannot follow any step fired in a case.
+        since = min(case.opened_on for case in cases)
         rows = (
-            Payment.objects.filter(unit_id__in={p[0] for p in pairs}, paid_on__lte=as_of)
+            Payment.objects.filter(unit_id__in={p[0] for p in pairs}, paid_on__gte=since, paid_on__lte=as_of)
             .exclude(reversal__reversed_on__lte=as_of)
             .values_list("unit_id", "owner_id").annotate(last=Max("paid_on")).order_by()
         ) if len(pairs) < 5000 else (
-            Payment.objects.filter(paid_on__lte=as_of, unit__collection_cases__status=CaseStatus.OPEN)
+            Payment.objects.filter(paid_on__gte=since, paid_on__lte=as_of, unit__collection_cases__status=CaseStatus.OPEN)
             .exclude(reversal__reversed_on__lte=as_of)
             .values_list("unit_id", "owner_id").annotate(last=Max("paid_on")).order_by()
         )
