@@ -7,7 +7,6 @@ stopped it), with the rule and the reason, and its task stays open.
 
 from __future__ import annotations
 
-import calendar
 from datetime import date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 
@@ -15,12 +14,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from arrears.collection import guard
+from arrears.collection.assess import policies_by_community, policy_or_default
 from arrears.collection.models import (
     Case,
     CaseStatus,
     Channel,
     ChargeDispute,
-    CollectionPolicy,
     ContactAttempt,
     ExcuseReason,
     Instalment,
@@ -41,6 +40,7 @@ from arrears.collection.models import (
 from arrears.core.errors import DomainError
 from arrears.core.money import CENT, ZERO, MoneyError, to_money
 from arrears.estate.models import ContactRelation, Ownership
+from arrears.ledger import rules as ledger_rules
 
 PROMISE_MAX_DAYS = 60
 EDIT_WINDOW = timedelta(hours=24)
@@ -254,13 +254,6 @@ def set_profile(*, owner, staff, persona: str = "", irritable: bool = False, rea
 # -- instalment plans ---------------------------------------------------------------------------
 
 
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later, the month's last day when it has fewer (31 Jan + 1 → 28/29 Feb)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
 def split_evenly(total: Decimal, parts: int) -> list[Decimal]:
     """Equal parts rounded down to the fen, the remainder on the last: the parts sum to `total` exactly."""
     each = (total / parts).quantize(CENT, rounding=ROUND_DOWN)
@@ -271,10 +264,8 @@ def propose_plan(*, case: Case, first_due: date, staff, months: int | None = Non
                  include_late_fee: bool = False) -> InstalmentPlan:
     """Offer an instalment plan (理解型: 3–6 months); the owner's acceptance makes it binding."""
     _require_open(case)
-    policy = CollectionPolicy.objects.filter(community_id=case.community_id).first()
-    defaults = {f.name: f.default for f in CollectionPolicy._meta.fields if f.name.startswith("plan_")}
-    plan_months = policy.plan_months if policy else defaults["plan_months"]
-    months = plan_months if months is None else months
+    policy = policy_or_default(policies_by_community([case.community_id]), case.community_id)
+    months = policy.plan_months if months is None else months
     if months not in PLAN_MONTHS:
         raise DomainError("分期月数须为 2–12", "a plan runs 2 to 12 months", code="months")
     total = case.principal + (case.late_fee if include_late_fee else ZERO)
@@ -285,12 +276,11 @@ def propose_plan(*, case: Case, first_due: date, staff, months: int | None = Non
     with transaction.atomic():
         plan = InstalmentPlan.objects.create(
             community_id=case.community_id, case=case, total=total, proposed_on=timezone.localdate(),
-            breach_days=policy.plan_breach_days if policy else defaults["plan_breach_days"],
-            waive_late_fee_on_completion=policy.plan_waives_late_fee if policy else defaults["plan_waives_late_fee"],
+            breach_days=policy.plan_breach_days, waive_late_fee_on_completion=policy.plan_waives_late_fee,
             created_by=staff,
         )
         Instalment.objects.bulk_create([
-            Instalment(community_id=case.community_id, plan=plan, number=number, due_on=add_months(first_due, number - 1),
+            Instalment(community_id=case.community_id, plan=plan, number=number, due_on=ledger_rules.add_months(first_due, number - 1),
                        amount=amount)
             for number, amount in enumerate(split_evenly(total, months), start=1)
         ])
