@@ -300,20 +300,26 @@ def _assign_collectors(cases: dict, summary) -> None:
         ).update(assignee_id=case.collector_id)
 
 
-def _paid_between(pairs: set[tuple[int, int]], start: date, end: date) -> dict[tuple[int, int], Decimal]:
-    """Money each (unit, owner) paid from `start` to `end`, not counting payments reversed by `end`."""
-    if not pairs:
-        return {}
-    totals = defaultdict(lambda: ZERO)
-    rows = (
-        Payment.objects.filter(unit_id__in={p[0] for p in pairs}, paid_on__gte=start, paid_on__lte=end)
-        .exclude(reversal__reversed_on__lte=end)
-        .values_list("unit_id", "owner_id").annotate(total=Sum("amount", output_field=SUM_FIELD)).order_by()
-    )
-    for unit_id, owner_id, total in rows:
-        if (unit_id, owner_id) in pairs:
-            totals[(unit_id, owner_id)] += total
-    return totals
+class _Payments:
+    """The payments of some (unit, owner) pairs since a date, read once for a whole batch of windows."""
+
+    def __init__(self, pairs: set[tuple[int, int]], since: date, as_of: date):
+        self.rows = defaultdict(list)  # pair → [(paid_on, amount, reversed_on or None)]
+        if not pairs:
+            return
+        for unit_id, owner_id, paid_on, amount, reversed_on in Payment.objects.filter(
+            unit_id__in={pair[0] for pair in pairs}, paid_on__gte=since, paid_on__lte=as_of,
+        ).values_list("unit_id", "owner_id", "paid_on", "amount", "reversal__reversed_on"):
+            if (unit_id, owner_id) in pairs:
+                self.rows[(unit_id, owner_id)].append((paid_on, amount, reversed_on))
+
+    def paid_between(self, pair: tuple[int, int], start: date, end: date) -> Decimal:
+        """Money paid from `start` to `end`, not counting payments reversed by `end`."""
+        return sum(
+            (amount for paid_on, amount, reversed_on in self.rows[pair]
+             if start <= paid_on <= end and (reversed_on is None or reversed_on > end)),
+            ZERO,
+        )
 
 
 def _resolve_promises(as_of, community_ids, summary) -> None:
@@ -322,10 +328,12 @@ def _resolve_promises(as_of, community_ids, summary) -> None:
     if community_ids is not None:
         promises = promises.filter(community_id__in=list(community_ids))
     promises = list(promises)
+    payments = _Payments({(p.case.unit_id, p.case.owner_id) for p in promises},
+                         min((p.made_on for p in promises), default=as_of), as_of)
     for promise in promises:
         case = promise.case
-        paid = _paid_between({(case.unit_id, case.owner_id)}, promise.made_on, min(as_of, promise.due_on))
-        if paid.get((case.unit_id, case.owner_id), ZERO) >= promise.amount:
+        paid = payments.paid_between((case.unit_id, case.owner_id), promise.made_on, min(as_of, promise.due_on))
+        if paid >= promise.amount:
             promise.status, promise.resolved_on = PromiseStatus.KEPT, as_of
             summary.promises_kept += 1
         elif promise.due_on < as_of:
@@ -346,10 +354,12 @@ def _resolve_plans(as_of, community_ids, summary) -> set[int]:
     plans = list(plans.select_related("case").prefetch_related("instalments"))
     on_plan = set()
     follow_ups = []
+    payments = _Payments({(p.case.unit_id, p.case.owner_id) for p in plans},
+                         min((p.accepted_on for p in plans), default=as_of), as_of)
     for plan in plans:
         case = plan.case
         key = (case.unit_id, case.owner_id)
-        paid = _paid_between({key}, plan.accepted_on, as_of).get(key, ZERO)
+        paid = payments.paid_between(key, plan.accepted_on, as_of)
         cutoff = as_of - timedelta(days=plan.breach_days)
         owed = sum((i.amount for i in plan.instalments.all() if i.due_on < cutoff), ZERO)
         if paid >= plan.total:
