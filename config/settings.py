@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "arrears.estate",
     "arrears.ledger",
     "arrears.collection",
+    "arrears.notices",
     "arrears.staff",
 ]
 
@@ -173,3 +174,16 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 60 * 60 * 6},
     },
 }
+
+# ---- Notices: channel backends (SMS, WeChat, email) -------------------------------------------
+# ARREARS_SMS_BACKEND: console (default, prints), file (writes to NOTICES_FILE_DIR), aliyun, tencent.
+NOTICES_FILE_DIR = env_str("NOTICES_FILE_DIR", str(BASE_DIR / "var" / "outbox"))
+NOTICES_CHANNELS = {
+    "sms": {"BACKEND": "arrears.notices.channels.console.ConsoleBackend"},
+    "wechat": {"BACKEND": "arrears.notices.channels.console.ConsoleBackend"},
+    "email": {"BACKEND": "arrears.notices.channels.email.EmailBackend"},
+}
+# ---- end notices channels ----------------------------------------------------------------------
+
+# ---- Letters (PDF) ------------------------------------------------------------------------------
+# ---- end letters --------------------------------------------------------------------------------
