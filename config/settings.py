@@ -168,6 +168,11 @@ CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
+    "dispatch-outbox": {
+        "task": "arrears.notices.tasks.dispatch_outbox",
+        "schedule": 60.0,  # every minute: messages wait for their contact window, retries for their backoff
+        "options": {"expires": 55},
+    },
     "daily-collection-run": {
         "task": "arrears.collection.tasks.daily_run",
         "schedule": crontab(hour=6, minute=0),  # Asia/Shanghai, before the working day starts
@@ -182,6 +187,20 @@ NOTICES_CHANNELS = {
     "sms": {"BACKEND": "arrears.notices.channels.console.ConsoleBackend"},
     "wechat": {"BACKEND": "arrears.notices.channels.console.ConsoleBackend"},
     "email": {"BACKEND": "arrears.notices.channels.email.EmailBackend"},
+}
+# The outbox: a claimed message whose worker died is taken up again after the lease; provider
+# errors are retried with exponential backoff (1, 2, 4 … minutes) up to NOTICES_MAX_ATTEMPTS.
+NOTICES_LEASE_SECONDS = int(env_str("NOTICES_LEASE_SECONDS", "300"))
+NOTICES_MAX_ATTEMPTS = int(env_str("NOTICES_MAX_ATTEMPTS", "5"))
+NOTICES_BACKOFF_SECONDS = int(env_str("NOTICES_BACKOFF_SECONDS", "60"))
+NOTICES_SMS_SIGN_NAME = env_str("NOTICES_SMS_SIGN_NAME")  # 【签名】; the company's name when empty
+# Delivery receipts are accepted at /notices/receipts/<provider>/<token>/ only with this token.
+NOTICES_RECEIPT_TOKEN = env_str("NOTICES_RECEIPT_TOKEN")
+# The public address owners open from SMS and letters (statement and payment links).
+ARREARS_PUBLIC_URL = env_str("ARREARS_PUBLIC_URL", "http://127.0.0.1:8000")
+# Bank details printed on letters for transfers.
+ARREARS_BANK_ACCOUNT = {
+    "bank": env_str("BANK_NAME"), "account": env_str("BANK_ACCOUNT"), "name": env_str("BANK_ACCOUNT_NAME"),
 }
 # ---- end notices channels ----------------------------------------------------------------------
 

@@ -61,23 +61,26 @@ class GuardRule(TextChoices):
 # Every channel that reaches the owner, including the front-desk flag (an in-person reminder);
 # `models.CONTACT_CHANNELS` leaves the flag out because it is not a ladder step sent to the owner.
 GUARDED_CHANNELS = frozenset({
-    Channel.SMS, Channel.CALL, Channel.VISIT, Channel.WECHAT, Channel.LETTER, Channel.LAWYER_LETTER,
+    Channel.SMS, Channel.CALL, Channel.VISIT, Channel.WECHAT, Channel.EMAIL, Channel.LETTER, Channel.LAWYER_LETTER,
     Channel.FRONT_DESK_FLAG,
 })
 # 业主要求不再联系 stops every spoken or in-person contact, but not a written demand by post:
 # the owner still owes the fee (民法典第944条), a written demand (书面催交) is the lawful route
 # the courts expect before a suit, and each demand that reaches the owner restarts the 3-year
 # limitation (第195条). Honouring "do not contact" must not let the debt expire.
-DO_NOT_CONTACT_CHANNELS = frozenset({Channel.SMS, Channel.CALL, Channel.VISIT, Channel.WECHAT, Channel.FRONT_DESK_FLAG})
+DO_NOT_CONTACT_CHANNELS = frozenset({
+    Channel.SMS, Channel.CALL, Channel.VISIT, Channel.WECHAT, Channel.EMAIL, Channel.FRONT_DESK_FLAG,
+})
 # The quiet period after a letter keeps calls, visits and messages away while the owner reads it
 # (seed 001: no contact for 7 days, 14 after a lawyer letter). It does not hold letters: the
 # letter that starts the period would block itself, and the ladder spaces letters by their own
 # rule (#2 at least 7 days after #1). The front-desk flag only reminds an owner who walks past.
-QUIET_CHANNELS = frozenset({Channel.SMS, Channel.CALL, Channel.VISIT, Channel.WECHAT})
-# Letters are posted, not delivered at a chosen hour: holidays and windows do not apply to them.
+QUIET_CHANNELS = frozenset({Channel.SMS, Channel.CALL, Channel.VISIT, Channel.WECHAT, Channel.EMAIL})
+# Letters are posted, not delivered at a chosen hour: holidays and windows do not apply to them;
+# nor to email, which waits in the inbox until the owner opens it.
 TIMED_CHANNELS = frozenset({Channel.SMS, Channel.CALL, Channel.VISIT, Channel.WECHAT})
 SPOKEN_CHANNELS = frozenset({Channel.CALL, Channel.VISIT})
-TEXT_CHANNELS = frozenset({Channel.SMS, Channel.WECHAT})
+TEXT_CHANNELS = frozenset({Channel.SMS, Channel.WECHAT, Channel.EMAIL})
 
 CHANNEL_NAMES = {
     Channel.SMS: ("短信", "SMS"),
@@ -505,7 +508,7 @@ def load_facts(requests: Sequence[ContactRequest]) -> list[GuardFacts]:
     for message_id, owner_id, channel, scheduled_on, not_before in models.OutgoingMessage.objects.filter(
         Q(scheduled_on__gte=first_day, scheduled_on__lte=last_day) | Q(not_before__gte=window_start, not_before__lt=window_end),
         owner_id__in=owner_ids, channel__in=TEXT_CHANNELS,
-        status__in=[models.MessageStatus.QUEUED, models.MessageStatus.SENT],
+        status__in=models.COUNTED_MESSAGE_STATUSES,
     ).values_list("id", "owner_id", "channel", "scheduled_on", "not_before"):
         at = not_before or datetime.combine(scheduled_on, time(0, 0), tzinfo=LOCAL)
         recent[owner_id].append((channel, at, message_id))

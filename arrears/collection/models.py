@@ -24,6 +24,7 @@ class Channel(models.TextChoices):
     CALL = "call", _("电话")
     VISIT = "visit", _("上门")
     WECHAT = "wechat", _("微信")
+    EMAIL = "email", _("邮件")
     LETTER = "letter", _("催费函")
     LAWYER_LETTER = "lawyer_letter", _("律师函")
     FRONT_DESK_FLAG = "front_desk_flag", _("前台提醒")
@@ -31,9 +32,11 @@ class Channel(models.TextChoices):
 
 
 # Steps on these channels reach the owner and pass the compliance guard; the other two are internal.
-CONTACT_CHANNELS = frozenset({Channel.SMS, Channel.CALL, Channel.VISIT, Channel.WECHAT, Channel.LETTER, Channel.LAWYER_LETTER})
+CONTACT_CHANNELS = frozenset({
+    Channel.SMS, Channel.CALL, Channel.VISIT, Channel.WECHAT, Channel.EMAIL, Channel.LETTER, Channel.LAWYER_LETTER,
+})
 # Sent by the notices app from the outbox; calls, visits and letters are tasks for people.
-MESSAGE_CHANNELS = frozenset({Channel.SMS, Channel.WECHAT})
+MESSAGE_CHANNELS = frozenset({Channel.SMS, Channel.WECHAT, Channel.EMAIL})
 
 
 class Persona(models.TextChoices):
@@ -90,6 +93,10 @@ class CollectionPolicy(models.Model):
     plan_waives_late_fee = models.BooleanField(_("分期完成后减免违约金"), default=True)
     lawyer_letters_at_once = models.PositiveSmallIntegerField(
         _("同时在办的律师函上限"), default=1, help_text=_("律师函不可群发：先从一户开始（带头户或最谨慎的一户）。"),
+    )
+    lawyer_letter_building_days = models.PositiveSmallIntegerField(
+        _("同一楼栋律师函间隔天数"), default=7,
+        help_text=_("同一楼栋在此天数内只向一户发律师函；经理可注明理由后例外。"),
     )
     fallback_holidays = models.TextField(
         _("备用法定节假日"), blank=True,
@@ -380,14 +387,29 @@ class Task(models.Model):
 
 class MessageStatus(models.TextChoices):
     QUEUED = "queued", _("待发送")
+    SENDING = "sending", _("发送中")
     BLOCKED = "blocked", _("已拦截")
     SENT = "sent", _("已发送")
+    DELIVERED = "delivered", _("已送达")
+    UNDELIVERED = "undelivered", _("未送达")
     FAILED = "failed", _("发送失败")
     CANCELLED = "cancelled", _("已取消")
 
 
+# A message in these states reached, or may have reached, the provider: it counts against the caps.
+COUNTED_MESSAGE_STATUSES = frozenset({
+    MessageStatus.QUEUED, MessageStatus.SENDING, MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.UNDELIVERED,
+})
+
+
 class OutgoingMessage(models.Model):
-    """A queued SMS or WeChat message; the notices app sends it, through the guard again."""
+    """The outbox: one row per message, keyed (case, step, date); the notices app sends it.
+
+    States: queued → sending (claimed under a lease) → sent → delivered / undelivered, or back to
+    queued with a later `next_try_at` after a provider error, or failed after the last try;
+    blocked when the guard refuses at send time; cancelled when the case closed first. The text
+    is rendered once, before the first hand-over to the provider, and never changes after.
+    """
 
     community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+", verbose_name=_("小区"))
     case = models.ForeignKey(Case, on_delete=models.CASCADE, null=True, blank=True, related_name="messages", verbose_name=_("案件"))
@@ -404,12 +426,36 @@ class OutgoingMessage(models.Model):
     blocked_rule = models.CharField(_("拦截规则"), max_length=40, blank=True)
     blocked_reason = models.CharField(_("拦截原因"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
+    # Dispatch (the notices app): the claim, the frozen text, the provider's answer, the receipt.
+    attempts = models.PositiveSmallIntegerField(_("发送次数"), default=0)
+    next_try_at = models.DateTimeField(_("下次重试时间"), null=True, blank=True)
+    claimed_at = models.DateTimeField(_("领取时间"), null=True, blank=True)
+    claim_token = models.CharField(_("领取标记"), max_length=32, blank=True)
+    handed_at = models.DateTimeField(_("交给服务商时间"), null=True, blank=True,
+                                     help_text=_("最近一次交给短信服务商的时间；中断后据此向服务商核实，避免重发"))
+    recipient = models.CharField(_("收件人"), max_length=200, blank=True)
+    subject = models.CharField(_("标题"), max_length=200, blank=True)
+    body = models.TextField(_("内容"), blank=True)
+    body_sha256 = models.CharField(_("内容 SHA-256"), max_length=64, blank=True)
+    params = models.JSONField(_("模板变量"), default=dict, blank=True, help_text=_("短信服务商模板的变量值，随内容一起冻结"))
+    provider = models.CharField(_("服务商"), max_length=20, blank=True)
+    provider_message_id = models.CharField(_("服务商消息编号"), max_length=100, blank=True)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
+    receipt_code = models.CharField(_("回执代码"), max_length=60, blank=True)
+    receipt_description = models.CharField(_("回执说明"), max_length=200, blank=True)
+    last_error = models.CharField(_("最近错误"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("待发消息")
         verbose_name_plural = _("待发消息")
         ordering = ["scheduled_on", "id"]
-        indexes = [models.Index(fields=["owner", "channel", "scheduled_on"], name="message_owner_channel")]
+        indexes = [
+            models.Index(fields=["owner", "channel", "scheduled_on"], name="message_owner_channel"),
+            models.Index(fields=["status", "next_try_at"], name="message_dispatch",
+                         condition=Q(status__in=["queued", "sending"])),
+            models.Index(fields=["provider", "provider_message_id"], name="message_provider_id"),
+        ]
 
     def __str__(self):
         return f"{self.scheduled_on} {self.get_channel_display()} {self.template_code}"

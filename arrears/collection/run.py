@@ -33,9 +33,11 @@ from arrears.collection.models import (
     CollectionPolicy,
     CollectionRun,
     CollectorAssignment,
+    ContactAttempt,
     InstalmentPlan,
     LadderStep,
     MessageStatus,
+    Outcome,
     OutgoingMessage,
     PlanStatus,
     Promise,
@@ -137,6 +139,7 @@ def run_collection(*, as_of: date, community_ids=None) -> RunSummary:
         _write_snapshots(as_of, cases, by_key, summary)
         _fire_ladder(as_of, cases, by_key, paused, summary)
         _promise_follow_ups(as_of, cases, summary)
+        _promise_reminders(as_of, community_ids, summary)
         _limitation_warnings(as_of, cases, by_key, summary)
         _pre_due_messages(as_of, community_ids, summary)
         summary.open_cases = len(cases)
@@ -222,6 +225,11 @@ def _close_cases(as_of, cleared: list[Case], summary) -> None:
         for case in cleared if case.close_reason in (CloseReason.PAID, CloseReason.PLAN_COMPLETED)
     ]
     Task.objects.bulk_create(follow_ups, ignore_conflicts=True)
+    # Thanks for paying (seed 002: praise the decision), by SMS on the day the case closes.
+    _queue_messages([
+        _message(case, None, as_of, key=f"case:{case.pk}:thanks", template_code=THANKS_TEMPLATE)
+        for case in cleared if case.close_reason in (CloseReason.PAID, CloseReason.PLAN_COMPLETED)
+    ], summary)
     summary.closed = len(cleared)
 
 
@@ -439,13 +447,17 @@ def case_states(as_of, cases: list[Case], by_key) -> dict[int, rules.CaseState]:
     """The ladder's view of each case: steps fired, last payment, quiet period, eligibility for ⑨."""
     ids = [case.pk for case in cases]
     fired = defaultdict(dict)
-    letters = defaultdict(list)
-    for case_id, code, channel, fired_on in CaseStep.objects.filter(case_id__in=ids, fired_on__lte=as_of).values_list(
-        "case_id", "step__code", "step__channel", "fired_on"
+    for case_id, code, fired_on in CaseStep.objects.filter(case_id__in=ids, fired_on__lte=as_of).values_list(
+        "case_id", "step__code", "fired_on"
     ):
         fired[case_id][code] = fired_on
-        if channel == Channel.LETTER:
-            letters[case_id].append(fired_on)
+    # ⑨ counts collection letters that reached the owner (delivery recorded), not letters merely due.
+    letters = defaultdict(list)
+    for case_id, at in ContactAttempt.objects.filter(
+        case_id__in=ids, channel=Channel.LETTER, outcome=Outcome.DELIVERED, corrects__isnull=True,
+        at__lt=_local(as_of + timedelta(days=1), time(0, 0)),
+    ).values_list("case_id", "at"):
+        letters[case_id].append(timezone.localdate(at))
     last_payment = {}
     pairs = {(case.unit_id, case.owner_id) for case in cases}
     if pairs:
@@ -557,12 +569,33 @@ def _ladder_task(case: Case, step: LadderStep, as_of) -> Task:
     )
 
 
-def _message(case: Case | None, step: LadderStep, as_of, *, unit_id=None, owner_id=None, community_id=None, key=None):
+def _message(case: Case | None, step: LadderStep | None, as_of, *, unit_id=None, owner_id=None, community_id=None,
+             key=None, template_code=None, channel=Channel.SMS):
     return OutgoingMessage(
         community_id=community_id or case.community_id, case=case, unit_id=unit_id or case.unit_id,
-        owner_id=owner_id or case.owner_id, key=key or f"case:{case.pk}:step:{step.code}", channel=step.channel,
-        step=step, template_code=step.template_code, scheduled_on=as_of,
+        owner_id=owner_id or case.owner_id, key=key or f"case:{case.pk}:step:{step.code}",
+        channel=step.channel if step else channel, step=step,
+        template_code=template_code or step.template_code, scheduled_on=as_of,
     )
+
+
+THANKS_TEMPLATE = "thanks_payment"
+PROMISE_REMINDER_TEMPLATE = "promise_reminder"
+
+
+def _promise_reminders(as_of, community_ids, summary) -> None:
+    """"I'll remind you the day before" (seed 000): an SMS the day before each open promise falls due."""
+    promises = Promise.objects.filter(status=PromiseStatus.OPEN, due_on=as_of + timedelta(days=1)).select_related("case")
+    if community_ids is not None:
+        promises = promises.filter(community_id__in=list(community_ids))
+    _queue_messages([
+        _message(promise.case, None, as_of, key=f"promise:{promise.pk}:reminder", template_code=PROMISE_REMINDER_TEMPLATE)
+        for promise in promises if promise.case.status == CaseStatus.OPEN
+    ], summary)
+
+
+# The owner's own contact a message goes to, by channel.
+CONTACT_KIND = {Channel.SMS: ContactKind.MOBILE, Channel.WECHAT: ContactKind.WECHAT, Channel.EMAIL: ContactKind.EMAIL}
 
 
 def _queue_messages(messages: list[OutgoingMessage], summary) -> None:
@@ -576,15 +609,15 @@ def _queue_messages(messages: list[OutgoingMessage], summary) -> None:
     if not messages:
         return
     owners = {m.owner_id for m in messages}
-    phones = {}
-    for owner_id, contact_id in (
-        Contact.objects.filter(owner_id__in=owners, relation=ContactRelation.SELF, kind=ContactKind.MOBILE)
-        .order_by("owner_id", "pk").values_list("owner_id", "pk")
+    addresses = {}
+    for owner_id, kind, contact_id in (
+        Contact.objects.filter(owner_id__in=owners, relation=ContactRelation.SELF, kind__in=CONTACT_KIND.values())
+        .order_by("owner_id", "pk").values_list("owner_id", "kind", "pk")
     ):
-        phones.setdefault(owner_id, contact_id)
+        addresses.setdefault((owner_id, kind), contact_id)
     requests = []
     for message in messages:
-        message.contact_id = phones.get(message.owner_id)
+        message.contact_id = addresses.get((message.owner_id, CONTACT_KIND[message.channel]))
         requests.append(guard.ContactRequest(
             owner_id=message.owner_id, unit_id=message.unit_id, channel=message.channel,
             at=_local(message.scheduled_on, time(0, 0)), case_id=message.case_id, contact_id=message.contact_id,

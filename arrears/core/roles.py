@@ -23,8 +23,11 @@ _VIEW_ALL = [
     "estate.view_serviceticket", "collection.view_case", "collection.view_task", "collection.view_contactattempt",
     "collection.view_promise", "collection.view_instalmentplan", "collection.view_ownerprofile", "collection.view_script",
     "collection.view_collectionpolicy", "collection.view_ladderstep", "collection.view_outgoingmessage",
-    "collection.view_chargedispute", "collection.view_limitationevent",
+    "collection.view_chargedispute", "collection.view_limitationevent", "notices.view_noticetemplate",
+    "notices.view_letter", "notices.view_letterbatch", "notices.view_messageevent",
 ]
+# Printing collection letters, recording their delivery, resending a failed message.
+_LETTERS = ["notices.add_letterbatch", "notices.change_letter", "collection.change_outgoingmessage"]
 
 # Working a case: log attempts, promises, plans and disputes, judge the owner's persona.
 _COLLECT = [
@@ -34,7 +37,8 @@ _COLLECT = [
 ]
 
 ROLE_PERMISSIONS = {
-    COLLECTOR: _VIEW_ALL + _COLLECT + ["ledger.add_waiver", "estate.add_contact", "estate.change_contact"],
+    COLLECTOR: _VIEW_ALL + _COLLECT + ["ledger.add_waiver", "estate.add_contact", "estate.change_contact",
+                                       "notices.change_letter", "collection.change_outgoingmessage"],
     # The front desk learns only "in arrears, remind politely": no amounts, no ledger.
     FRONT_DESK: ["estate.view_unit", "estate.view_building", "estate.view_community"],
     MANAGER: _VIEW_ALL + _COLLECT + [
@@ -43,12 +47,15 @@ ROLE_PERMISSIONS = {
         "collection.change_instalmentplan", "collection.change_chargedispute", "collection.add_collectorassignment",
         "collection.change_collectorassignment", "collection.delete_collectorassignment", "collection.view_collectorassignment",
         "collection.add_script", "collection.change_script", "estate.change_serviceticket",
+        *_LETTERS, "notices.issue_lawyer_letter", "notices.override_lawyer_limit", "notices.add_noticetemplate",
+        "notices.change_noticetemplate",
     ],
     FINANCE: _VIEW_ALL + [
         "ledger.add_payment", "ledger.add_paymentreversal", "ledger.add_charge", "ledger.add_tariff", "ledger.change_tariff",
         "ledger.change_waiver", "estate.add_unit", "estate.change_unit", "estate.add_owner", "estate.change_owner",
         "estate.add_ownership", "estate.change_ownership",
     ],
-    LEGAL: _VIEW_ALL + ["collection.add_contactattempt", "collection.change_task", "collection.add_limitationevent"],
+    LEGAL: _VIEW_ALL + ["collection.add_contactattempt", "collection.change_task", "collection.add_limitationevent",
+                        *_LETTERS, "notices.issue_lawyer_letter"],
     ADMIN: None,  # every permission
 }

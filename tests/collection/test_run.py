@@ -311,6 +311,9 @@ def test_only_one_lawyer_letter_is_in_hand_at_once_per_community():
         for code, day in (("heads_up_60", date(2026, 3, 6)), ("letter_1", date(2026, 3, 7)), ("letter_2", date(2026, 4, 6)),
                           ("front_desk_flag", date(2026, 2, 4))):
             CaseStep.objects.create(community=community, case=case, step=ladder[code], fired_on=day)
+        for day in ("2026-03-09", "2026-04-08"):  # both letters reached the owner, and nothing was paid
+            ContactAttempt.objects.create(community=community, case=case, unit=case.unit, owner=case.owner,
+                                          channel="letter", at=f"{day}T10:00:00+08:00", outcome="delivered")
     for owner in owners:
         OwnerProfile.objects.create(community=community, owner=owner, intent="deliberate")
     run_collection(as_of=date(2026, 5, 5))  # day 120

@@ -1,0 +1,12 @@
+from django.db import migrations
+
+from arrears.core.migrations._roles import create_roles
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("core", "0003_audit_event"),
+        ("collection", "0003_outbox_dispatch"),
+        ("notices", "0001_initial"),
+    ]
+    operations = [migrations.RunPython(create_roles, migrations.RunPython.noop)]

@@ -1,0 +1,95 @@
+"""What a template's placeholders are filled with: the ledger's figures for one owner and unit.
+
+Amounts are read from the ledger on the day of rendering (not the day the run queued the
+message): an owner who paid part in between is not told an old figure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core import signing
+
+from arrears.collection import rules
+from arrears.core.money import ZERO
+from arrears.estate.models import OwnerKind
+from arrears.ledger.selectors import ChargeLine, charge_lines
+
+STATEMENT_SALT = "arrears.statement"
+PRE_DUE_TEMPLATES = frozenset({"pre_due", "pre_due_credit_exhausted"})
+PRE_DUE_DAYS = 7
+
+
+def salutation(owner) -> str:
+    """How a letter or message addresses the owner: no gender is recorded, so 姓名 + 业主."""
+    name = owner.name.strip()
+    return name if owner.kind != OwnerKind.PERSON else f"{name}业主"
+
+
+def statement_link(owner_id: int, unit_id: int) -> str:
+    """The owner's signed statement link (served by the owner portal); only the token is in the URL."""
+    token = signing.dumps({"o": owner_id, "u": unit_id}, salt=STATEMENT_SALT, compress=True)
+    base = getattr(settings, "ARREARS_PUBLIC_URL", "").rstrip("/")
+    return f"{base}/s/{token}"
+
+
+@dataclass
+class Figures:
+    lines: list[ChargeLine]
+    principal: object = ZERO
+    late_fee: object = ZERO
+    oldest_due: date | None = None
+
+    @property
+    def total(self):
+        return self.principal + self.late_fee
+
+
+def figures(*, unit_id: int, owner_id: int, as_of: date) -> Figures:
+    """The owner's unpaid charges on the unit due before `as_of`, with late fees as of that day."""
+    lines = [line for line in charge_lines(as_of, unit_ids=[unit_id]) if line.owner_id == owner_id]
+    result = Figures(lines=lines)
+    for line in lines:
+        result.principal += line.outstanding
+        result.late_fee += line.late_fee
+    result.oldest_due = min((line.due for line in lines if line.outstanding > ZERO), default=None)
+    return result
+
+
+def _upcoming_due(unit_id: int, owner_id: int, today: date) -> date | None:
+    from arrears.ledger.models import Charge
+
+    return (
+        Charge.objects.filter(unit_id=unit_id, owner_id=owner_id, due_date__gte=today,
+                              due_date__lte=today + timedelta(days=PRE_DUE_DAYS + 1))
+        .order_by("due_date").values_list("due_date", flat=True).first()
+    )
+
+
+def message_context(*, unit, owner, template_code: str, today: date, case=None, promise=None) -> dict:
+    company = unit.community.company
+    due_date = None
+    if template_code in PRE_DUE_TEMPLATES:
+        due_date = _upcoming_due(unit.pk, owner.pk, today)
+        # What the owner must pay by that date: the coming charge and anything already overdue.
+        numbers = figures(unit_id=unit.pk, owner_id=owner.pk, as_of=(due_date or today) + timedelta(days=1))
+    else:
+        numbers = figures(unit_id=unit.pk, owner_id=owner.pk, as_of=today)
+    months = case.months_overdue if case is not None else (
+        rules.whole_months(numbers.oldest_due, today) + 1 if numbers.oldest_due and numbers.oldest_due < today else 0
+    )
+    context = {
+        "owner_name": salutation(owner), "community": unit.community.name, "room": unit.label,
+        "company": company.name, "company_phone": company.phone,
+        "amount": f"{numbers.total:.2f}", "principal": f"{numbers.principal:.2f}", "late_fee": f"{numbers.late_fee:.2f}",
+        "months": str(months), "oldest_due": f"{numbers.oldest_due:%Y-%m-%d}" if numbers.oldest_due else "",
+        "due_date": f"{(due_date or numbers.oldest_due or today):%Y-%m-%d}",
+        "payment_link": statement_link(owner.pk, unit.pk),
+        "promise_date": "", "promise_amount": "", "deadline": "", "as_of": f"{today:%Y-%m-%d}", "letter_number": "",
+        "law_firm": "",
+    }
+    if promise is not None:
+        context["promise_date"], context["promise_amount"] = f"{promise.due_on:%Y-%m-%d}", f"{promise.amount:.2f}"
+    return context

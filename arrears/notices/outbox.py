@@ -1,0 +1,327 @@
+"""The outbox: send each queued message once, and only once, through the guard and a channel.
+
+How a message is neither lost nor sent twice, whatever dies when:
+
+1. **Claim.** One conditional UPDATE moves a due row from `queued` to `sending` with a fresh
+   `claim_token` and `claimed_at`. Two workers cannot both claim it; a row left `sending` by a
+   dead worker becomes claimable again when its lease (`NOTICES_LEASE_SECONDS`) runs out.
+2. **Ask the guard again** at send time (`message_id` keeps the row from counting against
+   itself). Blocked with a later allowed time: back to `queued` for then. Blocked for good:
+   `blocked`, with the rule and reason. A case closed meanwhile: `cancelled`.
+3. **Freeze the text** before the first hand-over: rendered once from the ledger of that day,
+   with its SHA-256. Retries and recovery send exactly that text.
+4. **Hand over.** `handed_at` is committed *before* the provider is called, and the provider
+   gets the row's key as its out-id. Only a write fenced by the claim token records the result.
+5. **Recover.** A claimed row whose `handed_at` is set but has no result was possibly accepted
+   by the provider before the worker died (or before a timeout). It is never simply resent: the
+   backend's `lookup` asks the provider for the out-id. Found: recorded as sent. Not there: sent
+   now. The provider cannot tell (console, email): `failed` with "结果不明", for a person to
+   check and resend — at most once is the rule when the facts cannot be known.
+
+Provider errors marked transient are retried with exponential backoff up to
+`NOTICES_MAX_ATTEMPTS`, then the row is `failed`; permanent errors fail at once. Failed rows
+show on the case and on the outbox page, where a person may resend (a new row: the old one
+stays as the record).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from collections import Counter
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from arrears.collection import guard
+from arrears.collection.models import (
+    CaseStatus,
+    Channel,
+    MessageStatus,
+    OutgoingMessage,
+    Promise,
+)
+from arrears.core.errors import DomainError
+from arrears.estate.models import Contact, ContactKind, ContactRelation
+
+from . import channels, texts
+from .context import message_context
+from .models import EventKind, MessageEvent
+
+logger = logging.getLogger("arrears.notices.outbox")
+
+SENDABLE = frozenset({Channel.SMS, Channel.WECHAT, Channel.EMAIL})
+CONTACT_KIND = {Channel.SMS: ContactKind.MOBILE, Channel.WECHAT: ContactKind.WECHAT, Channel.EMAIL: ContactKind.EMAIL}
+# Sent after a case closed on purpose: thanks and the satisfaction follow-up.
+AFTER_CLOSE_TEMPLATES = frozenset({"thanks_payment", "satisfaction"})
+RESENDABLE = frozenset({MessageStatus.FAILED, MessageStatus.UNDELIVERED, MessageStatus.BLOCKED})
+
+
+def lease() -> timedelta:
+    return timedelta(seconds=getattr(settings, "NOTICES_LEASE_SECONDS", 300))
+
+
+def max_attempts() -> int:
+    return getattr(settings, "NOTICES_MAX_ATTEMPTS", 5)
+
+
+def backoff(attempts: int) -> timedelta:
+    """1, 2, 4, 8 … minutes after the n-th failed try, at most 6 hours."""
+    base = getattr(settings, "NOTICES_BACKOFF_SECONDS", 60)
+    return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 6 * 3600))
+
+
+def _due(now: datetime) -> Q:
+    waiting = (
+        Q(status=MessageStatus.QUEUED)
+        & (Q(not_before__isnull=True) | Q(not_before__lte=now))
+        & (Q(next_try_at__isnull=True) | Q(next_try_at__lte=now))
+    )
+    abandoned = Q(status=MessageStatus.SENDING, claimed_at__lt=now - lease())
+    return Q(channel__in=SENDABLE) & (waiting | abandoned)
+
+
+def due_ids(now: datetime, limit: int = 500) -> list[int]:
+    return list(OutgoingMessage.objects.filter(_due(now)).order_by("not_before", "pk").values_list("pk", flat=True)[:limit])
+
+
+def dispatch(*, now: datetime | None = None, limit: int = 500) -> Counter:
+    """Send what is due; returns how many ended how ("sent", "retry", "failed", "blocked", …)."""
+    now = now or timezone.now()
+    outcomes = Counter()
+    for message_id in due_ids(now, limit):
+        outcomes[send_message(message_id, now=now)] += 1
+    return outcomes
+
+
+def _event(message, kind, at, detail="", actor=None) -> None:
+    MessageEvent.objects.create(community_id=message.community_id, message=message, at=at, kind=kind,
+                                detail=str(detail)[:300], actor=actor)
+
+
+def _finish(message, token: str, at: datetime, kind: str, detail: str = "", **fields) -> bool:
+    """Write the outcome only if our claim still holds (a slower worker must not overwrite a newer one)."""
+    with transaction.atomic():
+        done = OutgoingMessage.objects.filter(pk=message.pk, claim_token=token).update(**fields)
+        if done:
+            _event(message, kind, at, detail)
+    return bool(done)
+
+
+def _outbound(message, template, backend) -> channels.Outbound:
+    return channels.Outbound(
+        key=message.key, channel=message.channel, to=message.recipient, body=message.body, subject=message.subject,
+        template_code=message.template_code,
+        provider_template=(template.provider_codes or {}).get(backend.name, "") if template else "",
+        params=dict(message.params or {}), sign_name=_sign_name(message),
+    )
+
+
+def _sign_name(message) -> str:
+    return getattr(settings, "NOTICES_SMS_SIGN_NAME", "") or message.community.company.name
+
+
+def _recipient(message) -> str:
+    if message.contact_id is not None and message.contact.owner_id == message.owner_id:
+        return message.contact.value.strip()
+    contact = (
+        Contact.objects.filter(owner_id=message.owner_id, relation=ContactRelation.SELF, kind=CONTACT_KIND[message.channel])
+        .order_by("pk").first()
+    )
+    if contact is None:
+        return ""
+    OutgoingMessage.objects.filter(pk=message.pk).update(contact=contact)
+    return contact.value.strip()
+
+
+def _freeze(message, template, now: datetime) -> None:
+    """Render once: the text that may reach the owner is fixed before anything is handed over."""
+    promise = None
+    if message.template_code == "promise_reminder" and message.case_id:
+        promise = Promise.objects.filter(case_id=message.case_id, due_on__gt=timezone.localdate(now)).order_by("due_on").first()
+    context = message_context(unit=message.unit, owner=message.owner, template_code=message.template_code,
+                              today=timezone.localdate(now), case=message.case, promise=promise)
+    used = texts.placeholders_in(template.body) + texts.placeholders_in(template.subject)
+    body = texts.render(template.body, context)
+    if message.channel == Channel.SMS:
+        body = f"【{_sign_name(message)}】{body}"
+    message.body, message.subject = body, texts.render(template.subject, context)
+    message.body_sha256 = hashlib.sha256(body.encode()).hexdigest()
+    # The provider's approved template gets the same values, in the order the text uses them.
+    message.params = {name: context.get(name, "") for name in dict.fromkeys(used)}
+    OutgoingMessage.objects.filter(pk=message.pk).update(
+        body=message.body, subject=message.subject, body_sha256=message.body_sha256, recipient=message.recipient,
+        params=message.params,
+    )
+    MessageEvent.objects.create(community_id=message.community_id, message=message, at=now, kind=EventKind.RENDERED,
+                                detail=f"SHA-256 {message.body_sha256[:16]}…")
+
+
+def send_message(message_id: int, *, now: datetime | None = None) -> str:
+    """Claim, check, freeze, hand over and record one message; returns the outcome's name."""
+    now = now or timezone.now()
+    token = uuid.uuid4().hex
+    claimed = OutgoingMessage.objects.filter(_due(now), pk=message_id).update(
+        status=MessageStatus.SENDING, claimed_at=now, claim_token=token,
+    )
+    if not claimed:
+        return "skipped"
+    message = OutgoingMessage.objects.select_related(
+        "community__company", "unit__building", "unit__community__company", "owner", "contact", "case",
+    ).get(pk=message_id)
+    template = texts.template_for(message.community_id, message.template_code, message.channel)
+    backend = channels.backend_for(message.channel)
+
+    if message.handed_at is not None and message.sent_at is None:
+        outcome = _recover(message, template, backend, token, now)
+        if outcome:
+            return outcome
+    if message.case_id and message.case.status != CaseStatus.OPEN and message.template_code not in AFTER_CLOSE_TEMPLATES:
+        _finish(message, token, now, EventKind.CANCELLED, "案件已结案，无需发送 / the case is closed",
+                status=MessageStatus.CANCELLED, claim_token="")
+        return "cancelled"
+    if template is None:
+        detail = f"没有可用的模板：{message.template_code}（{message.get_channel_display()}） / no active template"
+        _finish(message, token, now, EventKind.FAILED, detail, status=MessageStatus.FAILED, last_error=detail[:300],
+                claim_token="")
+        return "failed"
+    decision = guard.check_contact(guard.ContactRequest(
+        owner_id=message.owner_id, unit_id=message.unit_id, channel=message.channel, at=now, case_id=message.case_id,
+        contact_id=message.contact_id, neutral=template.neutral, message_id=message.pk,
+    ))
+    if not decision.allowed:
+        if decision.next_allowed is not None:
+            _finish(message, token, now, EventKind.RESCHEDULED, f"{decision.reason} → {decision.next_allowed:%Y-%m-%d %H:%M}",
+                    status=MessageStatus.QUEUED, not_before=decision.next_allowed, claim_token="")
+            return "rescheduled"
+        _finish(message, token, now, EventKind.BLOCKED, decision.reason, status=MessageStatus.BLOCKED,
+                blocked_rule=str(decision.rule), blocked_reason=decision.reason[:300], claim_token="")
+        return "blocked"
+
+    if not message.body:
+        message.recipient = _recipient(message)
+        if not message.recipient:
+            detail = f"业主没有可用的{message.get_channel_display()}联系方式 / the owner has no {message.channel} contact"
+            _finish(message, token, now, EventKind.FAILED, detail, status=MessageStatus.FAILED, last_error=detail[:300],
+                    claim_token="")
+            return "failed"
+        _freeze(message, template, now)
+    return _hand_over(message, template, backend, token, now)
+
+
+def _hand_over(message, template, backend, token, now) -> str:
+    outbound = _outbound(message, template, backend)
+    handed = OutgoingMessage.objects.filter(pk=message.pk, claim_token=token).update(handed_at=now, attempts=F("attempts") + 1)
+    if not handed:
+        return "skipped"
+    attempts = message.attempts + 1
+    try:
+        result = backend.send(outbound)
+    except channels.PermanentError as exc:
+        detail = f"{exc.code} {exc}".strip()
+        _finish(message, token, now, EventKind.FAILED, detail, status=MessageStatus.FAILED, last_error=detail[:300],
+                handed_at=None, claim_token="")
+        return "failed"
+    except channels.TransientError as exc:
+        detail = f"{exc.code} {exc}".strip()
+        # A timeout may have reached the provider: keep handed_at, so the next try asks first.
+        handed_at = now if getattr(exc, "maybe_sent", False) else None
+        if attempts >= max_attempts():
+            _finish(message, token, now, EventKind.FAILED, f"第 {attempts} 次仍失败，不再重试 / gave up: {detail}",
+                    status=MessageStatus.FAILED, last_error=detail[:300], handed_at=handed_at, claim_token="")
+            return "failed"
+        retry_at = now + backoff(attempts)
+        _finish(message, token, now, EventKind.RETRY, f"{detail} → {retry_at:%Y-%m-%d %H:%M:%S}",
+                status=MessageStatus.QUEUED, next_try_at=retry_at, last_error=detail[:300], handed_at=handed_at,
+                claim_token="")
+        return "retry"
+    _finish(message, token, now, EventKind.SENT, f"{result.provider} {result.provider_message_id}",
+            status=MessageStatus.SENT, provider=result.provider, provider_message_id=result.provider_message_id[:100],
+            sent_at=now, claim_token="", last_error="")
+    return "sent"
+
+
+def _recover(message, template, backend, token, now) -> str | None:
+    """The previous hand-over has no recorded result: ask the provider before sending again."""
+    outbound = _outbound(message, template, backend)
+    try:
+        found = backend.lookup(outbound, message.handed_at - timedelta(minutes=5))
+    except channels.LookupUnsupported:
+        detail = "发送结果不明：服务商无法查询，请核实业主是否收到后再人工重发 / outcome unknown: check, then resend by hand"
+        _finish(message, token, now, EventKind.FAILED, detail, status=MessageStatus.FAILED, last_error=detail[:300],
+                claim_token="")
+        return "unknown"
+    except channels.ChannelError as exc:
+        retry_at = now + backoff(message.attempts)
+        _finish(message, token, now, EventKind.RETRY, f"核实失败 / lookup failed: {exc}", status=MessageStatus.QUEUED,
+                next_try_at=retry_at, last_error=str(exc)[:300], claim_token="")
+        return "retry"
+    if found is not None:
+        _finish(message, token, now, EventKind.RECOVERED,
+                f"服务商已有此消息，不再重发 / the provider has it: {found.provider_message_id}",
+                status=MessageStatus.SENT, provider=found.provider, provider_message_id=found.provider_message_id[:100],
+                sent_at=message.handed_at, claim_token="")
+        return "recovered"
+    OutgoingMessage.objects.filter(pk=message.pk, claim_token=token).update(handed_at=None)
+    _event(message, EventKind.RECOVERED, now, "服务商没有此消息，现在发送 / not at the provider: sending now")
+    message.handed_at = None
+    return None
+
+
+# ----------------------------------------------------------------------------- receipts
+
+
+def apply_receipts(receipts) -> tuple[int, int]:
+    """Record delivery reports; a repeated report changes nothing. Returns (applied, unmatched)."""
+    applied = unmatched = 0
+    for receipt in receipts:
+        message = OutgoingMessage.objects.filter(provider=receipt.provider, provider_message_id=receipt.provider_message_id).first()
+        if message is None:
+            unmatched += 1
+            logger.warning("receipt for unknown message %s %s", receipt.provider, receipt.provider_message_id)
+            continue
+        status = MessageStatus.DELIVERED if receipt.delivered else MessageStatus.UNDELIVERED
+        if message.status == status:
+            continue
+        if message.status not in (MessageStatus.SENT, MessageStatus.SENDING, MessageStatus.UNDELIVERED):
+            continue  # delivered stays delivered; a late failure report cannot undo a delivery
+        at = receipt.at or timezone.now()
+        with transaction.atomic():
+            OutgoingMessage.objects.filter(pk=message.pk).update(
+                status=status, delivered_at=at if receipt.delivered else None,
+                receipt_code=receipt.code[:60], receipt_description=receipt.description[:200],
+            )
+            _event(message, EventKind.DELIVERED if receipt.delivered else EventKind.UNDELIVERED, at,
+                   f"{receipt.code} {receipt.description}".strip())
+        applied += 1
+    return applied, unmatched
+
+
+# ----------------------------------------------------------------------------- resend
+
+
+def resend(message: OutgoingMessage, *, staff, now: datetime | None = None) -> OutgoingMessage:
+    """Queue a failed, undelivered or blocked message again as a new row; the old one stays as it was."""
+    now = now or timezone.now()
+    if message.status not in RESENDABLE:
+        raise DomainError(f"只有发送失败、未送达或被拦截的消息可以重发（当前：{message.get_status_display()}）",
+                          f"only failed, undelivered or blocked messages can be resent (now {message.status})",
+                          code="resend_status")
+    if message.case_id and message.case.status != CaseStatus.OPEN and message.template_code not in AFTER_CLOSE_TEMPLATES:
+        raise DomainError("案件已结案，无需重发", "the case is closed: nothing to resend", code="case_closed")
+    with transaction.atomic():
+        count = OutgoingMessage.objects.filter(key__startswith=f"{message.key}:resend:").count()
+        copy = OutgoingMessage.objects.create(
+            community_id=message.community_id, case_id=message.case_id, unit_id=message.unit_id, owner_id=message.owner_id,
+            contact_id=message.contact_id, key=f"{message.key}:resend:{count + 1}"[:100], channel=message.channel,
+            step_id=message.step_id, template_code=message.template_code, scheduled_on=timezone.localdate(now),
+            not_before=now,
+        )
+        _event(message, EventKind.RESEND, now, f"→ #{copy.pk}", actor=staff)
+        MessageEvent.objects.create(community_id=copy.community_id, message=copy, at=now, kind=EventKind.RESEND,
+                                    detail=f"← #{message.pk}", actor=staff)
+    return copy
