@@ -56,7 +56,6 @@ class NoticeTemplate(models.Model):
 
 
 class EventKind(models.TextChoices):
-    CLAIMED = "claimed", _("领取发送")
     RENDERED = "rendered", _("生成内容")
     SENT = "sent", _("服务商已受理")
     RETRY = "retry", _("稍后重试")

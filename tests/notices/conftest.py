@@ -1,0 +1,42 @@
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from arrears.collection.models import OutgoingMessage
+from tests.collection.conftest import make_case
+from tests.staff import conftest as staff
+
+from .recording import Provider
+
+today, estate, insider, neighbour, outsider = staff.today, staff.estate, staff.insider, staff.neighbour, staff.outsider
+front_desk, finance, superuser = staff.front_desk, staff.finance, staff.superuser
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def at(day: str, clock: str = "10:00") -> datetime:
+    return datetime.fromisoformat(f"{day}T{clock}").replace(tzinfo=SHANGHAI)
+
+
+@pytest.fixture
+def provider(settings):
+    settings.NOTICES_CHANNELS = {"sms": {"BACKEND": "tests.notices.recording.RecordingBackend"},
+                                 "email": {"BACKEND": "tests.notices.recording.RecordingBackend"}}
+    settings.NOTICES_BACKOFF_SECONDS = 60
+    settings.NOTICES_MAX_ATTEMPTS = 4
+    settings.NOTICES_LEASE_SECONDS = 300
+    Provider.reset()
+    return Provider
+
+
+@pytest.fixture
+def case(estate, insider):
+    return make_case(estate["unit"], estate["owner"], collector=insider)
+
+
+@pytest.fixture
+def message(case):
+    return OutgoingMessage.objects.create(
+        community=case.community, case=case, unit=case.unit, owner=case.owner, key=f"case:{case.pk}:step:overdue_sms",
+        channel="sms", template_code="overdue", scheduled_on=case.as_of,
+    )

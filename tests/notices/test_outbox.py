@@ -1,0 +1,179 @@
+"""The outbox: one send per message whatever fails or dies, through the guard, with frozen text."""
+
+import hashlib
+from datetime import date, timedelta
+
+import pytest
+
+from arrears.collection.models import CaseStatus, MessageStatus, OutgoingMessage
+from arrears.core.errors import DomainError
+from arrears.notices import outbox
+from arrears.notices.channels import Receipt
+from arrears.notices.models import EventKind, MessageEvent
+
+from .conftest import at
+from .recording import WorkerKilled
+
+TUESDAY = "2026-05-12"
+
+
+def _reload(message):
+    message.refresh_from_db()
+    return message
+
+
+def _events(message):
+    return list(MessageEvent.objects.filter(message=message).values_list("kind", flat=True))
+
+
+def test_a_message_is_sent_once_with_its_text_frozen(provider, message):
+    assert outbox.dispatch(now=at(TUESDAY)) == {"sent": 1}
+    message = _reload(message)
+    assert message.status == MessageStatus.SENT
+    assert message.recipient == "13912348888"  # the owner's own mobile, never the spouse's
+    assert message.body.startswith("【示范物业】尊敬的王小明业主：您在阳光花园3栋1单元1201的物业费")
+    assert message.body_sha256 == hashlib.sha256(message.body.encode()).hexdigest()
+    assert (message.provider, message.provider_message_id, message.attempts) == ("recording", "biz-1", 1)
+    sent = provider.accepted[message.key]
+    assert sent.body == message.body and sent.to == "13912348888" and sent.key == message.key
+    assert list(sent.params) == ["owner_name", "community", "room", "amount", "oldest_due", "payment_link", "company_phone"]
+    assert outbox.dispatch(now=at(TUESDAY, "10:05")) == {}
+    assert provider.calls == 1
+    assert _events(message) == [EventKind.RENDERED, EventKind.SENT]
+
+
+def test_the_guard_decides_again_at_send_time(provider, message):
+    assert outbox.dispatch(now=at(TUESDAY, "21:30")) == {"rescheduled": 1}  # SMS 09:00–20:00 only
+    message = _reload(message)
+    assert (message.status, message.not_before) == (MessageStatus.QUEUED, at("2026-05-13", "09:00"))
+    assert outbox.dispatch(now=at("2026-05-13", "08:59")) == {}
+    assert outbox.dispatch(now=at("2026-05-13", "09:00")) == {"sent": 1}
+    assert provider.calls == 1
+
+
+def test_an_owner_who_asked_not_to_be_contacted_is_blocked_for_good(provider, message, estate):
+    estate["owner"].do_not_contact = True
+    estate["owner"].save()
+    assert outbox.dispatch(now=at(TUESDAY)) == {"blocked": 1}
+    message = _reload(message)
+    assert message.status == MessageStatus.BLOCKED and message.blocked_rule == "do_not_contact"
+    assert provider.calls == 0
+
+
+def test_a_message_of_a_case_closed_meanwhile_is_cancelled(provider, message, case):
+    case.status, case.closed_on, case.close_reason = CaseStatus.CLOSED, date(2026, 5, 11), "paid"
+    case.save()
+    assert outbox.dispatch(now=at(TUESDAY)) == {"cancelled": 1}
+    assert provider.calls == 0
+
+
+def test_provider_errors_are_retried_with_exponential_backoff_then_fail(provider, message):
+    provider.reset("transient", "transient", "transient", "transient")
+    start = at(TUESDAY)
+    assert outbox.dispatch(now=start) == {"retry": 1}
+    assert _reload(message).next_try_at == start + timedelta(minutes=1)
+    assert outbox.dispatch(now=start + timedelta(seconds=59)) == {}
+    assert outbox.dispatch(now=start + timedelta(minutes=1)) == {"retry": 1}
+    assert _reload(message).next_try_at == start + timedelta(minutes=3)  # then 2 minutes
+    assert outbox.dispatch(now=start + timedelta(minutes=3)) == {"retry": 1}
+    assert _reload(message).next_try_at == start + timedelta(minutes=7)  # then 4
+    body = message.body
+    assert outbox.dispatch(now=start + timedelta(minutes=7)) == {"failed": 1}  # the 4th try was the last
+    message = _reload(message)
+    assert (message.status, message.attempts, provider.calls) == (MessageStatus.FAILED, 4, 4)
+    assert message.body == body and "Throttling" in message.last_error
+
+
+def test_a_permanent_error_fails_at_once(provider, message):
+    provider.reset("permanent")
+    assert outbox.dispatch(now=at(TUESDAY)) == {"failed": 1}
+    assert "MOBILE_NUMBER_ILLEGAL" in _reload(message).last_error
+
+
+def test_a_worker_killed_after_the_provider_accepted_does_not_send_twice(provider, message):
+    provider.reset("die_after")
+    with pytest.raises(WorkerKilled):
+        outbox.dispatch(now=at(TUESDAY))
+    message = _reload(message)
+    assert message.status == MessageStatus.SENDING and message.handed_at is not None
+    assert outbox.dispatch(now=at(TUESDAY, "10:04")) == {}  # the lease still holds
+    assert outbox.dispatch(now=at(TUESDAY, "10:06")) == {"recovered": 1}
+    message = _reload(message)
+    assert (message.status, message.provider_message_id) == (MessageStatus.SENT, f"found-{message.key}")
+    assert (provider.calls, provider.lookups) == (1, 1)
+
+
+def test_a_worker_killed_before_the_hand_over_sends_once_after_the_lease(provider, message):
+    provider.reset("die_before")
+    with pytest.raises(WorkerKilled):
+        outbox.dispatch(now=at(TUESDAY))
+    # The hand-over was committed but nothing reached the provider: the lookup says so, and it is sent.
+    assert outbox.dispatch(now=at(TUESDAY, "10:06")) == {"sent": 1}
+    assert (provider.calls, provider.lookups, len(provider.accepted)) == (2, 1, 1)
+    assert EventKind.RECOVERED in _events(message)
+
+
+def test_a_timeout_that_reached_the_provider_is_not_resent(provider, message):
+    provider.reset("timeout")
+    assert outbox.dispatch(now=at(TUESDAY)) == {"retry": 1}
+    assert outbox.dispatch(now=at(TUESDAY, "10:01")) == {"recovered": 1}
+    assert (provider.calls, _reload(message).status) == (1, MessageStatus.SENT)
+
+
+def test_when_the_provider_cannot_be_asked_a_person_decides(provider, message, settings, insider):
+    settings.NOTICES_CHANNELS = {"sms": {"BACKEND": "tests.notices.recording.BlindBackend"}}
+    provider.reset("die_after")
+    with pytest.raises(WorkerKilled):
+        outbox.dispatch(now=at(TUESDAY))
+    assert outbox.dispatch(now=at(TUESDAY, "10:06")) == {"unknown": 1}
+    message = _reload(message)
+    assert message.status == MessageStatus.FAILED and "结果不明" in message.last_error
+    assert provider.calls == 1  # at most once when the facts cannot be known
+    copy = outbox.resend(message, staff=insider, now=at(TUESDAY, "11:00"))
+    assert copy.key == f"{message.key}:resend:1" and copy.status == MessageStatus.QUEUED
+    assert _reload(message).status == MessageStatus.FAILED  # the old row stays as the record
+
+
+def test_two_workers_cannot_both_claim_a_message(provider, message):
+    assert outbox.send_message(message.pk, now=at(TUESDAY)) == "sent"
+    assert outbox.send_message(message.pk, now=at(TUESDAY)) == "skipped"
+    assert provider.calls == 1
+
+
+def test_a_slow_worker_cannot_overwrite_a_newer_claim(provider, message):
+    OutgoingMessage.objects.filter(pk=message.pk).update(status=MessageStatus.SENDING, claimed_at=at(TUESDAY),
+                                                         claim_token="theirs")
+    assert not outbox._finish(message, "mine", at(TUESDAY), EventKind.SENT, status=MessageStatus.SENT)
+    assert _reload(message).status == MessageStatus.SENDING
+
+
+def test_receipts_mark_delivery_once(provider, message):
+    outbox.dispatch(now=at(TUESDAY))
+    delivered = Receipt(provider="recording", provider_message_id="biz-1", delivered=True, at=at(TUESDAY, "10:00:05"),
+                        code="DELIVRD")
+    assert outbox.apply_receipts([delivered]) == (1, 0)
+    assert outbox.apply_receipts([delivered]) == (0, 0)
+    late_failure = Receipt(provider="recording", provider_message_id="biz-1", delivered=False, at=None, code="UNDELIV")
+    assert outbox.apply_receipts([late_failure]) == (0, 0)  # a delivery is not undone
+    message = _reload(message)
+    assert (message.status, message.delivered_at, message.receipt_code) == (
+        MessageStatus.DELIVERED, at(TUESDAY, "10:00:05"), "DELIVRD")
+    unknown = Receipt(provider="recording", provider_message_id="nope", delivered=True, at=None)
+    assert outbox.apply_receipts([unknown]) == (0, 1)
+
+
+def test_an_undelivered_message_can_be_resent_only_once_it_failed(provider, message, insider):
+    with pytest.raises(DomainError):
+        outbox.resend(message, staff=insider)
+    outbox.dispatch(now=at(TUESDAY))
+    outbox.apply_receipts([Receipt(provider="recording", provider_message_id="biz-1", delivered=False, at=None,
+                                   code="MK:0001")])
+    copy = outbox.resend(_reload(message), staff=insider, now=at(TUESDAY, "12:00"))
+    assert outbox.dispatch(now=at(TUESDAY, "12:00")) == {"sent": 1}
+    assert _reload(copy).status == MessageStatus.SENT
+
+
+def test_an_owner_without_a_mobile_fails_with_the_reason(provider, message, estate):
+    estate["owner"].contacts.filter(relation="self").delete()
+    assert outbox.dispatch(now=at(TUESDAY)) == {"failed": 1}
+    assert "没有可用的短信联系方式" in _reload(message).last_error
