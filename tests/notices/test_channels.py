@@ -1,3 +1,4 @@
+import importlib
 import io
 import json
 import smtplib
@@ -663,6 +664,9 @@ def test_it_needs_tencent_keys():
         TencentSmsBackend(secret_id="id", secret_key="key")
 
 
+# ---- settings -----------------------------------------------------------------------------------
+
+
 def test_it_builds_the_configured_backend(settings, aliyun_fake):
     settings.NOTICES_CHANNELS = {
         "sms": {
@@ -680,3 +684,46 @@ def test_it_builds_the_configured_backend(settings, aliyun_fake):
     assert result.provider == "aliyun"
     assert isinstance(backend_named("aliyun"), AliyunSmsBackend)
     assert backend_named("tencent") is None
+
+
+@pytest.fixture
+def reload_settings(monkeypatch):
+    """Re-read config.settings under a changed environment; restore it afterwards."""
+    import config.settings
+
+    for name in ("ARREARS_SMS_BACKEND", "ALIYUN_SMS_ACCESS_KEY_ID", "TENCENT_SMS_SECRET_ID"):
+        monkeypatch.delenv(name, raising=False)
+    yield lambda: importlib.reload(config.settings)
+    monkeypatch.undo()
+    importlib.reload(config.settings)
+
+
+def test_it_prints_sms_by_default(reload_settings):
+    assert reload_settings().NOTICES_CHANNELS["sms"]["BACKEND"].endswith("ConsoleBackend")
+
+
+def test_it_chooses_the_sms_backend_from_the_environment(reload_settings, monkeypatch):
+    monkeypatch.setenv("ARREARS_SMS_BACKEND", "tencent")
+    monkeypatch.setenv("TENCENT_SMS_SECRET_ID", "AKID-test")
+    monkeypatch.setenv("TENCENT_SMS_SECRET_KEY", "secret")
+    monkeypatch.setenv("TENCENT_SMS_SDK_APP_ID", "1400006666")
+    monkeypatch.setenv("TENCENT_SMS_SIGN_NAME", "阳光物业")
+
+    sms = reload_settings().NOTICES_CHANNELS["sms"]
+
+    assert sms == {
+        "BACKEND": "arrears.notices.channels.tencent.TencentSmsBackend",
+        "secret_id": "AKID-test",
+        "secret_key": "secret",
+        "sdk_app_id": "1400006666",
+        "sign_name": "阳光物业",
+        "endpoint": "sms.tencentcloudapi.com",
+    }
+
+
+@pytest.mark.parametrize("backend", ["aliyun", "twilio"])
+def test_it_refuses_an_sms_backend_it_cannot_build(reload_settings, monkeypatch, backend):
+    monkeypatch.setenv("ARREARS_SMS_BACKEND", backend)
+
+    with pytest.raises(ImproperlyConfigured):
+        reload_settings()
