@@ -182,9 +182,48 @@ CELERY_BEAT_SCHEDULE = {
 
 # ---- Notices: channel backends (SMS, WeChat, email) -------------------------------------------
 # ARREARS_SMS_BACKEND: console (default, prints), file (writes to NOTICES_FILE_DIR), aliyun, tencent.
+# The *_SIGN_NAME is the signature (签名) for messages that carry none. Email uses Django's EMAIL_*.
 NOTICES_FILE_DIR = env_str("NOTICES_FILE_DIR", str(BASE_DIR / "var" / "outbox"))
+
+
+def _required(*names: str) -> None:
+    missing = [name for name in names if not env_str(name)]
+    if missing:
+        raise ImproperlyConfigured(f"ARREARS_SMS_BACKEND needs {', '.join(missing)}")
+
+
+def _sms_channel(backend: str) -> dict:
+    """The SMS channel's backend and options, chosen by ARREARS_SMS_BACKEND."""
+    if backend == "console":
+        return {"BACKEND": "arrears.notices.channels.console.ConsoleBackend"}
+    if backend == "file":
+        return {"BACKEND": "arrears.notices.channels.file.FileBackend"}
+    if backend == "aliyun":
+        _required("ALIYUN_SMS_ACCESS_KEY_ID", "ALIYUN_SMS_ACCESS_KEY_SECRET")
+        return {
+            "BACKEND": "arrears.notices.channels.aliyun.AliyunSmsBackend",
+            "access_key_id": env_str("ALIYUN_SMS_ACCESS_KEY_ID"),
+            "access_key_secret": env_str("ALIYUN_SMS_ACCESS_KEY_SECRET"),
+            "endpoint": env_str("ALIYUN_SMS_ENDPOINT", "dysmsapi.aliyuncs.com"),
+            "sign_name": env_str("ALIYUN_SMS_SIGN_NAME"),
+        }
+    if backend == "tencent":
+        _required("TENCENT_SMS_SECRET_ID", "TENCENT_SMS_SECRET_KEY", "TENCENT_SMS_SDK_APP_ID")
+        return {
+            "BACKEND": "arrears.notices.channels.tencent.TencentSmsBackend",
+            "secret_id": env_str("TENCENT_SMS_SECRET_ID"),
+            "secret_key": env_str("TENCENT_SMS_SECRET_KEY"),
+            "sdk_app_id": env_str("TENCENT_SMS_SDK_APP_ID"),
+            "sign_name": env_str("TENCENT_SMS_SIGN_NAME"),
+            "endpoint": env_str("TENCENT_SMS_ENDPOINT", "sms.tencentcloudapi.com"),
+        }
+    raise ImproperlyConfigured(
+        f"ARREARS_SMS_BACKEND must be console, file, aliyun or tencent, not {backend!r}"
+    )
+
+
 NOTICES_CHANNELS = {
-    "sms": {"BACKEND": "arrears.notices.channels.console.ConsoleBackend"},
+    "sms": _sms_channel(env_str("ARREARS_SMS_BACKEND", "console") or "console"),
     "wechat": {"BACKEND": "arrears.notices.channels.console.ConsoleBackend"},
     "email": {"BACKEND": "arrears.notices.channels.email.EmailBackend"},
 }

@@ -18,9 +18,12 @@ from datetime import datetime
 class ChannelError(Exception):
     """A send that did not go through; `code` is the provider's code, kept on the message."""
 
-    def __init__(self, message: str, *, code: str = ""):
+    def __init__(self, message: str, *, code: str = "", in_doubt: bool = False):
         super().__init__(message)
         self.code = code
+        # True when the provider may have accepted the message anyway (the answer timed out, a
+        # 5xx after the request went out): `lookup` before resending, or it may arrive twice.
+        self.in_doubt = in_doubt
 
 
 class TransientError(ChannelError):
@@ -65,6 +68,7 @@ class Receipt:
     code: str = ""
     description: str = ""
     phone: str = ""
+    key: str = ""  # our Outbound.key when the provider echoes it (Aliyun's out_id)
 
 
 class Backend:
@@ -85,3 +89,7 @@ class Backend:
     def parse_receipts(self, body: bytes, headers: dict[str, str]) -> list[Receipt]:
         """Delivery reports from the provider's HTTP push; raise ValueError on a malformed body."""
         raise NotImplementedError(self.name)
+
+    def receipt_ack(self) -> tuple[str, bytes]:
+        """The (content type, body) the provider expects back, or it pushes the reports again."""
+        return "text/plain; charset=utf-8", b"OK"
