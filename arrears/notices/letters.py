@@ -25,7 +25,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from arrears.collection import guard, services
-from arrears.collection.assess import policy_or_default
+from arrears.collection.assess import policies_by_community, policy_or_default
 from arrears.collection.models import (
     Case,
     CaseStatus,
@@ -144,8 +144,9 @@ def building_conflicts(candidates: list[Candidate], issued_on: date) -> None:
     by_community = defaultdict(list)
     for candidate in candidates:
         by_community[candidate.case.community_id].append(candidate)
+    policies = policies_by_community(by_community)
     for community_id, group in by_community.items():
-        days = policy_or_default(community_id).lawyer_letter_building_days
+        days = policy_or_default(policies, community_id).lawyer_letter_building_days
         since = issued_on - timedelta(days=max(days, 1) - 1)
         recent = dict(
             Letter.objects.filter(community_id=community_id, kind=LetterKind.LAWYER, issued_on__gte=since,

@@ -229,7 +229,7 @@ def _hand_over(message, template, backend, token, now) -> str:
     except channels.TransientError as exc:
         detail = f"{exc.code} {exc}".strip()
         # A timeout may have reached the provider: keep handed_at, so the next try asks first.
-        handed_at = now if getattr(exc, "maybe_sent", False) else None
+        handed_at = now if exc.in_doubt else None
         if attempts >= max_attempts():
             _finish(message, token, now, EventKind.FAILED, f"第 {attempts} 次仍失败，不再重试 / gave up: {detail}",
                     status=MessageStatus.FAILED, last_error=detail[:300], handed_at=handed_at, claim_token="")
@@ -279,7 +279,12 @@ def apply_receipts(receipts) -> tuple[int, int]:
     """Record delivery reports; a repeated report changes nothing. Returns (applied, unmatched)."""
     applied = unmatched = 0
     for receipt in receipts:
-        message = OutgoingMessage.objects.filter(provider=receipt.provider, provider_message_id=receipt.provider_message_id).first()
+        message = None
+        if receipt.provider_message_id:
+            message = OutgoingMessage.objects.filter(provider=receipt.provider,
+                                                     provider_message_id=receipt.provider_message_id).first()
+        if message is None and receipt.key:  # providers that echo our out-id (Aliyun)
+            message = OutgoingMessage.objects.filter(key=receipt.key).first()
         if message is None:
             unmatched += 1
             logger.warning("receipt for unknown message %s %s", receipt.provider, receipt.provider_message_id)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from arrears.staff import collection_views, views
+from arrears.staff import collection_views, letters_views, views
 
 app_name = "staff"
 
@@ -16,4 +16,12 @@ urlpatterns = [
     path("cases/<int:pk>/promises/", collection_views.case_promise, name="case_promise"),
     path("cases/<int:pk>/profile/", collection_views.case_profile, name="case_profile"),
     path("desk/", collection_views.desk, name="desk"),
+    path("letters/", letters_views.letters, name="letters"),
+    path("letters/issue/", letters_views.issue, name="letters_issue"),
+    path("letters/batches/<int:pk>/", letters_views.batch_detail, name="letter_batch"),
+    path("letters/batches/<int:pk>/<str:what>/", letters_views.batch_file, name="letter_batch_file"),
+    path("letters/<int:pk>/", letters_views.letter_detail, name="letter"),
+    path("letters/<int:pk>/pdf/", letters_views.letter_file, name="letter_pdf"),
+    path("letters/<int:pk>/proof/", letters_views.letter_file, {"what": "proof"}, name="letter_proof"),
+    path("letters/<int:pk>/deliver/", letters_views.deliver, name="letter_deliver"),
 ]

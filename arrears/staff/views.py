@@ -15,6 +15,7 @@ from arrears.collection.models import Channel, ExcuseReason, Intent, Persona, Re
 from arrears.estate import selectors as estate_selectors
 from arrears.ledger import importers
 from arrears.ledger import selectors as ledger_selectors
+from arrears.notices import selectors as notices_selectors
 from arrears.staff import access, uploads
 from arrears.staff import selectors as staff_selectors
 from arrears.staff.collection_forms import LOGGED_OUTCOMES
@@ -56,6 +57,8 @@ def unit_detail(request, pk):
     collection = None
     if request.user.has_perm("collection.view_case"):
         collection = collection_selectors.unit_collection(unit, user=request.user, today=today, now=timezone.now())
+        collection["timeline"] += notices_selectors.timeline_entries(unit.pk, with_payments=ledger_detail)
+        collection["timeline"].sort(key=lambda e: e.sort_key, reverse=True)
     return render(request, "staff/unit.html", {
         "collection": collection,
         "outcomes": LOGGED_OUTCOMES, "channels": Channel.choices, "reasons": [("", "—"), *ExcuseReason.choices],

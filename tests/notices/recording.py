@@ -42,9 +42,7 @@ class RecordingBackend(Backend):
             raise TransientError("busy", code="Throttling")
         if action == "timeout":
             Provider.accepted[message.key] = message
-            error = TransientError("read timed out", code="timeout")
-            error.maybe_sent = True
-            raise error
+            raise TransientError("read timed out", code="timeout", in_doubt=True)
         if action == "permanent":
             raise PermanentError("bad number", code="isv.MOBILE_NUMBER_ILLEGAL")
         Provider.accepted[message.key] = message

@@ -1,0 +1,173 @@
+"""Letter pages: choose cases, print a numbered batch, record delivery. Thin over notices.letters."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from arrears.collection import selectors as collection_selectors
+from arrears.collection.models import Case, CaseStatus, Channel, TaskStatus
+from arrears.core.errors import DomainError
+from arrears.estate import selectors as estate_selectors
+from arrears.notices import letters as letter_service
+from arrears.notices.models import DeliveryMethod, Letter, LetterBatch, LetterKind, LetterStatus
+from arrears.staff.collection_forms import CaseFilterForm
+from arrears.staff.collection_views import _domain_message, _form_errors, _require
+
+CANDIDATES_SHOWN = 200
+
+
+class DeliveryForm(forms.Form):
+    method = forms.ChoiceField(label=gettext_lazy("送达方式"), choices=DeliveryMethod.choices)
+    delivered_on = forms.DateField(label=gettext_lazy("送达日期"),
+                                   widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    tracking_no = forms.CharField(label=gettext_lazy("邮件单号"), max_length=60, required=False)
+    proof = forms.FileField(label=gettext_lazy("送达凭证（签收单、回执扫描件）"), required=False)
+    note = forms.CharField(label=gettext_lazy("说明"), max_length=300, required=False)
+
+
+def _letters_in_scope(user):
+    return Letter.objects.filter(unit__in=estate_selectors.units_visible_to(user))
+
+
+def _batches_in_scope(user):
+    communities = estate_selectors.units_visible_to(user).values("community_id")
+    return LetterBatch.objects.filter(community_id__in=communities)
+
+
+@login_required
+def letters(request):
+    """待出函 (open letter tasks, or the 欠费列表 filter's cases) and 律师函候选, plus recent batches."""
+    _require(request.user, "notices.view_letter")
+    today = timezone.localdate()
+    units = estate_selectors.units_visible_to(request.user)
+    filtered = any(key in request.GET for key in CaseFilterForm.base_fields)
+    if filtered:
+        choices = collection_selectors.case_filter_choices(request.user, community=None)
+        form = CaseFilterForm(request.GET, choices=choices)
+        data = form.cleaned_data if form.is_valid() else {}
+        filters = collection_selectors.CaseFilters(**{k: v for k, v in data.items() if v not in (None, "")})
+        cases = list(collection_selectors.open_cases(request.user, filters)[:CANDIDATES_SHOWN])
+    else:
+        cases = list(
+            Case.objects.filter(unit__in=units, status=CaseStatus.OPEN, tasks__channel=Channel.LETTER,
+                                tasks__status=TaskStatus.OPEN)
+            .select_related("unit__building", "owner", "community").distinct().order_by("community_id", "unit__building__name", "unit__room")[:CANDIDATES_SHOWN]
+        )
+    lawyer = []
+    if request.user.has_perm("notices.issue_lawyer_letter"):
+        communities = set(units.values_list("community_id", flat=True).distinct())
+        lawyer = letter_service.lawyer_candidates(communities, today)
+    return render(request, "staff/letters.html", {
+        "cases": cases, "filtered": filtered, "lawyer": lawyer, "today": today,
+        "batches": _batches_in_scope(request.user).select_related("community", "created_by")[:20],
+        "pending": _letters_in_scope(request.user).filter(status=LetterStatus.ISSUED).select_related("unit__building", "owner")[:100],
+    })
+
+
+@login_required
+@require_POST
+def issue(request):
+    kind = request.POST.get("kind", LetterKind.COLLECTION)
+    _require(request.user, "notices.add_letterbatch")
+    ids = [int(v) for v in request.POST.getlist("case") if v.isdigit()]
+    cases = list(Case.objects.filter(pk__in=ids, unit__in=estate_selectors.units_visible_to(request.user)))
+    if len(cases) != len(set(ids)):
+        raise Http404
+    try:
+        issued_on = date.fromisoformat(request.POST.get("issued_on") or f"{timezone.localdate()}")
+    except ValueError:
+        messages.error(request, _("出函日期格式应为 YYYY-MM-DD"))
+        return redirect("staff:letters")
+    try:
+        batch = letter_service.issue_batch(kind=kind, cases=cases, issued_on=issued_on, staff=request.user,
+                                           override_reason=request.POST.get("override_reason", ""))
+    except DomainError as error:
+        messages.error(request, _domain_message(error))
+        return redirect("staff:letters")
+    messages.success(request, _("已生成 %(count)s 份%(kind)s，请下载打印。") % {"count": batch.count, "kind": batch.get_kind_display()})
+    return redirect("staff:letter_batch", batch.pk)
+
+
+@login_required
+def batch_detail(request, pk):
+    _require(request.user, "notices.view_letter")
+    batch = get_object_or_404(_batches_in_scope(request.user).select_related("community", "created_by", "override_by"), pk=pk)
+    rows = batch.letters.select_related("unit__building", "owner").order_by("number")
+    return render(request, "staff/letter_batch.html", {"batch": batch, "rows": rows})
+
+
+@login_required
+def batch_file(request, pk, what):
+    _require(request.user, "notices.view_letter")
+    batch = get_object_or_404(_batches_in_scope(request.user), pk=pk)
+    field = batch.merged_pdf if what == "pdf" else batch.zip_file
+    if not field:
+        raise Http404
+    name = f"letters-{batch.issued_on:%Y%m%d}-{batch.pk}.{'pdf' if what == 'pdf' else 'zip'}"
+    return FileResponse(field.open("rb"), as_attachment=what != "pdf", filename=name)
+
+
+@login_required
+def letter_detail(request, pk):
+    _require(request.user, "notices.view_letter")
+    letter = get_object_or_404(_letters_in_scope(request.user).select_related("unit__building", "owner", "batch", "attempt"), pk=pk)
+    return render(request, "staff/letter.html", {
+        "letter": letter, "form": DeliveryForm(initial={"delivered_on": timezone.localdate()}),
+        "can_record": request.user.has_perm("notices.change_letter") and letter.status == LetterStatus.ISSUED,
+    })
+
+
+@login_required
+def letter_file(request, pk, what="pdf"):
+    _require(request.user, "notices.view_letter")
+    letter = get_object_or_404(_letters_in_scope(request.user), pk=pk)
+    field = letter.pdf if what == "pdf" else letter.proof
+    if not field:
+        raise Http404
+    name = f"{letter.number}.pdf" if what == "pdf" else field.name.rsplit("/", 1)[-1]
+    return FileResponse(field.open("rb"), as_attachment=what != "pdf", filename=name)
+
+
+@login_required
+@require_POST
+def deliver(request, pk):
+    _require(request.user, "notices.change_letter")
+    letter = get_object_or_404(_letters_in_scope(request.user).select_related("case", "unit", "owner", "task"), pk=pk)
+    if request.POST.get("action") == "return":
+        try:
+            letter_service.record_return(letter=letter, staff=request.user, note=request.POST.get("note", ""))
+        except DomainError as error:
+            messages.error(request, _domain_message(error))
+        else:
+            messages.success(request, _("已登记退回：%(number)s") % {"number": letter.number})
+        return redirect("staff:letter", letter.pk)
+    form = DeliveryForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+        return redirect("staff:letter", letter.pk)
+    data = form.cleaned_data
+    try:
+        letter_service.record_delivery(letter=letter, method=data["method"], delivered_on=data["delivered_on"],
+                                       staff=request.user, tracking_no=data["tracking_no"], proof=data["proof"],
+                                       note=data["note"])
+    except DomainError as error:
+        messages.error(request, _domain_message(error))
+    else:
+        messages.success(request, _("已登记送达：%(number)s，诉讼时效自送达日起重新计算。") % {"number": letter.number})
+    return redirect("staff:letter", letter.pk)
+
+
+def _forbid_unless(user, perm):
+    if not user.has_perm(perm):
+        raise PermissionDenied
