@@ -186,4 +186,36 @@ NOTICES_CHANNELS = {
 # ---- end notices channels ----------------------------------------------------------------------
 
 # ---- Letters (PDF) ------------------------------------------------------------------------------
+# A CJK font for 催费函 and 律师函 PDFs: a .ttc/.otf/.ttf file and, in a collection, the face
+# (unset: the collection's Simplified Chinese face). Unset font: the first existing entry of
+# ARREARS_PDF_FONT_SEARCH (Debian and Ubuntu: apt-get install fonts-noto-cjk). Never downloaded.
+ARREARS_PDF_FONT = env_str("ARREARS_PDF_FONT")
+ARREARS_PDF_FONT_INDEX = int(env_str("ARREARS_PDF_FONT_INDEX")) if env_str("ARREARS_PDF_FONT_INDEX") else None
+ARREARS_PDF_FONT_BOLD = env_str("ARREARS_PDF_FONT_BOLD")  # unset: the search entry's bold, or the regular face
+ARREARS_PDF_FONT_BOLD_INDEX = (
+    int(env_str("ARREARS_PDF_FONT_BOLD_INDEX")) if env_str("ARREARS_PDF_FONT_BOLD_INDEX") else None
+)
+ARREARS_PDF_FONT_SEARCH = [  # (regular, bold): serif first, the face of formal Chinese letters (宋体)
+    ("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc", "/usr/share/fonts/opentype/noto/NotoSerifCJK-Bold.ttc"),
+    ("/usr/share/fonts/noto-cjk/NotoSerifCJK-Regular.ttc", "/usr/share/fonts/noto-cjk/NotoSerifCJK-Bold.ttc"),
+    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"),
+    ("/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc", "/usr/share/fonts/noto-cjk/NotoSansCJK-Bold.ttc"),
+    ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", ""),
+    ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", ""),
+    ("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf", ""),
+    ("/System/Library/Fonts/Supplemental/Songti.ttc", "/System/Library/Fonts/Supplemental/Songti.ttc"),
+    ("/System/Library/Fonts/PingFang.ttc", "/System/Library/Fonts/PingFang.ttc"),
+    ("/System/Library/Fonts/STHeiti Light.ttc", "/System/Library/Fonts/STHeiti Medium.ttc"),
+    ("C:/Windows/Fonts/simsun.ttc", "C:/Windows/Fonts/simhei.ttf"),
+    ("C:/Windows/Fonts/msyh.ttc", "C:/Windows/Fonts/msyhbd.ttc"),
+]
+
+# The law firm that signs 律师函 (a letter is refused without one).
+ARREARS_LAW_FIRM = {
+    "name": env_str("LAW_FIRM_NAME"),
+    "address": env_str("LAW_FIRM_ADDRESS"),
+    "phone": env_str("LAW_FIRM_PHONE"),
+    "lawyer": env_str("LAW_FIRM_LAWYER"),
+    "licence_no": env_str("LAW_FIRM_LICENCE"),
+}
 # ---- end letters --------------------------------------------------------------------------------
