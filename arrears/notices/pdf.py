@@ -240,7 +240,7 @@ TEXT = {  # every fixed string the letter prints: the font of a letter is cut fr
     "lawyer": "承办律师：{lawyer}",
     "licence": "执业证号：{licence}",
     "page": "第 {page} 页 / 共 {pages} 页",
-    "list": "0123456789.、",
+    "numerals": "0123456789.,-" + _DIGITS + "拾佰仟万亿元角分整负年月日",  # amounts, capital amounts, dates
 }
 
 # Layout, in millimetres unless said otherwise.
@@ -261,6 +261,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Kinsoku (避头尾): closing marks never start a line, opening marks never end one.
 NO_LINE_START = set("，。、；：？！）》」』】〕〉”’…—·%,.;:?!)]}")
 NO_LINE_END = set("（《「『【〔〈“‘([{")
+NBSP = "\u00a0"  # joins the groups of a bank account number: it never breaks across lines
 
 
 def render_letter(content: LetterContent) -> bytes:
@@ -268,11 +269,12 @@ def render_letter(content: LetterContent) -> bytes:
     _check(content)
     fonts = letter_fonts()
     regular = face_for(fonts.regular)
-    bold = face_for(fonts.bold, bold=True) if fonts.bold else None
+    faces = {"": regular, "B": face_for(fonts.bold, bold=True) if fonts.bold else regular}
     chars = _chars(content)
-    pdf_bytes, unforeseen = _render(content, regular, bold, chars)
+    pdf_bytes, unforeseen = _render(content, faces, chars)
     if pdf_bytes is None:  # a string _chars did not foresee: cut the fonts again with its characters
-        pdf_bytes, _ = _render(content, regular, bold, chars | unforeseen, final=True)
+        chars = {style: chars[style] | unforeseen[style] for style in chars}
+        pdf_bytes, _ = _render(content, faces, chars, final=True)
     return pdf_bytes
 
 
@@ -298,38 +300,48 @@ def _check_kind(kind: str) -> None:
         raise DomainError(f"未知的函件类型：{kind}", f"Unknown letter kind: {kind!r}", code="letter_kind")
 
 
-def _chars(content: LetterContent) -> frozenset[str]:
-    """Every character the letter can print: its content, the fixed text, digits and ASCII."""
-    chars = set("".join(TEXT.values())) | {chr(code) for code in range(0x20, 0x7F)} | {"　", "—"}
+BOLD_TEXT = ("to", "lines", "headings", "total", "payment", "legal", "numerals")
+
+
+def _chars(content: LetterContent) -> dict[str, frozenset[str]]:
+    """The characters each style ("" regular, "B" bold) can print: the content, the fixed text,
+    digits and ASCII. Bold gets only what is set in bold: each glyph costs a conversion once."""
+    regular = set("".join(TEXT.values())) | {chr(code) for code in range(0x20, 0x7F)} | {"　", "—", NBSP}
     stack: list[object] = [content]
     while stack:
         value = stack.pop()
         if isinstance(value, str):
-            chars.update(value)
+            regular.update(value)
         elif is_dataclass(value):
             stack.extend(getattr(value, field.name) for field in fields(value))
         elif isinstance(value, tuple):
             stack.extend(value)
-    return frozenset(chars)
+    bold = set("".join(TEXT[key] for key in BOLD_TEXT) + "".join(KINDS.values()) + " ")
+    for text in (content.owner_name, content.community, content.unit, content.letterhead.company, content.signatory,
+                 content.law_firm.name if content.law_firm else ""):
+        bold.update(text)
+    return {"": frozenset(regular), "B": frozenset(bold)}
 
 
-def _render(content: LetterContent, regular: Face, bold: Face | None, chars: frozenset[str], *,
-            final: bool = False) -> tuple[bytes | None, frozenset[str]]:
-    """The PDF, or None and the characters missing from `chars` (only when not `final`)."""
+def _render(content: LetterContent, faces: dict[str, Face], chars: dict[str, frozenset[str]], *,
+            final: bool = False) -> tuple[bytes | None, dict[str, frozenset[str]]]:
+    """The PDF, or None and the characters missing from `chars` by style (only when not `final`)."""
     with tempfile.TemporaryDirectory(prefix="arrears-letter-") as tmp:
         pdf = _LetterPDF(content)
-        for style, face in (("", regular), ("B", bold or regular)):
+        for style, face in faces.items():
             path = os.path.join(tmp, f"letter{style}.ttf")
             with open(path, "wb") as file:
-                file.write(face.font_bytes(chars))
+                file.write(face.font_bytes(chars[style]))
             pdf.add_font(FAMILY, style, path)
         for font in pdf.fonts.values():
             # Our small fonts carry their bounding boxes: recomputing them costs 0.1 s a letter.
             font.ttfont.recalcBBoxes = False
         _compose(pdf, content)
-        missing = {chr(code) for font in pdf.fonts.values() for code in getattr(font, "missing_glyphs", ())}
-        unforeseen = frozenset(missing - chars)
-        if unforeseen and not final:
+        unforeseen = {
+            style: frozenset(chr(code) for code in pdf.fonts[FAMILY + style].missing_glyphs) - chars[style]
+            for style in faces
+        }
+        if any(unforeseen.values()) and not final:
             return None, unforeseen
         return bytes(pdf.output()), unforeseen
 
@@ -339,6 +351,7 @@ class _LetterPDF(FPDF):
         super().__init__(orientation="P", unit="mm", format="A4")
         self.content = content
         self.set_margins(MARGIN, TOP, MARGIN)
+        self.c_margin = 0  # text lines up with the margins; table cells have their own padding
         self.set_auto_page_break(True, margin=BOTTOM)
         self.set_display_mode(zoom="fullwidth")
         title = KINDS[content.kind]
@@ -491,8 +504,18 @@ def _table(pdf: _LetterPDF, content: LetterContent) -> None:
                       *(pdf.width(text) + pad for text in headings[3:]))
     date_width = pdf.width("2026-12-31") + pad + 1
     rest = pdf.epw - date_width - 4 * money_width
-    widths = (rest * 0.45, rest * 0.55, date_width, *(money_width,) * 4)
     pdf.font(TABLE_PT)
+    period_need = max(pdf.width(line.period) for line in content.lines) + pad + 1
+    item_need = max(pdf.width(line.item) for line in content.lines) + pad + 1
+    if period_need + item_need <= rest:  # both fit on one line: share the surplus
+        period_width = period_need + (rest - period_need - item_need) * period_need / (period_need + item_need)
+    else:
+        period_width = min(period_need, rest * 0.45)
+    widths = (period_width, rest - period_width, date_width, *(money_width,) * 4)
+
+    def wrapped(text: str, width: float) -> str:  # our line breaking, not fpdf2's: kinsoku holds in cells too
+        return "\n".join(_wrap(pdf, text, width - pad - 0.6, 0))
+
     pdf.set_draw_color(*RULE)
     pdf.set_line_width(0.2)
     with pdf.table(
@@ -511,8 +534,8 @@ def _table(pdf: _LetterPDF, content: LetterContent) -> None:
             row.cell(heading, align="CENTER")
         for line, money in zip(content.lines, money_rows, strict=False):
             row = table.row()
-            row.cell(line.period)
-            row.cell(line.item)
+            row.cell(wrapped(line.period, widths[0]))
+            row.cell(wrapped(line.item, widths[1]))
             row.cell(line.due_on.isoformat())
             for text in money:
                 row.cell(text)
@@ -527,7 +550,7 @@ def _payment(pdf: _LetterPDF, content: LetterContent) -> None:
     items = [*content.payment_methods]
     if head.bank_account:
         items.append(TEXT["bank"].format(account_name=head.account_name or head.company, bank_name=head.bank_name,
-                                         bank_account=head.bank_account))
+                                         bank_account=head.bank_account.replace(" ", NBSP)))
     if content.payment_link:
         items.append(TEXT["link"].format(link=content.payment_link))
     if items:
@@ -643,7 +666,7 @@ def _atoms(text: str) -> list[str]:
     marks joined to what precedes them and opening marks to what follows (kinsoku)."""
     runs: list[list[str]] = []  # [kind, text]
     for char in text:
-        kind = "space" if char.isspace() else "wide" if unicodedata.east_asian_width(char) in ("W", "F") else "narrow"
+        kind = "space" if char.isspace() and char != NBSP else "wide" if unicodedata.east_asian_width(char) in ("W", "F") else "narrow"
         if runs and kind != "wide" and runs[-1][0] == kind:
             runs[-1][1] += char
         else:
