@@ -24,7 +24,7 @@ class OutboxFilterForm(forms.Form):
 class TemplateForm(forms.Form):
     name = forms.CharField(label=_("名称"), max_length=100)
     subject = forms.CharField(label=_("标题"), max_length=200, required=False)
-    body = forms.CharField(label=_("内容"), widget=forms.Textarea(attrs={"rows": 8}), strip=False)
+    body = forms.CharField(label=_("正文"), widget=forms.Textarea(attrs={"rows": 8}), strip=False)
     neutral = forms.BooleanField(label=_("中性（可发给第三方）"), required=False)
     active = forms.BooleanField(label=_("启用"), required=False)
     aliyun = forms.CharField(label=_("阿里云模板编号"), max_length=60, required=False)

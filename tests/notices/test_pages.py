@@ -324,3 +324,17 @@ def test_a_provider_gets_its_own_acknowledgement(client, receipt_backend, messag
     response = _post(client, _receipt_url(provider="ackrcpt"), [])
     assert response.status_code == 200 and response["Content-Type"] == "application/json"
     assert response.content == b'{"code": 0, "msg": "\\u6210\\u529f"}'
+
+
+def test_the_pages_speak_english_on_request(client, insider, message, manager):
+    _set(message, status=MessageStatus.UNDELIVERED)
+    client.cookies.load({"django_language": "en"})
+    client.force_login(insider)
+    html = client.get(reverse("staff:outbox")).content.decode()
+    for text in ["Outbox", "Send due messages now", "Undelivered", "Resend", "Error or block reason"]:
+        assert text in html, text
+    html = client.get(reverse("staff:outbox_message", args=[message.pk])).content.decode()
+    assert "Not rendered yet" in html and "Resent by hand" not in html
+    client.force_login(manager)
+    html = client.get(reverse("staff:template_edit", args=[_default().pk])).content.decode()
+    assert "Copy for my community" in html and "the owner as addressed" in html and "billed as" in html
