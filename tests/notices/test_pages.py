@@ -181,7 +181,7 @@ def test_the_dispatch_button_sends_what_is_due_and_says_how_it_went(client, insi
 
 def test_it_lists_defaults_and_the_users_own_overrides_by_code(client, manager, estate):
     far = estate["far_unit"].community
-    texts.save_template(code="overdue", channel="sms", community=far, name="翠湖苑逾期提醒", body="{owner_name}您好")
+    other = texts.save_template(code="overdue", channel="sms", community=far, name="翠湖苑逾期提醒", body="{owner_name}您好")
     texts.save_template(code="overdue", channel="sms", community=estate["community"], name="阳光花园逾期提醒",
                         body="{owner_name}您好", provider_codes={"aliyun": "SMS_123"})
     client.force_login(manager)
@@ -191,6 +191,8 @@ def test_it_lists_defaults_and_the_users_own_overrides_by_code(client, manager, 
     assert "翠湖苑逾期提醒" not in html
     group = html[html.index('data-testid="group-overdue"'):html.index('data-testid="group-overdue_second"')]
     assert group.index("逾期提醒（邮件）") < group.index("逾期提醒</a>") < group.index("阳光花园逾期提醒")
+    assert client.get(reverse("staff:template_edit", args=[other.pk])).status_code == 404
+    assert client.post(reverse("staff:template_edit", args=[other.pk]), {"name": "x", "body": "y"}).status_code == 404
 
 
 def test_a_manager_of_one_community_copies_a_default_and_edits_the_copy(client, manager, estate):
