@@ -1,6 +1,6 @@
 from django.urls import path
 
-from arrears.staff import collection_views, letters_views, views
+from arrears.staff import collection_views, letters_views, notices_views, views
 
 app_name = "staff"
 
@@ -24,4 +24,12 @@ urlpatterns = [
     path("letters/<int:pk>/pdf/", letters_views.letter_file, name="letter_pdf"),
     path("letters/<int:pk>/proof/", letters_views.letter_file, {"what": "proof"}, name="letter_proof"),
     path("letters/<int:pk>/deliver/", letters_views.deliver, name="letter_deliver"),
+    path("outbox/", notices_views.outbox_list, name="outbox"),
+    path("outbox/dispatch/", notices_views.outbox_dispatch, name="outbox_dispatch"),
+    path("outbox/<int:pk>/", notices_views.outbox_message, name="outbox_message"),
+    path("outbox/<int:pk>/resend/", notices_views.outbox_resend, name="outbox_resend"),
+    path("notice-templates/", notices_views.template_list, name="templates"),
+    path("notice-templates/<int:pk>/", notices_views.template_edit, name="template_edit"),
+    path("notice-templates/<int:pk>/override/", notices_views.template_override, name="template_override"),
+    path("notices/receipts/<str:provider>/<str:token>/", notices_views.receipts, name="receipts"),
 ]

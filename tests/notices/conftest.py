@@ -4,6 +4,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from arrears.collection.models import OutgoingMessage
+from arrears.core import roles
+from arrears.estate.models import StaffScope
+from tests import factories
 from tests.collection.conftest import make_case
 from tests.staff import conftest as staff
 
@@ -40,3 +43,19 @@ def message(case):
         community=case.community, case=case, unit=case.unit, owner=case.owner, key=f"case:{case.pk}:step:overdue_sms",
         channel="sms", template_code="overdue", scheduled_on=case.as_of,
     )
+
+
+@pytest.fixture
+def manager(estate):
+    """A project manager of 阳光花园 only: may edit that community's templates, not the company defaults."""
+    user = factories.user("manager", groups=[roles.MANAGER])
+    StaffScope.objects.create(user=user, community=estate["community"])
+    return user
+
+
+@pytest.fixture
+def stranger(estate):
+    """A collector of the other community (翠湖苑)."""
+    user = factories.user("stranger", groups=[roles.COLLECTOR])
+    StaffScope.objects.create(user=user, community=estate["far_unit"].community)
+    return user
