@@ -183,7 +183,7 @@ CELERY_BEAT_SCHEDULE = {
 # ---- Notices: channel backends (SMS, WeChat, email) -------------------------------------------
 # ARREARS_SMS_BACKEND: console (default, prints), file (writes to NOTICES_FILE_DIR), aliyun, tencent.
 # The *_SIGN_NAME is the signature (签名) for messages that carry none. Email uses Django's EMAIL_*.
-NOTICES_FILE_DIR = env_str("NOTICES_FILE_DIR", str(BASE_DIR / "var" / "outbox"))
+NOTICES_FILE_DIR = env_str("NOTICES_FILE_DIR", str(DATA_DIR / "outbox"))
 
 
 def _required(*names: str) -> None:

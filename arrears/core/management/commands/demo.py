@@ -3,11 +3,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from arrears.collection.models import CollectorAssignment
 from arrears.collection.run import run_collection
 from arrears.estate.models import Community, Company, StaffScope
+from arrears.notices.outbox import dispatch
 
 DEMO_PASSWORD = "demo-pass-2026"
 DEMO_USERS = [
@@ -60,6 +62,11 @@ class Command(BaseCommand):
         call_command("collectstatic", interactive=False, verbosity=0)
         users = ensure_demo_users()
         run_collection(as_of=timezone.localdate())  # the day's run: idempotent, gives the collector their cases
+        # Send what is due now into files (not the terminal), so the outbox page shows sent messages.
+        with override_settings(NOTICES_CHANNELS={"sms": {"BACKEND": "arrears.notices.channels.file.FileBackend",
+                                                         "directory": str(settings.DATA_DIR / "outbox")}}):
+            sent = dispatch(limit=300)
+        self.stdout.write(f"已处理待发短信 / outbox: {dict(sent)}（写入 / written to {settings.DATA_DIR / 'outbox'}）")
         self.stdout.write("")
         self.stdout.write(f"员工站点 / staff site: http://{addrport}/")
         self.stdout.write(f"演示账号（密码均为 {DEMO_PASSWORD}）/ demo logins (password {DEMO_PASSWORD}):")
