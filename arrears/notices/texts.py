@@ -18,6 +18,7 @@ from django.db.models import Q
 
 from arrears.collection import rules
 from arrears.collection.models import Channel
+from arrears.collection.scripts import placeholders_in, render_script
 from arrears.core.errors import DomainError
 
 from .models import TEMPLATE_CHANNELS, NoticeTemplate
@@ -61,7 +62,6 @@ EXAMPLE_CONTEXT = {
 SMS_SINGLE = 70
 SMS_PART = 67
 
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
 
 _LETTER_1 = """\
@@ -138,24 +138,9 @@ DEFAULT_PAYMENT_METHODS = (
 )
 
 
-def placeholders_in(text: str) -> list[str]:
-    return list(dict.fromkeys(_PLACEHOLDER.findall(text)))
-
-
-class _KeepUnknown(dict):
-    def __missing__(self, key):
-        return "{" + key + "}"
-
-
 def render(text: str, context: Mapping) -> str:
-    """Fill plain {name} fields only; any other brace is shown as typed, never evaluated."""
-    pieces, position = [], 0
-    for match in _PLACEHOLDER.finditer(text):
-        pieces.append(text[position:match.start()].replace("{", "{{").replace("}", "}}"))
-        pieces.append(match.group(0))
-        position = match.end()
-    pieces.append(text[position:].replace("{", "{{").replace("}", "}}"))
-    return "".join(pieces).format_map(_KeepUnknown({k: "" if v is None else str(v) for k, v in context.items()}))
+    """Fill plain {name} fields only (the scripts' rule): any other brace is shown as typed, never evaluated."""
+    return render_script(text, {key: "" if value is None else str(value) for key, value in context.items()})
 
 
 def sms_length(text: str, sign_name: str = "") -> tuple[int, int]:
