@@ -47,15 +47,22 @@ class Figures:
         return self.principal + self.late_fee
 
 
+def figures_by_owner(*, unit_ids, as_of: date) -> dict[tuple[int, int], Figures]:
+    """Each (unit, owner)'s unpaid charges due before `as_of`, with late fees as of that day: one ledger read."""
+    found: dict[tuple[int, int], Figures] = {}
+    for line in charge_lines(as_of, unit_ids=list(unit_ids)):
+        entry = found.setdefault((line.unit_id, line.owner_id), Figures(lines=[]))
+        entry.lines.append(line)
+        entry.principal += line.outstanding
+        entry.late_fee += line.late_fee
+        if line.outstanding > ZERO and (entry.oldest_due is None or line.due < entry.oldest_due):
+            entry.oldest_due = line.due
+    return found
+
+
 def figures(*, unit_id: int, owner_id: int, as_of: date) -> Figures:
     """The owner's unpaid charges on the unit due before `as_of`, with late fees as of that day."""
-    lines = [line for line in charge_lines(as_of, unit_ids=[unit_id]) if line.owner_id == owner_id]
-    result = Figures(lines=lines)
-    for line in lines:
-        result.principal += line.outstanding
-        result.late_fee += line.late_fee
-    result.oldest_due = min((line.due for line in lines if line.outstanding > ZERO), default=None)
-    return result
+    return figures_by_owner(unit_ids=[unit_id], as_of=as_of).get((unit_id, owner_id)) or Figures(lines=[])
 
 
 def _upcoming_due(unit_id: int, owner_id: int, today: date) -> date | None:
@@ -69,7 +76,6 @@ def _upcoming_due(unit_id: int, owner_id: int, today: date) -> date | None:
 
 
 def message_context(*, unit, owner, template_code: str, today: date, case=None, promise=None) -> dict:
-    company = unit.community.company
     due_date = None
     if template_code in PRE_DUE_TEMPLATES:
         due_date = _upcoming_due(unit.pk, owner.pk, today)
@@ -80,16 +86,21 @@ def message_context(*, unit, owner, template_code: str, today: date, case=None, 
     months = case.months_overdue if case is not None else (
         rules.whole_months(numbers.oldest_due, today) + 1 if numbers.oldest_due and numbers.oldest_due < today else 0
     )
-    context = {
+    context = owner_context(unit=unit, owner=owner, numbers=numbers, months=months)
+    context.update({"due_date": f"{(due_date or numbers.oldest_due or today):%Y-%m-%d}", "as_of": f"{today:%Y-%m-%d}"})
+    if promise is not None:
+        context["promise_date"], context["promise_amount"] = f"{promise.due_on:%Y-%m-%d}", f"{promise.amount:.2f}"
+    return context
+
+
+def owner_context(*, unit, owner, numbers: Figures, months: int) -> dict:
+    """The placeholders every message and letter shares; the caller adds its dates."""
+    company = unit.community.company
+    return {
         "owner_name": salutation(owner), "community": unit.community.name, "room": unit.label,
         "company": company.name, "company_phone": company.phone,
         "amount": f"{numbers.total:.2f}", "principal": f"{numbers.principal:.2f}", "late_fee": f"{numbers.late_fee:.2f}",
         "months": str(months), "oldest_due": f"{numbers.oldest_due:%Y-%m-%d}" if numbers.oldest_due else "",
-        "due_date": f"{(due_date or numbers.oldest_due or today):%Y-%m-%d}",
-        "payment_link": statement_link(owner.pk, unit.pk),
-        "promise_date": "", "promise_amount": "", "deadline": "", "as_of": f"{today:%Y-%m-%d}", "letter_number": "",
-        "law_firm": "",
+        "due_date": "", "payment_link": statement_link(owner.pk, unit.pk),
+        "promise_date": "", "promise_amount": "", "deadline": "", "as_of": "", "letter_number": "", "law_firm": "",
     }
-    if promise is not None:
-        context["promise_date"], context["promise_amount"] = f"{promise.due_on:%Y-%m-%d}", f"{promise.amount:.2f}"
-    return context

@@ -48,7 +48,7 @@ from arrears.estate.models import ServiceTicket, TicketKind
 from arrears.ledger.models import Payment
 
 from . import pdf, texts
-from .context import figures, salutation, statement_link
+from .context import figures_by_owner, owner_context, salutation
 from .models import (
     TRACKED_METHODS,
     DeliveryMethod,
@@ -290,9 +290,10 @@ def issue_batch(*, kind: str, cases: list[Case], issued_on: date, staff, overrid
         raise DomainError("缴费期限须晚于出函日期", "the deadline must be after the issue date", code="deadline")
     channel = LETTER_CHANNEL[kind]
     prepared = []
+    owed = figures_by_owner(unit_ids={case.unit_id for case in cases}, as_of=issued_on)
     for case in cases:
-        numbers = figures(unit_id=case.unit_id, owner_id=case.owner_id, as_of=issued_on)
-        if numbers.total <= ZERO:
+        numbers = owed.get((case.unit_id, case.owner_id))
+        if numbers is None or numbers.total <= ZERO:
             raise DomainError(f"{case.unit.label} 已无欠费，不能出函", f"{case.unit.label} owes nothing: no letter", code="nothing_owed")
         code = _template_code(kind, case)
         template = texts.template_for(case.community_id, code, channel)
@@ -336,25 +337,17 @@ def issue_batch(*, kind: str, cases: list[Case], issued_on: date, staff, overrid
     return batch
 
 
-def _chinese_date(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
 def _money(value) -> str:
     return f"{value:.2f}"
 
 
 def _content(kind, case, numbers, template, number, issued_on, deadline, firm):
     company = case.unit.community.company
-    context = {
-        "owner_name": salutation(case.owner), "community": case.unit.community.name, "room": case.unit.label,
-        "company": company.name, "company_phone": company.phone, "amount": _money(numbers.total),
-        "principal": _money(numbers.principal), "late_fee": _money(numbers.late_fee),
-        "months": str(case.months_overdue), "oldest_due": f"{numbers.oldest_due:%Y-%m-%d}" if numbers.oldest_due else "",
-        "due_date": f"{deadline:%Y-%m-%d}", "payment_link": statement_link(case.owner_id, case.unit_id),
-        "promise_date": "", "promise_amount": "", "deadline": _chinese_date(deadline),
-        "as_of": _chinese_date(issued_on), "letter_number": number, "law_firm": firm.name if firm else "",
-    }
+    context = owner_context(unit=case.unit, owner=case.owner, numbers=numbers, months=case.months_overdue)
+    context.update({
+        "due_date": f"{deadline:%Y-%m-%d}", "deadline": pdf.format_date(deadline), "as_of": pdf.format_date(issued_on),
+        "letter_number": number, "law_firm": firm.name if firm else "",
+    })
     paragraphs = texts.paragraphs(texts.render(template.body, context))
     methods = [texts.render(line.strip(), context) for line in template.payment_methods.splitlines() if line.strip()]
     lines = [

@@ -45,8 +45,9 @@ from arrears.collection.models import (
     OutgoingMessage,
     Promise,
 )
+from arrears.collection.run import CONTACT_KIND
 from arrears.core.errors import DomainError
-from arrears.estate.models import Contact, ContactKind, ContactRelation
+from arrears.estate.models import Contact, ContactRelation
 
 from . import channels, texts
 from .context import message_context
@@ -55,7 +56,6 @@ from .models import EventKind, MessageEvent
 logger = logging.getLogger("arrears.notices.outbox")
 
 SENDABLE = frozenset({Channel.SMS, Channel.WECHAT, Channel.EMAIL})
-CONTACT_KIND = {Channel.SMS: ContactKind.MOBILE, Channel.WECHAT: ContactKind.WECHAT, Channel.EMAIL: ContactKind.EMAIL}
 # Sent after a case closed on purpose: thanks and the satisfaction follow-up.
 AFTER_CLOSE_TEMPLATES = frozenset({"thanks_payment", "satisfaction"})
 RESENDABLE = frozenset({MessageStatus.FAILED, MessageStatus.UNDELIVERED, MessageStatus.BLOCKED})
@@ -157,8 +157,7 @@ def _freeze(message, template, now: datetime) -> None:
         body=message.body, subject=message.subject, body_sha256=message.body_sha256, recipient=message.recipient,
         params=message.params,
     )
-    MessageEvent.objects.create(community_id=message.community_id, message=message, at=now, kind=EventKind.RENDERED,
-                                detail=f"SHA-256 {message.body_sha256[:16]}…")
+    _event(message, EventKind.RENDERED, now, f"SHA-256 {message.body_sha256[:16]}…")
 
 
 def send_message(message_id: int, *, now: datetime | None = None) -> str:
@@ -327,6 +326,5 @@ def resend(message: OutgoingMessage, *, staff, now: datetime | None = None) -> O
             not_before=now,
         )
         _event(message, EventKind.RESEND, now, f"→ #{copy.pk}", actor=staff)
-        MessageEvent.objects.create(community_id=copy.community_id, message=copy, at=now, kind=EventKind.RESEND,
-                                    detail=f"← #{message.pk}", actor=staff)
+        _event(copy, EventKind.RESEND, now, f"← #{message.pk}", actor=staff)
     return copy

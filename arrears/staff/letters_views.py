@@ -7,7 +7,6 @@ from datetime import date
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -167,7 +166,3 @@ def deliver(request, pk):
         messages.success(request, _("已登记送达：%(number)s，诉讼时效自送达日起重新计算。") % {"number": letter.number})
     return redirect("staff:letter", letter.pk)
 
-
-def _forbid_unless(user, perm):
-    if not user.has_perm(perm):
-        raise PermissionDenied
