@@ -38,17 +38,33 @@ def install() -> None:
         STAMP.write_text(pyproject)
 
 
-def ensure_chromium() -> None:
-    """Browser tests drive Debian's chromium; install it when missing and we may (root, apt)."""
-    fonts = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
-    if (shutil.which("chromium") and fonts.exists()) or os.environ.get("ARREARS_SKIP_BROWSER"):
-        return
+FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+
+
+def _apt_install(*packages: str) -> None:
+    """Install Debian packages when we may (root, apt); otherwise leave it to the reader of the message."""
     if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         run("apt-get", "update", "-qq", check=False, env=env, stdout=subprocess.DEVNULL)
-        # fonts-noto-cjk: without a CJK font the screenshots show boxes instead of Chinese.
-        run("apt-get", "install", "-y", "-qq", "chromium", "fonts-noto-cjk", check=False, env=env,
-            stdout=subprocess.DEVNULL)
+        run("apt-get", "install", "-y", "-qq", *packages, check=False, env=env, stdout=subprocess.DEVNULL)
+
+
+def ensure_cjk_font() -> None:
+    """Letter PDFs embed a Chinese font: fonts-noto-cjk, when no font is configured or installed."""
+    if FONT.exists() or os.environ.get("ARREARS_PDF_FONT"):
+        return
+    _apt_install("fonts-noto-cjk")
+    if not FONT.exists():
+        print("fonts-noto-cjk not found: set ARREARS_PDF_FONT for letter PDFs / 未找到中文字体，生成函件前请设置 ARREARS_PDF_FONT",
+              flush=True)
+
+
+def ensure_chromium() -> None:
+    """Browser tests drive Debian's chromium; install it when missing and we may (root, apt)."""
+    if (shutil.which("chromium") and FONT.exists()) or os.environ.get("ARREARS_SKIP_BROWSER"):
+        return
+    # fonts-noto-cjk: without a CJK font the screenshots show boxes instead of Chinese.
+    _apt_install("chromium", "fonts-noto-cjk")
     if not shutil.which("chromium"):
         print("chromium not found: browser tests will be skipped / 未找到 chromium，跳过浏览器测试", flush=True)
 
@@ -61,6 +77,7 @@ def main(argv: list[str]) -> int:
     command = argv[0] if argv else "help"
     if command == "demo":
         install()
+        ensure_cjk_font()
         arrears("demo", *argv[1:])
         return 0
     if command == "test":
