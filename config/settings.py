@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "arrears.ledger",
     "arrears.collection",
     "arrears.notices",
+    "arrears.portal",
     "arrears.staff",
 ]
 
@@ -277,3 +278,76 @@ ARREARS_LAW_FIRM = {
     "licence_no": env_str("LAW_FIRM_LICENCE"),
 }
 # ---- end letters --------------------------------------------------------------------------------
+
+# ---- Cache (rate limits) --------------------------------------------------------------------------
+# One process: the default in-memory cache. Several processes must share counters: CACHE_URL=redis://…
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env_str("CACHE_URL")}
+        if env_str("CACHE_URL") else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+# ---- Owner portal and online payment ----------------------------------------------------------------
+# A statement link is valid for PORTAL_LINK_DAYS from when it was made (sent in an SMS or printed).
+PORTAL_LINK_DAYS = int(env_str("PORTAL_LINK_DAYS", "30"))
+# An unpaid order closes after PORTAL_ORDER_MINUTES (a late notification still credits it).
+PORTAL_ORDER_MINUTES = int(env_str("PORTAL_ORDER_MINUTES", "30"))
+# Requests per client address and window (seconds): statement pages, creating orders, notifications.
+PORTAL_RATE_LIMITS = {
+    "page": (int(env_str("PORTAL_RATE_PAGE", "60")), 60),
+    "pay": (int(env_str("PORTAL_RATE_PAY", "10")), 600),
+    "notify": (int(env_str("PORTAL_RATE_NOTIFY", "300")), 60),
+}
+# The header that carries the client's address behind a reverse proxy (e.g. HTTP_X_REAL_IP); unset:
+# REMOTE_ADDR. Only set it when the proxy overwrites the header, or anyone can choose their address.
+PORTAL_CLIENT_IP_HEADER = env_str("PORTAL_CLIENT_IP_HEADER")
+
+
+def _payment_provider(code: str) -> dict:
+    """A provider's backend and keys; a listed provider with a missing key stops the start-up."""
+    if code == "sandbox":
+        return {"BACKEND": "arrears.portal.providers.sandbox.SandboxProvider"}
+    if code == "wechat":
+        return _wechat_provider()
+    if code == "alipay":
+        return _alipay_provider()
+    raise ImproperlyConfigured(f"ARREARS_PAYMENT_PROVIDERS: unknown provider {code!r} (sandbox, wechat, alipay)")
+
+
+def _provider_keys(provider: str, *names: str) -> None:
+    missing = [name for name in names if not env_str(name)]
+    if missing:
+        raise ImproperlyConfigured(f"payment provider {provider} needs {', '.join(missing)}")
+
+
+def _wechat_provider() -> dict:
+    _provider_keys("wechat", "WECHATPAY_MCHID", "WECHATPAY_APPID", "WECHATPAY_PRIVATE_KEY_FILE", "WECHATPAY_CERT_SERIAL_NO",
+                   "WECHATPAY_APIV3_KEY", "WECHATPAY_PUBLIC_KEY_FILE", "WECHATPAY_PUBLIC_KEY_ID")
+    return {
+        "BACKEND": "arrears.portal.providers.wechat.WeChatPayProvider",
+        "mchid": env_str("WECHATPAY_MCHID"),
+        "appid": env_str("WECHATPAY_APPID"),
+        "private_key_file": env_str("WECHATPAY_PRIVATE_KEY_FILE"),
+        "cert_serial_no": env_str("WECHATPAY_CERT_SERIAL_NO"),
+        "apiv3_key": env_str("WECHATPAY_APIV3_KEY"),
+        "public_key_file": env_str("WECHATPAY_PUBLIC_KEY_FILE"),
+        "public_key_id": env_str("WECHATPAY_PUBLIC_KEY_ID"),
+        "gateway": env_str("WECHATPAY_GATEWAY", "https://api.mch.weixin.qq.com"),
+    }
+
+
+def _alipay_provider() -> dict:
+    _provider_keys("alipay", "ALIPAY_APPID", "ALIPAY_APP_PRIVATE_KEY_FILE", "ALIPAY_PUBLIC_KEY_FILE")
+    return {
+        "BACKEND": "arrears.portal.providers.alipay.AlipayProvider",
+        "appid": env_str("ALIPAY_APPID"),
+        "app_private_key_file": env_str("ALIPAY_APP_PRIVATE_KEY_FILE"),
+        "alipay_public_key_file": env_str("ALIPAY_PUBLIC_KEY_FILE"),
+        "gateway": env_str("ALIPAY_GATEWAY", "https://openapi.alipay.com/gateway.do"),
+    }
+
+
+# The providers offered to owners, in this order: sandbox (demo, the default), wechat, alipay.
+PORTAL_PAYMENT_PROVIDERS = {code: _payment_provider(code) for code in env_list("ARREARS_PAYMENT_PROVIDERS", "sandbox")}
+# ---- end portal -------------------------------------------------------------------------------------

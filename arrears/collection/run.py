@@ -147,6 +147,22 @@ def run_collection(*, as_of: date, community_ids=None) -> RunSummary:
     return summary
 
 
+def close_if_cleared(*, unit_id: int, owner_id: int, as_of: date) -> Case | None:
+    """Close the owner's open case at once when a payment left nothing overdue (not at the next run).
+
+    The same closing as the daily run's: tasks cancelled, promises kept, plan completed, a thanks
+    message and a satisfaction follow-up. Returns the closed case, or None when nothing closed.
+    """
+    with transaction.atomic():
+        case = Case.objects.select_for_update().filter(unit_id=unit_id, owner_id=owner_id, status=CaseStatus.OPEN).first()
+        if case is None:
+            return None
+        if any(line.owner_id == owner_id and line.outstanding > ZERO for line in charge_lines(as_of, unit_ids=[unit_id])):
+            return None
+        _close_cases(as_of, [case], RunSummary(as_of=as_of))
+    return case
+
+
 def _open_cases(community_ids) -> dict[tuple[int, int], Case]:
     cases = Case.objects.filter(status=CaseStatus.OPEN)
     if community_ids is not None:

@@ -25,7 +25,14 @@ _VIEW_ALL = [
     "collection.view_collectionpolicy", "collection.view_ladderstep", "collection.view_outgoingmessage",
     "collection.view_chargedispute", "collection.view_limitationevent", "notices.view_noticetemplate",
     "notices.view_letter", "notices.view_letterbatch", "notices.view_messageevent",
+    "portal.view_paymentorder", "portal.view_paymentnotification", "portal.view_receipt", "portal.view_reversalrequest",
+    "portal.view_instalmentrequest", "portal.view_complaint", "portal.view_surveyresponse", "portal.view_feecomposition",
 ]
+# Answering what owners send from the portal: instalment requests and complaints.
+_OWNER_REQUESTS = ["portal.change_instalmentrequest", "portal.change_complaint", "portal.revoke_statement_link"]
+# The cashier desk: take a payment (ledger.add_payment), ask for a reversal; deciding one is
+# ledger.add_paymentreversal and never the asker's own (four eyes).
+_CASHIER = ["ledger.add_payment", "portal.add_receipt", "portal.add_reversalrequest"]
 # Printing collection letters, recording their delivery, resending a failed message.
 _LETTERS = ["notices.add_letterbatch", "notices.change_letter", "collection.change_outgoingmessage"]
 
@@ -37,11 +44,13 @@ _COLLECT = [
 ]
 
 ROLE_PERMISSIONS = {
-    COLLECTOR: _VIEW_ALL + _COLLECT + ["ledger.add_waiver", "estate.add_contact", "estate.change_contact",
+    COLLECTOR: _VIEW_ALL + _COLLECT + _OWNER_REQUESTS + ["ledger.add_waiver", "estate.add_contact", "estate.change_contact",
                                        "notices.change_letter", "collection.change_outgoingmessage"],
     # The front desk learns only "in arrears, remind politely": no amounts, no ledger.
     FRONT_DESK: ["estate.view_unit", "estate.view_building", "estate.view_community"],
-    MANAGER: _VIEW_ALL + _COLLECT + [
+    MANAGER: _VIEW_ALL + _COLLECT + _OWNER_REQUESTS + [
+        "ledger.add_paymentreversal", "portal.change_reversalrequest", "portal.change_feecomposition",
+        "portal.add_feecomposition",
         "ledger.add_waiver", "ledger.change_waiver", "ledger.add_tariff", "ledger.change_tariff",
         "collection.change_collectionpolicy", "collection.add_ladderstep", "collection.change_ladderstep",
         "collection.change_instalmentplan", "collection.change_chargedispute", "collection.add_collectorassignment",
@@ -50,8 +59,9 @@ ROLE_PERMISSIONS = {
         *_LETTERS, "notices.issue_lawyer_letter", "notices.override_lawyer_limit", "notices.add_noticetemplate",
         "notices.change_noticetemplate",
     ],
-    FINANCE: _VIEW_ALL + [
-        "ledger.add_payment", "ledger.add_paymentreversal", "ledger.add_charge", "ledger.add_tariff", "ledger.change_tariff",
+    FINANCE: _VIEW_ALL + _CASHIER + [
+        "ledger.add_paymentreversal", "portal.change_reversalrequest", "portal.add_feecomposition",
+        "portal.change_feecomposition", "ledger.add_charge", "ledger.add_tariff", "ledger.change_tariff",
         "ledger.change_waiver", "estate.add_unit", "estate.change_unit", "estate.add_owner", "estate.change_owner",
         "estate.add_ownership", "estate.change_ownership",
     ],

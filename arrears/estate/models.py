@@ -131,6 +131,8 @@ class Owner(models.Model):
     name = models.CharField(_("姓名/名称"), max_length=200)
     id_number = models.CharField(_("证件号"), max_length=40, blank=True)
     do_not_contact = models.BooleanField(_("禁止联系"), default=False)
+    # Part of every statement link; raising it revokes all the owner's earlier links at once.
+    link_generation = models.PositiveIntegerField(_("账单链接版本"), default=0, db_default=0, editable=False)
 
     class Meta:
         verbose_name = _("业主")

@@ -132,6 +132,7 @@ class PaymentMethod(models.TextChoices):
     ALIPAY = "alipay", _("支付宝")
     POS = "pos", _("POS")
     DIRECT_DEBIT = "direct_debit", _("代扣")
+    ONLINE = "online", _("在线支付（其他）")
 
 
 class Payment(models.Model):

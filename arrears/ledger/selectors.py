@@ -112,9 +112,13 @@ def annotate_as_of(charges, as_of: date):
     )
 
 
-def charge_lines(as_of: date, *, community_ids=None, unit_ids=None, include_settled=False) -> list[ChargeLine]:
-    """Charges due before `as_of` with anything outstanding on that day, oldest due first."""
-    charges = Charge.objects.filter(due_date__lt=as_of)
+def charge_lines(as_of: date, *, community_ids=None, unit_ids=None, include_settled=False,
+                 due_before: date | None = None) -> list[ChargeLine]:
+    """Charges due before `as_of` (or `due_before`) with anything outstanding on `as_of`, oldest due first.
+
+    The owner's statement passes a later `due_before` to show charges billed but not yet due.
+    """
+    charges = Charge.objects.filter(due_date__lt=due_before or as_of)
     if not include_settled:
         # settled_on is only a pruning hint: a charge settled by D stays settled for every later D.
         charges = charges.filter(Q(settled_on__isnull=True) | Q(settled_on__gt=as_of))

@@ -28,11 +28,34 @@ def salutation(owner) -> str:
     return name if owner.kind != OwnerKind.PERSON else f"{name}业主"
 
 
-def statement_link(owner_id: int, unit_id: int) -> str:
+def statement_token(owner_id: int, unit_id: int, generation: int = 0) -> str:
+    """Signed and timestamped (Django's TimestampSigner): unguessable, and it expires when read.
+
+    `generation` is the owner's `link_generation`: raising it revokes every earlier link.
+    """
+    return signing.dumps({"o": owner_id, "u": unit_id, "g": generation}, salt=STATEMENT_SALT, compress=True)
+
+
+@dataclass(frozen=True)
+class StatementToken:
+    owner_id: int
+    unit_id: int
+    generation: int
+
+
+def read_statement_token(token: str, *, max_age_seconds: int) -> StatementToken | None:
+    """The token's content, or None when it is forged, altered or older than `max_age_seconds`."""
+    try:
+        data = signing.loads(token, salt=STATEMENT_SALT, max_age=max_age_seconds)
+        return StatementToken(int(data["o"]), int(data["u"]), int(data.get("g", 0)))
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return None
+
+
+def statement_link(owner_id: int, unit_id: int, generation: int = 0) -> str:
     """The owner's signed statement link (served by the owner portal); only the token is in the URL."""
-    token = signing.dumps({"o": owner_id, "u": unit_id}, salt=STATEMENT_SALT, compress=True)
     base = getattr(settings, "ARREARS_PUBLIC_URL", "").rstrip("/")
-    return f"{base}/s/{token}"
+    return f"{base}/s/{statement_token(owner_id, unit_id, generation)}"
 
 
 @dataclass
@@ -101,6 +124,6 @@ def owner_context(*, unit, owner, numbers: Figures, months: int) -> dict:
         "company": company.name, "company_phone": company.phone,
         "amount": f"{numbers.total:.2f}", "principal": f"{numbers.principal:.2f}", "late_fee": f"{numbers.late_fee:.2f}",
         "months": str(months), "oldest_due": f"{numbers.oldest_due:%Y-%m-%d}" if numbers.oldest_due else "",
-        "due_date": "", "payment_link": statement_link(owner.pk, unit.pk),
+        "due_date": "", "payment_link": statement_link(owner.pk, unit.pk, owner.link_generation),
         "promise_date": "", "promise_amount": "", "deadline": "", "as_of": "", "letter_number": "", "law_firm": "",
     }

@@ -1,0 +1,102 @@
+"""Receipts: a unique number per company and year, content frozen when the payment is taken.
+
+The PDF is rendered from the frozen content on first download and kept with its SHA-256, so a
+receipt printed twice is the same document.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from arrears.core.errors import DomainError
+from arrears.core.money import ZERO
+from arrears.ledger.models import Allocation, Payment
+from arrears.portal.models import Receipt, ReceiptCounter
+
+
+def next_number(*, company_id: int, year: int) -> str:
+    """The next receipt number (SJ2026-000001): taken under a row lock, so it never repeats or skips."""
+    with transaction.atomic():
+        ReceiptCounter.objects.get_or_create(company_id=company_id, year=year)
+        counter = ReceiptCounter.objects.select_for_update().get(company_id=company_id, year=year)
+        ReceiptCounter.objects.filter(pk=counter.pk).update(last=F("last") + 1)
+        return f"SJ{year}-{counter.last + 1:06d}"
+
+
+def _unit_label(unit) -> str:
+    entrance = f"{unit.entrance}单元" if unit.entrance else ""
+    return f"{unit.building.name}{entrance}{unit.room}"
+
+
+def receipt_content(payment: Payment, *, channel_label: str = "") -> dict:
+    """What the receipt says, read once from the ledger right after the payment was allocated."""
+    payment = Payment.objects.select_related("unit__building", "unit__community__company", "owner", "operator").get(pk=payment.pk)
+    rows = (
+        Allocation.objects.filter(payment=payment, reversal__isnull=True)
+        .select_related("charge__charge_type").order_by("charge__due_date", "charge_id", "component")
+    )
+    lines = [
+        {
+            "charge_type": row.charge.charge_type.name,
+            "period": f"{row.charge.period_start:%Y-%m-%d}–{row.charge.period_end:%Y-%m-%d}",
+            "component": row.get_component_display(),
+            "amount": str(row.amount),
+        }
+        for row in rows
+    ]
+    allocated = sum((row.amount for row in rows), ZERO)
+    community = payment.unit.community
+    return {
+        "company": community.company.name,
+        "company_phone": community.company.phone,
+        "community": community.name,
+        "unit": _unit_label(payment.unit),
+        "owner": payment.owner.name,
+        "amount": str(payment.amount),
+        "paid_on": payment.paid_on.isoformat(),
+        "method": payment.get_method_display(),
+        "channel": channel_label,
+        "reference": payment.reference,
+        "lines": lines,
+        "credit": str(payment.amount - allocated),
+        "operator": payment.operator.get_full_name() or payment.operator.get_username() if payment.operator else "",
+    }
+
+
+def issue_receipt(payment: Payment, *, number: str, at: datetime | None = None, channel_label: str = "") -> Receipt:
+    """The receipt of a payment just taken (its number is already the payment's receipt_number)."""
+    if Receipt.objects.filter(payment=payment).exists():
+        raise DomainError("该笔缴费已开具收据", "this payment already has a receipt", code="receipt_exists")
+    return Receipt.objects.create(
+        company_id=payment.company_id, community_id=payment.community_id, payment=payment, number=number,
+        issued_at=at or timezone.now(), content=receipt_content(payment, channel_label=channel_label),
+    )
+
+
+def receipt_pdf(receipt: Receipt) -> bytes:
+    """The receipt's PDF: rendered once from the frozen content, then read from storage."""
+    from arrears.portal.receipt_pdf import render_receipt
+
+    if receipt.pdf:
+        with receipt.pdf.open("rb") as handle:
+            return handle.read()
+    data = render_receipt(number=receipt.number, issued_at=timezone.localtime(receipt.issued_at),
+                          content=receipt.content, voided=receipt.voided_at is not None)
+    with transaction.atomic():
+        locked = Receipt.objects.select_for_update().get(pk=receipt.pk)
+        if not locked.pdf and locked.voided_at is None:
+            locked.pdf.save(f"{receipt.number}.pdf", ContentFile(data), save=False)
+            locked.pdf_sha256 = hashlib.sha256(data).hexdigest()
+            locked.save(update_fields=["pdf", "pdf_sha256"])
+    return data
+
+
+def void_receipt(payment: Payment, *, at: datetime) -> None:
+    """A reversed payment's receipt is void: it stays on record, marked, and its PDF says 作废."""
+    Receipt.objects.filter(payment=payment, voided_at__isnull=True).update(voided_at=at, pdf="", pdf_sha256="")

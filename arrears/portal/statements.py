@@ -1,0 +1,171 @@
+"""What the owner's link shows: the owner's units, open charges with late fees, credit, fee composition.
+
+Reads only; every figure comes from the ledger's selectors as of today, so the page, the SMS and
+the letter agree to the fen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Q
+
+from arrears.collection.models import ChargeDispute
+from arrears.core.money import ZERO, round_money
+from arrears.estate.models import Owner, Ownership, Unit
+from arrears.ledger.models import Payment, Tariff
+from arrears.ledger.selectors import ChargeLine, charge_lines
+from arrears.notices.context import read_statement_token
+from arrears.portal.models import FeeComposition, Receipt
+
+# Charges billed and due within this many days are shown (and payable) before they fall due.
+UPCOMING_DAYS = 45
+
+
+@dataclass
+class Access:
+    """Whom a valid link speaks for: one owner, the unit the link was sent about first."""
+
+    owner: Owner
+    unit: Unit
+    units: list[Unit]
+
+
+def resolve_token(token: str) -> Access | None:
+    """The owner and units a link may show, or None when it is forged, expired or revoked.
+
+    A link is revoked by raising the owner's `link_generation`; it shows only units the owner
+    holds or held (an owner who sold keeps seeing the debts of their own period, nobody else's).
+    """
+    days = settings.PORTAL_LINK_DAYS
+    found = read_statement_token(token, max_age_seconds=days * 86400)
+    if found is None:
+        return None
+    owner = Owner.objects.filter(pk=found.owner_id).select_related("community__company").first()
+    if owner is None or owner.link_generation != found.generation:
+        return None
+    unit_ids = list(Ownership.objects.filter(owner=owner).values_list("unit_id", flat=True).distinct())
+    if found.unit_id not in unit_ids:
+        return None
+    units = list(Unit.objects.filter(pk__in=unit_ids).select_related("community", "building").order_by("building__name", "room"))
+    unit = next(u for u in units if u.pk == found.unit_id)
+    units.sort(key=lambda u: u.pk != unit.pk)
+    return Access(owner=owner, unit=unit, units=units)
+
+
+@dataclass
+class Line:
+    charge: ChargeLine
+    disputed: bool
+
+    @property
+    def total(self) -> Decimal:
+        return self.charge.outstanding + self.charge.late_fee
+
+    @property
+    def overdue(self) -> bool:
+        return self.charge.days_overdue > 0
+
+
+@dataclass
+class UnitAccount:
+    unit: Unit
+    lines: list[Line] = field(default_factory=list)
+    credit: Decimal = ZERO
+
+    @property
+    def principal(self) -> Decimal:
+        return sum((line.charge.outstanding for line in self.lines), ZERO)
+
+    @property
+    def late_fee(self) -> Decimal:
+        return sum((line.charge.late_fee for line in self.lines), ZERO)
+
+    @property
+    def total(self) -> Decimal:
+        return self.principal + self.late_fee
+
+    @property
+    def overdue_total(self) -> Decimal:
+        return sum((line.total for line in self.lines if line.overdue), ZERO)
+
+
+def owner_lines(*, unit_id: int, owner_id: int, today: date) -> list[ChargeLine]:
+    """The owner's open charges on the unit as of today: overdue ones and those due soon."""
+    lines = charge_lines(today, unit_ids=[unit_id], due_before=today + timedelta(days=UPCOMING_DAYS))
+    return [line for line in lines if line.owner_id == owner_id]
+
+
+def accounts(access: Access, *, today: date) -> list[UnitAccount]:
+    unit_ids = [u.pk for u in access.units]
+    disputed = set(
+        ChargeDispute.objects.filter(charge__unit_id__in=unit_ids, charge__owner_id=access.owner.pk, closed_on__isnull=True)
+        .values_list("charge_id", flat=True)
+    )
+    credit = {
+        (u, o): amount
+        for u, o, amount in _credit_by_owner(unit_ids, access.owner.pk)
+    }
+    result = []
+    for unit in access.units:
+        account = UnitAccount(unit=unit, credit=credit.get((unit.pk, access.owner.pk), ZERO))
+        account.lines = [Line(line, line.charge_id in disputed)
+                         for line in owner_lines(unit_id=unit.pk, owner_id=access.owner.pk, today=today)]
+        result.append(account)
+    return result
+
+
+def _credit_by_owner(unit_ids, owner_id):
+    from django.db.models import Sum
+
+    rows = (Payment.objects.filter(unit_id__in=unit_ids, owner_id=owner_id, unallocated__gt=0)
+            .values_list("unit_id", "owner_id").annotate(total=Sum("unallocated")).order_by())
+    return list(rows)
+
+
+@dataclass
+class CompositionItem:
+    label: str
+    percent: Decimal
+    per_unit: Decimal | None
+    note: str
+
+
+@dataclass
+class Composition:
+    charge_type: str
+    price: Decimal | None
+    basis_label: str
+    published_on: date
+    note: str
+    items: list[CompositionItem]
+
+
+def fee_compositions(unit: Unit, *, today: date) -> list[Composition]:
+    """Each published composition in force, with each item's share of the tariff's price (≈, rounded to 分)."""
+    found = []
+    latest = {}
+    for comp in (FeeComposition.objects.filter(community_id=unit.community_id, published_on__lte=today)
+                 .select_related("charge_type").prefetch_related("items").order_by("charge_type_id", "-published_on")):
+        latest.setdefault(comp.charge_type_id, comp)
+    for comp in latest.values():
+        tariff = (Tariff.objects.filter(community_id=unit.community_id, charge_type_id=comp.charge_type_id, effective_from__lte=today)
+                  .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=today)).order_by("-effective_from").first())
+        price = tariff.price if tariff else None
+        items = [
+            CompositionItem(item.get_category_display(), item.percent,
+                            round_money(price * item.percent / 100) if price is not None else None, item.note)
+            for item in comp.items.all()
+        ]
+        found.append(Composition(comp.charge_type.name, price, tariff.get_basis_display() if tariff else "",
+                                 comp.published_on, comp.note, items))
+    return found
+
+
+def receipts_of(access: Access) -> list[Receipt]:
+    return list(Receipt.objects.filter(payment__owner_id=access.owner.pk, payment__unit_id__in=[u.pk for u in access.units])
+                .select_related("payment").order_by("-issued_at")[:50])
+
