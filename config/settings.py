@@ -174,6 +174,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,  # every minute: messages wait for their contact window, retries for their backoff
         "options": {"expires": 55},
     },
+    "close-expired-orders": {
+        "task": "arrears.portal.tasks.close_expired_orders",
+        "schedule": 600.0,
+        "options": {"expires": 590},
+    },
     "daily-collection-run": {
         "task": "arrears.collection.tasks.daily_run",
         "schedule": crontab(hour=6, minute=0),  # Asia/Shanghai, before the working day starts

@@ -399,6 +399,9 @@ class TimelineEntry:
         return (datetime.combine(self.on, datetime.min.time()), self.obj.pk)
 
 
+CLOSED_SHOWN_DAYS = 90  # a case closed this recently is still named on the unit page
+
+
 def unit_collection(unit, *, user, today: date, now: datetime) -> dict:
     """The case section of a unit page: open cases with profile, situations, techniques, scripts,
     next steps and a timeline of attempts, promises and plans (a fixed number of queries)."""
@@ -443,4 +446,6 @@ def unit_collection(unit, *, user, today: date, now: datetime) -> dict:
         for p in InstalmentPlan.objects.filter(case__unit_id=unit.pk).prefetch_related("instalments").order_by("-proposed_on", "-pk")[:50]
     ]
     timeline.sort(key=lambda e: e.sort_key, reverse=True)
-    return {"cases": sections, "timeline": timeline}
+    closed = list(Case.objects.filter(unit_id=unit.pk, status=CaseStatus.CLOSED, closed_on__gte=today - timedelta(days=CLOSED_SHOWN_DAYS))
+                  .select_related("owner").order_by("-closed_on", "-pk")[:3])
+    return {"cases": sections, "timeline": timeline, "closed": closed}

@@ -9,14 +9,34 @@ from __future__ import annotations
 
 from functools import wraps
 
+import segno
+from django.conf import settings
+from django.contrib import messages
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from arrears.core.errors import DomainError
 from arrears.core.ratelimit import rate_limited
-from arrears.portal import payments
+from arrears.estate.models import Satisfaction, Unit
+from arrears.portal import payments, receipts, statements
+from arrears.portal import requests as owner_requests
+from arrears.portal.models import (
+    Complaint,
+    InstalmentRequest,
+    OrderStatus,
+    PaymentOrder,
+    Receipt,
+    RequestStatus,
+    SurveyResponse,
+)
+from arrears.portal.providers import enabled_providers, get_provider
 from arrears.portal.statements import resolve_token
 
 
@@ -30,7 +50,7 @@ def owner_page(view):
             response = render(request, "portal/invalid.html", status=404)
         else:
             response = view(request, access, token, *args, **kwargs)
-        response["Referrer-Policy"] = "no-referrer"
+        response["Referrer-Policy"] = "same-origin"
         response["X-Robots-Tag"] = "noindex, nofollow"
         add_never_cache_headers(response)
         return response
@@ -38,36 +58,183 @@ def owner_page(view):
     return wrapped
 
 
-def statement(request, token):
-    raise Http404
+@rate_limited("page")
+@owner_page
+def statement(request, access, token):
+    today = timezone.localdate()
+    accounts = statements.accounts(access, today=today)
+    pending = InstalmentRequest.objects.filter(owner=access.owner, status=RequestStatus.REQUESTED).first()
+    answered = InstalmentRequest.objects.filter(owner=access.owner).exclude(status=RequestStatus.REQUESTED).first()
+    return render(request, "portal/statement.html", {
+        "access": access, "token": token, "accounts": accounts, "today": today,
+        "company": access.owner.community.company,
+        "compositions": statements.fee_compositions(access.unit, today=today),
+        "receipts": statements.receipts_of(access),
+        "providers": enabled_providers(),
+        "months": owner_requests.plan_months_offered(access.unit.community_id),
+        "pending_request": pending, "last_request": answered,
+        "complaints": Complaint.objects.filter(owner=access.owner).select_related("ticket", "dispute")[:5],
+    })
 
 
-def pay(request, token):
-    raise Http404
+def _say(request, error: DomainError) -> None:
+    """Errors travel in the session, never in the URL: a crafted link must not put words on our page."""
+    messages.error(request, error.zh if get_language().startswith("zh") else error.en)
 
 
-def order(request, token, number):
-    raise Http404
+def _back(request, token, error: DomainError | None = None, anchor: str = ""):
+    if error is not None:
+        _say(request, error)
+    return redirect(reverse("portal:statement", args=[token]) + anchor)
 
 
-def receipt(request, token, number):
-    raise Http404
+def _unit_of(access, raw) -> Unit:
+    try:
+        pk = int(raw)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    unit = next((u for u in access.units if u.pk == pk), None)
+    if unit is None:  # another owner's unit: the same answer as a unit that does not exist
+        raise Http404
+    return unit
 
 
-def instalment(request, token):
-    raise Http404
+def _is_mobile(request) -> bool:
+    agent = request.META.get("HTTP_USER_AGENT", "")
+    return any(mark in agent for mark in ("Mobile", "Android", "iPhone", "MicroMessenger"))
 
 
-def complaint(request, token):
-    raise Http404
+@require_POST
+@rate_limited("pay")
+@owner_page
+def pay(request, access, token):
+    unit = _unit_of(access, request.POST.get("unit"))
+    try:
+        charge_ids = [int(pk) for pk in request.POST.getlist("charge")]
+        order = payments.create_order(owner=access.owner, unit=unit, charge_ids=charge_ids,
+                                      provider_code=request.POST.get("provider", ""))
+        order_url = request.build_absolute_uri(reverse("portal:order", args=[token, order.number]))
+        notify_url = settings.ARREARS_PUBLIC_URL.rstrip("/") + reverse("portal:notify", args=[order.provider])
+        checkout = payments.start_checkout(order, mobile=_is_mobile(request), return_url=order_url, notify_url=notify_url)
+    except ValueError:
+        return _back(request, token, DomainError("请选择要缴纳的费用", "choose the charges to pay"), "#pay")
+    except DomainError as exc:
+        return _back(request, token, exc, "#pay")
+    if checkout.kind == "qr":
+        return redirect(reverse("portal:order", args=[token, order.number]))
+    return redirect(checkout.url)
 
 
-def survey(request, token, number):
-    raise Http404
+def _order_of(access, number) -> PaymentOrder:
+    order = PaymentOrder.objects.filter(number=number, owner=access.owner).select_related("payment__receipt", "unit__building").first()
+    if order is None:
+        raise Http404
+    return order
 
 
+@rate_limited("page")
+@owner_page
+def order(request, access, token, number):
+    order = _order_of(access, number)
+    qr_svg = ""
+    if order.status == OrderStatus.CREATED and order.checkout_url.startswith("weixin://"):
+        qr_svg = segno.make(order.checkout_url, error="m").svg_inline(scale=5)
+    receipt = getattr(order.payment, "receipt", None) if order.payment_id else None
+    survey_done = order.payment_id is not None and SurveyResponse.objects.filter(payment_id=order.payment_id).exists()
+    return render(request, "portal/order.html", {
+        "access": access, "token": token, "order": order, "receipt": receipt, "qr_svg": qr_svg,
+        "survey_done": survey_done, "satisfaction": Satisfaction.choices,
+        "expired": order.status == OrderStatus.CREATED and order.expires_at < timezone.now(),
+    })
+
+
+@rate_limited("page")
+@owner_page
+def receipt(request, access, token, number):
+    found = (Receipt.objects.filter(number=number, payment__owner=access.owner, payment__unit_id__in=[u.pk for u in access.units])
+             .select_related("payment").first())
+    if found is None:
+        raise Http404
+    response = HttpResponse(receipts.receipt_pdf(found), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{found.number}.pdf"'
+    return response
+
+
+@require_POST
+@rate_limited("pay")
+@owner_page
+def instalment(request, access, token):
+    unit = _unit_of(access, request.POST.get("unit"))
+    try:
+        owner_requests.request_instalments(owner=access.owner, unit=unit, months=int(request.POST.get("months", "0")),
+                                           note=request.POST.get("note", ""))
+    except ValueError:
+        return _back(request, token, DomainError("分期月数须为 3–6 个月", "a plan runs 3 to 6 months"), "#instalments")
+    except DomainError as exc:
+        return _back(request, token, exc, "#instalments")
+    return _back(request, token, anchor="#instalments")
+
+
+@require_POST
+@rate_limited("pay")
+@owner_page
+def complaint(request, access, token):
+    unit = _unit_of(access, request.POST.get("unit"))
+    raw = request.POST.get("charge", "")
+    try:
+        owner_requests.submit_complaint(owner=access.owner, unit=unit, text=request.POST.get("text", ""),
+                                        charge_id=int(raw) if raw else None)
+    except ValueError:
+        return _back(request, token, DomainError("所选费用不存在或已结清", "the chosen charge is not open"), "#complaints")
+    except DomainError as exc:
+        return _back(request, token, exc, "#complaints")
+    return _back(request, token, anchor="#complaints")
+
+
+@require_POST
+@rate_limited("pay")
+@owner_page
+def survey(request, access, token, number):
+    order = _order_of(access, number)
+    if order.payment_id is None:
+        raise Http404
+    url = reverse("portal:order", args=[token, order.number])
+    try:
+        owner_requests.answer_survey(payment=order.payment, payment_experience=request.POST.get("payment_experience", ""),
+                                     service=request.POST.get("service", ""), comment=request.POST.get("comment", ""))
+    except DomainError as exc:
+        _say(request, exc)
+    return redirect(url + "#survey")
+
+
+def _same_site(url: str, request) -> bool:
+    return url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+
+
+@rate_limited("pay")
 def sandbox_pay(request, number):
-    raise Http404
+    """The sandbox 'provider's' pay page: pay or cancel; paying sends a signed notification like a provider."""
+    if "sandbox" not in settings.PORTAL_PAYMENT_PROVIDERS:
+        raise Http404
+    order = get_object_or_404(PaymentOrder, number=number, provider="sandbox")
+    back = request.POST.get("return") or request.GET.get("return") or ""
+    if not _same_site(back, request):
+        back = ""
+    if request.method == "POST" and order.status == OrderStatus.CREATED:
+        provider = get_provider("sandbox")
+        if request.POST.get("action") == "pay":
+            headers, body = provider.notification_for(order, trade_no=f"SB{order.number[2:]}")
+            payments.handle_notification(provider_code="sandbox", headers=headers, body=body)
+        else:
+            PaymentOrder.objects.filter(pk=order.pk, status=OrderStatus.CREATED).update(
+                status=OrderStatus.CLOSED, closed_at=timezone.now())
+        if back:
+            return redirect(back)
+        order.refresh_from_db()
+    response = render(request, "portal/sandbox.html", {"order": order, "back": back})
+    response["Referrer-Policy"] = "same-origin"
+    add_never_cache_headers(response)
+    return response
 
 
 @csrf_exempt
@@ -75,8 +242,6 @@ def sandbox_pay(request, number):
 @rate_limited("notify")
 def notify(request, provider):
     """A provider's asynchronous notification: verified, matched and credited once (payments.handle_notification)."""
-    from django.conf import settings
-
     if provider not in settings.PORTAL_PAYMENT_PROVIDERS:
         raise Http404
     handled = payments.handle_notification(provider_code=provider, headers=request.META | dict(request.headers),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from arrears.staff import collection_views, letters_views, notices_views, views
+from arrears.staff import collection_views, letters_views, notices_views, portal_views, views
 
 app_name = "staff"
 
@@ -32,4 +32,9 @@ urlpatterns = [
     path("notice-templates/<int:pk>/", notices_views.template_edit, name="template_edit"),
     path("notice-templates/<int:pk>/override/", notices_views.template_override, name="template_override"),
     path("notices/receipts/<str:provider>/<str:token>/", notices_views.receipts, name="receipts"),
+    # owner requests (portal)
+    path("owner-requests/", portal_views.owner_requests_page, name="owner_requests"),
+    path("owner-requests/instalments/<int:pk>/", portal_views.instalment_decide, name="instalment_decide"),
+    path("owner-requests/complaints/<int:pk>/", portal_views.complaint_resolve, name="complaint_resolve"),
+    path("units/<int:unit_pk>/owners/<int:owner_pk>/revoke-links/", portal_views.revoke_links, name="revoke_links"),
 ]

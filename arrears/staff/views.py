@@ -1,6 +1,7 @@
 """Staff pages: parse the request, call one selector or service, render. Scope is enforced by
 `arrears.estate.selectors.units_visible_to` on every page."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -16,6 +17,7 @@ from arrears.estate import selectors as estate_selectors
 from arrears.ledger import importers
 from arrears.ledger import selectors as ledger_selectors
 from arrears.notices import selectors as notices_selectors
+from arrears.portal import links as portal_links
 from arrears.staff import access, uploads
 from arrears.staff import selectors as staff_selectors
 from arrears.staff.collection_forms import LOGGED_OUTCOMES
@@ -53,6 +55,7 @@ def unit_detail(request, pk):
     units = estate_selectors.units_visible_to(request.user).select_related("community", "building")
     unit = get_object_or_404(units, pk=pk)
     today = timezone.localdate()
+    detail = estate_selectors.unit_detail(unit)
     ledger_detail = access.sees_ledger_detail(request.user)
     collection = None
     if request.user.has_perm("collection.view_case"):
@@ -69,8 +72,18 @@ def unit_detail(request, pk):
         "history": staff_selectors.unit_ledger_history(unit.pk) if ledger_detail else [],
         "ledger_detail": ledger_detail,
         "full_phones": access.sees_full_phone_numbers(request.user),
-        **estate_selectors.unit_detail(unit),
+        "portal_links": _portal_links(request.user, unit, detail["ownerships"], today),
+        "link_days": settings.PORTAL_LINK_DAYS,
+        **detail,
     })
+
+
+def _portal_links(user, unit, ownerships, today) -> list:
+    """Current owners' statement links, for staff who may send or revoke them."""
+    if not user.has_perm("portal.revoke_statement_link"):
+        return []
+    return [(o.owner, portal_links.current_link(owner=o.owner, unit_id=unit.pk))
+            for o in ownerships if o.start <= today and (o.end is None or o.end >= today)]
 
 
 @login_required

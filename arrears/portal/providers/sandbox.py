@@ -14,6 +14,7 @@ import io
 import json
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.urls import reverse
@@ -44,7 +45,8 @@ class SandboxProvider(PaymentProvider):
     method = "online"
 
     def checkout(self, order, *, mobile: bool, return_url: str, notify_url: str) -> Checkout:
-        return Checkout("redirect", reverse("portal:sandbox_pay", args=[order.number]))
+        # Like a real provider's page, it sends the owner back to return_url when done.
+        return Checkout("redirect", reverse("portal:sandbox_pay", args=[order.number]) + "?" + urlencode({"return": return_url}))
 
     def notification_for(self, order, *, trade_no: str, succeeded: bool = True, amount=None,
                          paid_at: datetime | None = None) -> tuple[dict, bytes]:

@@ -10,6 +10,7 @@ from arrears.collection.models import CollectorAssignment
 from arrears.collection.run import run_collection
 from arrears.estate.models import Community, Company, StaffScope
 from arrears.notices.outbox import dispatch
+from arrears.portal.demo import ensure_fee_compositions, sample_link
 
 DEMO_PASSWORD = "demo-pass-2026"
 DEMO_USERS = [
@@ -61,6 +62,7 @@ class Command(BaseCommand):
             call_command("demo-data", units=units, seed=seed)
         call_command("collectstatic", interactive=False, verbosity=0)
         users = ensure_demo_users()
+        ensure_fee_compositions(published_on=timezone.localdate().replace(month=1, day=1))
         run_collection(as_of=timezone.localdate())  # the day's run: idempotent, gives the collector their cases
         # Send what is due now into files (not the terminal), so the outbox page shows sent messages.
         with override_settings(NOTICES_CHANNELS={"sms": {"BACKEND": "arrears.notices.channels.file.FileBackend",
@@ -72,6 +74,9 @@ class Command(BaseCommand):
         self.stdout.write(f"演示账号（密码均为 {DEMO_PASSWORD}）/ demo logins (password {DEMO_PASSWORD}):")
         for username, role in users:
             self.stdout.write(f"  {username:<10} {role}")
+        link = sample_link()
+        if link:
+            self.stdout.write(f"业主账单链接示例（手机打开，可用模拟支付缴费）/ an owner's statement link (sandbox payment): {link}")
         self.stdout.write(f"数据目录 / data folder: {settings.DATA_DIR}")
         if not no_serve:
             call_command("runserver", addrport, use_reloader=False, insecure_serving=True)

@@ -1,0 +1,87 @@
+"""An owner opens their statement link on a phone, pays with the sandbox, gets the receipt; staff see the case closed."""
+
+import shutil
+import subprocess
+
+from arrears.collection.models import Case, CaseStatus
+from arrears.core import roles
+from arrears.estate.models import StaffScope
+from arrears.notices.context import statement_link
+from arrears.portal.demo import ensure_fee_compositions
+from tests import factories
+from tests.collection.conftest import make_case
+from tests.staff.test_browser import ARTIFACTS, browser  # noqa: F401 - the Chromium fixture
+from tests.staff.test_browser import pytestmark as browser_marks
+
+pytestmark = browser_marks
+
+PHONE = {"width": 390, "height": 844}
+IPHONE_AGENT = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+                "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1")
+
+
+def test_an_owner_pays_from_the_statement_link_on_a_phone(live_server, estate, browser, settings):  # noqa: F811
+    # given an open case, a published fee composition and the owner's link
+    settings.ARREARS_PUBLIC_URL = live_server.url
+    case = make_case(estate["unit"], estate["owner"])
+    ensure_fee_compositions(published_on=estate["unit"].community.tariffs.first().effective_from)
+    link = statement_link(estate["owner"].pk, estate["unit"].pk)
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(viewport=PHONE, locale="zh-CN", user_agent=IPHONE_AGENT, device_scale_factor=2)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+
+    # when the owner opens it on a phone
+    page.goto(link)
+    assert page.locator("h1").inner_text() == "王小明，您好"
+    assert page.locator("[data-role=selected-total]").inner_text() == "¥621.00"
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.screenshot(path=str(ARTIFACTS / "portal-statement-phone.png"), full_page=True)
+
+    # and pays everything with the sandbox provider
+    page.click("[data-testid=pay]")
+    page.wait_for_selector("[data-testid=sandbox]")
+    assert "¥621.00" in page.locator("[data-testid=sandbox] .amount").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "portal-sandbox-phone.png"), full_page=True)
+    page.click("[data-testid=sandbox-pay]")
+
+    # then the order page says paid and offers the receipt
+    page.wait_for_selector("[data-testid=order][data-status=paid]")
+    number = page.locator("[data-testid=receipt]").inner_text().split()[-1]
+    assert number == "SJ2026-000001"
+    receipt = page.request.get(live_server.url + page.locator("[data-testid=receipt]").get_attribute("href"))
+    assert receipt.headers["content-type"] == "application/pdf"
+    pdf = ARTIFACTS / "portal-receipt.pdf"
+    pdf.write_bytes(receipt.body())
+    if shutil.which("pdftoppm"):  # look at the receipt as the owner will see it
+        subprocess.run(["pdftoppm", "-png", "-r", "70", "-f", "1", "-l", "1", str(pdf), str(ARTIFACTS / "portal-receipt")],
+                       check=True)
+    page.check("input[name=payment_experience][value=satisfied]")
+    page.check("input[name=service][value=neutral]")
+    page.click("[data-testid=survey-submit]")
+    page.wait_for_selector("[data-testid=survey-done]")
+    page.screenshot(path=str(ARTIFACTS / "portal-paid-phone.png"), full_page=True)
+
+    # and the statement now shows nothing owed
+    page.goto(link)
+    assert page.locator(".ok-box").first.is_visible()
+    context.close()
+
+    case.refresh_from_db()
+    assert case.status == CaseStatus.CLOSED and case.close_reason == "paid"
+
+    # and a collector's unit page shows the case closed
+    collector = factories.user("collector", groups=[roles.COLLECTOR])
+    StaffScope.objects.create(user=collector, community=estate["community"])
+    staff = browser.new_page(viewport=PHONE, locale="zh-CN")
+    staff.set_default_timeout(15_000)
+    staff.goto(f"{live_server.url}/login/")
+    staff.fill("#id_username", "collector")
+    staff.fill("#id_password", "pw-collector")
+    staff.click(".login button[type=submit]")
+    staff.wait_for_url(f"{live_server.url}/")
+    staff.goto(f"{live_server.url}/units/{estate['unit'].pk}/")
+    closed = staff.locator("[data-testid=closed-case]").inner_text()
+    assert "王小明" in closed and "结案" in closed and "缴清" in closed
+    assert Case.objects.filter(status=CaseStatus.OPEN).count() == 0
+    staff.screenshot(path=str(ARTIFACTS / "portal-staff-unit-phone.png"), full_page=True)
