@@ -203,6 +203,16 @@ def test_a_request_changed_on_the_way_no_longer_verifies(make_order, provider_ke
     assert "return_url" not in params
 
 
+def test_an_amount_that_is_not_whole_fen_is_never_rounded(make_order):
+    order = make_order("alipay")
+    order.amount = Decimal("203.505")
+
+    with pytest.raises(DomainError) as refused:
+        get_provider("alipay").checkout(order, mobile=False, return_url="", notify_url=NOTIFY_URL)
+
+    assert (refused.value.zh, refused.value.code) == ("金额 203.505 不是整分", "amount")
+
+
 # ---- the business detail bill (业务明细) ----------------------------------------------------------------
 
 

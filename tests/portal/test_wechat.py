@@ -248,8 +248,10 @@ def test_an_amount_that_is_not_whole_fen_is_never_rounded(make_order, fake_wecha
     order = make_order("wechat")
     order.amount = Decimal("203.505")
 
-    with pytest.raises(DomainError, match="不是整分"):
+    with pytest.raises(DomainError) as refused:
         get_provider("wechat").checkout(order, mobile=False, return_url="", notify_url=NOTIFY_URL)
+
+    assert (refused.value.zh, refused.value.code) == ("金额 203.505 不是整分", "amount")
     assert fake_wechat.calls == []
 
 

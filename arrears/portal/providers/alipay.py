@@ -64,9 +64,12 @@ class AlipayProvider(PaymentProvider):
     def checkout(self, order, *, mobile: bool, return_url: str, notify_url: str) -> Checkout:
         pay = self.client.api_alipay_trade_wap_pay if mobile else self.client.api_alipay_trade_page_pay
         extra = {"quit_url": return_url} if mobile and return_url else {}
+        total = order.amount.quantize(CENT)
+        if total != order.amount:  # never round money: a stray third decimal is a bug to see, not to hide
+            raise DomainError(f"金额 {order.amount} 不是整分", f"amount {order.amount} is not a whole number of fen", code="amount")
         order_string = pay(
             subject=f"物业费 {order.number}", out_trade_no=order.number,
-            total_amount=str(order.amount.quantize(CENT)), return_url=return_url or None, notify_url=notify_url,
+            total_amount=str(total), return_url=return_url or None, notify_url=notify_url,
             time_expire=timezone.localtime(order.expires_at, CHINA).strftime("%Y-%m-%d %H:%M:%S"), **extra,
         )
         return Checkout("redirect", f"{self.options['gateway']}?{order_string}")

@@ -74,11 +74,11 @@ class WeChatPayProvider(PaymentProvider):
     def checkout(self, order, *, mobile: bool, return_url: str, notify_url: str, client_ip: str = "") -> Checkout:
         """H5 for phones (scene_info must carry the payer's address), Native QR code otherwise."""
         ip = client_ip or getattr(order, "client_ip", "") or "127.0.0.1"
-        pay_type = WeChatPayType.H5 if mobile else WeChatPayType.NATIVE
+        pay_type, total = (WeChatPayType.H5 if mobile else WeChatPayType.NATIVE), fen(order.amount)
         try:
             status, text = self.client.pay(
                 description=f"物业费 {order.number}", out_trade_no=order.number,
-                amount={"total": fen(order.amount), "currency": "CNY"}, notify_url=notify_url,
+                amount={"total": total, "currency": "CNY"}, notify_url=notify_url,
                 time_expire=timezone.localtime(order.expires_at, CHINA).isoformat(timespec="seconds"),
                 scene_info={"payer_client_ip": ip, "h5_info": {"type": "Wap"}} if mobile else None,
                 pay_type=pay_type,
