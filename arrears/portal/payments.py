@@ -63,10 +63,11 @@ def create_order(*, owner, unit, charge_ids, provider_code: str, now: datetime |
     return order
 
 
-def start_checkout(order: PaymentOrder, *, mobile: bool, return_url: str, notify_url: str):
+def start_checkout(order: PaymentOrder, *, mobile: bool, return_url: str, notify_url: str, client_ip: str = ""):
     """The provider's page or QR code for an order (kept on the order for the owner to come back to)."""
     if order.status != OrderStatus.CREATED:
         raise DomainError("该订单已支付或已关闭", "the order is already paid or closed", code="order_status")
+    order.client_ip = client_ip  # WeChat H5 needs the payer's address (scene_info.payer_client_ip); not stored
     checkout = get_provider(order.provider).checkout(order, mobile=mobile, return_url=return_url, notify_url=notify_url)
     PaymentOrder.objects.filter(pk=order.pk).update(checkout_url=checkout.url)
     return checkout

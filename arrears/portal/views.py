@@ -23,7 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from arrears.core.errors import DomainError
-from arrears.core.ratelimit import rate_limited
+from arrears.core.ratelimit import client_address, rate_limited
 from arrears.estate.models import Satisfaction, Unit
 from arrears.portal import payments, receipts, statements
 from arrears.portal import requests as owner_requests
@@ -115,7 +115,8 @@ def pay(request, access, token):
                                       provider_code=request.POST.get("provider", ""))
         order_url = request.build_absolute_uri(reverse("portal:order", args=[token, order.number]))
         notify_url = settings.ARREARS_PUBLIC_URL.rstrip("/") + reverse("portal:notify", args=[order.provider])
-        checkout = payments.start_checkout(order, mobile=_is_mobile(request), return_url=order_url, notify_url=notify_url)
+        checkout = payments.start_checkout(order, mobile=_is_mobile(request), return_url=order_url, notify_url=notify_url,
+                                           client_ip=client_address(request))
     except ValueError:
         return _back(request, token, DomainError("请选择要缴纳的费用", "choose the charges to pay"), "#pay")
     except DomainError as exc:

@@ -10,8 +10,10 @@ provider's page or in the provider's app.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from decimal import Decimal
+
+from django.utils import timezone
 
 
 class InvalidNotification(Exception):
@@ -77,3 +79,13 @@ class PaymentProvider:
     def parse_statement(self, text: str) -> list[StatementRow]:
         """Read a statement file downloaded from the provider's merchant platform."""
         raise NotImplementedError
+
+    def statement_span(self, text: str) -> tuple[datetime, datetime] | None:
+        """The time the statement covers, [start, end): reconciliation expects in it every payment we
+        credited then. By default the whole local days of its rows (a daily bill has no dates of its own)."""
+        times = [row.paid_at for row in self.parse_statement(text) if row.paid_at is not None]
+        if not times:
+            return None
+        first, last = (timezone.localtime(min(times)).date(), timezone.localtime(max(times)).date())
+        start = timezone.make_aware(datetime.combine(first, time.min))
+        return start, timezone.make_aware(datetime.combine(last + timedelta(days=1), time.min))
