@@ -21,6 +21,7 @@ from arrears.ledger.models import Charge, Payment
 from arrears.notices.context import statement_token
 from arrears.portal import payments, tasks
 from arrears.portal import requests as owner_requests
+from arrears.portal.demo import ensure_fee_compositions
 from arrears.portal.models import (
     Complaint,
     InstalmentRequest,
@@ -250,3 +251,15 @@ def test_an_unpaid_order_closes_after_its_time_but_a_late_notification_still_cre
     order.refresh_from_db()
     assert handled.notification.outcome == NotificationOutcome.CREDITED
     assert order.status == OrderStatus.PAID and order.payment.amount == Decimal("1.50")
+
+
+def test_the_fee_composition_is_shown_with_each_items_share_of_the_price(client, estate):
+    ensure_fee_compositions(published_on=date(2026, 1, 1))
+    page = client.get(link(estate["owner"], estate["unit"]))
+    [composition] = page.context["compositions"]
+    assert composition.price == Decimal("2.0000")
+    # 2.00 元/㎡/月 × 40% = 0.80; × 18% = 0.36; × 2% = 0.04; the shares add up to 100%
+    assert [(item.percent, item.per_unit) for item in composition.items][:2] == [
+        (Decimal("40.00"), Decimal("0.80")), (Decimal("18.00"), Decimal("0.36"))]
+    assert sum(item.percent for item in composition.items) == Decimal("100")
+    assert "管理服务人员的工资、社会保险和福利费" in page.content.decode()
