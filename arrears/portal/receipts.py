@@ -29,7 +29,8 @@ def next_number(*, company_id: int, year: int) -> str:
         return f"SJ{year}-{counter.last + 1:06d}"
 
 
-def _unit_label(unit) -> str:
+def unit_label(unit) -> str:
+    """3栋1单元1201: how owners and receipts name a unit."""
     entrance = f"{unit.entrance}单元" if unit.entrance else ""
     return f"{unit.building.name}{entrance}{unit.room}"
 
@@ -56,7 +57,7 @@ def receipt_content(payment: Payment, *, channel_label: str = "") -> dict:
         "company": community.company.name,
         "company_phone": community.company.phone,
         "community": community.name,
-        "unit": _unit_label(payment.unit),
+        "unit": unit_label(payment.unit),
         "owner": payment.owner.name,
         "amount": str(payment.amount),
         "paid_on": payment.paid_on.isoformat(),

@@ -2,6 +2,8 @@ from decimal import Decimal
 
 from django import template
 
+from arrears.portal import receipts
+
 register = template.Library()
 
 
@@ -13,7 +15,4 @@ def yuan(value) -> str:
     return f"¥{Decimal(value):,.2f}"
 
 
-@register.filter
-def unit_label(unit) -> str:
-    entrance = f"{unit.entrance}单元" if unit.entrance else ""
-    return f"{unit.building.name}{entrance}{unit.room}"
+register.filter("unit_label", receipts.unit_label)
