@@ -1,6 +1,6 @@
 from django.urls import path
 
-from arrears.staff import collection_views, letters_views, notices_views, views
+from arrears.staff import cashier_views, collection_views, letters_views, notices_views, views
 
 app_name = "staff"
 
@@ -32,4 +32,8 @@ urlpatterns = [
     path("notice-templates/<int:pk>/", notices_views.template_edit, name="template_edit"),
     path("notice-templates/<int:pk>/override/", notices_views.template_override, name="template_override"),
     path("notices/receipts/<str:provider>/<str:token>/", notices_views.receipts, name="receipts"),
+    # cashier
+    path("units/<int:pk>/cashier/", cashier_views.cashier, name="cashier"),
+    path("receipts/<int:pk>.pdf", cashier_views.receipt_pdf, name="receipt_pdf"),
+    path("cashier/reversals/", cashier_views.reversals, name="reversals"),
 ]

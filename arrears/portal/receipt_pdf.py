@@ -1,0 +1,282 @@
+"""The receipt (收款收据) as an A5-landscape PDF, drawn from the content frozen when the money was taken.
+
+Pure rendering, like the letters: the caller passes the frozen content and gets PDF bytes back. The
+font is the letters' CJK font, cut down to the characters this receipt can print and embedded, and
+the creation date is the issue time, so the same receipt always gives the same bytes: a reprint is
+the same document, and its SHA-256 kept with the receipt proves it.
+
+A voided receipt (its payment was reversed) is drawn with a red 作废 VOID stamp over it and says so
+beside its number, so a copy printed after the reversal cannot pass for a valid one.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+
+from fpdf import FPDF, FontFace
+from fpdf.enums import XPos, YPos
+
+from arrears.core.errors import DomainError
+from arrears.core.money import ZERO, to_money
+from arrears.notices.pdf import format_date, format_money, rmb_upper
+from arrears.notices.pdf_fonts import Face, face_for, letter_fonts
+
+TITLE = "收款收据"
+TEXT = {  # every fixed string the receipt prints: its font is cut from these and the content
+    "number": "收据号：{number}",
+    "issued": "开具日期：{date}",
+    "void_note": "（本收据已作废 VOID）",
+    "payer": "交款人：{owner}",
+    "unit": "房屋：{community} {unit}",
+    "paid_on": "缴费日期：{date}",
+    "method": "缴费方式：{method}",
+    "reference": "交易参考号：{reference}",
+    "headings": "收费项目|账期|款项|金额（元）",
+    "credit_line": "预存款（未冲抵）",
+    "total": "合计",
+    "in_words": "人民币（大写）：{upper}　　（小写）¥{amount}",
+    "credit_note": "其中预存余额 ¥{credit}，将自动冲抵以后的应缴费用。",
+    "payee": "收款单位（盖章）：{company}",
+    "operator": "经办人：{operator}",
+    "phone": "客服电话：{phone}",
+    "keep": "请妥善保管本收据。如有疑问，请凭收据号向物业服务中心查询。",
+    "stamp": "作废 VOID",
+    "numerals": "0123456789.,-¥" + "零壹贰叁肆伍陆柒捌玖拾佰仟万亿元角分整负年月日",
+}
+BOLD_TEXT = ("headings", "total", "stamp", "numerals")
+
+# Layout, in millimetres (A5 landscape: 210 × 148).
+MARGIN = 12.0
+TOP = 10.0
+BOTTOM = 12.0
+RED = (190, 30, 30)
+GREY = (105, 105, 105)
+RULE = (150, 150, 150)
+HEADING_FILL = (238, 238, 238)
+FAMILY = "receipt"
+
+
+def render_receipt(*, number: str, issued_at: datetime, content: Mapping, voided: bool) -> bytes:
+    """The receipt as a PDF; the same arguments give byte-identical output."""
+    figures = _figures(content)
+    fonts = letter_fonts()
+    regular = face_for(fonts.regular)
+    faces = {"": regular, "B": face_for(fonts.bold, bold=True) if fonts.bold else regular}
+    chars = _chars(number, content)
+    data, unforeseen = _render(number, issued_at, content, figures, voided, faces, chars)
+    if data is None:  # a string _chars did not foresee: cut the fonts again with its characters
+        chars = {style: chars[style] | unforeseen[style] for style in chars}
+        data, _ = _render(number, issued_at, content, figures, voided, faces, chars, final=True)
+    return data
+
+
+def _figures(content: Mapping) -> dict[str, Decimal]:
+    """The amounts as exact money; refuses a receipt whose lines and credit do not make its amount,
+    because a receipt is evidence and must add up to the fen."""
+    amount = to_money(content["amount"])
+    allocated = sum((to_money(line["amount"]) for line in content.get("lines", ())), ZERO)
+    credit = to_money(content.get("credit") or "0")
+    if allocated + credit != amount:
+        raise DomainError(
+            f"收据明细合计 {allocated} 加预存 {credit} 不等于收款金额 {amount}，不能出具。",
+            f"receipt lines {allocated} plus credit {credit} do not make the amount {amount}",
+            code="receipt_total",
+        )
+    return {"amount": amount, "credit": credit}
+
+
+def _strings(value) -> list[str]:
+    found, stack = [], [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            found.append(item)
+        elif isinstance(item, Mapping):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return found
+
+
+def _chars(number: str, content: Mapping) -> dict[str, frozenset[str]]:
+    """What each style ("" regular, "B" bold) can print: fixed text, content, ASCII."""
+    regular = set("".join(TEXT.values()) + TITLE + number + "".join(_strings(content)))
+    regular |= {chr(code) for code in range(0x20, 0x7F)} | {"　", "–", "—"}
+    bold = set("".join(TEXT[key] for key in BOLD_TEXT) + TITLE + " " + str(content.get("company", "")))
+    return {"": frozenset(regular), "B": frozenset(bold)}
+
+
+def _render(number, issued_at, content, figures, voided, faces: dict[str, Face], chars: dict[str, frozenset[str]], *,
+            final: bool = False) -> tuple[bytes | None, dict[str, frozenset[str]]]:
+    with tempfile.TemporaryDirectory(prefix="arrears-receipt-") as tmp:
+        pdf = _ReceiptPDF(number, issued_at, content)
+        for style, face in faces.items():
+            path = os.path.join(tmp, f"receipt{style}.ttf")
+            with open(path, "wb") as file:
+                file.write(face.font_bytes(chars[style]))
+            pdf.add_font(FAMILY, style, path)
+        for font in pdf.fonts.values():
+            font.ttfont.recalcBBoxes = False  # as the letters: small fonts carry their boxes
+        _compose(pdf, number, issued_at, content, figures, voided)
+        unforeseen = {
+            style: frozenset(chr(code) for code in pdf.fonts[FAMILY + style].missing_glyphs) - chars[style]
+            for style in faces
+        }
+        if any(unforeseen.values()) and not final:
+            return None, unforeseen
+        return bytes(pdf.output()), unforeseen
+
+
+class _ReceiptPDF(FPDF):
+    def __init__(self, number: str, issued_at: datetime, content: Mapping):
+        super().__init__(orientation="L", unit="mm", format=(148, 210))  # A5 landscape
+        self.number = number
+        self.set_margins(MARGIN, TOP, MARGIN)
+        self.c_margin = 0
+        self.set_auto_page_break(True, margin=BOTTOM)
+        self.set_display_mode(zoom="fullpage")
+        self.set_title(f"{TITLE}　{number}")
+        self.set_author(str(content.get("company", "")))
+        self.set_subject(number)
+        self.set_creator("Arrears 物业费催收系统")
+        self.set_lang("zh-CN")
+        self.set_creation_date(issued_at)
+
+    def font(self, size: float, *, bold: bool = False, color: tuple[int, int, int] | int = 0) -> None:
+        self.set_font(FAMILY, "B" if bold else "", size)
+        if isinstance(color, tuple):
+            self.set_text_color(*color)
+        else:
+            self.set_text_color(color)
+
+    def header(self) -> None:
+        if self.page_no() == 1:
+            return
+        self.font(8, color=GREY)
+        self.set_xy(MARGIN, 5)
+        self.cell(0, 4, f"{TITLE}　{TEXT['number'].format(number=self.number)}", align="R")
+        self.set_xy(MARGIN, TOP)
+
+
+def _compose(pdf: _ReceiptPDF, number: str, issued_at: datetime, content: Mapping, figures: dict[str, Decimal],
+             voided: bool) -> None:
+    pdf.add_page()
+    pdf.font(13, bold=True)
+    pdf.cell(0, 7, str(content.get("company", "")), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.font(18, bold=True, color=RED if voided else 0)
+    pdf.set_char_spacing(8)
+    pdf.set_x(MARGIN + 8 / pdf.k / 2)  # spacing also follows the last character: keep the title centred
+    pdf.cell(0, 10, TITLE, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_char_spacing(0)
+
+    half = pdf.epw / 2
+    pdf.font(10)
+    number_text = TEXT["number"].format(number=number)
+    pdf.cell(half, 6, number_text)
+    pdf.cell(half, 6, TEXT["issued"].format(date=format_date(issued_at.date())), align="R",
+             new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    if voided:
+        pdf.font(10, bold=True, color=RED)
+        pdf.cell(0, 5, TEXT["void_note"], new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_draw_color(*RULE)
+    pdf.set_line_width(0.3)
+    pdf.line(MARGIN, pdf.get_y() + 1, pdf.w - MARGIN, pdf.get_y() + 1)
+    pdf.ln(2.5)
+
+    method = str(content.get("method", ""))
+    if content.get("channel"):
+        method += f"（{content['channel']}）"
+    facts = [
+        (TEXT["payer"].format(owner=content.get("owner", "")),
+         TEXT["unit"].format(community=content.get("community", ""), unit=content.get("unit", ""))),
+        (TEXT["paid_on"].format(date=format_date(date.fromisoformat(content["paid_on"]))),
+         TEXT["method"].format(method=method)),
+    ]
+    if content.get("reference"):
+        facts.append((TEXT["reference"].format(reference=content["reference"]), ""))
+    pdf.font(10)
+    for left, right in facts:
+        pdf.cell(half, 6, left)
+        pdf.cell(half, 6, right, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(1.5)
+
+    _table(pdf, content, figures)
+
+    pdf.ln(2)
+    pdf.font(10.5, bold=True)
+    pdf.multi_cell(0, 6, TEXT["in_words"].format(upper=rmb_upper(figures["amount"]), amount=format_money(figures["amount"])),
+                   new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    if figures["credit"] > ZERO:
+        pdf.font(9.5)
+        pdf.cell(0, 5.5, TEXT["credit_note"].format(credit=format_money(figures["credit"])),
+                 new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    pdf.ln(3)
+    if pdf.will_page_break(20):
+        pdf.add_page()
+    third = pdf.epw / 3
+    pdf.font(10)
+    pdf.cell(third * 1.4, 6, TEXT["payee"].format(company=content.get("company", "")))
+    pdf.cell(third * 0.8, 6, TEXT["operator"].format(operator=content.get("operator") or "—"))
+    phone = content.get("company_phone") or ""
+    pdf.cell(third * 0.8, 6, TEXT["phone"].format(phone=phone) if phone else "", align="R",
+             new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.font(8, color=GREY)
+    pdf.cell(0, 5, TEXT["keep"], new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    if voided:
+        last = pdf.page
+        for page in range(1, last + 1):
+            pdf.page = page
+            _stamp(pdf)
+        pdf.page = last
+
+
+def _table(pdf: _ReceiptPDF, content: Mapping, figures: dict[str, Decimal]) -> None:
+    headings = TEXT["headings"].split("|")
+    widths = (pdf.epw * 0.30, pdf.epw * 0.34, pdf.epw * 0.14, pdf.epw * 0.22)
+    rows = [(line["charge_type"], line["period"], line["component"], format_money(to_money(line["amount"])))
+            for line in content.get("lines", ())]
+    if figures["credit"] > ZERO:
+        rows.append((TEXT["credit_line"], "", "", format_money(figures["credit"])))
+    pdf.set_draw_color(*RULE)
+    pdf.set_line_width(0.2)
+    pdf.font(9.5)
+    with pdf.table(
+        col_widths=widths,
+        width=pdf.epw,
+        text_align=("LEFT", "LEFT", "CENTER", "RIGHT"),
+        headings_style=FontFace(emphasis="BOLD", fill_color=HEADING_FILL),
+        line_height=5.2,
+        padding=(1.0, 1.6),
+        repeat_headings=1,
+    ) as table:
+        row = table.row()
+        for heading in headings:
+            row.cell(heading, align="CENTER")
+        for cells in rows:
+            row = table.row()
+            for text in cells:
+                row.cell(text)
+        row = table.row(style=FontFace(emphasis="BOLD"))
+        row.cell(TEXT["total"], colspan=3, align="CENTER")
+        row.cell(format_money(figures["amount"]))
+
+
+def _stamp(pdf: _ReceiptPDF) -> None:
+    """A red rubber stamp across the middle of the page, tilted as a hand stamp is."""
+    cx, cy = pdf.w / 2, pdf.h / 2 + 6
+    width, height = 92.0, 26.0
+    with pdf.rotation(angle=18, x=cx, y=cy):
+        pdf.set_draw_color(*RED)
+        pdf.set_line_width(1.4)
+        pdf.rect(cx - width / 2, cy - height / 2, width, height)
+        pdf.set_line_width(0.5)
+        pdf.rect(cx - width / 2 + 1.8, cy - height / 2 + 1.8, width - 3.6, height - 3.6)
+        pdf.font(30, bold=True, color=RED)
+        pdf.set_xy(cx - width / 2, cy - height / 2)
+        pdf.cell(width, height, TEXT["stamp"], align="C")
