@@ -1,6 +1,13 @@
 from django.urls import path
 
-from arrears.staff import collection_views, letters_views, notices_views, portal_views, views
+from arrears.staff import (
+    cashier_views,
+    collection_views,
+    letters_views,
+    notices_views,
+    portal_views,
+    views,
+)
 
 app_name = "staff"
 
@@ -37,4 +44,8 @@ urlpatterns = [
     path("owner-requests/instalments/<int:pk>/", portal_views.instalment_decide, name="instalment_decide"),
     path("owner-requests/complaints/<int:pk>/", portal_views.complaint_resolve, name="complaint_resolve"),
     path("units/<int:unit_pk>/owners/<int:owner_pk>/revoke-links/", portal_views.revoke_links, name="revoke_links"),
+    # cashier
+    path("units/<int:pk>/cashier/", cashier_views.cashier, name="cashier"),
+    path("receipts/<int:pk>.pdf", cashier_views.receipt_pdf, name="receipt_pdf"),
+    path("cashier/reversals/", cashier_views.reversals, name="reversals"),
 ]

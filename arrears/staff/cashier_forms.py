@@ -1,0 +1,36 @@
+"""Forms of the cashier pages: parsing only; every rule lives in arrears.portal.cashier."""
+
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from arrears.ledger.models import PaymentMethod
+from arrears.portal.cashier import DESK_METHODS, REASON_MAX
+
+
+class PaymentForm(forms.Form):
+    owner = forms.TypedChoiceField(label=_("交款业主"), coerce=int, choices=())
+    amount = forms.DecimalField(label=_("收款金额（元）"), max_digits=14, decimal_places=2, min_value=Decimal("0.01"),
+                                widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}))
+    method = forms.ChoiceField(label=_("缴费方式"), choices=[(m.value, PaymentMethod(m).label) for m in DESK_METHODS])
+    paid_on = forms.DateField(label=_("缴费日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    reference = forms.CharField(label=_("交易参考号"), max_length=100, required=False,
+                                help_text=_("转账流水号、POS凭证号或扫码订单号；现金可不填"))
+
+    def __init__(self, *args, owners=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].choices = [(owner.pk, owner.name) for owner in owners]
+        if len(self.fields["owner"].choices) == 1:
+            self.fields["owner"].widget = forms.HiddenInput()
+
+
+class ReversalRequestForm(forms.Form):
+    payment = forms.IntegerField(widget=forms.HiddenInput())
+    reason = forms.CharField(label=_("冲正原因"), max_length=REASON_MAX)
+
+
+class DecisionForm(forms.Form):
+    request = forms.IntegerField(widget=forms.HiddenInput())
+    decision = forms.ChoiceField(choices=[("approve", _("同意冲正")), ("decline", _("拒绝"))])
+    note = forms.CharField(label=_("审批意见"), max_length=REASON_MAX, required=False)

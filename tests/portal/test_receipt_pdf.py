@@ -1,0 +1,130 @@
+"""Receipt PDFs: rendered for real with the machine's CJK font, read back with pypdf or poppler."""
+
+import io
+import shutil
+import subprocess
+from datetime import datetime
+from decimal import Decimal as D
+from zoneinfo import ZoneInfo
+
+import pytest
+from pypdf import PdfReader
+
+from arrears.core.errors import DomainError
+from arrears.notices.pdf import sha256
+from arrears.portal import cashier, receipts
+from arrears.portal.models import Receipt
+from arrears.portal.receipt_pdf import render_receipt
+from tests.notices.test_pdf import text_of
+from tests.staff import conftest as staff
+
+today, estate, finance = staff.today, staff.estate, staff.finance
+
+ISSUED = datetime(2026, 5, 10, 10, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+def content(**changes) -> dict:
+    values = {
+        "company": "示范物业服务有限公司", "company_phone": "0571-88881234", "community": "阳光花园", "unit": "3栋1单元1201",
+        "owner": "王小明", "amount": "1234.50", "paid_on": "2026-05-10", "method": "银行转账", "channel": "前台收银",
+        "reference": "ICBC-20260510-0042",
+        "lines": [
+            {"charge_type": "物业费", "period": "2026-02-01–2026-02-28", "component": "违约金", "amount": "9.40"},
+            {"charge_type": "物业费", "period": "2026-02-01–2026-02-28", "component": "本金", "amount": "200.00"},
+            {"charge_type": "车位管理费", "period": "2026-01-01–2026-03-31", "component": "本金", "amount": "900.00"},
+        ],
+        "credit": "125.10", "operator": "收银员李娜",
+    }
+    values.update(changes)
+    return values
+
+
+def test_it_prints_the_number_payer_lines_and_the_amount_in_figures_and_capitals():
+    data = render_receipt(number="SJ2026-000042", issued_at=ISSUED, content=content(), voided=False)
+
+    assert data.startswith(b"%PDF-")
+    text = text_of(data)
+    for expected in ("收款收据", "示范物业服务有限公司", "SJ2026-000042", "2026年5月10日", "王小明", "阳光花园3栋1单元1201",
+                     "车位管理费", "2026-01-01–2026-03-31", "违约金", "9.40", "900.00", "1,234.50",
+                     "壹仟贰佰叁拾肆元伍角整", "银行转账（前台收银）", "ICBC-20260510-0042", "125.10", "收银员李娜",
+                     "0571-88881234"):
+        assert expected in text, expected
+    assert "作废" not in text
+    page = PdfReader(io.BytesIO(data)).pages[0]
+    assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (595, 420)  # A5 landscape
+
+
+def test_a_voided_receipt_says_so():
+    data = render_receipt(number="SJ2026-000042", issued_at=ISSUED, content=content(), voided=True)
+
+    text = text_of(data)
+    assert "作废" in text and "VOID" in text and "SJ2026-000042" in text
+
+
+def test_it_embeds_a_subset_cid_font():
+    if not shutil.which("pdffonts"):
+        pytest.skip("pdffonts (poppler-utils) is not installed")
+    data = render_receipt(number="SJ2026-000042", issued_at=ISSUED, content=content(), voided=True)
+
+    rows = subprocess.run(["pdffonts", "-"], input=data, capture_output=True, check=True).stdout.decode().splitlines()[2:]
+
+    assert rows
+    for row in rows:
+        assert "CID" in row and " yes yes yes " in row, row
+
+
+def test_the_font_is_a_small_embedded_subset():
+    """Without poppler: the font file is in the PDF and is a subset, not the 20 MB collection."""
+    reader = PdfReader(io.BytesIO(render_receipt(number="SJ2026-000042", issued_at=ISSUED, content=content(), voided=False)))
+
+    fonts = [font.get_object() for font in reader.pages[0]["/Resources"]["/Font"].values()]
+    descendants = [font["/DescendantFonts"][0].get_object() for font in fonts]
+    files = [d["/FontDescriptor"]["/FontFile2"].get_object() for d in descendants]
+    assert files and all(len(f.get_data()) < 200_000 for f in files)
+    assert all(d["/BaseFont"][7] == "+" for d in descendants)  # ABCDEF+Name: a subset
+
+
+def test_the_same_receipt_renders_to_the_same_bytes():
+    first = render_receipt(number="SJ2026-000042", issued_at=ISSUED, content=content(), voided=False)
+    second = render_receipt(number="SJ2026-000042", issued_at=ISSUED, content=content(), voided=False)
+
+    assert first == second
+    assert render_receipt(number="SJ2026-000043", issued_at=ISSUED, content=content(), voided=False) != first
+
+
+def test_it_refuses_a_receipt_whose_lines_do_not_make_its_amount():
+    with pytest.raises(DomainError) as refused:
+        render_receipt(number="SJ2026-000042", issued_at=ISSUED, content=content(credit="125.00"), voided=False)
+
+    assert refused.value.code == "receipt_total"
+
+
+def test_a_long_receipt_runs_over_pages_with_its_number_on_each():
+    lines = [{"charge_type": "物业费", "period": f"2024-{month:02d}", "component": "本金", "amount": "10.00"}
+             for month in range(1, 13)] * 4
+
+    data = render_receipt(number="SJ2026-000042", issued_at=ISSUED, content=content(lines=lines, amount="480.00", credit="0.00"),
+                          voided=True)
+
+    reader = PdfReader(io.BytesIO(data))
+    assert len(reader.pages) >= 2
+    for page in reader.pages:
+        assert "SJ2026-000042" in page.extract_text()
+    assert "肆佰捌拾元整" in text_of(data)
+
+
+def test_the_stored_receipt_pdf_is_rendered_once_and_kept_with_its_hash(estate, finance, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    payment = cashier.take_payment(unit_id=estate["unit"].pk, owner_id=estate["owner"].pk, amount=D("300.00"),
+                                   method="cash", paid_on=staff.TODAY, reference="", operator=finance)
+    receipt = Receipt.objects.get(payment=payment)
+
+    data = receipts.receipt_pdf(receipt)
+
+    receipt.refresh_from_db()
+    assert receipt.pdf and receipt.pdf_sha256 == sha256(data)
+    assert receipts.receipt_pdf(receipt) == data
+    receipts.void_receipt(payment, at=ISSUED)
+    receipt.refresh_from_db()
+    voided = receipts.receipt_pdf(receipt)
+    assert "作废" in text_of(voided) and not receipt.pdf
