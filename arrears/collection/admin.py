@@ -45,7 +45,7 @@ ATTEMPT_EDIT_WINDOW = timedelta(hours=24)
 
 
 def error_text(exc: DomainError) -> str:
-    return exc.en if (get_language() or "").startswith("en") else exc.zh
+    return exc.localized
 
 
 def technique_label(number: int | None) -> str:

@@ -7,7 +7,6 @@ calls `services.approve_waiver`. Nothing here changes or deletes a ledger row.
 
 from django.contrib import admin, messages
 from django.db import transaction
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from arrears.core.errors import DomainError
@@ -25,7 +24,7 @@ from arrears.ledger.models import (
 
 
 def error_text(exc: DomainError) -> str:
-    return exc.en if (get_language() or "").startswith("en") else exc.zh
+    return exc.localized
 
 
 class AppendOnlyAdmin(admin.ModelAdmin):

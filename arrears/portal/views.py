@@ -18,7 +18,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import get_language
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -79,7 +78,7 @@ def statement(request, access, token):
 
 def _say(request, error: DomainError) -> None:
     """Errors travel in the session, never in the URL: a crafted link must not put words on our page."""
-    messages.error(request, error.zh if get_language().startswith("zh") else error.en)
+    messages.error(request, error.localized)
 
 
 def _back(request, token, error: DomainError | None = None, anchor: str = ""):

@@ -13,7 +13,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import formats, timezone, translation
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -44,7 +44,7 @@ def _require(user, perm: str) -> None:
 
 
 def _domain_message(error: DomainError) -> str:
-    return error.en if (translation.get_language() or "").startswith("en") else error.zh
+    return error.localized
 
 
 def _form_errors(form) -> str:
