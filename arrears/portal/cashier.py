@@ -19,22 +19,20 @@ from decimal import Decimal
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 
-from arrears.collection.run import close_if_cleared
 from arrears.core.errors import DomainError
 from arrears.core.models import AuditEvent, record
-from arrears.core.money import ZERO, MoneyError, MoneyField, to_money
+from arrears.core.money import ZERO, MoneyError, to_money
 from arrears.estate import selectors as estate_selectors
 from arrears.estate.models import Owner, Ownership, Unit
 from arrears.ledger import rules
 from arrears.ledger.models import Charge, Component, Payment, PaymentMethod, PaymentReversal
 from arrears.ledger.selectors import ChargeLine
-from arrears.ledger.services import load_accounts, record_payment, reverse_payment
+from arrears.ledger.services import load_accounts, reverse_payment
 from arrears.portal import receipts
 from arrears.portal.models import Receipt, RequestStatus, ReversalRequest
-from arrears.portal.statements import owner_lines
+from arrears.portal.statements import credit_by_owner, owner_lines
 
 # What the desk takes: cash, a transfer to the company's account, a card on the POS terminal, and
 # WeChat/Alipay on the QR stand at the counter. Online orders and direct debits come in elsewhere.
@@ -84,11 +82,9 @@ def owner_accounts(unit_id: int, *, today: date) -> list[OwnerAccount]:
     (the same `owner_lines`), so the desk and the owner's link agree to the fen."""
     ownerships = estate_selectors.current_ownerships([unit_id], today=today).get(unit_id, [])
     owners = list(dict.fromkeys(o.owner for o in ownerships))
-    credit = dict(
-        Payment.objects.filter(unit_id=unit_id, owner_id__in=[o.pk for o in owners], unallocated__gt=0)
-        .order_by().values_list("owner_id").annotate(total=Sum("unallocated", output_field=MoneyField(max_digits=20)))
-    )
-    return [OwnerAccount(owner, owner_lines(unit_id=unit_id, owner_id=owner.pk, today=today), credit.get(owner.pk, ZERO))
+    credit = credit_by_owner(unit_ids=[unit_id], owner_ids=[o.pk for o in owners])
+    return [OwnerAccount(owner, owner_lines(unit_id=unit_id, owner_id=owner.pk, today=today),
+                         credit.get((unit_id, owner.pk), ZERO))
             for owner in owners]
 
 
@@ -246,10 +242,9 @@ def take_payment(*, unit_id: int, owner_id: int, amount, method: str, paid_on: d
         if key and AuditEvent.objects.filter(action=PAYMENT_ACTION, at__gte=timezone.now() - timedelta(days=1),
                                              detail__key=key).exists():
             raise DomainError("这笔收款已经确认过，请勿重复提交", "this payment was already confirmed", code="duplicate")
-        payment = record_payment(unit_id=unit_id, owner_id=owner_id, amount=amount, paid_on=paid_on, method=method,
-                                 reference=reference, receipt_number=number, operator=operator)
-        receipts.issue_receipt(payment, number=number, channel_label=CHANNEL_LABEL)
-        close_if_cleared(unit_id=unit_id, owner_id=owner_id, as_of=paid_on)
+        payment = receipts.record_with_receipt(unit_id=unit_id, owner_id=owner_id, amount=amount, paid_on=paid_on,
+                                               method=method, reference=reference, number=number, operator=operator,
+                                               channel_label=CHANNEL_LABEL)
         record(actor=operator, action=PAYMENT_ACTION, community_id=unit.community_id, payment=payment.pk,
                receipt=number, amount=str(amount), method=method, key=key)
     return payment

@@ -17,10 +17,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from arrears.collection.run import close_if_cleared
 from arrears.core.errors import DomainError
 from arrears.core.money import ZERO
-from arrears.ledger.services import record_payment
 from arrears.portal import receipts
 from arrears.portal.models import (
     NotificationOutcome,
@@ -124,19 +122,17 @@ def handle_notification(*, provider_code: str, headers: dict, body: bytes) -> Ha
 
 
 def credit_order(order: PaymentOrder, note: Notification) -> PaymentOrder:
-    """Record the payment (the ledger's allocation rule), issue its receipt, close the case if it is cleared."""
+    """Record the payment with its receipt (and close the case it clears), then mark the order paid."""
     provider = get_provider(order.provider)
     paid_at = note.paid_at or timezone.now()
     paid_on = min(timezone.localdate(paid_at), timezone.localdate())
     number = receipts.next_number(company_id=order.company_id, year=paid_on.year)
-    payment = record_payment(
+    payment = receipts.record_with_receipt(
         unit_id=order.unit_id, owner_id=order.owner_id, amount=order.amount, paid_on=paid_on, method=provider.method,
-        reference=f"{order.provider}:{note.trade_no}"[:100], receipt_number=number,
+        reference=f"{order.provider}:{note.trade_no}"[:100], number=number, channel_label=order.get_provider_display(),
     )
     order.status, order.paid_at, order.provider_trade_no, order.payment = OrderStatus.PAID, paid_at, note.trade_no, payment
     order.save(update_fields=["status", "paid_at", "provider_trade_no", "payment"])
-    receipts.issue_receipt(payment, number=number, channel_label=order.get_provider_display())
-    close_if_cleared(unit_id=order.unit_id, owner_id=order.owner_id, as_of=paid_on)
     return order
 
 

@@ -14,9 +14,11 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from arrears.collection.run import close_if_cleared
 from arrears.core.errors import DomainError
 from arrears.core.money import ZERO
 from arrears.ledger.models import Allocation, Payment
+from arrears.ledger.services import record_payment
 from arrears.portal.models import Receipt, ReceiptCounter
 
 
@@ -78,6 +80,18 @@ def issue_receipt(payment: Payment, *, number: str, at: datetime | None = None, 
         company_id=payment.company_id, community_id=payment.community_id, payment=payment, number=number,
         issued_at=at or timezone.now(), content=receipt_content(payment, channel_label=channel_label),
     )
+
+
+@transaction.atomic
+def record_with_receipt(*, unit_id: int, owner_id: int, amount, paid_on, method: str, reference: str, number: str,
+                        operator=None, channel_label: str = "") -> Payment:
+    """Money taken online or at the desk: record it (the ledger's allocation rule) under its receipt
+    number, issue the receipt, and close the owner's case at once if nothing is overdue any more."""
+    payment = record_payment(unit_id=unit_id, owner_id=owner_id, amount=amount, paid_on=paid_on, method=method,
+                             reference=reference, receipt_number=number, operator=operator)
+    issue_receipt(payment, number=number, channel_label=channel_label)
+    close_if_cleared(unit_id=unit_id, owner_id=owner_id, as_of=paid_on)
+    return payment
 
 
 def receipt_pdf(receipt: Receipt) -> bytes:

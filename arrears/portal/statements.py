@@ -11,10 +11,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Q, Sum
 
 from arrears.collection.models import ChargeDispute
-from arrears.core.money import ZERO, round_money
+from arrears.core.money import ZERO, MoneyField, round_money
 from arrears.estate.models import Owner, Ownership, Unit
 from arrears.ledger.models import Payment, Tariff
 from arrears.ledger.selectors import ChargeLine, charge_lines
@@ -105,10 +105,7 @@ def accounts(access: Access, *, today: date) -> list[UnitAccount]:
         ChargeDispute.objects.filter(charge__unit_id__in=unit_ids, charge__owner_id=access.owner.pk, closed_on__isnull=True)
         .values_list("charge_id", flat=True)
     )
-    credit = {
-        (u, o): amount
-        for u, o, amount in _credit_by_owner(unit_ids, access.owner.pk)
-    }
+    credit = credit_by_owner(unit_ids=unit_ids, owner_ids=[access.owner.pk])
     result = []
     for unit in access.units:
         account = UnitAccount(unit=unit, credit=credit.get((unit.pk, access.owner.pk), ZERO))
@@ -118,12 +115,12 @@ def accounts(access: Access, *, today: date) -> list[UnitAccount]:
     return result
 
 
-def _credit_by_owner(unit_ids, owner_id):
-    from django.db.models import Sum
-
-    rows = (Payment.objects.filter(unit_id__in=unit_ids, owner_id=owner_id, unallocated__gt=0)
-            .values_list("unit_id", "owner_id").annotate(total=Sum("unallocated")).order_by())
-    return list(rows)
+def credit_by_owner(*, unit_ids, owner_ids) -> dict[tuple[int, int], Decimal]:
+    """Prepaid credit not yet spent, per (unit, owner): the owner's page and the cashier desk both show it."""
+    rows = (Payment.objects.filter(unit_id__in=list(unit_ids), owner_id__in=list(owner_ids), unallocated__gt=0)
+            .order_by().values_list("unit_id", "owner_id")
+            .annotate(total=Sum("unallocated", output_field=MoneyField(max_digits=20))))
+    return {(unit_id, owner_id): total for unit_id, owner_id, total in rows}
 
 
 @dataclass
