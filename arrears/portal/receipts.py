@@ -20,6 +20,7 @@ from arrears.core.money import ZERO
 from arrears.ledger.models import Allocation, Payment
 from arrears.ledger.services import record_payment
 from arrears.portal.models import Receipt, ReceiptCounter
+from arrears.portal.receipt_pdf import render_receipt
 
 
 def next_number(*, company_id: int, year: int) -> str:
@@ -96,8 +97,6 @@ def record_with_receipt(*, unit_id: int, owner_id: int, amount, paid_on, method:
 
 def receipt_pdf(receipt: Receipt) -> bytes:
     """The receipt's PDF: rendered once from the frozen content, then read from storage."""
-    from arrears.portal.receipt_pdf import render_receipt
-
     if receipt.pdf:
         with receipt.pdf.open("rb") as handle:
             return handle.read()

@@ -20,7 +20,7 @@ from arrears.core.errors import DomainError
 from arrears.core.models import record
 from arrears.core.money import ZERO
 from arrears.estate.models import Satisfaction, ServiceTicket, TicketKind
-from arrears.ledger.models import Payment
+from arrears.ledger.models import Charge, Payment
 from arrears.portal.models import Complaint, InstalmentRequest, RequestStatus, SurveyResponse
 from arrears.portal.statements import owner_lines
 
@@ -108,8 +108,6 @@ def submit_complaint(*, owner, unit, text: str, charge_id: int | None = None, no
         lines = {line.charge_id for line in owner_lines(unit_id=unit.pk, owner_id=owner.pk, today=today)}
         if charge_id not in lines:
             raise DomainError("所选费用不存在或已结清", "the chosen charge is not open on this account", code="charge")
-        from arrears.ledger.models import Charge
-
         charge = Charge.objects.get(pk=charge_id)
         if ChargeDispute.objects.filter(charge=charge, closed_on__isnull=True).exists():
             raise DomainError("该费用的异议正在处理中", "a dispute about this charge is already open", code="dispute_open")
