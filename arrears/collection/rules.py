@@ -37,6 +37,43 @@ def whole_months(start: date, end: date) -> int:
 
 
 @dataclass(frozen=True)
+class ArrearsPeriod:
+    """How long the oldest unpaid charge has been overdue: days, and whole calendar months."""
+
+    days: int
+    months: int
+
+
+def arrears_period(oldest_due: date | None, today: date) -> ArrearsPeriod | None:
+    """The period since `oldest_due`, or None when nothing is overdue yet (due today or later)."""
+    if oldest_due is None or oldest_due >= today:
+        return None
+    return ArrearsPeriod(days=(today - oldest_due).days, months=whole_months(oldest_due, today))
+
+
+def period_words(period: ArrearsPeriod | None, *, english: bool = False) -> str:
+    """The period as an owner may be told it: whole months when there is one, else days; never "0 个月"."""
+    if period is None:
+        return ""
+    if period.months >= 1:
+        return f"{period.months} month{'s' if period.months > 1 else ''}" if english else f"{period.months} 个月"
+    return f"{period.days} day{'s' if period.days > 1 else ''}" if english else f"{period.days} 天"
+
+
+def months_words(period: ArrearsPeriod | None, *, english: bool = False) -> str:
+    """What fills a text's {months}: the whole months, or "不足1" under one month.
+
+    Texts written before {arrears_period} existed say "{months}个月" (and an SMS provider's approved
+    template says "${months}个月", which we cannot rewrite): "不足1个月" is true where "0个月" was not.
+    """
+    if period is None:
+        return ""
+    if period.months >= 1:
+        return str(period.months)
+    return "less than 1" if english else "不足1"
+
+
+@dataclass(frozen=True)
 class TierThresholds:
     a_months: int = 12
     a_amount: Decimal = Decimal("5000.00")

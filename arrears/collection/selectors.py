@@ -7,7 +7,7 @@ lookups load their owners, contacts, scripts and guard decisions in batches, nev
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -33,7 +33,6 @@ from arrears.collection.models import (
     Case,
     CaseStatus,
     Channel,
-    ChargeDispute,
     ContactAttempt,
     InstalmentPlan,
     Persona,
@@ -78,7 +77,7 @@ def script_context(case: Case, *, collector, today: date, show_amount: bool = Tr
         "owner_name": case.owner.name, "room": unit.label, "community": unit.community.name, "company": company.name,
         "company_phone": company.phone, "collector": _name(collector) if collector else "",
         "amount": money(case.principal + case.late_fee), "principal": money(case.principal), "late_fee": money(case.late_fee),
-        "months": str(case.months_overdue) if show_amount else "", "oldest_due": f"{case.oldest_due:%Y-%m-%d}" if show_amount else "",
+        "months": rules.months_words(rules.arrears_period(case.oldest_due, today)) if show_amount else "", "oldest_due": f"{case.oldest_due:%Y-%m-%d}" if show_amount else "",
         "due_date": f"{case.oldest_due:%Y-%m-%d}" if show_amount else "", "payment_link": "",
         "promise_date": f"{today + timedelta(days=PROMISE_DAYS_DEFAULT):%Y-%m-%d}",
     }
@@ -317,50 +316,67 @@ DESK_LIMIT = 20
 class DeskRow:
     unit: object
     owners: list[str]  # masked names
-    owing: bool
-    amount: Decimal | None  # only for users who may see the ledger
-    hold_reasons: list[str] = field(default_factory=list)  # why not to remind: do-not-contact, dispute
+    # The ladder flagged an open case of the unit for ⑦ 全民总动员 and the guard allows it now; for
+    # every other unit the desk learns nothing of arrears (DESIGN.md §2 ⑦, 个人信息保护法).
+    remind: bool = False
+    amount: Decimal | None = None  # on a reminder row, for users who may see amounts
     script_text: str = ""
-    flagged: bool = False  # 全民总动员: the case asks the front desk to remind in person
 
 
 def _name(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def desk_lookup(user, query: str, *, today: date, show_amount: bool, hold_labels: dict[str, str],
-                collector_fallback: str = "") -> list[DeskRow]:
-    """Units matching a room, plate, name or phone's last 4, with only what a front desk may know."""
+def _desk_reminders(units, owner_ids: dict[int, set[int]], now: datetime) -> dict[int, Case]:
+    """Per unit, the flagged case the front desk may remind its owner of now (first by case id)."""
+    flagged = list(Case.objects.filter(unit_id__in=[unit.pk for unit in units], status=CaseStatus.OPEN,
+                                       front_desk_flag=True).select_related("collector", "owner").order_by("pk"))
+    flagged = [case for case in flagged if case.owner_id in owner_ids.get(case.unit_id, set())]
+    decisions = guard.check_many([
+        guard.ContactRequest(owner_id=case.owner_id, unit_id=case.unit_id, channel=Channel.FRONT_DESK_FLAG, at=now,
+                             case_id=case.pk)
+        for case in flagged
+    ])
+    allowed = {}
+    for case, decision in zip(flagged, decisions, strict=True):
+        if decision.allowed:
+            allowed.setdefault(case.unit_id, case)
+    return allowed
+
+
+def desk_lookup(user, query: str, *, now: datetime, show_amount: bool, collector_fallback: str = "") -> list[DeskRow]:
+    """Units matching a room, plate, name or phone's last 4, with only what a front desk may know.
+
+    A unit's row asks for a polite reminder only when the ladder flagged its case for ⑦ and the
+    guard allows the front-desk reminder now (not for an owner who asked not to be contacted, nor
+    while every overdue charge is disputed), and the ledger still shows money owed today. Every
+    other row says nothing about arrears. The ledger is read only for the rows that remind.
+    """
+    today = timezone.localdate(now)
     units = list(estate_selectors.search_units(user, query, today=today).select_related("community__company")[:DESK_LIMIT])
-    unit_ids = [unit.pk for unit in units]
-    if not unit_ids:
+    if not units:
         return []
-    ownerships = estate_selectors.current_ownerships(unit_ids, today=today)
-    owed = {s.unit_id: s.total for s in ledger_selectors.statement(today, unit_ids=unit_ids) if s.total > ZERO}
-    disputed = set(ChargeDispute.objects.filter(charge__unit_id__in=unit_ids, closed_on__isnull=True).values_list("charge__unit_id", flat=True))
-    cases = {case.unit_id: case for case in Case.objects.filter(unit_id__in=unit_ids, status=CaseStatus.OPEN).select_related("collector")}
-    script = Script.objects.filter(code="front_desk_polite", active=True).first()
+    ownerships = estate_selectors.current_ownerships([unit.pk for unit in units], today=today)
+    owners_of = {unit.pk: [o.owner for o in ownerships.get(unit.pk, [])] for unit in units}
+    cases = _desk_reminders(units, {pk: {owner.pk for owner in owners} for pk, owners in owners_of.items()}, now)
+    owed = {}
+    if cases:
+        owed = {s.unit_id: s.total for s in ledger_selectors.statement(today, unit_ids=list(cases)) if s.total > ZERO}
+    script = Script.objects.filter(code="front_desk_polite", active=True).first() if owed else None
     rows = []
     for unit in units:
-        owners = [o.owner for o in ownerships.get(unit.pk, [])]
-        holds = []
-        if any(owner.do_not_contact for owner in owners):
-            holds.append(hold_labels["do_not_contact"])
-        if unit.pk in disputed:
-            holds.append(hold_labels["dispute"])
-        owing = unit.pk in owed
+        row = DeskRow(unit, [mask_name(owner.name) for owner in owners_of[unit.pk]])
         case = cases.get(unit.pk)
-        text = ""
-        if owing and not holds and script is not None:
-            first = owners[0] if owners else None
-            text = render_script(script.body.strip(), {
-                "owner_name": mask_name(first.name) if first else "", "room": unit.label, "community": unit.community.name,
-                "company": unit.community.company.name, "company_phone": unit.community.company.phone,
-                "collector": _name(case.collector) if case and case.collector else collector_fallback,
-                "amount": f"{owed[unit.pk]:.2f}" if show_amount else "",
-            })
-        rows.append(DeskRow(unit, [mask_name(o.name) for o in owners], owing, owed.get(unit.pk) if show_amount else None,
-                            holds if owing else [], text, bool(case and case.front_desk_flag)))
+        if case is not None and unit.pk in owed:
+            row.remind, row.amount = True, owed[unit.pk] if show_amount else None
+            if script is not None:
+                row.script_text = render_script(script.body.strip(), {
+                    "owner_name": mask_name(case.owner.name), "room": unit.label, "community": unit.community.name,
+                    "company": unit.community.company.name, "company_phone": unit.community.company.phone,
+                    "collector": _name(case.collector) if case.collector else collector_fallback,
+                    "amount": f"{owed[unit.pk]:.2f}" if show_amount else "",
+                })
+        rows.append(row)
     return rows
 
 

@@ -106,24 +106,29 @@ def message_context(*, unit, owner, template_code: str, today: date, case=None, 
         numbers = figures(unit_id=unit.pk, owner_id=owner.pk, as_of=(due_date or today) + timedelta(days=1))
     else:
         numbers = figures(unit_id=unit.pk, owner_id=owner.pk, as_of=today)
-    months = case.months_overdue if case is not None else (
-        rules.whole_months(numbers.oldest_due, today) + 1 if numbers.oldest_due and numbers.oldest_due < today else 0
-    )
-    context = owner_context(unit=unit, owner=owner, numbers=numbers, months=months)
+    context = owner_context(unit=unit, owner=owner, numbers=numbers, today=today)
     context.update({"due_date": f"{(due_date or numbers.oldest_due or today):%Y-%m-%d}", "as_of": f"{today:%Y-%m-%d}"})
     if promise is not None:
         context["promise_date"], context["promise_amount"] = f"{promise.due_on:%Y-%m-%d}", f"{promise.amount:.2f}"
     return context
 
 
-def owner_context(*, unit, owner, numbers: Figures, months: int) -> dict:
-    """The placeholders every message and letter shares; the caller adds its dates."""
+def owner_context(*, unit, owner, numbers: Figures, today: date) -> dict:
+    """The placeholders every message and letter shares; the caller adds its dates.
+
+    The period overdue is counted from the oldest unpaid charge on the day of rendering, like the
+    amounts: 12 days are "12 天", never "0个月"; {months} is "不足1" then, so an older text's
+    "{months}个月" reads "不足1个月".
+    """
     company = unit.community.company
+    period = rules.arrears_period(numbers.oldest_due, today)
     return {
         "owner_name": salutation(owner), "community": unit.community.name, "room": unit.label,
         "company": company.name, "company_phone": company.phone,
         "amount": f"{numbers.total:.2f}", "principal": f"{numbers.principal:.2f}", "late_fee": f"{numbers.late_fee:.2f}",
-        "months": str(months), "oldest_due": f"{numbers.oldest_due:%Y-%m-%d}" if numbers.oldest_due else "",
+        "months": rules.months_words(period), "arrears_period": rules.period_words(period),
+        "oldest_due": f"{numbers.oldest_due:%Y-%m-%d}" if numbers.oldest_due else "",
         "due_date": "", "payment_link": statement_link(owner.pk, unit.pk, owner.link_generation),
         "promise_date": "", "promise_amount": "", "deadline": "", "as_of": "", "letter_number": "", "law_firm": "",
+        "reminders": "",
     }

@@ -47,7 +47,7 @@ from arrears.core.money import ZERO
 from arrears.estate.models import ServiceTicket, TicketKind
 from arrears.ledger.models import Payment
 
-from . import pdf, texts
+from . import pdf, reminders, texts
 from .context import figures_by_owner, owner_context, salutation
 from .models import (
     TRACKED_METHODS,
@@ -291,6 +291,7 @@ def issue_batch(*, kind: str, cases: list[Case], issued_on: date, staff, overrid
     channel = LETTER_CHANNEL[kind]
     prepared = []
     owed = figures_by_owner(unit_ids={case.unit_id for case in cases}, as_of=issued_on)
+    on_record = reminders.on_record({(case.unit_id, case.owner_id) for case in cases}, until=issued_on)
     for case in cases:
         numbers = owed.get((case.unit_id, case.owner_id))
         if numbers is None or numbers.total <= ZERO:
@@ -314,7 +315,8 @@ def issue_batch(*, kind: str, cases: list[Case], issued_on: date, staff, overrid
         files = []
         for case, numbers, template in prepared:
             number = _next_number(case.community_id, kind, issued_on.year)
-            content, body = _content(kind, case, numbers, template, number, issued_on, deadline, firm)
+            content, body = _content(kind, case, numbers, template, number, issued_on, deadline, firm,
+                                     on_record.get((case.unit_id, case.owner_id), []))
             data = pdf.render_letter(content)
             letter = Letter(
                 community_id=case.community_id, batch=batch, case=case, unit=case.unit, owner=case.owner,
@@ -341,14 +343,15 @@ def _money(value) -> str:
     return f"{value:.2f}"
 
 
-def _content(kind, case, numbers, template, number, issued_on, deadline, firm):
+def _content(kind, case, numbers, template, number, issued_on, deadline, firm, earlier):
+    """The letter as printed and as frozen: the reminders it states are in the frozen content too."""
     company = case.unit.community.company
-    context = owner_context(unit=case.unit, owner=case.owner, numbers=numbers, months=case.months_overdue)
+    context = owner_context(unit=case.unit, owner=case.owner, numbers=numbers, today=issued_on)
     context.update({
         "due_date": f"{deadline:%Y-%m-%d}", "deadline": pdf.format_date(deadline), "as_of": pdf.format_date(issued_on),
-        "letter_number": number, "law_firm": firm.name if firm else "",
+        "letter_number": number, "law_firm": firm.name if firm else "", "reminders": reminders.sentence(earlier),
     })
-    paragraphs = texts.paragraphs(texts.render(template.body, context))
+    paragraphs = texts.paragraphs(texts.render(texts.without_unrecorded_claims(template.body), context))
     methods = [texts.render(line.strip(), context) for line in template.payment_methods.splitlines() if line.strip()]
     lines = [
         pdf.LetterLine(period=f"{line.period_start:%Y.%m.%d}–{line.period_end:%Y.%m.%d}", item=line.charge_type,
@@ -370,6 +373,7 @@ def _content(kind, case, numbers, template, number, issued_on, deadline, firm):
                    "paid": _money(line.paid + line.waived), "outstanding": _money(line.outstanding),
                    "late_fee": _money(line.late_fee)} for line in numbers.lines],
         "principal": _money(numbers.principal), "late_fee": _money(numbers.late_fee), "total": _money(numbers.total),
+        "reminders": [reminder.as_json() for reminder in earlier[-reminders.LIMIT:]], "reminders_total": len(earlier),
     }
     return content, frozen
 

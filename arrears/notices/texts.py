@@ -32,7 +32,9 @@ PLACEHOLDERS = {
     "amount": ("应缴合计（元）", "everything owed, in yuan"),
     "principal": ("欠费本金（元）", "unpaid fees, in yuan"),
     "late_fee": ("违约金（元）", "late fee, in yuan"),
-    "months": ("欠费月数", "months in arrears"),
+    "months": ("欠费月数（不足一个月时为“不足1”）", "whole months in arrears (\"不足1\" under one month)"),
+    "arrears_period": ("已逾期时长（如“2 个月”，不足一个月按天：“12 天”）",
+                       "time overdue: whole months, or days under one month"),
     "oldest_due": ("最早欠费到期日", "oldest unpaid due date"),
     "due_date": ("到期日", "the due date the message is about"),
     "payment_link": ("缴费链接", "statement and payment link"),
@@ -42,7 +44,11 @@ PLACEHOLDERS = {
     "as_of": ("金额截至日期", "the date the amounts are as of"),
     "letter_number": ("函号", "the letter number"),
     "law_firm": ("律师事务所", "the law firm (lawyer letters)"),
+    "reminders": ("此前提醒记录（函件用：有记录时列出日期和方式，无记录时为空）",
+                  "earlier reminders on record, with dates and channels (letters only; empty when there are none)"),
 }
+# Filled from the records at issue only: a message has no such sentence to say.
+LETTER_ONLY_PLACEHOLDERS = frozenset({"reminders"})
 # What may be said to a third party: who is looking for the owner and how to call back. Nothing
 # of amounts, dates or links (个人信息保护法: no disclosure of the debt to anyone but the owner).
 NEUTRAL_PLACEHOLDERS = frozenset({"owner_name", "community", "room", "company", "company_phone"})
@@ -52,9 +58,10 @@ LETTER_CHANNELS = frozenset({Channel.LETTER, Channel.LAWYER_LETTER})
 EXAMPLE_CONTEXT = {
     "owner_name": "王先生", "community": "阳光花园", "room": "3栋1单元1201", "company": "示范物业",
     "company_phone": "0755-88886200", "amount": "1236.40", "principal": "1200.00", "late_fee": "36.40",
-    "months": "6", "oldest_due": "2026-05-05", "due_date": "2026-12-05", "payment_link": "https://pay.example.cn/s/Ab3dE9",
+    "months": "6", "arrears_period": "6 个月", "oldest_due": "2026-05-05", "due_date": "2026-12-05", "payment_link": "https://pay.example.cn/s/Ab3dE9",
     "promise_date": "2026-12-20", "promise_amount": "600.00", "deadline": "2026-12-15", "as_of": "2026-11-30",
     "letter_number": "CF-2026-000123", "law_firm": "示范律师事务所",
+    "reminders": "此前已于2026年10月9日（短信）、2026年10月16日（电话）、2026年11月2日（上门）提醒您。",
 }
 
 # SMS in mainland China: up to 70 characters (signature included) is one message; a longer one
@@ -67,7 +74,7 @@ _SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
 _LETTER_1 = """\
 您好！感谢您一直以来对{company}{community}服务中心工作的理解与支持。
 
-根据您签署的《前期物业服务合同》（或《物业服务合同》）的约定，以及《中华人民共和国民法典》第九百四十四条“业主应当按照约定向物业服务人支付物业费”的规定，按时缴纳物业服务费是每一位业主的义务。经核对，截至{as_of}，您名下{community}{room}尚有物业服务费等费用未缴，合计人民币{amount}元（其中违约金{late_fee}元），明细见下表。此前我们已通过电话、短信等方式多次提醒。
+根据您签署的《前期物业服务合同》（或《物业服务合同》）的约定，以及《中华人民共和国民法典》第九百四十四条“业主应当按照约定向物业服务人支付物业费”的规定，按时缴纳物业服务费是每一位业主的义务。经核对，截至{as_of}，您名下{community}{room}尚有物业服务费等费用未缴，合计人民币{amount}元（其中违约金{late_fee}元），明细见下表。{reminders}
 
 若您对收费或服务有任何意见，请在收到本函后与我们联系，我们将认真核实并当面答复；若有经济上的困难，也可与我们商定分期缴纳的方案。
 
@@ -85,7 +92,7 @@ _LAWYER = """\
 
 一、委托人依据物业服务合同为{community}提供物业服务。根据合同约定及《中华人民共和国民法典》第九百三十七条、第九百四十四条的规定，业主应当按照约定向物业服务人支付物业费，业主已经接受物业服务的，不得以未接受或者无需接受相关物业服务为由拒绝支付。
 
-二、经委托人核对，截至{as_of}，您名下{room}尚欠物业服务费等费用合计人民币{amount}元（其中违约金{late_fee}元），明细见下表。委托人已多次以电话、上门及书面催费函等方式催告，您至今未予缴纳。
+二、经委托人核对，截至{as_of}，您名下{room}尚欠物业服务费等费用合计人民币{amount}元（其中违约金{late_fee}元），明细见下表。{reminders}您至今未予缴纳。
 
 三、请您于收到本函之日起十四日内（即{deadline}前）向委托人缴清上述费用。逾期仍未缴纳的，本所将依委托人的授权，依法向人民法院提起诉讼，届时您除应支付所欠费用及违约金外，还可能承担诉讼费等相关费用。
 
@@ -104,7 +111,7 @@ DEFAULT_TEMPLATES = [
         "尊敬的{owner_name}：您在{community}{room}的物业费{amount}元已于{oldest_due}到期，可能您事务繁忙忘记了。"
         "查看明细并缴费：{payment_link} 如已缴纳请忽略，疑问请致电{company_phone}。"},
     {"code": "overdue_second", "channel": Channel.SMS, "name": "再次逾期提醒", "body":
-        "尊敬的{owner_name}：您在{community}{room}尚有物业费{amount}元（{months}个月）未缴。"
+        "尊敬的{owner_name}：您在{community}{room}尚有物业费{amount}元（已逾期 {arrears_period}）未缴。"
         "如对费用或服务有意见，欢迎致电{company_phone}，我们当面为您解决。缴费：{payment_link}"},
     {"code": "promise_reminder", "channel": Channel.SMS, "name": "承诺缴费前一日提醒", "body":
         "尊敬的{owner_name}：按您与我们的约定，{room}的物业费{promise_amount}元请于{promise_date}缴纳。"
@@ -121,7 +128,7 @@ DEFAULT_TEMPLATES = [
         "尊敬的{owner_name}：您在{community}{room}的物业费{amount}元已于{oldest_due}到期。"
         "点击查看明细并缴费：{payment_link}。如已缴纳请忽略，疑问请致电{company_phone}。"},
     {"code": "overdue", "channel": Channel.EMAIL, "name": "逾期提醒（邮件）", "subject": "{community}{room}物业费缴费提醒",
-     "body": "尊敬的{owner_name}：\n\n您好！您在{community}{room}的物业费{amount}元（{months}个月）已于{oldest_due}起到期未缴。"
+     "body": "尊敬的{owner_name}：\n\n您好！您在{community}{room}的物业费{amount}元已于{oldest_due}到期，至今已逾期 {arrears_period}，尚未缴纳。"
              "您可以打开以下链接查看费用明细并在线缴费：\n{payment_link}\n\n如已缴纳请忽略本邮件；"
              "如对费用或服务有任何疑问，请致电{company_phone}。\n\n{company}"},
     {"code": "pre_due", "channel": Channel.EMAIL, "name": "到期前提醒（邮件）", "subject": "{community}{room}物业费即将到期",
@@ -131,6 +138,14 @@ DEFAULT_TEMPLATES = [
     {"code": "collection_letter_2", "channel": Channel.LETTER, "name": "催费函（第二次）", "subject": "催费函", "body": _LETTER_2},
     {"code": "lawyer_letter", "channel": Channel.LAWYER_LETTER, "name": "律师函", "subject": "律师函", "body": _LAWYER},
 ]
+# What the default letters said before they stated the record: "reminded many times by phone and
+# SMS" whatever the record held. A company's copy of these sentences is read as {reminders} (the
+# reminders on record, or nothing), and a template that says them cannot be saved.
+UNRECORDED_CLAIMS = {
+    "此前我们已通过电话、短信等方式多次提醒。": "{reminders}",
+    "委托人已多次以电话、上门及书面催费函等方式催告，您至今未予缴纳。": "{reminders}您至今未予缴纳。",
+}
+
 DEFAULT_PAYMENT_METHODS = (
     "到{community}服务中心前台缴纳（现金、银行卡、微信、支付宝）",
     "打开缴费链接或扫描服务中心公示的二维码在线缴纳",
@@ -141,6 +156,13 @@ DEFAULT_PAYMENT_METHODS = (
 def render(text: str, context: Mapping) -> str:
     """Fill plain {name} fields only (the scripts' rule): any other brace is shown as typed, never evaluated."""
     return render_script(text, {key: "" if value is None else str(value) for key, value in context.items()})
+
+
+def without_unrecorded_claims(text: str) -> str:
+    """A letter text with each old blanket claim of reminders replaced by {reminders}."""
+    for claim, replacement in UNRECORDED_CLAIMS.items():
+        text = text.replace(claim, replacement)
+    return text
 
 
 def sms_length(text: str, sign_name: str = "") -> tuple[int, int]:
@@ -178,6 +200,15 @@ def check_template(*, code: str, channel: str, name: str, body: str, subject: st
         allowed = "、".join("{" + name + "}" for name in PLACEHOLDERS)
         raise DomainError(f"模板含未知占位符：{found}。可用的占位符：{allowed}",
                           f"unknown placeholders in the template: {found}; allowed: {allowed}", code="template_placeholder")
+    letter_only = [name for name in dict.fromkeys(used) if name in LETTER_ONLY_PLACEHOLDERS]
+    if letter_only and channel not in LETTER_CHANNELS:
+        found = "、".join("{" + name + "}" for name in letter_only)
+        raise DomainError(f"{found} 只能用于函件", f"{found} may be used in letters only", code="template_placeholder")
+    claims = [claim for claim in UNRECORDED_CLAIMS if claim in body]
+    if claims:
+        raise DomainError(f"函件不得笼统声称已多次提醒（“{claims[0]}”）：请改用 {{reminders}}，由系统按记录列出此前提醒的日期和方式",
+                          f"a letter may not claim reminders in general terms (\"{claims[0]}\"): use {{reminders}}, "
+                          "which lists the dates and channels on record", code="template_body")
     if neutral:
         if channel not in MESSAGE_CHANNELS:
             raise DomainError("函件不能设为中性模板", "a letter cannot be a neutral template", code="template_neutral")

@@ -47,5 +47,11 @@ def sees_full_phone_numbers(user) -> bool:
 
 
 def sees_ledger_detail(user) -> bool:
-    """Charge lines and the ledger history need ledger permissions; the front desk sees totals only."""
+    """Charge lines and the ledger history need ledger permissions."""
+    return user.has_perm("ledger.view_charge")
+
+
+def sees_amounts(user) -> bool:
+    """Any amount owed, paid or promised needs the ledger permission: the front desk, gate and
+    parking see none anywhere on the staff site (DESIGN.md §1, 个人信息保护法: minimum disclosure)."""
     return user.has_perm("ledger.view_charge")

@@ -159,15 +159,12 @@ def _export(request, found, filters, today):
 @login_required
 def desk(request):
     _require(request.user, "estate.view_unit")
-    today = timezone.localdate()
     form = DeskForm(request.GET or None)
     query = form.cleaned_data["q"].strip() if form.is_valid() else ""
     rows = []
     if query:
-        show_amount = access.sees_ledger_detail(request.user)
-        rows = collection_selectors.desk_lookup(request.user, query, today=today, show_amount=show_amount, hold_labels={
-            "do_not_contact": _("业主要求不再联系"), "dispute": _("费用异议处理中"),
-        }, collector_fallback=_("管家"))
+        rows = collection_selectors.desk_lookup(request.user, query, now=timezone.now(),
+                                                show_amount=access.sees_amounts(request.user), collector_fallback=_("管家"))
         communities = {row.unit.community_id for row in rows}
         record(actor=request.user, action="desk_lookup", community_id=communities.pop() if len(communities) == 1 else None,
                query=query, results=len(rows))

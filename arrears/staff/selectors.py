@@ -20,13 +20,15 @@ from arrears.ledger.models import Allocation, Charge, Payment, Waiver
 class ScopeSummary:
     units: int
     owners: int
-    units_in_arrears: int
-    overdue_total: Decimal
+    units_in_arrears: int | None  # None: not for this user (the front desk), and not computed
+    overdue_total: Decimal | None
     communities: list[str]
 
 
-def scope_summary(user, *, today: date) -> ScopeSummary:
-    """Counts for the home page: units, current owners, units in arrears, total overdue today."""
+def scope_summary(user, *, today: date, with_arrears: bool = True) -> ScopeSummary:
+    """Counts for the home page: units, current owners, units in arrears, total overdue today.
+
+    Without `with_arrears` (a user who sees no amounts) the ledger is not read at all."""
     units = estate_selectors.units_visible_to(user)
     owners = (
         Ownership.objects.filter(unit__in=units, start__lte=today)
@@ -36,6 +38,10 @@ def scope_summary(user, *, today: date) -> ScopeSummary:
         .count()
     )
     communities = estate_selectors.communities_visible_to(user)
+    names = list(communities.order_by("name").values_list("name", flat=True))
+    if not with_arrears:
+        return ScopeSummary(units=units.count(), owners=owners, units_in_arrears=None, overdue_total=None,
+                            communities=names)
     community_ids = None if user.is_superuser else list(communities.values_list("pk", flat=True))
     statements = ledger_selectors.statement(today, community_ids=community_ids) if community_ids != [] else []
     if estate_selectors.has_partial_scope(user):
@@ -47,7 +53,7 @@ def scope_summary(user, *, today: date) -> ScopeSummary:
         owners=owners,
         units_in_arrears=len(owing),
         overdue_total=sum((s.total for s in owing), ZERO),
-        communities=list(communities.order_by("name").values_list("name", flat=True)),
+        communities=names,
     )
 
 

@@ -29,7 +29,7 @@ PAGE_SIZE = 20
 @login_required
 def home(request):
     today = timezone.localdate()
-    summary = staff_selectors.scope_summary(request.user, today=today)
+    summary = staff_selectors.scope_summary(request.user, today=today, with_arrears=access.sees_amounts(request.user))
     return render(request, "staff/home.html", {"summary": summary, "today": today, "form": SearchForm()})
 
 
@@ -42,10 +42,12 @@ def search(request):
     page = Paginator(units, PAGE_SIZE).get_page(request.GET.get("page"))
     unit_ids = [unit.pk for unit in page]
     ownerships = estate_selectors.current_ownerships(unit_ids, today=today)
-    owed = staff_selectors.overdue_totals(unit_ids, today=today)
+    # The front desk sees no amounts, so no arrears column either: it is not even computed.
+    show_amounts = access.sees_amounts(request.user)
+    owed = staff_selectors.overdue_totals(unit_ids, today=today) if show_amounts else {}
     rows = [(unit, ownerships.get(unit.pk, []), owed.get(unit.pk)) for unit in page]
     return render(request, "staff/search.html", {
-        "form": form, "query": query, "page": page, "rows": rows,
+        "form": form, "query": query, "page": page, "rows": rows, "show_amounts": show_amounts,
         "full_phones": access.sees_full_phone_numbers(request.user),
     })
 
@@ -57,8 +59,9 @@ def unit_detail(request, pk):
     today = timezone.localdate()
     detail = estate_selectors.unit_detail(unit)
     ledger_detail = access.sees_ledger_detail(request.user)
+    show_amounts = access.sees_amounts(request.user)
     collection = None
-    if request.user.has_perm("collection.view_case"):
+    if request.user.has_perm("collection.view_case") and show_amounts:  # the case section shows amounts
         collection = collection_selectors.unit_collection(unit, user=request.user, today=today, now=timezone.now())
         collection["timeline"] += notices_selectors.timeline_entries(unit.pk, with_payments=ledger_detail)
         collection["timeline"].sort(key=lambda e: e.sort_key, reverse=True)
@@ -68,7 +71,7 @@ def unit_detail(request, pk):
         "personas": Persona.choices, "profile_reasons": Reason.choices, "intents": Intent.choices,
         "unit": unit,
         "today": today,
-        "statement": ledger_selectors.unit_statement(unit.pk, today),
+        "statement": ledger_selectors.unit_statement(unit.pk, today) if show_amounts else None,
         "history": staff_selectors.unit_ledger_history(unit.pk) if ledger_detail else [],
         "ledger_detail": ledger_detail,
         "full_phones": access.sees_full_phone_numbers(request.user),

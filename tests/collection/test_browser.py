@@ -20,7 +20,8 @@ VIEWPORTS = [("desktop", {"width": 1280, "height": 900}), ("phone", {"width": 39
 def worked(estate, insider):
     """The real date (the live server's clock is not frozen): a case and two tasks due today."""
     today = timezone.localdate()
-    case = make_case(estate["unit"], estate["owner"], collector=insider, oldest_due=today - timedelta(days=20))
+    case = make_case(estate["unit"], estate["owner"], collector=insider, oldest_due=today - timedelta(days=20),
+                     front_desk_flag=True)
     other = make_case(estate["other_unit"], estate["neighbour_owner"], principal="480.00", late_fee="12.50", tier="C",
                       bucket="11-30", days_overdue=20)
     for c, title, priority in ((case, "电话跟进：约定缴费日期", 20), (other, "电话提醒（6–10 天）", 10)):

@@ -229,6 +229,8 @@ def test_it_refuses_the_case_list_to_the_front_desk(client, front_desk, case):
 
 
 def test_it_tells_the_front_desk_to_remind_politely_without_the_amount(client, front_desk, case, scripts, estate, today):
+    case.front_desk_flag = True  # the ladder flagged the case for ⑦ 全民总动员
+    case.save()
     client.force_login(front_desk)
     html = client.get(reverse("staff:desk"), {"q": "沪A12345"}).content.decode()
     assert "欠费，请礼貌提醒" in html and "王**" in html and "王小明" not in html
@@ -240,17 +242,21 @@ def test_it_tells_the_front_desk_to_remind_politely_without_the_amount(client, f
 
 
 def test_it_shows_the_amount_to_finance(client, finance, case, estate, today):
+    case.front_desk_flag = True
+    case.save()
     client.force_login(finance)
     html = client.get(reverse("staff:desk"), {"q": "8888"}).content.decode()
     assert '<span class="amount" data-testid="desk-amount">¥621.00</span>' in html
 
 
-def test_it_says_do_not_remind_for_a_do_not_contact_owner(client, front_desk, case, estate, today):
+def test_it_says_nothing_of_arrears_for_a_do_not_contact_owner(client, front_desk, case, estate, today):
+    case.front_desk_flag = True
+    case.save()
     estate["owner"].do_not_contact = True
     estate["owner"].save()
     client.force_login(front_desk)
     html = client.get(reverse("staff:desk"), {"q": "3栋1201"}).content.decode()
-    assert "请勿提醒" in html and "业主要求不再联系" in html and "欠费，请礼貌提醒" not in html
+    assert "无需提醒" in html and "欠费" not in html
 
 
 def test_it_says_no_arrears_and_logs_empty_lookups(client, front_desk, estate, today):

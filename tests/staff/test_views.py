@@ -77,11 +77,12 @@ def test_it_masks_phone_numbers_for_the_front_desk(client, front_desk, estate):
     assert "139****8888" in html and "13912348888" not in html and "13700001111" not in html
 
 
-def test_it_shows_the_front_desk_totals_but_not_the_ledger(client, front_desk, estate):
+def test_it_shows_the_front_desk_no_amount_and_not_the_ledger(client, front_desk, estate):
     client.force_login(front_desk)
     response = client.get(reverse("staff:unit", args=[estate["unit"].pk]))
     html = response.content.decode()
-    assert "¥621.00" in html
+    assert "¥" not in html and "621" not in html and 'id="statement"' not in html
+    assert response.context["statement"] is None
     assert response.context["history"] == [] and 'id="history"' not in html
 
 
