@@ -45,8 +45,8 @@ def next_steps_for(assessments: list[Assessment], as_of: date) -> dict[tuple[int
     if not assessments:
         return {}
     from arrears.collection.run import (  # the run owns the ladder's loading
+        delivered_letters,
         ladders,
-        letter_deliveries,
         step_rule,
     )
 
@@ -63,7 +63,7 @@ def next_steps_for(assessments: list[Assessment], as_of: date) -> dict[tuple[int
         "case_id", "step__code", "fired_on"
     ):
         fired.setdefault(case_id, {})[code] = day
-    deliveries = letter_deliveries(case_ids, as_of)
+    deliveries = delivered_letters(case_ids, as_of)
     pending: dict[int, list[tuple[str, date]]] = {}
     for case_id, channel, due in Task.objects.filter(case_id__in=case_ids, status=TaskStatus.OPEN).values_list(
         "case_id", "channel", "due_on"
@@ -82,7 +82,7 @@ def next_steps_for(assessments: list[Assessment], as_of: date) -> dict[tuple[int
         planned = list(pending.get(case.pk, [])) if case else []
         ladder = sorted((s for s in steps_by_community.get(a.community_id, []) if s.day_offset > 0),
                         key=lambda s: (s.day_offset, s.code))
-        delivered = rules.letter_deliveries(done, {s.code: s.channel for s in ladder},
+        delivered = rules.deliveries_by_step(done, {s.code: s.channel for s in ladder},
                                             deliveries.get(case.pk, {}) if case else {})
         state = rules.CaseState(
             days_overdue=a.days_overdue, tier=a.tier, persona=a.persona or a.suggested_persona, principal=a.principal,

@@ -1,8 +1,9 @@
 """The collection method as pure functions: no ORM, no I/O, tested with plain values.
 
 Aging buckets, tiers, the seed table of situations → techniques (seed 003), persona
-suggestion, limitation deadlines (民法典第188/195条), which ladder steps fall due, and the
-neutral-wording check for anything said to a third party (个人信息保护法).
+suggestion and the order each persona's strategy gives the techniques (seed 000), limitation
+deadlines (民法典第188/195条), which ladder steps fall due, and the neutral-wording check for
+anything said to a third party (个人信息保护法).
 """
 
 from __future__ import annotations
@@ -276,7 +277,7 @@ class CaseState:
     delivered: dict[str, date] = field(default_factory=dict)  # letter step code → day its delivery is on record
 
 
-def letter_deliveries(fired: dict[str, date], step_channels: dict[str, str],
+def deliveries_by_step(fired: dict[str, date], step_channels: dict[str, str],
                       deliveries: dict[str, Sequence[date]]) -> dict[str, date]:
     """The recorded delivery of each fired letter step: the first delivery on its channel since it fired.
 
@@ -324,7 +325,8 @@ def steps_due(steps: Sequence[StepRule], case: CaseState, as_of: date) -> list[S
     step below the highest step already taken is passed over, and a case that comes to the ladder
     late (a backlog, or after a quiet period) does not get every missed reminder at once: of the
     steps that reach the owner only those of the latest day fire. Internal steps (front-desk flag,
-    legal review) fire whenever reached.
+    legal review) fire whenever reached. A follow-up of a letter (`after_delivery`) counts its days
+    from the letter's recorded delivery and, like every contact, waits out the quiet period.
     """
     ready = [
         step for step in steps

@@ -463,7 +463,7 @@ def ladders(community_ids) -> dict[int, list[LadderStep]]:
 LETTER_CHANNELS = (Channel.LETTER, Channel.LAWYER_LETTER)
 
 
-def letter_deliveries(case_ids, as_of) -> dict[int, dict[str, list[date]]]:
+def delivered_letters(case_ids, as_of) -> dict[int, dict[str, list[date]]]:
     """Days each case's letters reached the owner by `as_of`, by channel: the delivery records on file."""
     found = defaultdict(lambda: defaultdict(list))
     for case_id, channel, at in ContactAttempt.objects.filter(
@@ -483,7 +483,7 @@ def case_states(as_of, cases: list[Case], by_key, step_channels=None) -> dict[in
         "case_id", "step__code", "fired_on"
     ):
         fired[case_id][code] = fired_on
-    deliveries = letter_deliveries(ids, as_of)
+    deliveries = delivered_letters(ids, as_of)
     # ⑨ counts collection letters that reached the owner (delivery recorded), not letters merely due.
     letters = {case_id: by_channel[Channel.LETTER] for case_id, by_channel in deliveries.items()}
     last_payment = {}
@@ -518,7 +518,7 @@ def case_states(as_of, cases: list[Case], by_key, step_channels=None) -> dict[in
             lawyer_letter_eligible=rules.lawyer_letter_eligible(
                 days_overdue=a.days_overdue, letters_ignored=len(ignored), deliberate=deliberate, care_pending=pending,
             ),
-            delivered=rules.letter_deliveries(fired[case.pk], (step_channels or {}).get(case.community_id, {}),
+            delivered=rules.deliveries_by_step(fired[case.pk], (step_channels or {}).get(case.community_id, {}),
                                               deliveries.get(case.pk, {})),
         )
     return states

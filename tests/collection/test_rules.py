@@ -251,9 +251,9 @@ def test_it_reads_each_letter_steps_delivery_from_the_record():
     fired = {"letter_1": date(2026, 3, 7), "letter_2": date(2026, 4, 6), "call_3": date(2026, 1, 8)}
     channels = {"letter_1": "letter", "letter_2": "letter", "call_3": "call"}
     deliveries = {"letter": [date(2026, 4, 9), date(2026, 3, 10)], "call": [date(2026, 1, 8)]}
-    assert rules.letter_deliveries(fired, channels, deliveries) == {
+    assert rules.deliveries_by_step(fired, channels, deliveries) == {
         "letter_1": date(2026, 3, 10), "letter_2": date(2026, 4, 9), "call_3": date(2026, 1, 8)}
-    assert rules.letter_deliveries(fired, channels, {}) == {}
+    assert rules.deliveries_by_step(fired, channels, {}) == {}
 
 
 def test_legal_review_fires_when_reached_even_in_a_quiet_period():
