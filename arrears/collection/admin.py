@@ -116,7 +116,7 @@ class LadderStepInline(admin.TabularInline):
     ordering = ["day_offset", "id"]
     fields = ["day_offset", "code", "name", "channel", "technique", "template_code", "script_code", "tiers",
               "personas", "credit", "min_amount", "min_months", "requires_steps", "days_after_required",
-              "no_payment_since_required", "lawyer_letter_eligibility", "quiet_days", "active"]
+              "no_payment_since_required", "lawyer_letter_eligibility", "quiet_days", "after_delivery", "active"]
 
 
 @admin.register(CollectionPolicy)

@@ -232,9 +232,11 @@ def _attach_signals(found, as_of, vacant_since, policies):
         thresholds = rules.SignalThresholds(policy.unreachable_after, policy.vacant_months)
         entry.situations = rules.situations_of(entry.signals, thresholds)
         entry.irritable = irritable
-        entry.techniques = rules.techniques_for(entry.situations, irritable=irritable)
         entry.suggested_persona = rules.suggest_persona(entry.signals, entry.situations)
         entry.persona = persona
+        # The collector's persona when set, else the system's guess, orders the techniques.
+        entry.techniques = rules.techniques_for(entry.situations, irritable=irritable,
+                                                persona=persona or entry.suggested_persona)
 
 
 def _attach_limitation(found, as_of, community_ids, dues, partly_paid):

@@ -2,6 +2,8 @@
 
 from decimal import Decimal
 
+FOLLOW_UP_NAME = "函件静默期结束后跟进"
+
 # (code, name, day, channel, technique, template, script, extra conditions)
 DEFAULT_LADDER = [
     ("pre_due_sms", "到期前提醒短信", -7, "sms", 1, "pre_due", "", {"credit": "not_exhausted"}),
@@ -17,12 +19,28 @@ DEFAULT_LADDER = [
     ("letter_1", "催费函（第一次）", 60, "letter", 8, "collection_letter", "", {
         "requires_steps": "heads_up_60", "days_after_required": 1, "quiet_days": 7,
     }),
+    # ⑧: no contact for 7 days after a letter reaches the owner, then follow up (the day after).
+    ("letter_1_follow_up", FOLLOW_UP_NAME, 60, "call", 8, "", "letter_follow_up", {
+        "requires_steps": "letter_1", "days_after_required": 8, "after_delivery": True,
+    }),
     ("letter_2", "催费函（第二次）", 90, "letter", 8, "collection_letter_2", "", {
         "requires_steps": "letter_1", "days_after_required": 7, "no_payment_since_required": True, "quiet_days": 7,
     }),
-    ("lawyer_letter", "律师函（候选）", 120, "lawyer_letter", 9, "lawyer_letter", "", {
+    ("letter_2_follow_up", FOLLOW_UP_NAME, 90, "call", 8, "", "letter_follow_up", {
+        "requires_steps": "letter_2", "days_after_required": 8, "after_delivery": True,
+    }),
+    # ⑨, private before formal: the owner hears from us before a lawyer writes, on the same conditions.
+    ("lawyer_heads_up", "律师函前私下告知", 115, "call", 9, "", "lawyer_heads_up", {
         "requires_steps": "letter_2", "days_after_required": 7, "no_payment_since_required": True,
+        "lawyer_letter_eligibility": True, "min_months": 3,
+    }),
+    ("lawyer_letter", "律师函（候选）", 120, "lawyer_letter", 9, "lawyer_letter", "", {
+        "requires_steps": "lawyer_heads_up", "days_after_required": 5, "no_payment_since_required": True,
         "lawyer_letter_eligibility": True, "min_months": 3, "quiet_days": 14,
+    }),
+    # The lawyer letter's quiet period runs to its deadline (Case.quiet_until): the call comes the day after.
+    ("lawyer_letter_follow_up", FOLLOW_UP_NAME, 120, "call", 9, "", "lawyer_letter_follow_up", {
+        "requires_steps": "lawyer_letter", "days_after_required": 1, "after_delivery": True,
     }),
     ("legal_review", "法务审查", 150, "legal_review", None, "", "", {"requires_steps": "letter_1"}),
 ]

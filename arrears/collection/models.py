@@ -138,6 +138,10 @@ class LadderStep(models.Model):
     no_payment_since_required = models.BooleanField(_("前置步骤后未缴费"), default=False)
     lawyer_letter_eligibility = models.BooleanField(_("需符合律师函条件"), default=False)
     quiet_days = models.PositiveSmallIntegerField(_("之后静默天数"), default=0)
+    after_delivery = models.BooleanField(
+        _("自函件送达起算"), default=False,
+        help_text=_("间隔天数自前置步骤的函件登记送达之日起算；函件未送达的不触发"),
+    )
     active = models.BooleanField(_("启用"), default=True)
 
     class Meta:

@@ -44,7 +44,11 @@ def next_steps_for(assessments: list[Assessment], as_of: date) -> dict[tuple[int
     """The next steps of each case: open tasks, queued messages, then the ladder's coming steps."""
     if not assessments:
         return {}
-    from arrears.collection.run import ladders, step_rule  # the run owns the ladder's loading
+    from arrears.collection.run import (  # the run owns the ladder's loading
+        delivered_letters,
+        ladders,
+        step_rule,
+    )
 
     keys = {a.key for a in assessments}
     community_ids = {a.community_id for a in assessments}
@@ -59,6 +63,7 @@ def next_steps_for(assessments: list[Assessment], as_of: date) -> dict[tuple[int
         "case_id", "step__code", "fired_on"
     ):
         fired.setdefault(case_id, {})[code] = day
+    deliveries = delivered_letters(case_ids, as_of)
     pending: dict[int, list[tuple[str, date]]] = {}
     for case_id, channel, due in Task.objects.filter(case_id__in=case_ids, status=TaskStatus.OPEN).values_list(
         "case_id", "channel", "due_on"
@@ -75,12 +80,14 @@ def next_steps_for(assessments: list[Assessment], as_of: date) -> dict[tuple[int
         done = fired.get(case.pk, {}) if case else {}
         quiet_until = case.quiet_until if case else None
         planned = list(pending.get(case.pk, [])) if case else []
-        state = rules.CaseState(
-            days_overdue=a.days_overdue, tier=a.tier, persona=a.persona or a.suggested_persona, principal=a.principal,
-            months=a.months, fired=done, quiet_until=quiet_until,
-        )
         ladder = sorted((s for s in steps_by_community.get(a.community_id, []) if s.day_offset > 0),
                         key=lambda s: (s.day_offset, s.code))
+        delivered = rules.deliveries_by_step(done, {s.code: s.channel for s in ladder},
+                                            deliveries.get(case.pk, {}) if case else {})
+        state = rules.CaseState(
+            days_overdue=a.days_overdue, tier=a.tier, persona=a.persona or a.suggested_persona, principal=a.principal,
+            months=a.months, fired=done, quiet_until=quiet_until, delivered=delivered,
+        )
         due_today = {rule.code for rule in rules.steps_due([step_rule(s) for s in ladder], state, as_of)}
         planned_on = dict(done)
         for step in ladder:
@@ -96,10 +103,11 @@ def next_steps_for(assessments: list[Assessment], as_of: date) -> dict[tuple[int
                 if not rules.step_conditions_hold(static, state, as_of):
                     continue
                 due = a.oldest_due + timedelta(days=step.day_offset)
-                if any(code not in planned_on for code in rule.requires):
+                since = delivered if rule.after_delivery else planned_on  # a follow-up waits for the delivery
+                if any(code not in since for code in rule.requires):
                     continue
                 for code in rule.requires:
-                    due = max(due, planned_on[code] + timedelta(days=max(rule.days_after_required, 1)))
+                    due = max(due, since[code] + timedelta(days=max(rule.days_after_required, 1)))
             if quiet_until and due <= quiet_until and step.channel not in rules.INTERNAL_CHANNELS:
                 due = quiet_until + timedelta(days=1)
             planned_on[step.code] = due

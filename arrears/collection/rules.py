@@ -1,8 +1,9 @@
 """The collection method as pure functions: no ORM, no I/O, tested with plain values.
 
 Aging buckets, tiers, the seed table of situations → techniques (seed 003), persona
-suggestion, limitation deadlines (民法典第188/195条), which ladder steps fall due, and the
-neutral-wording check for anything said to a third party (个人信息保护法).
+suggestion and the order each persona's strategy gives the techniques (seed 000), limitation
+deadlines (民法典第188/195条), which ladder steps fall due, and the neutral-wording check for
+anything said to a third party (个人信息保护法).
 """
 
 from __future__ import annotations
@@ -135,12 +136,49 @@ _CLASS_ORDER = {MANDATORY: 0, OPTIONAL: 1, ESCALATION: 2}
 SYMPATHY = 3  # 苦肉计: never for irritable owners
 
 
-def techniques_for(situations: Iterable[int], *, irritable: bool = False) -> list[int]:
-    """Techniques for the situations, mandatory → optional → escalation (先必做后自选、先私人后正式)."""
+UNDERSTANDING, RESISTANT, NEGLECTFUL, EVASIVE = "understanding", "resistant", "neglectful", "evasive"
+
+# Seed 000's strategy per persona (DESIGN.md §2): the techniques it leads with, when the situations
+# call for them. The understanding owner is offered a firm date with instalments (② with the plan
+# ahead); the resistant owner has the service fixed before any demand (⑥, then ⑤); the evasive
+# owner is sought on every channel (④, then ⑦). The neglectful owner's lead is the words, not the
+# order: the education script (see scripts.py).
+PERSONA_LEAD: dict[str, tuple[int, ...]] = {
+    UNDERSTANDING: (2,),
+    RESISTANT: (6, 5),
+    NEGLECTFUL: (),
+    EVASIVE: (4, 7),
+}
+
+PERSONA_STRATEGY = {
+    UNDERSTANDING: ("分期 3–6 个月、减免违约金、提前缴费优惠",
+                    "instalments over 3–6 months, late-fee waiver, early-payment offer"),
+    RESISTANT: ("先解决服务投诉，再讲合同义务和法律后果",
+                "fix the service complaint first, then the contract duty and its legal consequence"),
+    NEGLECTFUL: ("讲清物业费的用途和缴费义务", "explain what the fee pays for and the duty to pay"),
+    EVASIVE: ("多渠道联系、留存证据，必要时走法律程序",
+              "contact on every channel, keep the evidence, legal procedure when needed"),
+}
+
+
+def order_techniques(techniques: Iterable[int], *, persona: str = "") -> list[int]:
+    """The techniques in the order to use them for this persona; the set itself is never changed.
+
+    The persona's lead techniques come first, where present; the rest follow the seeds' order:
+    mandatory → optional → escalation (先必做后自选、先私人后正式).
+    """
+    chosen = set(techniques)
+    lead = [number for number in PERSONA_LEAD.get(persona, ()) if number in chosen]
+    rest = sorted(chosen - set(lead), key=lambda t: (_CLASS_ORDER[TECHNIQUE_CLASS[t]], t))
+    return [*lead, *rest]
+
+
+def techniques_for(situations: Iterable[int], *, irritable: bool = False, persona: str = "") -> list[int]:
+    """Techniques for the situations (seed 003's table decides which), ordered for the persona."""
     chosen = {technique for situation in situations for technique in SEED_TABLE[situation]}
     if irritable:
         chosen.discard(SYMPATHY)
-    return sorted(chosen, key=lambda t: (_CLASS_ORDER[TECHNIQUE_CLASS[t]], t))
+    return order_techniques(chosen, persona=persona)
 
 
 @dataclass(frozen=True)
@@ -258,6 +296,7 @@ class StepRule:
     no_payment_since_required: bool = False
     lawyer_letter_eligibility: bool = False
     quiet_days: int = 0
+    after_delivery: bool = False  # days_after_required count from the required letter's recorded delivery
 
 
 @dataclass(frozen=True)
@@ -272,6 +311,22 @@ class CaseState:
     quiet_until: date | None = None
     credit_exhausted: bool = False
     lawyer_letter_eligible: bool = False
+    delivered: dict[str, date] = field(default_factory=dict)  # letter step code → day its delivery is on record
+
+
+def deliveries_by_step(fired: dict[str, date], step_channels: dict[str, str],
+                      deliveries: dict[str, Sequence[date]]) -> dict[str, date]:
+    """The recorded delivery of each fired letter step: the first delivery on its channel since it fired.
+
+    `deliveries` maps a channel (letter, lawyer_letter) to the days a letter on it reached the
+    owner, as logged by the letters module; a step whose letter is not delivered yet has none.
+    """
+    found = {}
+    for code, fired_on in fired.items():
+        days = [day for day in deliveries.get(step_channels.get(code, ""), ()) if day >= fired_on]
+        if days:
+            found[code] = min(days)
+    return found
 
 
 def step_conditions_hold(step: StepRule, case: CaseState, as_of: date) -> bool:
@@ -288,7 +343,11 @@ def step_conditions_hold(step: StepRule, case: CaseState, as_of: date) -> bool:
         return False
     for code in step.requires:
         fired_on = case.fired.get(code)
-        if fired_on is None or (as_of - fired_on).days < max(step.days_after_required, 1):
+        if fired_on is None:
+            return False
+        # A follow-up counts from the day the letter reached the owner, not from the day it fell due.
+        since = case.delivered.get(code) if step.after_delivery else fired_on
+        if since is None or (as_of - since).days < max(step.days_after_required, 1):
             return False
         if step.no_payment_since_required and case.last_payment is not None and case.last_payment >= fired_on:
             return False
@@ -303,7 +362,8 @@ def steps_due(steps: Sequence[StepRule], case: CaseState, as_of: date) -> list[S
     step below the highest step already taken is passed over, and a case that comes to the ladder
     late (a backlog, or after a quiet period) does not get every missed reminder at once: of the
     steps that reach the owner only those of the latest day fire. Internal steps (front-desk flag,
-    legal review) fire whenever reached.
+    legal review) fire whenever reached. A follow-up of a letter (`after_delivery`) counts its days
+    from the letter's recorded delivery and, like every contact, waits out the quiet period.
     """
     ready = [
         step for step in steps

@@ -443,6 +443,7 @@ def step_rule(step: LadderStep) -> rules.StepRule:
         requires=tuple(step.required_codes), days_after_required=step.days_after_required,
         no_payment_since_required=step.no_payment_since_required,
         lawyer_letter_eligibility=step.lawyer_letter_eligibility, quiet_days=step.quiet_days,
+        after_delivery=step.after_delivery,
     )
 
 
@@ -459,21 +460,32 @@ def ladders(community_ids) -> dict[int, list[LadderStep]]:
     return steps
 
 
-def case_states(as_of, cases: list[Case], by_key) -> dict[int, rules.CaseState]:
-    """The ladder's view of each case: steps fired, last payment, quiet period, eligibility for ⑨."""
+LETTER_CHANNELS = (Channel.LETTER, Channel.LAWYER_LETTER)
+
+
+def delivered_letters(case_ids, as_of) -> dict[int, dict[str, list[date]]]:
+    """Days each case's letters reached the owner by `as_of`, by channel: the delivery records on file."""
+    found = defaultdict(lambda: defaultdict(list))
+    for case_id, channel, at in ContactAttempt.objects.filter(
+        case_id__in=list(case_ids), channel__in=LETTER_CHANNELS, outcome=Outcome.DELIVERED, corrects__isnull=True,
+        at__lt=_local(as_of + timedelta(days=1), time(0, 0)),
+    ).values_list("case_id", "channel", "at"):
+        found[case_id][channel].append(timezone.localdate(at))
+    return found
+
+
+def case_states(as_of, cases: list[Case], by_key, step_channels=None) -> dict[int, rules.CaseState]:
+    """The ladder's view of each case: steps fired and their letters delivered, last payment, quiet
+    period, eligibility for ⑨. `step_channels` maps a community to its ladder's step code → channel."""
     ids = [case.pk for case in cases]
     fired = defaultdict(dict)
     for case_id, code, fired_on in CaseStep.objects.filter(case_id__in=ids, fired_on__lte=as_of).values_list(
         "case_id", "step__code", "fired_on"
     ):
         fired[case_id][code] = fired_on
+    deliveries = delivered_letters(ids, as_of)
     # ⑨ counts collection letters that reached the owner (delivery recorded), not letters merely due.
-    letters = defaultdict(list)
-    for case_id, at in ContactAttempt.objects.filter(
-        case_id__in=ids, channel=Channel.LETTER, outcome=Outcome.DELIVERED, corrects__isnull=True,
-        at__lt=_local(as_of + timedelta(days=1), time(0, 0)),
-    ).values_list("case_id", "at"):
-        letters[case_id].append(timezone.localdate(at))
+    letters = {case_id: by_channel[Channel.LETTER] for case_id, by_channel in deliveries.items()}
     last_payment = {}
     pairs = {(case.unit_id, case.owner_id) for case in cases}
     if pairs:
@@ -497,7 +509,7 @@ def case_states(as_of, cases: list[Case], by_key) -> dict[int, rules.CaseState]:
         key = (case.unit_id, case.owner_id)
         a = by_key[key]
         paid_last = last_payment.get(key)
-        ignored = [day for day in letters[case.pk] if paid_last is None or paid_last < day]
+        ignored = [day for day in letters.get(case.pk, []) if paid_last is None or paid_last < day]
         deliberate = a.signals.refused or a.signals.deliberate or a.signals.broken_promises >= 2
         pending = case.pk in care_pending or a.signals.open_rectification or bool(a.disputed_charge_ids)
         states[case.pk] = rules.CaseState(
@@ -506,6 +518,8 @@ def case_states(as_of, cases: list[Case], by_key) -> dict[int, rules.CaseState]:
             lawyer_letter_eligible=rules.lawyer_letter_eligible(
                 days_overdue=a.days_overdue, letters_ignored=len(ignored), deliberate=deliberate, care_pending=pending,
             ),
+            delivered=rules.deliveries_by_step(fired[case.pk], (step_channels or {}).get(case.community_id, {}),
+                                              deliveries.get(case.pk, {})),
         )
     return states
 
@@ -523,7 +537,9 @@ def _fire_ladder(as_of, cases: dict, by_key, on_plan: set[int], summary) -> None
         Promise.objects.filter(case_id__in=[c.pk for c in open_cases], status=PromiseStatus.OPEN, due_on__gte=as_of)
         .values_list("case_id", flat=True)
     )
-    states = case_states(as_of, open_cases, by_key)
+    channels = {community_id: {code: step.channel for code, step in steps.items()}
+                for community_id, (steps, _) in ladder_of.items()}
+    states = case_states(as_of, open_cases, by_key, channels)
     policies = policies_by_community({case.community_id for case in open_cases})
     lawyer_slots = _lawyer_letter_slots(as_of, policies)
     fired_rows, tasks, messages, flagged = [], [], [], []

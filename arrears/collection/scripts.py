@@ -236,6 +236,77 @@ DEFAULT_SCRIPTS: list[dict] = [
 【记录】
 在系统中记录业主评价（满意、一般、不满意）和意见。
 """),
+    _script("service_fix_first", "抗拒型业主：先解决投诉", None, Channel.CALL, """
+（提示：用于对服务有意见、工单还没有办结的业主。工单办结、业主确认满意之前，不谈缴费，不提金额；先把问题解决好。）
+【开场】
+{owner_name}您好，我是{community}物业服务中心的{collector}。您家{room}反映的问题给您添麻烦了，我代表服务中心向您道歉。今天联系您，就是想把这件事了解清楚，尽快处理好。
+【倾听】
+您看现在具体是什么情况？从什么时候开始的？之前我们是怎么处理的，哪些地方让您不满意？
+（提示：认真听，不打断，不辩解；逐条记下业主的意见。）
+【处理】
+这件事由我负责跟进：能当场解决的，我现在就安排；需要维修或协调的，我在系统里建工单，告诉您由谁来办、什么时候办完。
+【回访】
+处理过程中有进展，我第一时间告诉您；办完之后我再联系您，请您确认是否满意。这期间有任何问题，直接打服务中心电话{company_phone}找我。
+【记录】
+在系统中记录业主的意见、工单编号和答应业主的办理时限，按时限跟进。
+"""),
+    _script("resistant_duty", "抗拒型业主：问题解决后讲清合同义务", None, Channel.CALL, """
+（提示：用于对服务有意见、但反映的问题已经办结的业主；还有未办结工单的，先用“先解决投诉”话术。讲合同和法律时只陈述事实，语气平和，不争辩。）
+【开场】
+{owner_name}您好，我是{community}物业服务中心的{collector}。您之前反映的问题我们已经处理完了，想先听听您对处理结果是否满意；还有不到位的地方，您直接告诉我。
+【事实】
+另外跟您沟通一下物业费的事：您家{room}从{oldest_due}起有{months}个月的物业费没有办理，合计{amount}元（物业费{principal}元，违约金{late_fee}元）。物业服务合同是全体业主和物业公司共同的约定，按照《民法典》第九百四十四条，业主应当按照约定支付物业费；对服务有意见，可以随时向我们提出、要求整改，但不能以此作为不缴物业费的理由。经书面催交仍未缴纳的，物业公司可以依法通过诉讼主张，这是我们都不希望走到的一步。
+【方案】
+服务上的事我们会继续改进，您有意见随时找我。一次办理不方便的话，可以分几个月缴；本月内缴清的，违约金我帮您申请减免。
+【承诺】
+您看我们定在{promise_date}办理可以吗？缴费链接{payment_link}我发给您，前一天我再提醒您一次。有任何问题打{company_phone}找我。
+"""),
+    _script("evasive_contact", "逃避型业主：多渠道联系，留存证据", None, Channel.CALL, """
+（提示：用于有意躲避、长期联系不上的业主。电话打不通时，在策略规定的联系时段和次数以内换用短信、微信、上门；每一次联系，无论接通与否，都在系统中如实记录时间、渠道、号码和结果，通话录音、上门照片、签收回执及时上传，这些都是日后的证据。通过亲友、单位、中介找业主时只用中性话术，不提欠费。）
+【开场】
+{owner_name}您好，我是{community}物业服务中心的{collector}。最近几次给您打电话、发短信都没联系上，想跟您确认一下以后怎么联系您最方便。
+【事实】
+您家{room}从{oldest_due}起有{months}个月的物业费没有办理，合计{amount}元（物业费{principal}元，违约金{late_fee}元）。
+【方案】
+您看以后用哪个电话、在哪个时间段联系您合适？我记下来，免得再打扰您。一次办理不方便的话，可以分几个月缴；本月内缴清的，违约金我帮您申请减免。
+【承诺】
+我们定个日子，{promise_date}可以吗？缴费链接{payment_link}我现在发到您手机上，前一天我再提醒您一次。您有事随时打{company_phone}找我。
+【记录】
+挂断后在系统中记录通话结果和约定日期；业主给了新的号码或联系时间的，登记到联系方式中。
+"""),
+    _script("letter_follow_up", "函件静默期结束后跟进", None, Channel.CALL, """
+（提示：催费函送达 7 天后、静默期结束的第二天打这个电话。先确认业主收到了函件，再听业主的想法；不重复函件里的措辞，不施加压力。）
+【开场】
+{owner_name}您好，我是{community}物业服务中心的{collector}。前些天公司给您寄了一份《催费函》，想跟您确认一下您收到了没有，对里面的内容有没有疑问。
+【事实】
+函里列的是您家{room}从{oldest_due}起{months}个月的物业费明细，合计{amount}元（物业费{principal}元，违约金{late_fee}元）。您对哪一笔有疑问，我们可以一起逐笔核对；有异议的费用会先暂停追收，核实后再处理。
+【方案】
+一次办理不方便的话，可以分几个月缴；本月内缴清的，违约金我帮您申请减免。
+【承诺】
+您看定在{promise_date}办理可以吗？缴费链接{payment_link}我发给您，前一天我再提醒您一次。有任何问题打{company_phone}找我。
+"""),
+    _script("lawyer_heads_up", "律师函前私下告知", None, Channel.CALL, """
+（提示：发律师函之前先私下告知，不让业主感到突然。只说明公司的工作流程，语气平和，这不是威胁；业主对账单有异议或提出实际困难的，如实记录，报主管再定是否发函。）
+【开场】
+{owner_name}您好，我是{community}物业服务中心的{collector}。今天打这个电话，是想先私下跟您说一声，免得您之后觉得突然。
+【事实】
+您家{room}从{oldest_due}起有{months}个月的物业费没有办理，合计{amount}元（物业费{principal}元，违约金{late_fee}元），此前寄给您的《催费函》您也已经收到了。按公司的工作流程，如仍不缴，公司将委托律师事务所向您发出律师函。
+【方案】
+在那之前办理的，就不需要再走这一步了。一次缴清不方便的，可以跟我约好分几个月缴；对账单有疑问的，我们一起逐笔核对。
+【承诺】
+您看能不能定在{promise_date}办理？缴费链接{payment_link}我发给您，前一天我再提醒您一次。有任何问题打{company_phone}找我。
+"""),
+    _script("lawyer_letter_follow_up", "律师函期限届满后跟进", None, Channel.CALL, """
+（提示：律师函写明的期限届满后的第二天打这个电话；期限内不主动联系业主。语气平和，只说事实和办法，由业主自己做决定。期间业主已部分缴费或来电商量过的，先致谢，按实际情况说。）
+【开场】
+{owner_name}您好，我是{community}物业服务中心的{collector}。公司委托律师事务所给您发的律师函，写明的期限已经到了，我打电话想听听您的想法。
+【事实】
+目前您家{room}从{oldest_due}起还有{months}个月的物业费没有办理，合计{amount}元（物业费{principal}元，违约金{late_fee}元）。接下来公司的法务部门会审查这件事，决定是否按法律程序处理，这也是我们最不希望看到的。
+【方案】
+您对账单有疑问的，我们可以一起逐笔核对；一次缴清不方便的，现在商量分期也还来得及。
+【承诺】
+您看能不能定在{promise_date}办理？缴费链接{payment_link}我发给您，前一天我再提醒您一次。有任何问题打{company_phone}找我。
+"""),
     _script("lawyer_letter_notice", "律师函说明", 9, Channel.CALL, """
 （提示：律师函发出后 14 天内我们不主动联系业主；本话术用于业主收到律师函后来电或来访时。语气平和，只说事实和办法。）
 【开场】
@@ -338,3 +409,55 @@ def scripts_for(technique_numbers: Iterable[int], *, neutral_only: bool = False)
     if neutral_only:
         queryset = queryset.filter(neutral=True)
     return sorted(queryset, key=lambda script: (order[script.technique], script.code))
+
+
+# -- the words for the persona (DESIGN.md §2, seed 000) -------------------------------------------
+
+# For a reminder call (① 适时提醒, ② 断其后路) the persona chooses the words: the understanding
+# owner hears the plan offer, the neglectful owner what the fee pays for, the evasive owner is
+# asked how to reach them (and the collector reminded to keep the evidence), the resistant owner
+# whose complaint is settled hears the contract duty.
+PERSONA_SCRIPTS = {
+    rules.UNDERSTANDING: "plan_offer",
+    rules.RESISTANT: "resistant_duty",
+    rules.NEGLECTFUL: "education_neglectful",
+    rules.EVASIVE: "evasive_contact",
+}
+REMINDER_TECHNIQUES = frozenset({1, 2})
+SERVICE_FIX = "service_fix_first"
+# Scripts that ask for no payment: all a resistant owner with an open complaint is offered.
+NOT_DEMANDS = frozenset({"neutral_third_party", "front_desk_polite", "three_warnings", "after_payment_follow_up",
+                         SERVICE_FIX})
+CHOSEN_CODES = frozenset({*PERSONA_SCRIPTS.values(), SERVICE_FIX})
+_STAFF_ONLY = frozenset({Channel.FRONT_DESK_FLAG, Channel.LEGAL_REVIEW})
+
+
+def script_code_for(*, technique: int | None, channel: str, persona: str, service_open: bool = False,
+                    default: str = "") -> str:
+    """The script to offer for a task or technique on a channel, for the owner's persona.
+
+    `default` is the task's (or the technique's) own script; "" leaves the choice to the caller.
+    A resistant owner with an open service ticket is offered no demand at all, only the service
+    fix (抗拒型: fix the complaint first); front-desk and legal steps keep their own words.
+    """
+    if channel in _STAFF_ONLY:
+        return default
+    if persona == rules.RESISTANT and service_open and default not in NOT_DEMANDS:
+        return SERVICE_FIX
+    if channel == Channel.CALL and technique in REMINDER_TECHNIQUES and persona in PERSONA_SCRIPTS:
+        return PERSONA_SCRIPTS[persona]
+    return default
+
+
+def technique_script_codes(techniques: Iterable[int], *, persona: str, service_open: bool,
+                           defaults: Mapping[int, tuple[str, str]]) -> list[str]:
+    """The script to show beside each technique, in order; "" where none, or where an earlier
+    technique already shows the same script. `defaults` maps a technique to its own (code, channel)."""
+    shown, codes = set(), []
+    for number in techniques:
+        code, channel = defaults.get(number, ("", Channel.CALL))
+        chosen = script_code_for(technique=number, channel=channel, persona=persona, service_open=service_open,
+                                 default=code)
+        codes.append("" if chosen in shown else chosen)
+        shown.add(chosen)
+    return codes

@@ -28,6 +28,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 
 from arrears.collection import guard, reports, rules
+from arrears.collection import scripts as script_library
 from arrears.collection.assess import Assessment
 from arrears.collection.models import (
     Case,
@@ -46,7 +47,14 @@ from arrears.collection.models import (
 from arrears.collection.scripts import render_script
 from arrears.core.money import ZERO, MoneyField
 from arrears.estate import selectors as estate_selectors
-from arrears.estate.models import Contact, ContactKind, ContactRelation, Ownership, mask_name
+from arrears.estate.models import (
+    Contact,
+    ContactKind,
+    ContactRelation,
+    Ownership,
+    ServiceTicket,
+    mask_name,
+)
 from arrears.ledger import selectors as ledger_selectors
 from arrears.ledger.models import Allocation, Charge, Component, Waiver, WaiverStatus
 
@@ -94,6 +102,25 @@ def _scripts_by(codes, techniques) -> tuple[dict[str, Script], dict[int, Script]
     return by_code, by_technique
 
 
+def persona_of(case: Case) -> str:
+    """The collector's judgement of the owner when set, else the system's suggestion."""
+    profile = getattr(case.owner, "collection_profile", None)
+    return (profile.persona if profile else "") or case.suggested_persona
+
+
+def _service_open(today: date, unit_ref: str) -> Exists:
+    """An open service ticket (repair, complaint, rectification) on the case's unit."""
+    return Exists(ServiceTicket.objects.filter(unit_id=OuterRef(unit_ref), opened_on__lte=today, closed_on__isnull=True))
+
+
+def persona_strategy(persona: str) -> str:
+    """One line for the case: 理解型：分期 3–6 个月、减免违约金、提前缴费优惠."""
+    if persona not in rules.PERSONA_STRATEGY:
+        return ""
+    separator = _in_language(("：", ": "))
+    return f"{Persona(persona).label}{separator}{_in_language(rules.PERSONA_STRATEGY[persona])}"
+
+
 def guard_request(case: Case, channel: str, at: datetime) -> guard.ContactRequest:
     return guard.ContactRequest(owner_id=case.owner_id, unit_id=case.unit_id, channel=channel, at=at, case_id=case.pk)
 
@@ -138,22 +165,30 @@ def open_tasks_for(user, *, today: date) -> QuerySet[Task]:
 
 
 def workbench_rows(user, tasks, *, today: date, now: datetime) -> list[WorkbenchRow]:
-    """Rows for a page of tasks: six queries (tasks, contacts, scripts, and the guard's batch)."""
+    """Rows for a page of tasks: six queries (tasks, contacts, scripts, and the guard's batch).
+
+    The script follows the owner's persona (scripts.script_code_for): the task's own script is
+    the default."""
     promise_today = Promise.objects.filter(case_id=OuterRef("case_id"), status=PromiseStatus.OPEN, due_on=today)
     tasks = list(
-        tasks.select_related("case__unit__building", "case__unit__community__company", "case__owner")
-        .annotate(promise_due_today=Exists(promise_today))
+        tasks.select_related("case__unit__building", "case__unit__community__company", "case__owner__collection_profile")
+        .annotate(promise_due_today=Exists(promise_today), service_open=_service_open(today, "case__unit_id"))
         .prefetch_related(Prefetch(
             "case__owner__contacts", to_attr="phones",
             queryset=Contact.objects.filter(relation=ContactRelation.SELF, kind__in=PHONE_KINDS).order_by("kind", "pk"),
         ))
     )
     techniques = [task.technique or (task.case.technique_list or [None])[0] for task in tasks]
-    by_code, by_technique = _scripts_by([t.script_code for t in tasks if t.script_code], [t for t in techniques if t])
+    by_code, by_technique = _scripts_by([*(t.script_code for t in tasks if t.script_code), *script_library.CHOSEN_CODES],
+                                        [t for t in techniques if t])
     decisions = _guard_decisions([(task.case, task.channel) for task in tasks], now)
     rows = []
     for task, technique, decision in zip(tasks, techniques, decisions, strict=True):
-        script = by_code.get(task.script_code) or by_technique.get(technique)
+        code = script_library.script_code_for(technique=technique, channel=task.channel, persona=persona_of(task.case),
+                                              service_open=task.service_open, default=task.script_code)
+        script = by_code.get(code) if code else by_technique.get(technique)
+        if script is None and code in script_library.PERSONA_SCRIPTS.values():  # staff retired the persona's words
+            script = by_code.get(task.script_code) or by_technique.get(technique)
         text = render_script(script.body.strip(), script_context(task.case, collector=user, today=today)) if script else ""
         warning = rules.limitation_warning(task.case.limitation_deadline, today)
         if task.kind == TaskKind.LIMITATION_WARNING and warning is None:
@@ -423,12 +458,13 @@ def unit_collection(unit, *, user, today: date, now: datetime) -> dict:
     next steps and a timeline of attempts, promises and plans (a fixed number of queries)."""
     cases = list(
         Case.objects.filter(unit_id=unit.pk, status=CaseStatus.OPEN)
+        .annotate(service_open=_service_open(today, "unit_id"))
         .select_related("owner__collection_profile", "unit__building", "unit__community__company", "last_step", "collector")
         .prefetch_related(Prefetch("owner__contacts", queryset=Contact.objects.order_by("relation", "kind", "pk")))
         .order_by("pk")
     )
     techniques = {number for case in cases for number in case.technique_list}
-    _, by_technique = _scripts_by([], techniques)
+    by_code, by_technique = _scripts_by(script_library.CHOSEN_CODES, techniques)
     next_steps = {}
     for case in cases:
         next_steps[case.pk] = _next_steps(case, today)
@@ -437,15 +473,23 @@ def unit_collection(unit, *, user, today: date, now: datetime) -> dict:
     for case, decision in zip(cases, decisions, strict=True):
         context = script_context(case, collector=user, today=today)
         profile = getattr(case.owner, "collection_profile", None)
+        persona = persona_of(case)
+        # The run's snapshot decides which techniques; today's persona decides their order and words.
+        ordered = rules.order_techniques(case.technique_list, persona=persona)
+        codes = script_library.technique_script_codes(
+            ordered, persona=persona, service_open=case.service_open,
+            defaults={number: (script.code, script.channel) for number, script in by_technique.items()},
+        )
+        chosen = [by_code.get(code) if code else None for code in codes]
         sections.append({
             "case": case,
             "profile": profile,
             "suggested_persona": Persona(case.suggested_persona).label if case.suggested_persona else "",
+            "strategy": persona_strategy(persona),
             "situations": [(number, situation_label(number)) for number in case.situation_list],
             "techniques": [
-                (number, technique_label(number), by_technique.get(number),
-                 render_script(by_technique[number].body.strip(), context) if number in by_technique else "")
-                for number in case.technique_list
+                (number, technique_label(number), script, render_script(script.body.strip(), context) if script else "")
+                for number, script in zip(ordered, chosen, strict=True)
             ],
             "next_steps": next_steps[case.pk],
             "call_decision": decision,

@@ -53,6 +53,44 @@ def test_it_never_recommends_sympathy_to_an_irritable_owner():
     assert rules.techniques_for([1, 2], irritable=True) == [1, 2, 7]
 
 
+@pytest.mark.parametrize(("situations", "persona", "irritable", "techniques"), [
+    # 理解型: ② with the instalment offer ahead of the plain reminder
+    ([1, 2, 7], "understanding", False, [2, 1, 3, 7]),
+    ([1], "understanding", False, [1]),
+    # 抗拒型: the service fix (⑥, then ⑤) before any demand
+    ([1, 4], "resistant", False, [6, 5, 1, 3, 8]),
+    ([1, 4], "resistant", True, [6, 5, 1, 8]),
+    ([1, 6], "resistant", False, [6, 1]),
+    ([1, 2], "resistant", False, [1, 2, 3, 7]),
+    # 忽视型: the seeds' order; the education is in the words
+    ([1, 2, 7], "neglectful", False, [1, 2, 3, 7]),
+    # 逃避型: find them (④), everyone helps (⑦)
+    ([1, 3], "evasive", False, [4, 7, 1]),
+    ([1, 2], "evasive", False, [7, 1, 2, 3]),
+    ([1, 3, 8], "evasive", False, [4, 7, 1, 8, 9]),
+    # no persona yet: the seeds' order
+    ([1, 3], "", False, [1, 4, 7]),
+])
+def test_it_orders_techniques_for_the_persona(situations, persona, irritable, techniques):
+    assert rules.techniques_for(situations, irritable=irritable, persona=persona) == techniques
+
+
+@pytest.mark.parametrize("persona", ["understanding", "resistant", "neglectful", "evasive"])
+def test_the_situation_table_alone_decides_which_techniques_apply(persona):
+    # every combination of the eight situations, with and without the irritable flag
+    for mask in range(1, 256):
+        situations = [number for number in range(1, 9) if mask & (1 << (number - 1))]
+        for irritable in (False, True):
+            plain = rules.techniques_for(situations, irritable=irritable)
+            ordered = rules.techniques_for(situations, irritable=irritable, persona=persona)
+            assert sorted(ordered) == sorted(plain) and len(ordered) == len(set(ordered))
+
+
+def test_it_states_each_personas_strategy():
+    assert rules.PERSONA_STRATEGY["understanding"][0] == "分期 3–6 个月、减免违约金、提前缴费优惠"
+    assert set(rules.PERSONA_STRATEGY) == set(rules.PERSONA_LEAD) == {"understanding", "resistant", "neglectful", "evasive"}
+
+
 @pytest.mark.parametrize(("signals", "situations"), [
     (rules.Signals(), [1]),
     (rules.Signals(broken_promises=1), [1, 2]),
@@ -114,7 +152,7 @@ def _ladder():
                        days_after_required=row.get("days_after_required", 0),
                        no_payment_since_required=row.get("no_payment_since_required", False),
                        lawyer_letter_eligibility=row.get("lawyer_letter_eligibility", False),
-                       quiet_days=row.get("quiet_days", 0))
+                       quiet_days=row.get("quiet_days", 0), after_delivery=row.get("after_delivery", False))
         for row in ladder_rows() if row["day_offset"] > 0
     ]
 
@@ -155,12 +193,67 @@ def test_no_contact_step_fires_in_a_quiet_period():
     assert [s.code for s in rules.steps_due(_ladder(), quiet, date(2026, 5, 21))] == ["letter_2"]
 
 
-def test_the_lawyer_letter_needs_eligibility():
+def test_the_private_heads_up_before_a_lawyer_letter_needs_the_same_eligibility():
     fired = {"heads_up_60": date(2026, 1, 1), "letter_1": date(2026, 1, 2), "letter_2": date(2026, 2, 2),
              "front_desk_flag": date(2026, 1, 1)}
+    assert [s.code for s in rules.steps_due(_ladder(), _state(115, fired=fired), date(2026, 3, 1))] == []
+    eligible = _state(115, fired=fired, lawyer_letter_eligible=True)
+    assert [s.code for s in rules.steps_due(_ladder(), eligible, date(2026, 3, 1))] == ["lawyer_heads_up"]
+    paid_since_letter = _state(115, fired=fired, lawyer_letter_eligible=True, last_payment=date(2026, 2, 10))
+    assert rules.steps_due(_ladder(), paid_since_letter, date(2026, 3, 1)) == []
+
+
+def test_the_lawyer_letter_needs_eligibility_and_comes_five_days_after_the_heads_up():
+    fired = {"heads_up_60": date(2026, 1, 1), "letter_1": date(2026, 1, 2), "letter_2": date(2026, 2, 2),
+             "front_desk_flag": date(2026, 1, 1), "lawyer_heads_up": date(2026, 2, 24)}
     assert [s.code for s in rules.steps_due(_ladder(), _state(121, fired=fired), date(2026, 3, 1))] == []
     eligible = _state(121, fired=fired, lawyer_letter_eligible=True)
+    assert rules.steps_due(_ladder(), eligible, date(2026, 2, 28)) == []
     assert [s.code for s in rules.steps_due(_ladder(), eligible, date(2026, 3, 1))] == ["lawyer_letter"]
+
+
+def test_a_late_eligible_case_still_hears_the_heads_up_before_the_lawyer_letter():
+    # given a case that becomes eligible long after day 120
+    fired = {"heads_up_60": date(2026, 1, 1), "letter_1": date(2026, 1, 2), "letter_2": date(2026, 2, 2),
+             "front_desk_flag": date(2026, 1, 1), "legal_review": date(2026, 3, 1)}
+    eligible = _state(200, fired=fired, lawyer_letter_eligible=True)
+    # then the heads-up comes first, never the letter straight away
+    assert [s.code for s in rules.steps_due(_ladder(), eligible, date(2026, 5, 1))] == ["lawyer_heads_up"]
+
+
+LETTER_1_FIRED = {"heads_up_60": date(2026, 3, 6), "letter_1": date(2026, 3, 7), "front_desk_flag": date(2026, 2, 4)}
+
+
+@pytest.mark.parametrize(("delivered", "quiet_until", "today", "codes"), [
+    (None, date(2026, 3, 14), date(2026, 3, 15), []),  # not delivered: no follow-up, whatever the date
+    (None, date(2026, 3, 14), date(2026, 3, 30), []),
+    (date(2026, 3, 10), date(2026, 3, 17), date(2026, 3, 17), []),  # the quiet week after delivery
+    (date(2026, 3, 10), date(2026, 3, 17), date(2026, 3, 18), ["letter_1_follow_up"]),  # the day after it
+    (date(2026, 3, 20), date(2026, 3, 27), date(2026, 3, 28), ["letter_1_follow_up"]),  # a late delivery
+    (date(2026, 3, 20), date(2026, 3, 27), date(2026, 3, 27), []),
+])
+def test_the_follow_up_call_comes_the_day_after_a_delivered_letters_quiet_week(delivered, quiet_until, today, codes):
+    state = _state((today - date(2026, 1, 5)).days, fired=LETTER_1_FIRED, quiet_until=quiet_until,
+                   delivered={"letter_1": delivered} if delivered else {})
+    assert [s.code for s in rules.steps_due(_ladder(), state, today)] == codes
+
+
+def test_the_follow_up_of_a_lawyer_letter_waits_for_its_deadline():
+    fired = {**LETTER_1_FIRED, "letter_2": date(2026, 4, 6), "lawyer_heads_up": date(2026, 4, 30),
+             "lawyer_letter": date(2026, 5, 5)}
+    # delivered 05-08; the letter's deadline (05-19, 14 days from issue) is the quiet period on record
+    state = _state(140, fired=fired, quiet_until=date(2026, 5, 19), delivered={"lawyer_letter": date(2026, 5, 8)})
+    assert rules.steps_due(_ladder(), state, date(2026, 5, 19)) == []
+    assert [s.code for s in rules.steps_due(_ladder(), state, date(2026, 5, 20))] == ["lawyer_letter_follow_up"]
+
+
+def test_it_reads_each_letter_steps_delivery_from_the_record():
+    fired = {"letter_1": date(2026, 3, 7), "letter_2": date(2026, 4, 6), "call_3": date(2026, 1, 8)}
+    channels = {"letter_1": "letter", "letter_2": "letter", "call_3": "call"}
+    deliveries = {"letter": [date(2026, 4, 9), date(2026, 3, 10)], "call": [date(2026, 1, 8)]}
+    assert rules.deliveries_by_step(fired, channels, deliveries) == {
+        "letter_1": date(2026, 3, 10), "letter_2": date(2026, 4, 9), "call_3": date(2026, 1, 8)}
+    assert rules.deliveries_by_step(fired, channels, {}) == {}
 
 
 def test_legal_review_fires_when_reached_even_in_a_quiet_period():

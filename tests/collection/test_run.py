@@ -269,8 +269,8 @@ def test_signals_become_situations_and_a_suggested_persona(estate):
     OwnerProfile.objects.create(community=community, owner=owner, irritable=True)
     run_collection(as_of=date(2026, 1, 6))
     case = Case.objects.get()
-    # situation 4 → ③⑤⑥⑧, but no 苦肉计 (③) for an irritable owner
-    assert (case.situations, case.techniques, case.suggested_persona) == ("1,4", "1,5,6,8", "resistant")
+    # situation 4 → ③⑤⑥⑧, but no 苦肉计 (③) for an irritable owner; the resistant owner's service fix (⑥ ⑤) first
+    assert (case.situations, case.techniques, case.suggested_persona) == ("1,4", "6,5,1,8", "resistant")
 
 
 def test_an_unreachable_owner_is_situation_3(estate):
@@ -282,7 +282,7 @@ def test_an_unreachable_owner_is_situation_3(estate):
                                       at=f"2026-01-06T{hour}:00:00+08:00", outcome="no_answer")
     run_collection(as_of=date(2026, 1, 7))
     case.refresh_from_db()
-    assert (case.situations, case.techniques, case.suggested_persona) == ("1,3", "1,4,7", "evasive")
+    assert (case.situations, case.techniques, case.suggested_persona) == ("1,3", "4,7,1", "evasive")
 
 
 def test_collectors_of_a_building_share_its_cases_evenly():
@@ -316,6 +316,8 @@ def test_only_one_lawyer_letter_is_in_hand_at_once_per_community():
                                           channel="letter", at=f"{day}T10:00:00+08:00", outcome="delivered")
     for owner in owners:
         OwnerProfile.objects.create(community=community, owner=owner, intent="deliberate")
+    run_collection(as_of=date(2026, 4, 30))  # day 115: both hear of it privately first
+    assert Task.objects.filter(key="step:lawyer_heads_up").count() == 2
     run_collection(as_of=date(2026, 5, 5))  # day 120
     letters = Task.objects.filter(channel="lawyer_letter")
     assert letters.count() == 1
@@ -362,6 +364,22 @@ def test_report_cases_prints_every_open_case(estate):
     assert row["next_steps"][0] == {"channel": "call", "due": "2026-01-08", "allowed": True, "blocked_by": None}
     assert [(step["channel"], step["due"]) for step in row["next_steps"]] == [
         ("call", "2026-01-08"), ("call", "2026-01-15"), ("sms", "2026-01-15"), ("call", "2026-01-25")]
+
+
+def test_report_cases_lists_the_techniques_in_the_personas_order(estate):
+    # given an owner who cannot be reached (situation 3: ①④⑦), so the system suggests 逃避型
+    community, unit, owner = estate
+    run_collection(as_of=date(2026, 1, 6))
+    case = Case.objects.get()
+    for hour in (10, 11, 15):
+        ContactAttempt.objects.create(community=community, case=case, unit=unit, owner=owner, channel="call",
+                                      at=f"2026-01-06T{hour}:00:00+08:00", outcome="no_answer")
+    out = StringIO()
+    # when
+    call_command("report", "cases", "--date", "2026-01-07", "--format", "json", stdout=out)
+    # then ④ and ⑦ lead
+    [row] = json.loads(out.getvalue())
+    assert (row["persona"], row["situations"], row["techniques"]) == (None, [1, 3], [4, 7, 1])
 
 
 def test_report_cases_is_right_before_the_run_and_shows_the_guard(estate):
@@ -418,3 +436,104 @@ def test_a_completed_plan_asks_for_the_late_fee_to_be_waived(estate):
     [waiver] = Waiver.objects.all()
     # 200 × 0.0005 × 36 days (5 January to 10 February) = 3.60
     assert (waiver.component, waiver.amount, waiver.status, waiver.requested_by) == ("late_fee", D("3.60"), "requested", clerk)
+
+
+# -- the persona and the seeds' letters (⑧ follow-up, ⑨ heads-up) --------------------------------------
+
+
+def test_the_collectors_persona_orders_the_techniques_over_the_suggestion(estate):
+    community, unit, owner = estate
+    run_collection(as_of=date(2026, 1, 6))
+    case = Case.objects.get()
+    for hour in (10, 11, 15):  # unreachable (situation 3): the system suggests 逃避型
+        ContactAttempt.objects.create(community=community, case=case, unit=unit, owner=owner, channel="call",
+                                      at=f"2026-01-06T{hour}:00:00+08:00", outcome="no_answer")
+    run_collection(as_of=date(2026, 1, 7))
+    case.refresh_from_db()
+    assert (case.suggested_persona, case.techniques) == ("evasive", "4,7,1")
+    # when the collector judges the owner 抗拒型: no ⑥ or ⑤ among this case's techniques, so none is added
+    OwnerProfile.objects.create(community=community, owner=owner, persona="resistant")
+    run_collection(as_of=date(2026, 1, 8))
+    case.refresh_from_db()
+    assert (case.suggested_persona, case.techniques) == ("evasive", "1,4,7")
+
+
+def _letters_fired(case, ladder, **days):
+    for code, day in days.items():
+        CaseStep.objects.create(community=case.community, case=case, step=ladder[code], fired_on=day)
+
+
+def _delivered(case, channel, day):
+    """What the letters module records when a letter reaches the owner: the attempt and the quiet period."""
+    ContactAttempt.objects.create(community=case.community, case=case, unit=case.unit, owner=case.owner, channel=channel,
+                                  at=f"{day.isoformat()}T12:00:00+08:00", outcome="delivered")
+
+
+def test_it_follows_up_the_day_after_a_delivered_letters_quiet_week_once(estate):
+    # given letter #1 fell due on 03-07 (day 61) and reached the owner on 03-10: quiet to 03-17
+    run_collection(as_of=date(2026, 1, 6))
+    case = Case.objects.get()
+    ladder = {step.code: step for step in LadderStep.objects.all()}
+    _letters_fired(case, ladder, front_desk_flag=date(2026, 2, 4), heads_up_60=date(2026, 3, 6), letter_1=date(2026, 3, 7))
+    _delivered(case, "letter", date(2026, 3, 10))
+    Case.objects.filter(pk=case.pk).update(quiet_until=date(2026, 3, 17))
+    # when the run goes on the last quiet day, then the day after, then again the same day
+    run_collection(as_of=date(2026, 3, 17))
+    assert not Task.objects.filter(key="step:letter_1_follow_up").exists()
+    run_collection(as_of=date(2026, 3, 18))
+    before = counts()
+    run_collection(as_of=date(2026, 3, 18))
+    # then one call task, the day after the quiet week, with the follow-up words; a rerun adds nothing
+    task = Task.objects.get(key="step:letter_1_follow_up")
+    assert (task.channel, task.title, task.script_code, task.technique, task.due_on) == (
+        "call", "函件静默期结束后跟进", "letter_follow_up", 8, date(2026, 3, 18))
+    assert counts() == before
+    assert CaseStep.objects.filter(case=case, step__code="letter_1_follow_up").count() == 1
+
+
+def test_it_does_not_follow_up_a_letter_not_yet_delivered(estate):
+    run_collection(as_of=date(2026, 1, 6))
+    case = Case.objects.get()
+    ladder = {step.code: step for step in LadderStep.objects.all()}
+    _letters_fired(case, ladder, front_desk_flag=date(2026, 2, 4), heads_up_60=date(2026, 3, 6), letter_1=date(2026, 3, 7))
+    Case.objects.filter(pk=case.pk).update(quiet_until=date(2026, 3, 14))
+    run_collection(as_of=date(2026, 3, 18))
+    assert not Task.objects.filter(key="step:letter_1_follow_up").exists()
+    # the delivery recorded on 03-18 starts the quiet week; the call comes on 03-26
+    _delivered(case, "letter", date(2026, 3, 18))
+    Case.objects.filter(pk=case.pk).update(quiet_until=date(2026, 3, 25))
+    run_collection(as_of=date(2026, 3, 25))
+    assert not Task.objects.filter(key="step:letter_1_follow_up").exists()
+    run_collection(as_of=date(2026, 3, 26))
+    assert Task.objects.get(key="step:letter_1_follow_up").due_on == date(2026, 3, 26)
+
+
+def test_the_heads_up_before_a_lawyer_letter_goes_only_to_eligible_cases():
+    # given two owners each with two delivered, unpaid letters; only one judged deliberate (恶意)
+    community = factories.community()
+    factories.tariff(community)
+    deliberate, other = (factories.owner(factories.unit(community, room=room), name=f"业主{room}") for room in ("101", "102"))
+    services.bill(through=date(2026, 1, 1))
+    run_collection(as_of=date(2026, 1, 6))
+    ladder = {step.code: step for step in LadderStep.objects.all()}
+    for case in Case.objects.all():
+        _letters_fired(case, ladder, front_desk_flag=date(2026, 2, 4), heads_up_60=date(2026, 3, 6),
+                       letter_1=date(2026, 3, 7), letter_1_follow_up=date(2026, 3, 17), letter_2=date(2026, 4, 6),
+                       letter_2_follow_up=date(2026, 4, 16))
+        for day in (date(2026, 3, 9), date(2026, 4, 8)):
+            _delivered(case, "letter", day)
+    OwnerProfile.objects.create(community=community, owner=deliberate, intent="deliberate")
+    # when the run reaches day 114, 115, then 120
+    run_collection(as_of=date(2026, 4, 29))
+    assert not Task.objects.filter(key="step:lawyer_heads_up").exists()
+    run_collection(as_of=date(2026, 4, 30))
+    run_collection(as_of=date(2026, 4, 30))
+    # then only the eligible owner hears privately, once; the lawyer letter follows five days later
+    heads_up = Task.objects.get(key="step:lawyer_heads_up")
+    assert (heads_up.case.owner, heads_up.channel, heads_up.script_code, heads_up.title) == (
+        deliberate, "call", "lawyer_heads_up", "律师函前私下告知")
+    run_collection(as_of=date(2026, 5, 4))
+    assert not Task.objects.filter(channel="lawyer_letter").exists()
+    run_collection(as_of=date(2026, 5, 5))
+    assert list(Task.objects.filter(channel="lawyer_letter").values_list("case__owner", flat=True)) == [deliberate.pk]
+    assert not Task.objects.filter(case__owner=other, key__in=["step:lawyer_heads_up", "step:lawyer_letter"]).exists()

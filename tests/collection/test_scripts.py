@@ -5,14 +5,14 @@ import pytest
 from django.apps import apps
 
 from arrears.collection import rules, scripts
-from arrears.collection.defaults import DEFAULT_LADDER
+from arrears.collection.defaults import DEFAULT_LADDER, ladder_rows
 from arrears.collection.models import Channel, Script
 from arrears.collection.scripts import DEFAULT_SCRIPTS, EXAMPLE_CONTEXT, SKELETON
 from arrears.core.errors import DomainError
 
 BY_CODE = {row["code"]: row for row in DEFAULT_SCRIPTS}
-# Owner-facing scripts that ask for payment follow seed 000's skeleton; these four do something else.
-NOT_ASKING = {"neutral_third_party", "front_desk_polite", "three_warnings", "after_payment_follow_up"}
+# Owner-facing scripts that ask for payment follow seed 000's skeleton; these five do something else.
+NOT_ASKING = {"neutral_third_party", "front_desk_polite", "three_warnings", "after_payment_follow_up", "service_fix_first"}
 # Nothing of the kind may ever be said (DESIGN.md §2 "not built, ever", 民法典第944条).
 FORBIDDEN = ["停水", "停电", "断水", "断电", "停暖", "断暖", "停气", "断气", "供暖", "曝光", "黑名单", "公示", "后果自负",
              "征信", "拘留", "坐牢", "上门讨", "找你单位", "告诉你家人"]
@@ -24,14 +24,17 @@ def test_it_has_every_required_script_with_its_technique():
     expected = {"reminder_call": 1, "promise_call": 2, "sympathy": 3, "neutral_third_party": 4, "common_front": 5,
                 "sugar_coat": 6, "front_desk_polite": 7, "visit_reminder": 1, "letter_heads_up": 8,
                 "education_neglectful": None, "plan_offer": None, "three_warnings": None,
-                "after_payment_follow_up": None, "lawyer_letter_notice": 9}
+                "after_payment_follow_up": None, "lawyer_letter_notice": 9, "service_fix_first": None,
+                "resistant_duty": None, "evasive_contact": None, "letter_follow_up": None, "lawyer_heads_up": None,
+                "lawyer_letter_follow_up": None}
     assert {code: BY_CODE[code]["technique"] for code in expected} == expected
     assert len(BY_CODE) == len(DEFAULT_SCRIPTS)
 
 
 def test_it_has_a_script_for_every_script_code_of_the_default_ladder():
     ladder_codes = {script for *_, script, _extra in DEFAULT_LADDER if script}
-    assert ladder_codes == {"reminder_call", "promise_call", "visit_reminder", "front_desk_polite", "letter_heads_up"}
+    assert ladder_codes == {"reminder_call", "promise_call", "visit_reminder", "front_desk_polite", "letter_heads_up",
+                            "letter_follow_up", "lawyer_heads_up", "lawyer_letter_follow_up"}
     assert ladder_codes <= set(BY_CODE)
 
 
@@ -82,6 +85,22 @@ def test_it_gives_the_three_warnings_before_ending_the_call():
     positions = [body.find(s) for s in ("【第一次提醒】", "【第二次提醒】", "【第三次提醒】", "【结束之后】")]
     assert -1 not in positions and positions == sorted(positions)
     assert "记录" in body[positions[-1]:]
+
+
+def test_it_asks_nothing_of_a_resistant_owner_until_the_complaint_is_fixed():
+    body = BY_CODE["service_fix_first"]["body"]
+    assert not set(scripts.placeholders_in(body)) & set(rules.AMOUNT_PLACEHOLDERS)
+    assert "不谈缴费" in body and "工单" in body
+
+
+def test_it_reminds_the_collector_of_an_evasive_owner_to_keep_the_evidence():
+    body = BY_CODE["evasive_contact"]["body"]
+    assert "证据" in body and "录音" in body and "中性话术" in body
+
+
+def test_it_tells_the_owner_privately_before_a_lawyer_letter():
+    assert "如仍不缴，公司将委托律师事务所向您发出律师函" in BY_CODE["lawyer_heads_up"]["body"]
+    assert "私下" in BY_CODE["lawyer_heads_up"]["body"]
 
 
 def test_it_states_the_lawyer_letter_deadline():
@@ -180,6 +199,44 @@ def test_it_never_overwrites_a_script_staff_edited(db):
     assert Script.objects.filter(code="reminder_call").values_list("body", "active").get() == ("我们自己的话术", False)
 
 
+def test_it_ships_the_persona_scripts_and_steps_with_a_data_migration(db):
+    # given a policy whose ladder predates them, and a script staff already wrote under one of the codes
+    from arrears.collection.models import CollectionPolicy, LadderStep
+    from arrears.collection.run import create_default_policy
+    from tests import factories
+
+    migration = importlib.import_module("arrears.collection.migrations.0004_persona_method")
+    first = factories.community()
+    policy = create_default_policy(first)
+    reworked = create_default_policy(factories.community("翠湖苑", company_obj=first.company))
+    new_codes = [row["code"] for row in migration.NEW_STEPS]
+    LadderStep.objects.filter(code__in=new_codes).delete()
+    LadderStep.objects.filter(code="lawyer_letter").update(requires_steps="letter_2", days_after_required=7)
+    LadderStep.objects.filter(policy=reworked, code="lawyer_letter").update(days_after_required=10)
+    Script.objects.filter(code__in=migration.NEW_SCRIPTS).delete()
+    Script.objects.create(code="lawyer_heads_up", title="我们的", body="我们的")
+    # when it runs twice
+    for _ in range(2):
+        migration.add_scripts(apps, None)
+        migration.add_steps(apps, None)
+    # then every policy has each new step once, as the default ladder has it
+    assert CollectionPolicy.objects.count() == 2
+    for each in (policy, reworked):
+        steps = {step.code: step for step in LadderStep.objects.filter(policy=each)}
+        assert len(steps) == LadderStep.objects.filter(policy=each).count()
+        assert set(new_codes) <= set(steps)
+    defaults = {row["code"]: row for row in ladder_rows()}
+    for code in new_codes:
+        step = LadderStep.objects.get(policy=policy, code=code)
+        assert {name: getattr(step, name) for name in defaults[code]} == defaults[code]
+    assert LadderStep.objects.filter(policy=policy, code="lawyer_letter").values_list(
+        "requires_steps", "days_after_required").get() == ("lawyer_heads_up", 5)
+    assert LadderStep.objects.filter(policy=reworked, code="lawyer_letter").values_list(
+        "requires_steps", "days_after_required").get() == ("letter_2", 10)  # staff's choice is kept
+    assert set(Script.objects.filter(code__in=migration.NEW_SCRIPTS).values_list("code", flat=True)) == set(migration.NEW_SCRIPTS)
+    assert Script.objects.get(code="lawyer_heads_up").body == "我们的"
+
+
 def test_it_ships_the_defaults_with_a_data_migration(db):
     migration = importlib.import_module("arrears.collection.migrations.0002_default_scripts")
     Script.objects.all().delete()
@@ -192,6 +249,60 @@ def test_it_ships_the_defaults_with_a_data_migration(db):
 
 
 # -- choosing scripts -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("technique", "channel", "persona", "service_open", "default", "code"), [
+    # the persona chooses the words of a reminder call (① ②)
+    (1, "call", "understanding", False, "reminder_call", "plan_offer"),
+    (2, "call", "understanding", False, "promise_call", "plan_offer"),
+    (2, "call", "neglectful", False, "promise_call", "education_neglectful"),
+    (1, "call", "evasive", False, "reminder_call", "evasive_contact"),
+    (1, "call", "resistant", False, "reminder_call", "resistant_duty"),
+    (2, "call", "", False, "promise_call", "promise_call"),
+    # a technique's own words stay its own
+    (3, "call", "understanding", False, "sympathy", "sympathy"),
+    (4, "call", "evasive", False, "neutral_third_party", "neutral_third_party"),
+    (8, "call", "neglectful", False, "letter_follow_up", "letter_follow_up"),
+    (1, "visit", "understanding", False, "visit_reminder", "visit_reminder"),
+    (8, "letter", "understanding", False, "", ""),
+    # 抗拒型 with an open complaint: no demand, only the service fix
+    (2, "call", "resistant", True, "promise_call", "service_fix_first"),
+    (6, "visit", "resistant", True, "sugar_coat", "service_fix_first"),
+    (5, "call", "resistant", True, "common_front", "service_fix_first"),
+    (9, "call", "resistant", True, "lawyer_heads_up", "service_fix_first"),
+    (8, "letter", "resistant", True, "", "service_fix_first"),
+    (4, "call", "resistant", True, "neutral_third_party", "neutral_third_party"),
+    (None, "call", "resistant", True, "after_payment_follow_up", "after_payment_follow_up"),
+    (7, "front_desk_flag", "resistant", True, "front_desk_polite", "front_desk_polite"),
+    # an open ticket changes nothing for the other personas
+    (2, "call", "understanding", True, "promise_call", "plan_offer"),
+])
+def test_it_chooses_the_script_for_the_persona(technique, channel, persona, service_open, default, code):
+    assert scripts.script_code_for(technique=technique, channel=channel, persona=persona, service_open=service_open,
+                                   default=default) == code
+
+
+DEFAULTS = {1: ("reminder_call", "call"), 2: ("promise_call", "call"), 3: ("sympathy", "call"),
+            4: ("neutral_third_party", "call"), 5: ("common_front", "call"), 6: ("sugar_coat", "visit"),
+            7: ("front_desk_polite", "front_desk_flag"), 8: ("letter_heads_up", "call")}
+
+
+@pytest.mark.parametrize(("techniques", "persona", "service_open", "codes"), [
+    ([2, 1, 3, 7], "understanding", False, ["plan_offer", "", "sympathy", "front_desk_polite"]),
+    ([1, 2, 3, 7], "neglectful", False, ["education_neglectful", "", "sympathy", "front_desk_polite"]),
+    ([4, 7, 1], "evasive", False, ["neutral_third_party", "front_desk_polite", "evasive_contact"]),
+    ([6, 5, 1, 3, 8], "resistant", True, ["service_fix_first", "", "", "", ""]),
+    ([6, 5, 1, 3, 8], "resistant", False, ["sugar_coat", "common_front", "resistant_duty", "sympathy", "letter_heads_up"]),
+    ([1, 9], "", False, ["reminder_call", ""]),
+])
+def test_it_shows_each_script_once_beside_the_techniques(techniques, persona, service_open, codes):
+    assert scripts.technique_script_codes(techniques, persona=persona, service_open=service_open,
+                                          defaults=DEFAULTS) == codes
+
+
+def test_every_script_a_persona_may_choose_is_in_the_library():
+    assert scripts.CHOSEN_CODES <= set(BY_CODE)
+    assert scripts.NOT_DEMANDS <= set(BY_CODE)
+
 
 def test_it_lists_active_scripts_in_the_order_of_the_techniques_in_one_query(db, django_assert_num_queries):
     scripts.ensure_scripts()

@@ -1,3 +1,4 @@
+import re
 from datetime import date
 from decimal import Decimal
 from io import BytesIO
@@ -10,6 +11,7 @@ from openpyxl import load_workbook
 
 from arrears.collection.models import ContactAttempt, OwnerProfile, Promise, Task
 from arrears.core.models import AuditEvent
+from arrears.estate.models import ServiceTicket
 from tests import factories
 from tests.collection.conftest import make_case
 
@@ -53,7 +55,9 @@ def test_it_lists_todays_tasks_mine_and_unassigned_highest_priority_first(client
     for hidden in ("别人的任务", "明天的任务", "已完成"):
         assert hidden not in html
     assert "13912348888" in html and "王小明" in html and "2 断其后路" in html.replace("</span> ", " ")
-    assert "您家3栋1单元1201目前还有3个月的物业费没有办理，合计621.00元（物业费600.00元，违约金21.00元）" in html
+    # the owner is 忽视型 (the system's suggestion): the reminder call is the education script
+    assert "忽视型业主：讲清物业费的用途和义务" in html
+    assert "您家3栋1单元1201有3个月的物业费没有办理，合计621.00元。物业费主要用在这几方面" in html
     assert '<span class="badge clear">可联系</span>' in html
 
 
@@ -281,7 +285,83 @@ def test_it_shows_the_case_section_on_the_unit_page(client, insider, case, scrip
     html = client.get(reverse("staff:unit", args=[estate["unit"].pk])).content.decode()
     assert 'id="case"' in html and "忽视型" in html
     assert "2 多次承诺却不来缴" in html and "7 忙、在外地、没时间" in html
-    assert "断其后路" in html and "您家3栋1单元1201目前还有3个月的物业费没有办理，合计621.00元" in html
+    assert '<p class="strategy" data-testid="strategy">忽视型：讲清物业费的用途和缴费义务</p>' in html
+    assert "断其后路" in html and "您家3栋1单元1201有3个月的物业费没有办理，合计621.00元。" in html
+
+
+def _technique_order(html: str) -> list[int]:
+    section = html[html.index('<ol class="techniques">'):]
+    section = section[:section.index("</ol>")]
+    return [int(number) for number in re.findall(r'<span class="technique-no">(\d)</span>', section)]
+
+
+def test_it_offers_the_plan_to_an_understanding_owner(client, insider, case, scripts, estate):
+    # given the collector judged the owner 理解型
+    OwnerProfile.objects.create(community=case.community, owner=case.owner, persona="understanding")
+    make_task(case)
+    client.force_login(insider)
+    # when
+    workbench = client.get(reverse("staff:workbench")).content.decode()
+    unit_page = client.get(reverse("staff:unit", args=[estate["unit"].pk])).content.decode()
+    # then the reminder call offers instalments and the waiver, on both pages, ② with the plan first
+    for html in (workbench, unit_page):
+        assert "理解型业主：分期方案" in html and "物业费600.00元可以分 3 到 6 个月缴" in html
+    assert "断其后路：约定日期" not in workbench
+    assert _technique_order(unit_page) == [2, 1, 3, 7]
+    assert '<p class="strategy" data-testid="strategy">理解型：分期 3–6 个月、减免违约金、提前缴费优惠</p>' in unit_page
+
+
+def test_it_asks_nothing_of_a_resistant_owner_with_an_open_complaint(client, insider, estate):
+    # given a 抗拒型 owner with a past bad experience (⑥) and a complaint still open
+    case = make_case(estate["unit"], estate["owner"], collector=insider, situations="1,2,6", techniques="1,2,3,6,7")
+    OwnerProfile.objects.create(community=case.community, owner=case.owner, persona="resistant")
+    ServiceTicket.objects.create(community=case.community, unit=case.unit, kind="complaint", summary="电梯经常停运",
+                                 opened_on=date(2026, 5, 1))
+    make_task(case)
+    client.force_login(insider)
+    # when
+    workbench = client.get(reverse("staff:workbench")).content.decode()
+    unit_page = client.get(reverse("staff:unit", args=[estate["unit"].pk])).content.decode()
+    # then the only words offered are the service fix: no amount, no demand; ⑥ comes first
+    for html in (workbench, unit_page):
+        assert "抗拒型业主：先解决投诉" in html
+        assert "合计621.00元" not in html and "断其后路：约定日期" not in html and "苦肉计：真诚请业主支持" not in html
+    assert _technique_order(unit_page) == [6, 1, 2, 3, 7]
+
+
+def test_it_speaks_of_the_contract_once_the_complaint_is_closed(client, insider, estate):
+    case = make_case(estate["unit"], estate["owner"], collector=insider, situations="1,6", techniques="1,6")
+    OwnerProfile.objects.create(community=case.community, owner=case.owner, persona="resistant")
+    ServiceTicket.objects.create(community=case.community, unit=case.unit, kind="complaint", summary="电梯经常停运",
+                                 opened_on=date(2026, 4, 1), closed_on=date(2026, 4, 20))
+    make_task(case)
+    client.force_login(insider)
+    html = client.get(reverse("staff:workbench")).content.decode()
+    assert "抗拒型业主：问题解决后讲清合同义务" in html and "合计621.00元" in html
+
+
+def test_it_seeks_an_evasive_owner_on_every_channel_first(client, insider, estate):
+    # given a 逃避型 owner who cannot be reached (situation 3: ①④⑦)
+    case = make_case(estate["unit"], estate["owner"], collector=insider, situations="1,3", techniques="1,4,7",
+                     suggested_persona="evasive")
+    make_task(case, key="call_3", technique=1, script_code="reminder_call")
+    client.force_login(insider)
+    # when
+    workbench = client.get(reverse("staff:workbench")).content.decode()
+    unit_page = client.get(reverse("staff:unit", args=[estate["unit"].pk])).content.decode()
+    # then ④ and ⑦ come first, and the call reminds the collector to keep the evidence
+    assert _technique_order(unit_page) == [4, 7, 1]
+    assert "逃避型业主：多渠道联系，留存证据" in workbench and "这些都是日后的证据" in workbench
+
+
+def test_it_never_shows_a_technique_the_situations_do_not_call_for(client, insider, estate):
+    # given a 理解型 owner whose only situation is 1 (①): no ② to lead with
+    case = make_case(estate["unit"], estate["owner"], collector=insider, situations="1", techniques="1")
+    OwnerProfile.objects.create(community=case.community, owner=case.owner, persona="understanding")
+    client.force_login(insider)
+    html = client.get(reverse("staff:unit", args=[estate["unit"].pk])).content.decode()
+    assert _technique_order(html) == [1]
+    assert "理解型业主：分期方案" in html
 
 
 def test_it_hides_the_case_section_from_the_front_desk(client, front_desk, case, estate):
@@ -320,3 +400,4 @@ def test_it_speaks_english_on_the_collection_pages(client, insider, case, estate
     assert "Arrears rate (amount)" in html and "今日" not in html
     html = client.get(reverse("staff:unit", args=[estate["unit"].pk])).content.decode()
     assert "promises but never shows up" in html and "Techniques (in order)" in html
+    assert "Neglectful: explain what the fee pays for and the duty to pay" in html
