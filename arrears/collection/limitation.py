@@ -122,11 +122,14 @@ def check_upload(upload, families=ANY_FILE) -> CheckedFile:
                           f"the file may not exceed {MAX_UPLOAD_BYTES // 1024 // 1024} MB", code="file_size")
     name = PurePosixPath(upload.name or "").name
     family = EXTENSIONS.get(PurePosixPath(name).suffix.lower())
-    declared = (getattr(upload, "content_type", "") or "").lower()
-    declared_family = AUDIO if declared.startswith("audio/") else IMAGE if declared.startswith("image/") else (
-        PDF if declared == "application/pdf" else None)
-    if family is None or (declared_family is not None and declared_family != family and not (
-            family == AUDIO and declared.startswith("video/"))):
+    # The name's extension decides; the type the phone declares must agree with it, or say nothing
+    # (octet-stream). Some phones record calls into a .3gp or .m4a they call video.
+    declared = (getattr(upload, "content_type", "") or "application/octet-stream").lower()
+    declared_family = {"audio": AUDIO, "image": IMAGE}.get(declared.split("/")[0]) or (
+        PDF if declared == "application/pdf" else "" if declared == "application/octet-stream" else None)
+    if family == AUDIO and declared.startswith("video/"):
+        declared_family = AUDIO
+    if family is None or declared_family not in ("", family):
         raise DomainError(f"不支持的文件类型：{name or '—'}（只收录音、照片或 PDF）",
                           f"unsupported file type: {name or '-'} (audio, photo or PDF only)", code="file_type")
     if family not in families:

@@ -33,11 +33,14 @@ from arrears.collection.models import (
     ChargeDispute,
     ContactAttempt,
     InstalmentPlan,
+    LimitationEvent,
+    LimitationEventKind,
     Outcome,
     OwnerProfile,
     Persona,
     PlanStatus,
     PromiseStatus,
+    ProofKind,
     Task,
     TaskStatus,
 )
@@ -428,6 +431,22 @@ def record_delivery(*, letter: Letter, method: str, delivered_on: date, staff, t
         if case.status == CaseStatus.OPEN and (case.quiet_until is None or case.quiet_until < quiet):
             Case.objects.filter(pk=case.pk).update(quiet_until=quiet)
         record(actor=staff, action="letters.delivered", community_id=letter.community_id, letter=letter.pk, method=method)
+    return letter
+
+
+def attach_delivery_proof(*, letter: Letter, upload, staff) -> Letter:
+    """Prove a delivered letter's written demand later (the signed receipt of a letter sent by SMS link
+    or WeChat, say): a new proof row on its limitation event; the letter itself stays as recorded."""
+    if letter.status != LetterStatus.DELIVERED or letter.attempt_id is None:
+        raise DomainError("只有已登记送达的函件可以补充送达凭证", "only a letter recorded as delivered can get its proof",
+                          code="status")
+    event = LimitationEvent.objects.filter(attempt_id=letter.attempt_id, kind=LimitationEventKind.WRITTEN_DEMAND).first()
+    if event is None:
+        raise DomainError("该函件没有时效中断事件", "the letter has no limitation event", code="event")
+    with transaction.atomic():
+        limitation.attach_proof(event=event, staff=staff, proof=limitation.Proof(
+            kind=ProofKind.LETTER_DELIVERY, upload=upload, reference=letter.number))
+        record(actor=staff, action="letters.delivery_proof", community_id=letter.community_id, letter=letter.pk)
     return letter
 
 
