@@ -30,7 +30,7 @@ from pathlib import PurePosixPath
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
 
 from arrears.collection.models import (
@@ -39,9 +39,11 @@ from arrears.collection.models import (
     Case,
     CaseStatus,
     Channel,
+    ContactAttempt,
     LimitationEvent,
     LimitationEventKind,
     LimitationProof,
+    Outcome,
     ProofKind,
 )
 from arrears.core.errors import DomainError
@@ -149,12 +151,17 @@ def stored_name(prefix: str, name: str) -> str:
 # -- proof ----------------------------------------------------------------------------------------
 
 
-def _validate_proof(event: LimitationEvent, proof: Proof) -> CheckedFile | None:
+def check_proof_kind(event: LimitationEvent, kind: str) -> None:
+    """Refuse a proof that does not prove this kind of event (a court receipt for a promise, say)."""
     allowed = PROOFS_FOR.get(event.kind, frozenset())
-    if proof.kind not in allowed:
-        labels_zh = "、".join(str(ProofKind(kind).label) for kind in sorted(allowed))
+    if kind not in allowed:
+        labels_zh = "、".join(str(ProofKind(value).label) for value in sorted(allowed))
         raise DomainError(f"{event.get_kind_display()}须以{labels_zh}为证",
                           f"a {event.kind} event is proven by {', '.join(sorted(allowed))} only", code="proof_kind")
+
+
+def _validate_proof(event: LimitationEvent, proof: Proof) -> CheckedFile | None:
+    check_proof_kind(event, proof.kind)
     if len(proof.reference) > 200 or len(proof.note) > TEXT_LIMIT:
         raise DomainError(f"凭证编号最多 200 字，说明最多 {TEXT_LIMIT} 字",
                           f"the reference is at most 200 characters, the note {TEXT_LIMIT}", code="note")
@@ -281,3 +288,31 @@ def uploadable_kinds(event: LimitationEvent) -> list[tuple[str, str]]:
     """The proof kinds staff can upload for this event, as (value, label)."""
     allowed = PROOFS_FOR.get(event.kind, frozenset()) & UPLOADABLE
     return [(value, label) for value, label in ProofKind.choices if value in allowed]
+
+
+@dataclass(frozen=True)
+class EvidenceRow:
+    """An unproven event with the proof kinds staff may upload for it."""
+
+    event: LimitationEvent
+    kinds: list[tuple[str, str]]
+
+    @property
+    def recording_goes_to_attempt(self) -> bool:
+        return self.event.attempt_id is not None
+
+
+def evidence_rows(events) -> list[EvidenceRow]:
+    return [EvidenceRow(event=event, kinds=uploadable_kinds(event)) for event in events]
+
+
+UNIT_ATTEMPTS_SHOWN = 20
+
+
+def unit_evidence(unit_id: int) -> dict:
+    """The unit page's 待补证据 block: unproven events of its open cases, and recent attempts to attach files to."""
+    events = unproven_events(LimitationEvent.objects.filter(unit_id=unit_id))[:50]
+    attempts = (ContactAttempt.objects.filter(unit_id=unit_id).exclude(outcome=Outcome.BLOCKED)
+                .annotate(files=Count("attachments")).order_by("-at", "-pk")[:UNIT_ATTEMPTS_SHOWN])
+    cases = Case.objects.filter(unit_id=unit_id, status=CaseStatus.OPEN).select_related("owner").order_by("pk")
+    return {"unproven": evidence_rows(events), "attempts": list(attempts), "cases": list(cases)}
