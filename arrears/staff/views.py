@@ -63,7 +63,7 @@ def unit_detail(request, pk):
         collection = collection_selectors.unit_collection(unit, user=request.user, today=today, now=timezone.now())
         collection["timeline"] += notices_selectors.timeline_entries(unit.pk, with_payments=ledger_detail)
         collection["timeline"].sort(key=lambda e: e.sort_key, reverse=True)
-        collection["evidence"] = limitation.unit_evidence(unit.pk)
+        collection["evidence"] = limitation.unit_evidence(unit.pk, [section["case"] for section in collection["cases"]])
     return render(request, "staff/unit.html", {
         "collection": collection,
         "outcomes": LOGGED_OUTCOMES, "channels": LOGGED_CHANNELS, "attachment_kinds": AttachmentKind.choices, "reasons": [("", "—"), *ExcuseReason.choices],

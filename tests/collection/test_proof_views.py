@@ -12,7 +12,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from arrears.collection import limitation, services
-from arrears.collection.models import AttemptAttachment, ContactAttempt, LimitationEvent, LimitationProof
+from arrears.collection.models import (
+    AttemptAttachment,
+    ContactAttempt,
+    LimitationEvent,
+    LimitationProof,
+)
 from arrears.core import roles
 from arrears.estate.models import StaffScope
 from tests import factories
