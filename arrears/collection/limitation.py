@@ -313,8 +313,13 @@ def unit_evidence(unit_id: int, open_cases: list[Case]) -> dict:
     """The unit page's 待补证据 block for its open cases (already loaded by the page): their unproven
     events and the recent attempts to attach files to. Two queries, none without an open case."""
     if not open_cases:
-        return {"unproven": [], "attempts": [], "cases": []}
+        return {"unproven": [], "attempts": [], "cases": [], "files": [], "proofs": []}
     events = unproven_events(LimitationEvent.objects.filter(unit_id=unit_id))[:50]
     attempts = (ContactAttempt.objects.filter(unit_id=unit_id).exclude(outcome=Outcome.BLOCKED)
                 .annotate(files=Count("attachments")).order_by("-at", "-pk")[:UNIT_ATTEMPTS_SHOWN])
-    return {"unproven": evidence_rows(events), "attempts": list(attempts), "cases": list(open_cases)}
+    files = (AttemptAttachment.objects.filter(attempt__unit_id=unit_id).select_related("attempt", "uploaded_by")
+             .order_by("-uploaded_at", "-pk")[:UNIT_ATTEMPTS_SHOWN])
+    proofs = (LimitationProof.objects.filter(event__unit_id=unit_id).exclude(file="").select_related("event", "added_by")
+              .order_by("-added_at", "-pk")[:UNIT_ATTEMPTS_SHOWN])
+    return {"unproven": evidence_rows(events), "attempts": list(attempts), "cases": list(open_cases), "files": list(files),
+            "proofs": list(proofs)}

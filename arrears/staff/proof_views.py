@@ -8,13 +8,22 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from arrears.collection import attachments, limitation
-from arrears.collection.models import Case, CaseStatus, ContactAttempt, LimitationEvent, ProofKind
+from arrears.collection.models import (
+    AttemptAttachment,
+    Case,
+    CaseStatus,
+    ContactAttempt,
+    LimitationEvent,
+    LimitationProof,
+    ProofKind,
+)
 from arrears.core.errors import DomainError
 from arrears.estate import selectors as estate_selectors
 from arrears.notices import letters
@@ -115,6 +124,21 @@ def unit_attachment(request, pk):
     messages.success(request, _("已上传%(kind)s，SHA-256 %(sha)s") % {
         "kind": attachment.get_kind_display(), "sha": attachment.sha256[:16] + "…"})
     return redirect(_unit_url(unit.pk))
+
+
+@login_required
+def evidence_file(request, what, pk):
+    """Download an attempt's attachment or a proof file, within the user's scope."""
+    units = estate_selectors.units_visible_to(request.user)
+    if what == "attachment":
+        _require(request.user, "collection.view_attemptattachment")
+        field = get_object_or_404(AttemptAttachment.objects.filter(attempt__unit__in=units), pk=pk).file
+    else:
+        _require(request.user, "collection.view_limitationproof")
+        field = get_object_or_404(LimitationProof.objects.filter(event__unit__in=units), pk=pk).file
+    if not field:
+        raise Http404
+    return FileResponse(field.open("rb"), as_attachment=True, filename=field.name.rsplit("/", 1)[-1])
 
 
 def _case_in_scope(request, pk) -> Case:

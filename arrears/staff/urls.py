@@ -30,6 +30,7 @@ urlpatterns = [
     path("units/<int:pk>/attachments/", proof_views.unit_attachment, name="unit_attachment"),
     path("cases/<int:pk>/acknowledgement/", proof_views.case_acknowledgement, name="case_acknowledgement"),
     path("cases/<int:pk>/suit/", proof_views.case_suit, name="case_suit"),
+    path("evidence/<str:what>/<int:pk>/", proof_views.evidence_file, name="evidence_file"),
     path("letters/", letters_views.letters, name="letters"),
     path("letters/issue/", letters_views.issue, name="letters_issue"),
     path("letters/batches/<int:pk>/", letters_views.batch_detail, name="letter_batch"),

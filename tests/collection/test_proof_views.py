@@ -169,3 +169,24 @@ def test_legal_records_the_owners_written_acknowledgement(client, case, legal):
     event = LimitationEvent.objects.get()
     assert (event.kind, event.occurred_on, event.proofs.get().sha256) == (
         "acknowledgement", date(2026, 5, 9), hashlib.sha256(b"\xff\xd8\xff ack").hexdigest())
+
+
+def test_the_unit_page_lists_evidence_files_and_only_staff_in_scope_download_them(client, case, insider, neighbour):
+    # given: a recording attached from the unit page
+    attempt = promise_on_call(case, insider)
+    client.force_login(insider)
+    with time_machine.travel(LATER, tick=False):
+        client.post(reverse("staff:unit_attachment", args=[case.unit_id]), {
+            "attempt": attempt.pk, "kind": "recording", "file": SimpleUploadedFile("call.m4a", RECORDING, content_type="audio/mp4")})
+        html = client.get(reverse("staff:unit", args=[case.unit_id])).content.decode()
+    attachment = AttemptAttachment.objects.get()
+    url = reverse("staff:evidence_file", args=["attachment", attachment.pk])
+    # then: listed with its SHA-256, the download is the bytes uploaded
+    files = html[html.index('data-testid="evidence-files"'):]
+    assert url in files and hashlib.sha256(RECORDING).hexdigest() in files
+    assert b"".join(client.get(url).streaming_content) == RECORDING
+    # and: the recording proved the promise
+    assert LimitationProof.objects.get().attachment == attachment
+    # then: a colleague scoped to another building cannot download it
+    client.force_login(neighbour)
+    assert client.get(url).status_code == 404
