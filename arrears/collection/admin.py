@@ -30,6 +30,7 @@ from arrears.collection.models import (
     InstalmentPlan,
     LadderStep,
     LimitationEvent,
+    LimitationProof,
     Outcome,
     OutgoingMessage,
     OwnerProfile,
@@ -471,18 +472,32 @@ class ChargeDisputeAdmin(CommunityFromParentAdmin):
         super().save_model(request, obj, form, change)
 
 
+class LimitationProofInline(ReadOnlyInline):
+    model = LimitationProof
+    fields = ["kind", "reference", "file", "sha256", "attachment", "added_by", "added_at"]
+    readonly_fields = fields
+    show_change_link = False
+    select_related = ("added_by", "attachment")
+
+
 @admin.register(LimitationEvent)
-class LimitationEventAdmin(CommunityFromParentAdmin):
-    community_from = "unit"
+class LimitationEventAdmin(ReadOnlyAdmin):
+    """Read-only: events are written by the services with their proof; proof is added on the 待补证据 page."""
+
     list_display = ["occurred_on", "kind", "unit", "owner", "note"]
     list_filter = ["kind", "community"]
     list_select_related = ["unit__building", "owner"]
     search_fields = ["unit__room", "owner__name", "note"]
-    raw_id_fields = ["unit", "owner", "attempt"]
     date_hierarchy = "occurred_on"
+    inlines = [LimitationProofInline]
 
-    def has_delete_permission(self, request, obj=None):
-        return False  # a limitation deadline rests on it
+
+@admin.register(LimitationProof)
+class LimitationProofAdmin(ReadOnlyAdmin):
+    list_display = ["added_at", "kind", "event", "reference", "sha256", "added_by"]
+    list_filter = ["kind", "community"]
+    list_select_related = ["event__unit__building", "added_by"]
+    search_fields = ["event__unit__room", "event__owner__name", "reference", "sha256"]
 
 
 # -- owner profiles -----------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Max, Q
 
-from arrears.collection import rules
+from arrears.collection import limitation, rules
 from arrears.collection.models import (
     FAILED_OUTCOMES,
     Case,
@@ -240,10 +240,14 @@ def _attach_signals(found, as_of, vacant_since, policies):
 
 
 def _attach_limitation(found, as_of, community_ids, dues, partly_paid):
-    """Each overdue charge's deadline, restarted by events of its owner and unit and by part payments."""
+    """Each overdue charge's deadline, restarted by proven events of its owner and unit and by part payments.
+
+    An event counts once a proof was added by the end of `as_of`, and then from its own date
+    (collection/limitation.py); an unproven one (待补证据) never moves the deadline.
+    """
     events = defaultdict(list)
     for unit_id, owner_id, day in (
-        _scoped(LimitationEvent.objects.filter(occurred_on__lte=as_of), community_ids)
+        _scoped(LimitationEvent.objects.filter(limitation.proven(as_of), occurred_on__lte=as_of), community_ids)
         .values_list("unit_id", "owner_id").annotate(last=Max("occurred_on")).order_by()
     ):
         events[(unit_id, owner_id)].append(day)

@@ -511,10 +511,15 @@ class AttachmentKind(models.TextChoices):
 
 
 class AttemptAttachment(models.Model):
+    """A recording, photo or scan of a contact attempt, with the SHA-256 of the file as uploaded."""
+
     community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+", verbose_name=_("小区"))
     attempt = models.ForeignKey(ContactAttempt, on_delete=models.PROTECT, related_name="attachments", verbose_name=_("催收记录"))
     kind = models.CharField(_("类型"), max_length=20, choices=AttachmentKind.choices)
     file = models.FileField(_("文件"), upload_to="evidence/%Y/%m/")
+    sha256 = models.CharField(_("文件 SHA-256"), max_length=64, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                    verbose_name=_("上传人"))
     uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
 
     class Meta:
@@ -635,13 +640,16 @@ class LimitationEventKind(models.TextChoices):
     WRITTEN_DEMAND = "written_demand", _("书面催告送达")
     PROMISE = "promise", _("业主承诺缴费")
     PLAN = "plan", _("业主确认分期")
+    ACKNOWLEDGEMENT = "acknowledgement", _("业主书面确认欠款")
     SUIT = "suit", _("起诉")
 
 
 class LimitationEvent(models.Model):
     """An event that restarts the 3-year limitation (民法典第195条) of an owner's debts on a unit.
 
-    Part payments restart it too; they are read from the ledger's allocations, not copied here.
+    It moves a deadline only once proven: a `LimitationProof` row points at it (see
+    `collection/limitation.py`). Part payments restart it too; they are read from the ledger's
+    allocations, which are their own proof, not copied here. Append-only: proof is a new row.
     """
 
     community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+", verbose_name=_("小区"))
@@ -650,6 +658,8 @@ class LimitationEvent(models.Model):
     kind = models.CharField(_("类型"), max_length=20, choices=LimitationEventKind.choices)
     occurred_on = models.DateField(_("日期"))
     attempt = models.ForeignKey(ContactAttempt, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("证据"))
+    plan = models.ForeignKey("InstalmentPlan", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                             verbose_name=_("分期计划"))
     note = models.CharField(_("说明"), max_length=300, blank=True)
 
     class Meta:
@@ -659,6 +669,50 @@ class LimitationEvent(models.Model):
 
     def __str__(self):
         return f"{self.occurred_on} {self.get_kind_display()}"
+
+
+class ProofKind(models.TextChoices):
+    LETTER_DELIVERY = "letter_delivery", _("函件送达凭证")
+    RECORDING = "recording", _("通话录音")
+    SIGNED_PLAN = "signed_plan", _("业主签字的分期协议")
+    PORTAL = "portal", _("业主线上操作")
+    WRITTEN_ACKNOWLEDGEMENT = "written_acknowledgement", _("业主书面确认")
+    COURT_RECEIPT = "court_receipt", _("法院受理凭证")
+
+
+class LimitationProof(models.Model):
+    """The proof that makes a limitation event count: a file (with its SHA-256), an attempt's
+    attachment, or a pointer (letter number and tracking number, the owner's portal request).
+
+    Append-only: an event is proven from the day its first proof row was added.
+    """
+
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+", verbose_name=_("小区"))
+    event = models.ForeignKey(LimitationEvent, on_delete=models.PROTECT, related_name="proofs", verbose_name=_("时效中断事件"))
+    kind = models.CharField(_("证据类型"), max_length=30, choices=ProofKind.choices)
+    file = models.FileField(_("文件"), upload_to="limitation/%Y/%m/", blank=True)
+    sha256 = models.CharField(_("文件 SHA-256"), max_length=64, blank=True)
+    attachment = models.ForeignKey(AttemptAttachment, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                   verbose_name=_("证据附件"))
+    reference = models.CharField(_("凭证编号"), max_length=200, blank=True, help_text=_("函件编号与邮件单号、业主线上申请编号、法院案号等"))
+    note = models.CharField(_("说明"), max_length=300, blank=True)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                 verbose_name=_("登记人"))
+    added_at = models.DateTimeField(_("登记时间"))
+
+    class Meta:
+        verbose_name = _("时效中断证据")
+        verbose_name_plural = _("时效中断证据")
+        ordering = ["added_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(sha256="") | Q(attachment__isnull=False) | ~Q(reference=""), name="limitation_proof_has_proof",
+            ),
+        ]
+        indexes = [models.Index(fields=["event", "added_at"], name="limitation_proof_event")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.reference or self.sha256[:12]}"
 
 
 class Script(models.Model):

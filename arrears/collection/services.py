@@ -13,7 +13,7 @@ from decimal import ROUND_DOWN, Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from arrears.collection import guard
+from arrears.collection import guard, limitation
 from arrears.collection.assess import policies_by_community, policy_or_default
 from arrears.collection.models import (
     Case,
@@ -25,7 +25,6 @@ from arrears.collection.models import (
     Instalment,
     InstalmentPlan,
     Intent,
-    LimitationEvent,
     LimitationEventKind,
     Outcome,
     OwnerProfile,
@@ -44,8 +43,6 @@ from arrears.ledger import rules as ledger_rules
 
 PROMISE_MAX_DAYS = 60
 EDIT_WINDOW = timedelta(hours=24)
-# A demand in writing that reached the owner restarts limitation (民法典第195条).
-WRITTEN_CHANNELS = frozenset({Channel.LETTER, Channel.LAWYER_LETTER, Channel.SMS, Channel.WECHAT})
 PLAN_MONTHS = range(2, 13)
 TEXT_LIMIT = 300
 
@@ -120,13 +117,18 @@ def _validate_attempt(*, unit, owner, channel, outcome, case, contact, reason, t
 def log_attempt(*, unit, owner, channel: str, outcome: str, staff, case: Case | None = None, at: datetime | None = None,
                 contact=None, reason: str = "", notes: str = "", task: Task | None = None, neutral: bool = False,
                 script_code: str = "", promise_amount=None, promise_due: date | None = None,
-                corrects: ContactAttempt | None = None) -> ContactAttempt:
+                corrects: ContactAttempt | None = None, letter: limitation.LetterDelivery | None = None) -> ContactAttempt:
     """Record a contact attempt; on a contact channel the compliance guard decides first.
 
     Blocked: the attempt is kept with outcome "blocked", the rule and the reason; nothing else
-    changes. Allowed: the task is done, a promise is made when promised, and a written demand
-    that reached the owner is a limitation event (民法典第195条).
+    changes. Allowed: the task is done, a promise is made when promised (its limitation event
+    waits for the call's recording), and a letter that reached the owner is a written demand
+    (民法典第195条). Letters are delivered only through the letters module, which passes
+    `letter`: the letter's number and its proof of delivery, if it has one.
     """
+    if channel in limitation.LETTER_CHANNELS and outcome == Outcome.DELIVERED and letter is None:
+        raise DomainError("催费函、律师函只能在函件模块登记送达", "letters are recorded as delivered only in the letters module",
+                          code="letter_channel")
     at = at or timezone.now()
     made_on = timezone.localdate(at)
     amount = _validate_attempt(unit=unit, owner=owner, channel=channel, outcome=outcome, case=case, contact=contact,
@@ -154,21 +156,18 @@ def log_attempt(*, unit, owner, channel: str, outcome: str, staff, case: Case | 
             task.save(update_fields=["status", "done_at"])
         if amount is not None:
             _create_promise(case=case, amount=amount, due_on=promise_due, made_on=made_on, staff=staff, attempt=attempt)
-        if channel in WRITTEN_CHANNELS and outcome == Outcome.DELIVERED:
-            LimitationEvent.objects.create(
-                community_id=unit.community_id, unit=unit, owner=owner, kind=LimitationEventKind.WRITTEN_DEMAND,
-                occurred_on=made_on, attempt=attempt, note=str(Channel(channel).label),
-            )
+        if letter is not None and outcome == Outcome.DELIVERED:
+            limitation.record_written_demand(attempt=attempt, letter=letter, staff=staff)
     return attempt
 
 
 def _create_promise(*, case, amount, due_on, made_on, staff, attempt) -> Promise:
     promise = Promise.objects.create(community_id=case.community_id, case=case, attempt=attempt, amount=amount,
                                      due_on=due_on, made_on=made_on, created_by=staff)
-    # An owner's agreement to pay restarts limitation (民法典第195条).
-    LimitationEvent.objects.create(community_id=case.community_id, unit_id=case.unit_id, owner_id=case.owner_id,
-                                   kind=LimitationEventKind.PROMISE, occurred_on=made_on, attempt=attempt,
-                                   note=f"¥{amount} → {due_on}")
+    # An owner's agreement to pay restarts limitation (民法典第195条), once proven (a recording).
+    limitation.record_event(community_id=case.community_id, unit_id=case.unit_id, owner_id=case.owner_id,
+                            kind=LimitationEventKind.PROMISE, occurred_on=made_on, attempt=attempt,
+                            note=f"¥{amount} → {due_on}")
     return promise
 
 
@@ -287,8 +286,13 @@ def propose_plan(*, case: Case, first_due: date, staff, months: int | None = Non
     return plan
 
 
-def accept_plan(*, plan: InstalmentPlan, accepted_on: date) -> InstalmentPlan:
-    """The owner accepts: an agreement to pay, which restarts limitation (民法典第195条)."""
+def accept_plan(*, plan: InstalmentPlan, accepted_on: date, staff=None, proof: limitation.Proof | None = None) -> InstalmentPlan:
+    """The owner accepts: an agreement to pay, which restarts limitation (民法典第195条) once proven.
+
+    The proof is the owner's own request in the portal (`ProofKind.PORTAL`, passed by the portal)
+    or the signed plan (`ProofKind.SIGNED_PLAN`, an upload); without one the plan runs but its
+    event waits for the signed plan (待补证据).
+    """
     if plan.status != PlanStatus.PROPOSED:
         raise DomainError("只有待确认的分期计划可以确认", "only a proposed plan can be accepted", code="plan_status")
     if accepted_on < plan.proposed_on:
@@ -297,8 +301,9 @@ def accept_plan(*, plan: InstalmentPlan, accepted_on: date) -> InstalmentPlan:
         plan.status, plan.accepted_on = PlanStatus.ACCEPTED, accepted_on
         plan.save(update_fields=["status", "accepted_on"])
         case = plan.case
-        LimitationEvent.objects.create(community_id=plan.community_id, unit_id=case.unit_id, owner_id=case.owner_id,
-                                       kind=LimitationEventKind.PLAN, occurred_on=accepted_on, note=f"¥{plan.total}")
+        limitation.record_event(community_id=plan.community_id, unit_id=case.unit_id, owner_id=case.owner_id,
+                                kind=LimitationEventKind.PLAN, occurred_on=accepted_on, plan=plan, note=f"¥{plan.total}",
+                                staff=staff, proof=proof)
     return plan
 
 

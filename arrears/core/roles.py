@@ -23,7 +23,8 @@ _VIEW_ALL = [
     "estate.view_serviceticket", "collection.view_case", "collection.view_task", "collection.view_contactattempt",
     "collection.view_promise", "collection.view_instalmentplan", "collection.view_ownerprofile", "collection.view_script",
     "collection.view_collectionpolicy", "collection.view_ladderstep", "collection.view_outgoingmessage",
-    "collection.view_chargedispute", "collection.view_limitationevent", "notices.view_noticetemplate",
+    "collection.view_chargedispute", "collection.view_limitationevent", "collection.view_limitationproof",
+    "collection.view_attemptattachment", "notices.view_noticetemplate",
     "notices.view_letter", "notices.view_letterbatch", "notices.view_messageevent",
     "portal.view_paymentorder", "portal.view_paymentnotification", "portal.view_receipt", "portal.view_reversalrequest",
     "portal.view_instalmentrequest", "portal.view_complaint", "portal.view_surveyresponse", "portal.view_feecomposition",
@@ -40,8 +41,10 @@ _LETTERS = ["notices.add_letterbatch", "notices.change_letter", "collection.chan
 _COLLECT = [
     "collection.add_contactattempt", "collection.add_promise", "collection.add_instalmentplan",
     "collection.change_ownerprofile", "collection.change_task", "collection.add_chargedispute",
-    "estate.add_serviceticket",
+    "estate.add_serviceticket", "collection.add_attemptattachment",
 ]
+# Proving limitation restarts (待补证据), recording a suit or the owner's written acknowledgement.
+_LIMITATION = ["collection.add_limitationproof", "collection.add_limitationevent"]
 
 ROLE_PERMISSIONS = {
     COLLECTOR: _VIEW_ALL + _COLLECT + _OWNER_REQUESTS + ["ledger.add_waiver", "estate.add_contact", "estate.change_contact",
@@ -57,7 +60,7 @@ ROLE_PERMISSIONS = {
         "collection.change_collectorassignment", "collection.delete_collectorassignment", "collection.view_collectorassignment",
         "collection.add_script", "collection.change_script", "estate.change_serviceticket",
         *_LETTERS, "notices.issue_lawyer_letter", "notices.override_lawyer_limit", "notices.add_noticetemplate",
-        "notices.change_noticetemplate",
+        "notices.change_noticetemplate", *_LIMITATION,
     ],
     FINANCE: _VIEW_ALL + _CASHIER + [
         "ledger.add_paymentreversal", "portal.change_reversalrequest", "portal.add_feecomposition",
@@ -65,7 +68,7 @@ ROLE_PERMISSIONS = {
         "ledger.change_waiver", "estate.add_unit", "estate.change_unit", "estate.add_owner", "estate.change_owner",
         "estate.add_ownership", "estate.change_ownership",
     ],
-    LEGAL: _VIEW_ALL + ["collection.add_contactattempt", "collection.change_task", "collection.add_limitationevent",
-                        *_LETTERS, "notices.issue_lawyer_letter"],
+    LEGAL: _VIEW_ALL + ["collection.add_contactattempt", "collection.change_task", "collection.add_attemptattachment",
+                        *_LIMITATION, *_LETTERS, "notices.issue_lawyer_letter"],
     ADMIN: None,  # every permission
 }

@@ -24,7 +24,7 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from arrears.collection import guard, services
+from arrears.collection import guard, limitation, services
 from arrears.collection.assess import policies_by_community, policy_or_default
 from arrears.collection.models import (
     Case,
@@ -33,11 +33,14 @@ from arrears.collection.models import (
     ChargeDispute,
     ContactAttempt,
     InstalmentPlan,
+    LimitationEvent,
+    LimitationEventKind,
     Outcome,
     OwnerProfile,
     Persona,
     PlanStatus,
     PromiseStatus,
+    ProofKind,
     Task,
     TaskStatus,
 )
@@ -402,19 +405,28 @@ def record_delivery(*, letter: Letter, method: str, delivered_on: date, staff, t
         raise DomainError("凭证文件不能超过 10 MB", "the proof file may not exceed 10 MB", code="proof")
     case = letter.case
     detail = f"{letter.get_kind_display()} {letter.number} · {DeliveryMethod(method).label}" + (f" {tracking_no}" if tracking_no else "")
+    data = proof.read() if proof is not None else b""
+    if proof is not None and not data:
+        raise DomainError("凭证文件是空的", "the proof file is empty", code="proof")
+    # The written demand's limitation event is proven by the tracking number of a posted letter or
+    # by the owner's signed receipt (民法典第195条 needs the demand to have reached the owner).
+    delivery = limitation.LetterDelivery(
+        number=letter.number, method=str(DeliveryMethod(method).label),
+        tracking_no=tracking_no if method in TRACKED_METHODS else "",
+        receipt_sha256=hashlib.sha256(data).hexdigest() if data else "",
+    )
     with transaction.atomic():
         attempt = services.log_attempt(
             unit=letter.unit, owner=letter.owner, channel=LETTER_CHANNEL[letter.kind], outcome=Outcome.DELIVERED, staff=staff,
             case=case, at=timezone.make_aware(datetime.combine(delivered_on, time(12, 0))),
             notes=(detail + (f"；{note}" if note else ""))[:1000],
-            task=letter.task if letter.task_id and letter.task.status == TaskStatus.OPEN else None,
+            task=letter.task if letter.task_id and letter.task.status == TaskStatus.OPEN else None, letter=delivery,
         )
         if attempt.outcome == Outcome.BLOCKED:
             raise DomainError(f"不能登记送达：{attempt.blocked_reason}", f"cannot record delivery: {attempt.blocked_reason}",
                               code="guard")
         if proof is not None:
-            data = proof.read()
-            letter.proof_sha256 = hashlib.sha256(data).hexdigest()
+            letter.proof_sha256 = delivery.receipt_sha256
             letter.proof.save(f"{letter.number}-{proof.name}"[-120:], ContentFile(data), save=False)
         letter.status, letter.delivery_method, letter.tracking_no = LetterStatus.DELIVERED, method, tracking_no
         letter.delivered_on, letter.delivery_note, letter.attempt, letter.recorded_by = delivered_on, note[:300], attempt, staff
@@ -423,6 +435,22 @@ def record_delivery(*, letter: Letter, method: str, delivered_on: date, staff, t
         if case.status == CaseStatus.OPEN and (case.quiet_until is None or case.quiet_until < quiet):
             Case.objects.filter(pk=case.pk).update(quiet_until=quiet)
         record(actor=staff, action="letters.delivered", community_id=letter.community_id, letter=letter.pk, method=method)
+    return letter
+
+
+def attach_delivery_proof(*, letter: Letter, upload, staff) -> Letter:
+    """Prove a delivered letter's written demand later (the signed receipt of a letter sent by SMS link
+    or WeChat, say): a new proof row on its limitation event; the letter itself stays as recorded."""
+    if letter.status != LetterStatus.DELIVERED or letter.attempt_id is None:
+        raise DomainError("只有已登记送达的函件可以补充送达凭证", "only a letter recorded as delivered can get its proof",
+                          code="status")
+    event = LimitationEvent.objects.filter(attempt_id=letter.attempt_id, kind=LimitationEventKind.WRITTEN_DEMAND).first()
+    if event is None:
+        raise DomainError("该函件没有时效中断事件", "the letter has no limitation event", code="event")
+    with transaction.atomic():
+        limitation.attach_proof(event=event, staff=staff, proof=limitation.Proof(
+            kind=ProofKind.LETTER_DELIVERY, upload=upload, reference=letter.number))
+        record(actor=staff, action="letters.delivery_proof", community_id=letter.community_id, letter=letter.pk)
     return letter
 
 

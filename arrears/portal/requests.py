@@ -13,9 +13,10 @@ from datetime import date, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from arrears.collection import limitation
 from arrears.collection import services as collection_services
 from arrears.collection.assess import policies_by_community, policy_or_default
-from arrears.collection.models import Case, CaseStatus, ChargeDispute
+from arrears.collection.models import Case, CaseStatus, ChargeDispute, ProofKind
 from arrears.core.errors import DomainError
 from arrears.core.models import record
 from arrears.core.money import ZERO
@@ -74,7 +75,10 @@ def accept_instalments(*, request: InstalmentRequest, staff, first_due: date, no
                           "the owner has no open case (perhaps paid): no plan can be made", code="no_case")
     with transaction.atomic():
         plan = collection_services.propose_plan(case=case, first_due=first_due, staff=staff, months=request.months)
-        collection_services.accept_plan(plan=plan, accepted_on=today)
+        # The owner's own request in the portal is the proof of their agreement to pay.
+        collection_services.accept_plan(plan=plan, accepted_on=today, staff=staff, proof=limitation.Proof(
+            kind=ProofKind.PORTAL, reference=f"portal instalment request #{request.pk}",
+            note=f"{timezone.localtime(request.requested_at):%Y-%m-%d %H:%M}"))
         request.status, request.decided_by, request.decided_at, request.plan = RequestStatus.ACCEPTED, staff, now, plan
         request.save(update_fields=["status", "decided_by", "decided_at", "plan"])
         record(actor=staff, action="instalment_request_accepted", community_id=request.community_id, request=request.pk,

@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from arrears.collection.limitation import LETTER_CHANNELS
 from arrears.collection.models import (
     Bucket,
     Channel,
@@ -17,6 +18,8 @@ from arrears.collection.rules import SITUATION_LABELS
 from arrears.collection.selectors import SORTS, situation_label
 
 BLANK = [("", "—")]
+# Letters are recorded as delivered only in the letters module, which holds their proof.
+LOGGED_CHANNELS = [(value, label) for value, label in Channel.choices if value not in LETTER_CHANNELS]
 LOGGED_OUTCOMES = [(value, label) for value, label in Outcome.choices if value != Outcome.BLOCKED]
 
 
@@ -35,7 +38,7 @@ class OutcomeForm(forms.Form):
 
 
 class AttemptForm(OutcomeForm):
-    channel = forms.ChoiceField(label=_("渠道"), choices=Channel.choices)
+    channel = forms.ChoiceField(label=_("渠道"), choices=LOGGED_CHANNELS)
     contact = forms.TypedChoiceField(label=_("联系方式"), coerce=int, required=False, empty_value=None, choices=())
 
     def __init__(self, *args, contacts=(), **kwargs):

@@ -6,6 +6,7 @@ from arrears.staff import (
     letters_views,
     notices_views,
     portal_views,
+    proof_views,
     views,
 )
 
@@ -23,6 +24,13 @@ urlpatterns = [
     path("cases/<int:pk>/promises/", collection_views.case_promise, name="case_promise"),
     path("cases/<int:pk>/profile/", collection_views.case_profile, name="case_profile"),
     path("desk/", collection_views.desk, name="desk"),
+    # limitation proof (待补证据)
+    path("legal/evidence-needed/", proof_views.evidence_needed, name="evidence_needed"),
+    path("legal/evidence-needed/<int:pk>/proof/", proof_views.event_proof, name="event_proof"),
+    path("units/<int:pk>/attachments/", proof_views.unit_attachment, name="unit_attachment"),
+    path("cases/<int:pk>/acknowledgement/", proof_views.case_acknowledgement, name="case_acknowledgement"),
+    path("cases/<int:pk>/suit/", proof_views.case_suit, name="case_suit"),
+    path("evidence/<str:what>/<int:pk>/", proof_views.evidence_file, name="evidence_file"),
     path("letters/", letters_views.letters, name="letters"),
     path("letters/issue/", letters_views.issue, name="letters_issue"),
     path("letters/batches/<int:pk>/", letters_views.batch_detail, name="letter_batch"),

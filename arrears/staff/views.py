@@ -11,8 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from arrears.collection import limitation
 from arrears.collection import selectors as collection_selectors
-from arrears.collection.models import Channel, ExcuseReason, Intent, Persona, Reason
+from arrears.collection.models import AttachmentKind, ExcuseReason, Intent, Persona, Reason
 from arrears.estate import selectors as estate_selectors
 from arrears.ledger import importers
 from arrears.ledger import selectors as ledger_selectors
@@ -20,7 +21,7 @@ from arrears.notices import selectors as notices_selectors
 from arrears.portal import links as portal_links
 from arrears.staff import access, uploads
 from arrears.staff import selectors as staff_selectors
-from arrears.staff.collection_forms import LOGGED_OUTCOMES
+from arrears.staff.collection_forms import LOGGED_CHANNELS, LOGGED_OUTCOMES
 from arrears.staff.forms import ImportUploadForm, SearchForm
 
 PAGE_SIZE = 20
@@ -65,9 +66,10 @@ def unit_detail(request, pk):
         collection = collection_selectors.unit_collection(unit, user=request.user, today=today, now=timezone.now())
         collection["timeline"] += notices_selectors.timeline_entries(unit.pk, with_payments=ledger_detail)
         collection["timeline"].sort(key=lambda e: e.sort_key, reverse=True)
+        collection["evidence"] = limitation.unit_evidence(unit.pk, [section["case"] for section in collection["cases"]])
     return render(request, "staff/unit.html", {
         "collection": collection,
-        "outcomes": LOGGED_OUTCOMES, "channels": Channel.choices, "reasons": [("", "—"), *ExcuseReason.choices],
+        "outcomes": LOGGED_OUTCOMES, "channels": LOGGED_CHANNELS, "attachment_kinds": AttachmentKind.choices, "reasons": [("", "—"), *ExcuseReason.choices],
         "personas": Persona.choices, "profile_reasons": Reason.choices, "intents": Intent.choices,
         "unit": unit,
         "today": today,

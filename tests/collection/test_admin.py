@@ -22,6 +22,7 @@ from arrears.collection.models import (
     InstalmentPlan,
     LadderStep,
     LimitationEvent,
+    LimitationProof,
     OutgoingMessage,
     OwnerProfile,
     ProfileChange,
@@ -37,10 +38,11 @@ from tests import factories
 TODAY = date(2026, 5, 10)
 NOW = datetime(2026, 5, 10, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 MODELS = [AttemptAttachment, Case, CaseStep, ChargeDispute, CollectionPolicy, CollectionRun, CollectorAssignment,
-          ContactAttempt, Instalment, InstalmentPlan, LadderStep, LimitationEvent, OutgoingMessage, OwnerProfile,
+          ContactAttempt, Instalment, InstalmentPlan, LadderStep, LimitationEvent, LimitationProof, OutgoingMessage, OwnerProfile,
           ProfileChange, Promise, Script, Task, ServiceTicket]
 # Written by the daily run, the outbox or on their parent's page: never added on their own.
-NOT_ADDED_HERE = {AttemptAttachment, Case, CaseStep, CollectionRun, Instalment, OutgoingMessage, ProfileChange}
+NOT_ADDED_HERE = {AttemptAttachment, Case, CaseStep, CollectionRun, Instalment, LimitationEvent, LimitationProof, OutgoingMessage,
+                  ProfileChange}
 NEUTRAL_REFUSED = "中性话术/模板不得含金额或欠费字样"
 
 
@@ -85,8 +87,10 @@ def records(db, clock):
                                   amount=Decimal("400.00"))
     ChargeDispute.objects.create(community=community, charge=Charge.objects.filter(unit=unit).order_by("pk").first(),
                                  reason="面积有误", opened_on=TODAY)
-    LimitationEvent.objects.create(community=community, unit=unit, owner=owner, kind="promise", occurred_on=TODAY,
-                                   attempt=attempt)
+    event = LimitationEvent.objects.create(community=community, unit=unit, owner=owner, kind="promise", occurred_on=TODAY,
+                                           attempt=attempt)
+    LimitationProof.objects.create(community=community, event=event, kind="recording", attachment=attempt.attachments.get(),
+                                   added_at=NOW)
     profile = OwnerProfile.objects.create(community=community, owner=owner, persona="understanding", reason="economic")
     ProfileChange.objects.create(community=community, profile=profile, persona="understanding", reason="economic",
                                  changed_at=NOW)

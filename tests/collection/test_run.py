@@ -1,9 +1,10 @@
 """The daily run on the real database: hand-computed cases, idempotence, closing and reopening."""
 
 import json
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal as D
 from io import StringIO
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -22,6 +23,7 @@ from arrears.collection.models import (
     InstalmentPlan,
     LadderStep,
     LimitationEvent,
+    LimitationProof,
     MessageStatus,
     OutgoingMessage,
     OwnerProfile,
@@ -230,11 +232,16 @@ def test_a_breached_plan_puts_the_case_back_on_the_ladder():
     assert owner.pk == case.owner_id
 
 
-def test_limitation_restarts_on_a_promise_and_on_a_part_payment(estate):
+def test_limitation_restarts_on_a_proven_promise_and_on_a_part_payment(estate):
     _, unit, owner = estate
     run_collection(as_of=date(2026, 1, 6))
     assert Case.objects.get().limitation_deadline == date(2029, 1, 5)
-    LimitationEvent.objects.create(community=unit.community, unit=unit, owner=owner, kind="promise", occurred_on=date(2026, 2, 1))
+    event = LimitationEvent.objects.create(community=unit.community, unit=unit, owner=owner, kind="promise",
+                                           occurred_on=date(2026, 2, 1))
+    run_collection(as_of=date(2026, 2, 2))
+    assert Case.objects.get().limitation_deadline == date(2029, 1, 5)  # no proof: the deadline stays
+    LimitationProof.objects.create(community=unit.community, event=event, kind="written_acknowledgement",
+                                   sha256="a" * 64, added_at=datetime(2026, 2, 2, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
     run_collection(as_of=date(2026, 2, 2))
     assert Case.objects.get().limitation_deadline == date(2029, 2, 1)
     services.record_payment(unit_id=unit.pk, owner_id=owner.pk, amount=D("50.00"), paid_on=date(2026, 3, 1), method="cash")

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from arrears.collection import guard, services
+from arrears.collection import guard, limitation, services
 from arrears.collection.models import (
     CollectionPolicy,
     ContactAttempt,
@@ -78,11 +78,32 @@ def test_it_copies_the_relation_from_the_contact(case, insider, estate):
     assert attempt.relation == "spouse" and attempt.contact == spouse
 
 
-@pytest.mark.parametrize("channel", ["letter", "lawyer_letter", "sms", "wechat"])
-def test_it_records_a_delivered_written_demand_as_a_limitation_event(case, insider, channel):
-    attempt = log(case, insider, channel=channel, outcome="delivered")
+@pytest.mark.parametrize("channel", ["letter", "lawyer_letter"])
+def test_it_refuses_a_letter_delivered_outside_the_letters_module(case, insider, channel):
+    # given
+    before = written_rows()
+    # when
+    with pytest.raises(DomainError) as refused:
+        log(case, insider, channel=channel, outcome="delivered")
+    # then
+    assert refused.value.code == "letter_channel"
+    assert written_rows() == before
+
+
+def test_it_records_a_letter_the_letters_module_delivered_with_its_tracking_number_as_proven(case, insider):
+    # when
+    attempt = log(case, insider, channel="letter", outcome="delivered", letter=limitation.LetterDelivery(
+        number="CF001-2026-00001", method="挂号信", tracking_no="XA123456789CN"))
+    # then
     event = LimitationEvent.objects.get()
     assert (event.kind, event.occurred_on, event.attempt) == ("written_demand", date(2026, 5, 10), attempt)
+    assert list(event.proofs.values_list("kind", "reference")) == [("letter_delivery", "CF001-2026-00001 挂号信 XA123456789CN")]
+
+
+@pytest.mark.parametrize("channel", ["sms", "wechat"])
+def test_it_records_no_limitation_event_for_a_message_logged_as_delivered(case, insider, channel):
+    log(case, insider, channel=channel, outcome="delivered")
+    assert LimitationEvent.objects.count() == 0
 
 
 def test_it_records_no_limitation_event_for_a_delivered_visit(case, insider):
@@ -250,6 +271,7 @@ def test_it_accepts_a_plan_as_a_limitation_event_and_cancels_it(case, insider):
     # then
     assert (plan.status, plan.accepted_on) == (PlanStatus.ACCEPTED, date(2026, 5, 12))
     assert list(LimitationEvent.objects.values_list("kind", "occurred_on")) == [("plan", date(2026, 5, 12))]
+    assert list(limitation.unproven_events()) == list(LimitationEvent.objects.all())  # no signed plan yet
     with pytest.raises(DomainError):
         services.accept_plan(plan=plan, accepted_on=date(2026, 5, 13))
     services.cancel_plan(plan=plan, on=date(2026, 6, 20))

@@ -8,10 +8,13 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from pypdf import PdfReader
 
+from arrears.collection import limitation
+from arrears.collection.assess import assess
 from arrears.collection.models import (
     Case,
     ContactAttempt,
     LimitationEvent,
+    LimitationProof,
     OwnerProfile,
     Task,
 )
@@ -117,12 +120,47 @@ def test_delivery_is_a_written_demand_that_starts_the_quiet_period(street):
     assert letter.status == LetterStatus.DELIVERED and len(letter.proof_sha256) == 64
     attempt = ContactAttempt.objects.get(channel="letter", outcome="delivered")
     assert letter.attempt == attempt and attempt.task == task
-    assert LimitationEvent.objects.get(kind="written_demand").occurred_on == date(2026, 5, 11)
+    event = LimitationEvent.objects.get(kind="written_demand")
+    assert event.occurred_on == date(2026, 5, 11)
+    assert list(event.proofs.values_list("kind", "sha256")) == [("letter_delivery", letter.proof_sha256)]
     task.refresh_from_db()
     case.refresh_from_db()
     assert task.status == "done" and case.quiet_until == date(2026, 5, 18)
     with pytest.raises(DomainError, match="已出函"):
         _deliver(letter, street["collector"], ISSUE)
+
+
+def _deadline(case, as_of):
+    return next(entry.limitation_deadline for entry in assess(as_of) if entry.key == (case.unit_id, case.owner_id))
+
+
+def test_a_letter_posted_with_its_tracking_number_restarts_limitation_on_the_day_it_arrived(street):
+    # given: charges due 2026-01-05, 02-05 and 03-05: the earliest deadline is 2029-01-05
+    case = street["cases"][0]
+    letter = letters.issue_batch(kind="collection", cases=[case], issued_on=date(2026, 5, 8), staff=street["collector"]).letters.get()
+    assert _deadline(case, ISSUE) == date(2029, 1, 5)
+    # when
+    _deliver(letter, street["collector"], date(2026, 5, 11))
+    # then: every charge restarts on 2026-05-11
+    proof = LimitationProof.objects.get()
+    assert (proof.kind, proof.reference) == ("letter_delivery", f"{letter.number} 挂号信 XA123456789CN")
+    assert _deadline(case, ISSUE) == date(2029, 5, 11)
+
+
+def test_a_letter_delivered_without_proof_waits_for_its_signed_receipt(street):
+    # given: delivered by SMS link, nothing signed
+    case = street["cases"][0]
+    letter = letters.issue_batch(kind="collection", cases=[case], issued_on=date(2026, 5, 8), staff=street["collector"]).letters.get()
+    _deliver(letter, street["collector"], date(2026, 5, 11), method="sms_link", tracking_no="")
+    event = LimitationEvent.objects.get()
+    assert list(limitation.unproven_events()) == [event] and _deadline(case, ISSUE) == date(2029, 1, 5)
+    # when: legal uploads the signed receipt
+    letter.refresh_from_db()
+    letters.attach_delivery_proof(letter=letter, staff=street["legal"],
+                                  upload=SimpleUploadedFile("回执.pdf", b"%PDF signed", content_type="application/pdf"))
+    # then
+    assert list(limitation.unproven_events()) == [] and _deadline(case, ISSUE) == date(2029, 5, 11)
+    assert Letter.objects.get().proof_sha256 == ""  # the letter's own record is not rewritten
 
 
 def test_a_returned_letter_is_not_a_demand(street):

@@ -8,6 +8,7 @@ import time_machine
 from django.core.cache import cache
 from django.urls import reverse
 
+from arrears.collection.assess import assess
 from arrears.collection.models import (
     CaseStatus,
     ChargeDispute,
@@ -189,7 +190,13 @@ def test_an_instalment_request_accepted_by_staff_becomes_an_accepted_plan_and_re
     plan = InstalmentPlan.objects.get(case=case)
     assert plan.status == PlanStatus.ACCEPTED and plan.accepted_on == date(2026, 5, 10)
     assert list(plan.instalments.values_list("amount", flat=True)) == [Decimal("150.00")] * 4
-    assert LimitationEvent.objects.get().kind == "plan"
+    event = LimitationEvent.objects.get()
+    assert (event.kind, event.plan, event.occurred_on) == ("plan", plan, date(2026, 5, 10))
+    assert list(event.proofs.values_list("kind", "reference", "added_by")) == [
+        ("portal", f"portal instalment request #{request.pk}", staff.pk)]
+    # the owner's own request is the proof: the deadline restarts on the day of acceptance
+    [entry] = [a for a in assess(date(2026, 5, 10)) if a.key == (case.unit_id, case.owner_id)]
+    assert entry.limitation_deadline == date(2029, 5, 10)
 
 
 def test_an_instalment_request_outside_three_to_six_months_is_refused(client, estate):
