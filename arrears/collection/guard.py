@@ -4,7 +4,8 @@ Tasks, queued messages and manual logging all ask the same question — may we c
 owner, on this channel, at this instant? — and get one answer: allowed, or blocked with the
 rule, a specific reason in Chinese and English, and the next instant it would be allowed.
 DESIGN.md §3 is the law behind it: contact windows, no contact on statutory holidays (the
-Chinese calendar with 调休), frequency caps, no disclosure of the debt to third parties.
+Chinese calendar with 调休; holidays.py knows every year and fails closed on a year whose
+arrangement is not confirmed), frequency caps, no disclosure of the debt to third parties.
 
 `decide` holds every rule and touches no database: it takes the request, the facts and the
 policy as plain values, so each rule is tested at its edges without a database. The loaders

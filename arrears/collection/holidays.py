@@ -163,17 +163,16 @@ def presumed_days_off(year: int) -> Mapping[date, Festival]:
     """The days an unconfirmed year's arrangement will usually give off (module docstring, rule 3)."""
     lunar = lunar_dates(year)
     eve = lunar[SPRING_FESTIVAL] - timedelta(days=1)
-    mid_autumn = lunar[MID_AUTUMN]
-    national_last = date(year, 10, 8) if date(year, 9, 29) <= mid_autumn <= date(year, 10, 8) else date(year, 10, 7)
+    mid_autumn = lunar.get(MID_AUTUMN)
+    national_last = date(year, 10, 8) if mid_autumn and date(year, 9, 29) <= mid_autumn <= date(year, 10, 8) else date(year, 10, 7)
     blocks = [
         (NEW_YEAR, *_short_block(date(year, 1, 1))),
         (SPRING_FESTIVAL, *_grow_over_weekends(eve - timedelta(days=1), eve + timedelta(days=9))),
-        (QINGMING, *_short_block(lunar[QINGMING])),
         (LABOUR_DAY, *_grow_over_weekends(date(year, 5, 1), date(year, 5, 5))),
-        (DRAGON_BOAT, *_short_block(lunar[DRAGON_BOAT])),
-        (MID_AUTUMN, *_short_block(mid_autumn)),
-        (NATIONAL_DAY, *_grow_over_weekends(date(year, 10, 1), national_last)),
     ]
+    blocks += [(festival, *_short_block(lunar[festival])) for festival in (QINGMING, DRAGON_BOAT, MID_AUTUMN)
+               if festival in lunar]  # holidays only from 2008
+    blocks.append((NATIONAL_DAY, *_grow_over_weekends(date(year, 10, 1), national_last)))
     days: dict[date, Festival] = {}
     for festival, first, last in blocks:
         day = first

@@ -293,4 +293,14 @@ def test_the_admin_records_who_entered_and_confirmed(admin_client, admin_user):
     assert response.status_code == 302
     stored = HolidayArrangement.objects.get()
     assert (stored.year, stored.confirmed, stored.entered_by, stored.confirmed_by) == (2027, True, admin_user, admin_user)
-    assert admin_client.get(reverse("admin:collection_holidayarrangement_change", args=[stored.pk])).status_code == 200
+    change_page = admin_client.get(reverse("admin:collection_holidayarrangement_change", args=[stored.pk])).content.decode()
+    assert "01-01 元旦、02-05 春节、02-06 春节、02-07 春节、02-08 春节、04-05 清明节" in change_page
+    assert admin_client.get(reverse("admin:collection_holidayarrangement_add") + "?year=2028").status_code == 200
+
+
+def test_it_answers_for_years_before_the_present_law():
+    # 2007: no 清明/端午/中秋 yet, 劳动节 three days
+    assert sorted(d for d, f in statutory_days(2007).items() if f.key == "labour_day") == [
+        date(2007, 5, 1), date(2007, 5, 2), date(2007, 5, 3)]
+    assert HolidayCalendar({2001: Arrangement(2001)}).day(date(2001, 10, 2)).kind == HOLIDAY
+    assert date(1999, 10, 7) in presumed_days_off(1999)
