@@ -136,7 +136,7 @@ class CollectionPolicyAdmin(admin.ModelAdmin):
         (_("频次上限"), {"fields": ["sms_per_7_days", "calls_per_day", "calls_per_7_days", "visits_per_7_days"]}),
         (_("信号与分期"), {"fields": ["unreachable_after", "vacant_months", "plan_months", "plan_breach_days",
                                      "plan_waives_late_fee", "lawyer_letters_at_once"]}),
-        (_("备用节假日"), {"fields": ["fallback_holidays"], "classes": ["collapse"]}),
+        (_("本小区额外不联系日"), {"fields": ["fallback_holidays"], "classes": ["collapse"]}),
     ]
 
     def has_delete_permission(self, request, obj=None):
@@ -561,3 +561,6 @@ class OutgoingMessageAdmin(ReadOnlyAdmin):
 class CollectionRunAdmin(ReadOnlyAdmin):
     list_display = ["as_of", "started_at", "finished_at"]
     date_hierarchy = "as_of"
+
+
+from arrears.collection import holiday_admin  # noqa: E402, F401  (registers the holiday arrangement)

@@ -4,7 +4,8 @@ Tasks, queued messages and manual logging all ask the same question — may we c
 owner, on this channel, at this instant? — and get one answer: allowed, or blocked with the
 rule, a specific reason in Chinese and English, and the next instant it would be allowed.
 DESIGN.md §3 is the law behind it: contact windows, no contact on statutory holidays (the
-Chinese calendar with 调休), frequency caps, no disclosure of the debt to third parties.
+Chinese calendar with 调休; holidays.py knows every year and fails closed on a year whose
+arrangement is not confirmed), frequency caps, no disclosure of the debt to third parties.
 
 `decide` holds every rule and touches no database: it takes the request, the facts and the
 policy as plain values, so each rule is tested at its edges without a database. The loaders
@@ -27,7 +28,6 @@ from datetime import date, datetime, time, timedelta
 from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
-import chinese_calendar
 from django.db.models import Exists, F, OuterRef, Q, TextChoices
 from django.utils.translation import gettext_lazy as _
 
@@ -35,6 +35,15 @@ from arrears.estate.models import Contact, ContactRelation, Owner
 from arrears.ledger.models import Charge
 
 from . import models
+from .holidays import (
+    HOLIDAY,
+    WEEKEND,
+    Arrangement,
+    Day,
+    HolidayCalendar,
+    admin_arrangement,
+    parse_days,
+)
 from .models import Channel
 
 logger = logging.getLogger("arrears.collection.guard")
@@ -79,6 +88,9 @@ QUIET_CHANNELS = frozenset({Channel.SMS, Channel.CALL, Channel.VISIT, Channel.WE
 # Letters are posted, not delivered at a chosen hour: holidays and windows do not apply to them;
 # nor to email, which waits in the inbox until the owner opens it.
 TIMED_CHANNELS = frozenset({Channel.SMS, Channel.CALL, Channel.VISIT, Channel.WECHAT})
+# The front-desk reminder is spoken to the owner in person when the gate sees them: no hours of its
+# own (the owner walks past when they walk past), but never on a holiday or a day off.
+DAY_CHANNELS = TIMED_CHANNELS | {Channel.FRONT_DESK_FLAG}
 SPOKEN_CHANNELS = frozenset({Channel.CALL, Channel.VISIT})
 TEXT_CHANNELS = frozenset({Channel.SMS, Channel.WECHAT, Channel.EMAIL})
 
@@ -137,7 +149,7 @@ class GuardPolicy:
     calls_per_day: int = 2
     calls_per_7_days: int = 7
     visits_per_7_days: int = 1
-    fallback_holidays: str = ""
+    fallback_holidays: str = ""  # extra no-contact days of the community (community_days_off)
 
     @classmethod
     def from_model(cls, policy: models.CollectionPolicy) -> GuardPolicy:
@@ -158,79 +170,68 @@ class GuardPolicy:
 
 
 # -- the calendar -----------------------------------------------------------------------------
+# The law, the confirmed arrangements and the fail-closed presumption live in holidays.py; the
+# guard only asks `calendar.day(date)`. A community's `fallback_holidays` can add days of its own
+# on which nobody is contacted; it can never make a day a working day.
 
-WORKDAY, WEEKEND, HOLIDAY = "workday", "weekend", "holiday"
-
-
-@dataclass(frozen=True)
-class Day:
-    kind: str  # WORKDAY, WEEKEND or HOLIDAY
-    name_zh: str = ""  # the holiday's name, when the calendar knows it
-    name_en: str = ""
-
-
-_warned_years: set[int] = set()
-
-
-@lru_cache(maxsize=4096)
-def _package_day(day: date) -> Day | None:
-    """The statutory calendar's answer for a day, or None for a year it does not know yet."""
-    try:
-        on_holiday, name = chinese_calendar.get_holiday_detail(day)
-    except NotImplementedError:
-        return None
-    if on_holiday and name:  # inside a named holiday period
-        holiday = chinese_calendar.Holiday(name)
-        return Day(HOLIDAY, holiday.chinese, holiday.value)
-    if on_holiday:  # an ordinary Saturday or Sunday
-        return Day(WEEKEND)
-    return Day(WORKDAY)  # a weekday, or a 调休 Saturday/Sunday worked in exchange for a holiday
-
-
-class HolidayCalendar:
-    """PRC statutory holidays with 调休, from `chinese-calendar`, falling back to a policy's list.
-
-    The package only knows the years the State Council has announced (each December for the
-    year after). For a later year the policy's `fallback_holidays` applies: one YYYY-MM-DD per
-    line, a leading "+" marking a 调休 working day; a warning is logged once per year per process
-    so someone updates the package or the list.
-    """
-
-    def __init__(self, fallback_holidays: str = ""):
-        holidays, workdays = set(), set()
-        for number, raw in enumerate(fallback_holidays.splitlines(), start=1):
-            line = raw.strip()
-            if not line or line.startswith("#"):
-                continue
-            target = workdays if line.startswith("+") else holidays
-            try:
-                target.add(date.fromisoformat(line.lstrip("+").strip()))
-            except ValueError:
-                logger.warning("fallback_holidays line %d is not a YYYY-MM-DD date: %r", number, raw)
-        self.holidays = frozenset(holidays)
-        self.workdays = frozenset(workdays)
-
-    def day(self, day: date) -> Day:
-        known = _package_day(day)
-        if known is not None:
-            return known
-        if day.year not in _warned_years:
-            _warned_years.add(day.year)
-            logger.warning(
-                "chinese-calendar has no holidays for %d: using the policy's fallback_holidays; "
-                "upgrade chinese-calendar or keep the list current", day.year,
-            )
-        if day in self.holidays:
-            return Day(HOLIDAY)
-        if day in self.workdays or day.weekday() < 5:
-            return Day(WORKDAY)
-        return Day(WEEKEND)
+_warned_lines: set[tuple[str, int]] = set()
 
 
 @lru_cache(maxsize=256)
-def holiday_calendar(fallback_holidays: str) -> HolidayCalendar:
-    """One calendar per fallback list per process: parsed (and its bad lines reported) once."""
-    return HolidayCalendar(fallback_holidays)
+def community_days_off(text: str) -> frozenset[date]:
+    """The extra no-contact days of a community's list: one YYYY-MM-DD per line.
+
+    The list once also marked 调休 working days with a leading "+" for years the calendar package
+    did not know; such a line now counts for nothing (a working day comes only from a confirmed
+    arrangement), and is reported once per process so someone removes it.
+    """
+    days = set()
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("+"):
+            if (text, number) not in _warned_lines:
+                _warned_lines.add((text, number))
+                logger.warning("fallback_holidays line %d ignored: a working day comes only from a confirmed "
+                               "holiday arrangement: %r", number, raw)
+            continue
+        try:
+            days.add(date.fromisoformat(line))
+        except ValueError:
+            logger.warning("fallback_holidays line %d is not a YYYY-MM-DD date: %r", number, raw)
+    return frozenset(days)
+
+
+def _holiday_block(today: date, day: Day) -> _Block:
+    """The reason for a day off, naming the festival and, for a presumed day, the unconfirmed year."""
+    if day.unconfirmed_year is not None:
+        year = day.unconfirmed_year
+        if day.statutory:
+            return _Block(
+                GuardRule.HOLIDAY,
+                f"{today:%Y-%m-%d} 是法定节假日（{day.name_zh}），不联系业主；{year} 年放假安排尚未确认",
+                f"{today:%Y-%m-%d} is a statutory holiday ({day.name_en}): no contact; "
+                f"the {year} holiday arrangement is not yet confirmed",
+            )
+        return _Block(
+            GuardRule.HOLIDAY,
+            f"{today:%Y-%m-%d} 通常在{day.name_zh}假期内，{year} 年放假安排尚未确认：不联系业主",
+            f"{today:%Y-%m-%d} is usually within the {day.name_en} holiday and the {year} holiday arrangement "
+            "is not yet confirmed: no contact",
+        )
+    if day.statutory or not day.festival:
+        name_zh, name_en = (f"（{day.name_zh}）", f" ({day.name_en})") if day.festival else ("", "")
+        return _Block(
+            GuardRule.HOLIDAY,
+            f"{today:%Y-%m-%d} 是法定节假日{name_zh}，不联系业主",
+            f"{today:%Y-%m-%d} is a statutory holiday{name_en}: no contact",
+        )
+    return _Block(
+        GuardRule.HOLIDAY,
+        f"{today:%Y-%m-%d} 在{day.name_zh}放假期间，不联系业主",
+        f"{today:%Y-%m-%d} is within the {day.name_en} holiday: no contact",
+    )
 
 
 # -- the answer -------------------------------------------------------------------------------
@@ -309,15 +310,16 @@ def _time_block(local: datetime, channel: str, facts: GuardFacts, policy: GuardP
             f"发函后静默期至 {facts.quiet_until:%Y-%m-%d}（含当日），期间不联系业主",
             f"Quiet period after a letter until {facts.quiet_until:%Y-%m-%d} inclusive: no contact",
         )
-    if channel not in TIMED_CHANNELS:
+    if channel not in DAY_CHANNELS:
         return None
     day = calendar.day(today)
     if day.kind == HOLIDAY:
-        name_zh, name_en = (f"（{day.name_zh}）", f" ({day.name_en})") if day.name_zh else ("", "")
+        return _holiday_block(today, day)
+    if today in community_days_off(policy.fallback_holidays):
         return _Block(
             GuardRule.HOLIDAY,
-            f"{today:%Y-%m-%d} 是法定节假日{name_zh}，不联系业主",
-            f"{today:%Y-%m-%d} is a statutory holiday{name_en}: no contact",
+            f"{today:%Y-%m-%d} 是本小区设定的不联系日",
+            f"{today:%Y-%m-%d} is a no-contact day set for this community",
         )
     if day.kind == WEEKEND and not policy.contact_on_weekends:
         return _Block(
@@ -325,6 +327,8 @@ def _time_block(local: datetime, channel: str, facts: GuardFacts, policy: GuardP
             f"{today:%Y-%m-%d} 是周末，本小区策略为周末不联系",
             f"{today:%Y-%m-%d} is a weekend and this community does not contact owners at weekends",
         )
+    if channel not in TIMED_CHANNELS:
+        return None
     windows = policy.windows(channel)
     if not any(start <= local.time() < end for start, end in windows):
         name_zh, name_en = CHANNEL_NAMES[channel]
@@ -427,11 +431,45 @@ def check_many(requests: Sequence[ContactRequest]) -> list[GuardDecision]:
         return []
     facts = load_facts(requests)
     policies = load_policies({request.unit_id for request in requests})
+    dates = [_local_date(request.at) for request in requests]
+    calendar = load_calendar(min(dates), max(dates) + timedelta(days=SEARCH_DAYS))
     decisions = []
     for request, request_facts in zip(requests, facts, strict=True):
         policy = policies.get(request.unit_id) or default_policy()
-        decisions.append(decide(request, request_facts, policy, holiday_calendar(policy.fallback_holidays)))
+        decisions.append(decide(request, request_facts, policy, calendar))
     return decisions
+
+
+def load_calendar(first: date, last: date) -> HolidayCalendar:
+    """The holiday calendar with the confirmed arrangements of the years first…last (and the next:
+    its notice may hold the end of December), in one query.
+
+    Loaded on every call, never cached across calls: an arrangement confirmed a moment ago takes
+    effect on the next check in every process. The table holds a row per year.
+    """
+    rows = models.HolidayArrangement.objects.filter(
+        confirmed=True, year__gte=first.year, year__lte=last.year + 1,
+    ).values_list("year", "days_off", "working_days")
+    return HolidayCalendar({year: _arrangement(year, days_off, working_days) for year, days_off, working_days in rows})
+
+
+@lru_cache(maxsize=64)
+def _arrangement(year: int, days_off: str, working_days: str) -> Arrangement:
+    """A stored arrangement's days, parsed once per text (the admin form refused bad lines already)."""
+    return admin_arrangement(year, parse_days(days_off)[0], parse_days(working_days)[0])
+
+
+def unconfirmed_years(today: date) -> list[int]:
+    """The years whose arrangement nobody has confirmed yet: this year, and from 1 December the next.
+
+    No query when the calendar package knows those years; else one.
+    """
+    years = [today.year] + ([today.year + 1] if today.month == 12 else [])
+    unknown = [year for year in years if not HolidayCalendar().confirmed(year)]
+    if not unknown:
+        return []
+    confirmed = set(models.HolidayArrangement.objects.filter(year__in=unknown, confirmed=True).values_list("year", flat=True))
+    return [year for year in unknown if year not in confirmed]
 
 
 @cache

@@ -98,9 +98,11 @@ class CollectionPolicy(models.Model):
         _("同一楼栋律师函间隔天数"), default=7,
         help_text=_("同一楼栋在此天数内只向一户发律师函；经理可注明理由后例外。"),
     )
+    # Once the national holidays for years the calendar package lacked: now only extra days of the
+    # community; it never makes a day a working day (guard.community_days_off).
     fallback_holidays = models.TextField(
-        _("备用法定节假日"), blank=True,
-        help_text=_("日历库尚未收录的年份使用：每行一个日期（YYYY-MM-DD）；调休上班日前加 +。"),
+        _("本小区额外不联系日"), blank=True,
+        help_text=_("每行一个日期（YYYY-MM-DD），当日不联系业主。法定节假日与放假安排由系统按年确定，此处无需填写。"),
     )
 
     class Meta:
@@ -750,3 +752,38 @@ class CollectionRun(models.Model):
 
     def __str__(self):
         return str(self.as_of)
+
+
+class HolidayArrangement(models.Model):
+    """One year's official holiday arrangement (国务院办公厅关于某年部分节假日安排的通知), as staff entered it.
+
+    Until it is confirmed the guard keeps the year's fail-closed presumption (holidays.py); once
+    confirmed its days off and 调休 working days decide, the statutory days always being off.
+    """
+
+    year = models.PositiveSmallIntegerField(_("年份"), unique=True)
+    notice_date = models.DateField(_("通知日期"), null=True, blank=True, help_text=_("国务院办公厅通知的发布日期"))
+    notice_reference = models.CharField(_("通知文号"), max_length=100, blank=True, help_text=_("如：国办发明电〔2025〕7号"))
+    days_off = models.TextField(
+        _("放假日期"), help_text=_("每行一个日期或日期段，如 2027-02-05 至 2027-02-11；须包含当年全部法定节假日。"),
+    )
+    working_days = models.TextField(_("调休上班日"), blank=True, help_text=_("每行一个日期；须为周六或周日。"))
+    confirmed = models.BooleanField(_("已确认"), default=False, help_text=_("核对通知原文后勾选：确认后才生效。"))
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+", verbose_name=_("录入人"))
+    entered_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+", verbose_name=_("确认人"))
+    confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("放假安排")
+        verbose_name_plural = _("放假安排")
+        ordering = ["-year"]
+        constraints = [
+            models.CheckConstraint(condition=Q(confirmed=False) | Q(notice_date__isnull=False),
+                                   name="holiday_arrangement_confirmed_has_notice"),
+        ]
+
+    def __str__(self):
+        return f"{self.year} · {_('放假安排')}"

@@ -61,6 +61,9 @@ ROLE_PERMISSIONS = {
         "collection.add_script", "collection.change_script", "estate.change_serviceticket",
         *_LETTERS, "notices.issue_lawyer_letter", "notices.override_lawyer_limit", "notices.add_noticetemplate",
         "notices.change_noticetemplate", *_LIMITATION,
+        # The State Council's holiday notice for a year: entered and confirmed by a manager or an admin.
+        "collection.view_holidayarrangement", "collection.add_holidayarrangement",
+        "collection.change_holidayarrangement",
     ],
     FINANCE: _VIEW_ALL + _CASHIER + [
         "ledger.add_paymentreversal", "portal.change_reversalrequest", "portal.add_feecomposition",

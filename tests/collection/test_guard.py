@@ -57,8 +57,9 @@ def recent(**times) -> GuardFacts:
 
 @pytest.fixture
 def fresh_warnings(monkeypatch):
-    """The fallback warning is logged once per year per process: start each test with none logged."""
-    monkeypatch.setattr(guard, "_warned_years", set())
+    """The ignored-line warning is logged once per process: start each test with none logged, nothing parsed."""
+    monkeypatch.setattr(guard, "_warned_lines", set())
+    guard.community_days_off.cache_clear()
 
 
 # -- windows ----------------------------------------------------------------------------------
@@ -172,24 +173,26 @@ def test_it_posts_letters_on_holidays_and_at_night(channel):
     assert judge(channel, at(date(2026, 10, 17), 3, 0), policy=GuardPolicy(contact_on_weekends=False)).allowed is True
 
 
-def test_it_uses_the_fallback_list_for_a_year_the_package_does_not_know(caplog, fresh_warnings):
-    no_weekends = GuardPolicy(contact_on_weekends=False)
+def test_it_never_lets_the_old_fallback_list_make_a_working_day(caplog, fresh_warnings):
+    # given: a community list written for the old fail-open fallback: a holiday and a "+" 调休 working day
+    no_weekends = GuardPolicy(contact_on_weekends=False, fallback_holidays="2027-01-01\n+2027-01-09\n\nnot-a-date\n2027-03-10\n")
 
+    # when
     with caplog.at_level(logging.WARNING, logger="arrears.collection.guard"):
-        fallback = HolidayCalendar("2027-01-01\n+2027-01-09\n\nnot-a-date\n")
-        new_year = judge("call", at(date(2027, 1, 1), 10, 0), calendar=fallback)
-        swapped = judge("call", at(date(2027, 1, 9), 10, 0), policy=no_weekends, calendar=fallback)
-        saturday = judge("call", at(date(2027, 1, 16), 10, 0), policy=no_weekends, calendar=fallback)
-        monday = judge("call", at(date(2027, 1, 4), 10, 0), calendar=fallback)
+        new_year = judge("call", at(date(2027, 1, 1), 10, 0), policy=no_weekends)
+        swapped = judge("call", at(date(2027, 1, 9), 10, 0), policy=no_weekends)
+        community_day = judge("call", at(date(2027, 3, 10), 10, 0), policy=no_weekends)
+        tuesday = judge("call", at(date(2027, 3, 9), 10, 0), policy=no_weekends)
 
-    assert (new_year.rule, new_year.reason_zh) == ("holiday", "2027-01-01 是法定节假日，不联系业主")
-    assert new_year.next_allowed == at(date(2027, 1, 2), 8, 0)  # an ordinary Saturday: weekends allowed
-    assert swapped.allowed is True
-    assert saturday.rule == "weekend"
-    assert monday.allowed is True
-    year_warnings = [r for r in caplog.records if "no holidays for 2027" in r.getMessage()]
-    assert len(year_warnings) == 1
+    # then: 2027-01-01 is a statutory holiday by law, the "+" line makes no working day (no 调休 is
+    # known before the 2027 arrangement is confirmed), the list's plain dates still block
+    assert (new_year.rule, new_year.reason_zh) == ("holiday", "2027-01-01 是法定节假日（元旦），不联系业主；2027 年放假安排尚未确认")
+    assert new_year.next_allowed == at(date(2027, 1, 4), 8, 0)  # the presumed block runs Fri 1 – Sun 3 January
+    assert (swapped.rule, swapped.next_allowed) == ("weekend", at(date(2027, 1, 11), 8, 0))
+    assert (community_day.rule, community_day.reason_zh) == ("holiday", "2027-03-10 是本小区设定的不联系日")
+    assert tuesday.allowed is True
     assert [r.getMessage() for r in caplog.records if "fallback_holidays line" in r.getMessage()] == [
+        "fallback_holidays line 2 ignored: a working day comes only from a confirmed holiday arrangement: '+2027-01-09'",
         "fallback_holidays line 4 is not a YYYY-MM-DD date: 'not-a-date'",
     ]
 
@@ -523,9 +526,9 @@ def build_portfolio(count: int) -> list[ContactRequest]:
 def test_it_checks_many_in_a_constant_number_of_queries(django_assert_num_queries):
     one, twenty = build_portfolio(1), build_portfolio(20)
 
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):  # the facts (6), the policies, the confirmed holiday arrangements
         check_many(one)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         decisions = check_many(twenty)
 
     assert [d.rule for d in decisions[:10]] == [
