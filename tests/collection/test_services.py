@@ -19,7 +19,6 @@ from arrears.collection.models import (
 from arrears.core.errors import DomainError
 from arrears.estate.models import Contact
 from arrears.ledger.models import Charge
-from tests import factories
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 AT = datetime(2026, 5, 10, 10, 0, tzinfo=SHANGHAI)
