@@ -108,6 +108,12 @@ class Frozen:
     when: str = ""
     refuse_delete: bool = False
 
+    def deconstruct(self):
+        """So that the migration writer can copy a group into a migration (squashing, for one)."""
+        kwargs = {name: getattr(self, name) for name, default in (("name", "append_only"), ("when", ""),
+                                                                   ("refuse_delete", False)) if getattr(self, name) != default}
+        return "arrears.core.db.Frozen", (self.table, tuple(self.columns)), kwargs
+
     @property
     def trigger(self) -> str:
         return f"{self.table}_{self.name}"
