@@ -1,21 +1,18 @@
 """Collection in the admin: policies and ladders, scripts, and the case records, mostly read-only.
 
 The daily run owns the case snapshot, the fired steps, the outbox and its own run log: they are
-viewed here, never edited. The evidence log (催收记录) may be corrected for 24 hours after it
-was entered and never deleted; after that a correction is a new entry that `corrects` the old.
+viewed here, never edited. The evidence (催收记录 and their attachments, limitation events, the outbox) is read-only:
+a correction is a new entry that `corrects` the old, written on the staff site.
 The shard key `community` is never typed in: it follows the case, unit, owner or charge.
 """
 
-from datetime import timedelta
-
 from django import forms
-from django.contrib import admin, messages
-from django.utils import timezone
+from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from arrears.collection import guard, rules, scripts
+from arrears.collection import rules, scripts
 from arrears.collection.defaults import ladder_rows
 from arrears.collection.models import (
     AttemptAttachment,
@@ -31,7 +28,6 @@ from arrears.collection.models import (
     LadderStep,
     LimitationEvent,
     LimitationProof,
-    Outcome,
     OutgoingMessage,
     OwnerProfile,
     ProfileChange,
@@ -39,10 +35,8 @@ from arrears.collection.models import (
     Script,
     Task,
 )
+from arrears.core.admin import EvidenceAdmin, EvidenceInline
 from arrears.core.errors import DomainError
-
-# How long an evidence-log entry may still be corrected in place (the model's docstring).
-ATTEMPT_EDIT_WINDOW = timedelta(hours=24)
 
 
 def error_text(exc: DomainError) -> str:
@@ -310,88 +304,38 @@ class TaskAdmin(CommunityFromParentAdmin):
         return False  # cancel a task instead: the run would recreate a deleted one
 
 
-class AttemptAttachmentInline(admin.TabularInline):
+class AttemptAttachmentInline(EvidenceInline):
     model = AttemptAttachment
-    extra = 0
-    can_delete = False
     fields = ["kind", "file", "uploaded_at"]
-    readonly_fields = ["uploaded_at"]
-
-    def has_add_permission(self, request, obj=None):
-        return super().has_add_permission(request, obj) and ContactAttemptAdmin.editable(obj)
-
-    def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and ContactAttemptAdmin.editable(obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    readonly_fields = fields
 
 
-class ContactAttemptForm(forms.ModelForm):
-    class Meta:
-        model = ContactAttempt
-        fields = ["case", "unit", "owner", "contact", "relation", "channel", "at", "outcome", "reason", "notes",
-                  "script_code", "task", "corrects", "staff"]
+class AttemptCorrectionInline(EvidenceInline):
+    """The corrections of an attempt: new rows that `corrects` it, each with who and when."""
 
-    def clean_outcome(self):
-        outcome = self.cleaned_data["outcome"]
-        if outcome == Outcome.BLOCKED and outcome != self.instance.outcome:
-            self.add_error("outcome", _("“已拦截”只由合规检查记录，不能手工选择。"))
-        return outcome
-
-    def clean(self):
-        data = super().clean()
-        unit, owner, case = data.get("unit"), data.get("owner"), data.get("case")
-        if case is not None and unit is not None and owner is not None and (
-                case.unit_id != unit.pk or case.owner_id != owner.pk):
-            self.add_error("case", _("案件的房屋和业主与本记录不一致。"))
-        return data
+    model = ContactAttempt
+    fk_name = "corrects"
+    verbose_name = _("更正记录")
+    verbose_name_plural = _("更正记录")
+    fields = ["created_at", "staff", "at", "channel", "outcome", "reason", "notes"]
+    readonly_fields = fields
 
 
 @admin.register(ContactAttempt)
-class ContactAttemptAdmin(CommunityFromParentAdmin):
-    """The evidence log: added freely, corrected within 24 hours, never deleted."""
+class ContactAttemptAdmin(EvidenceAdmin):
+    """The evidence log: read-only. Attempts are logged and corrected on the staff site, through the guard;
+    a correction is a new row, shown here under the original it `corrects`."""
 
-    form = ContactAttemptForm
-    community_from = "unit"
-    list_display = ["at", "unit", "owner", "channel", "outcome", "reason", "relation", "staff", "blocked_rule"]
+    list_display = ["at", "unit", "owner", "channel", "outcome", "reason", "relation", "staff", "blocked_rule", "corrects"]
     list_filter = ["channel", "outcome", "community"]
-    list_select_related = ["unit__building", "owner", "staff"]
+    list_select_related = ["unit__building", "owner", "staff", "corrects"]
     search_fields = ["unit__room", "owner__name", "notes"]
-    raw_id_fields = ["case", "unit", "owner", "contact", "task", "corrects", "staff"]
-    readonly_fields = ["blocked_rule", "blocked_reason", "created_at"]
     date_hierarchy = "at"
-    inlines = [AttemptAttachmentInline]
-
-    @staticmethod
-    def editable(obj) -> bool:
-        return obj is None or timezone.now() - obj.created_at < ATTEMPT_EDIT_WINDOW
-
-    def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and self.editable(obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def save_model(self, request, obj, form, change):
-        if not change and obj.staff_id is None:
-            obj.staff = request.user
-        if not change and guard.channel_is_contact(obj.channel):
-            # Manual logging passes the compliance guard like every other contact: a blocked one is kept, as blocked.
-            decision = guard.check_contact(guard.ContactRequest(
-                owner_id=obj.owner_id, unit_id=obj.unit_id, channel=obj.channel, at=obj.at, case_id=obj.case_id,
-                contact_id=obj.contact_id,
-            ))
-            if not decision.allowed:
-                obj.outcome, obj.blocked_rule, obj.blocked_reason = Outcome.BLOCKED, decision.rule, decision.reason[:300]
-                self.message_user(request, _("合规检查拦截：%(reason)s") % {"reason": decision.reason}, messages.WARNING)
-        super().save_model(request, obj, form, change)
+    inlines = [AttemptAttachmentInline, AttemptCorrectionInline]
 
 
 @admin.register(AttemptAttachment)
-class AttemptAttachmentAdmin(ReadOnlyAdmin):
-    """Attachments are added on their attempt, within its 24 hours."""
-
+class AttemptAttachmentAdmin(EvidenceAdmin):
     list_display = ["attempt", "kind", "file", "uploaded_at", "community"]
     list_filter = ["kind", "community"]
     list_select_related = ["attempt", "community"]
@@ -472,7 +416,7 @@ class ChargeDisputeAdmin(CommunityFromParentAdmin):
         super().save_model(request, obj, form, change)
 
 
-class LimitationProofInline(ReadOnlyInline):
+class LimitationProofInline(EvidenceInline):
     model = LimitationProof
     fields = ["kind", "reference", "file", "sha256", "attachment", "added_by", "added_at"]
     readonly_fields = fields
@@ -481,8 +425,8 @@ class LimitationProofInline(ReadOnlyInline):
 
 
 @admin.register(LimitationEvent)
-class LimitationEventAdmin(ReadOnlyAdmin):
-    """Read-only: events are written by the services with their proof; proof is added on the 待补证据 page."""
+class LimitationEventAdmin(EvidenceAdmin):
+    """A limitation deadline rests on these: written by the services with their evidence, never typed in."""
 
     list_display = ["occurred_on", "kind", "unit", "owner", "note"]
     list_filter = ["kind", "community"]
@@ -493,7 +437,7 @@ class LimitationEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(LimitationProof)
-class LimitationProofAdmin(ReadOnlyAdmin):
+class LimitationProofAdmin(EvidenceAdmin):
     list_display = ["added_at", "kind", "event", "reference", "sha256", "added_by"]
     list_filter = ["kind", "community"]
     list_select_related = ["event__unit__building", "added_by"]
@@ -549,7 +493,7 @@ class ProfileChangeAdmin(ReadOnlyAdmin):
 # -- what the run and the outbox write ----------------------------------------------------------
 
 @admin.register(OutgoingMessage)
-class OutgoingMessageAdmin(ReadOnlyAdmin):
+class OutgoingMessageAdmin(EvidenceAdmin):
     list_display = ["scheduled_on", "channel", "template_code", "unit", "owner", "status", "blocked_rule", "created_at"]
     list_filter = ["status", "channel", "community"]
     list_select_related = ["unit__building", "owner"]

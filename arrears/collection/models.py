@@ -14,6 +14,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from arrears.collection.append_only import EVIDENCE_COLUMNS
+from arrears.core.db import EvidenceQuerySet, refuse_delete
 from arrears.core.money import MoneyField
 from arrears.estate.models import Building, Community, Contact, Owner, Unit
 from arrears.ledger.models import Charge
@@ -452,6 +454,10 @@ class OutgoingMessage(models.Model):
     receipt_description = models.CharField(_("回执说明"), max_length=200, blank=True)
     last_error = models.CharField(_("最近错误"), max_length=300, blank=True)
 
+    objects = EvidenceQuerySet.as_manager()
+    frozen_groups = EVIDENCE_COLUMNS["collection_outgoingmessage"]  # who, what, when; the text once frozen
+    delete = refuse_delete
+
     class Meta:
         verbose_name = _("待发消息")
         verbose_name_plural = _("待发消息")
@@ -484,10 +490,14 @@ class ContactAttempt(models.Model):
     script_code = models.CharField(_("话术代码"), max_length=60, blank=True)
     blocked_rule = models.CharField(_("拦截规则"), max_length=40, blank=True)
     blocked_reason = models.CharField(_("拦截原因"), max_length=300, blank=True)
-    task = models.ForeignKey(Task, on_delete=models.SET_NULL, null=True, blank=True, related_name="attempts", verbose_name=_("任务"))
+    task = models.ForeignKey(Task, on_delete=models.PROTECT, null=True, blank=True, related_name="attempts", verbose_name=_("任务"))
     corrects = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrections", verbose_name=_("更正"))
     staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("经办人"))
     created_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
+
+    objects = EvidenceQuerySet.as_manager()
+    frozen_groups = EVIDENCE_COLUMNS["collection_contactattempt"]  # a correction is a new row that `corrects` it
+    delete = refuse_delete
 
     class Meta:
         verbose_name = _("催收记录")
@@ -523,6 +533,10 @@ class AttemptAttachment(models.Model):
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
                                     verbose_name=_("上传人"))
     uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    objects = EvidenceQuerySet.as_manager()
+    frozen_groups = EVIDENCE_COLUMNS["collection_attemptattachment"]
+    delete = refuse_delete
 
     class Meta:
         verbose_name = _("证据附件")
@@ -664,6 +678,10 @@ class LimitationEvent(models.Model):
                              verbose_name=_("分期计划"))
     note = models.CharField(_("说明"), max_length=300, blank=True)
 
+    objects = EvidenceQuerySet.as_manager()
+    frozen_groups = EVIDENCE_COLUMNS["collection_limitationevent"]
+    delete = refuse_delete
+
     class Meta:
         verbose_name = _("时效中断事件")
         verbose_name_plural = _("时效中断事件")
@@ -701,6 +719,10 @@ class LimitationProof(models.Model):
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
                                  verbose_name=_("登记人"))
     added_at = models.DateTimeField(_("登记时间"))
+
+    objects = EvidenceQuerySet.as_manager()
+    frozen_groups = EVIDENCE_COLUMNS["collection_limitationproof"]
+    delete = refuse_delete
 
     class Meta:
         verbose_name = _("时效中断证据")

@@ -207,25 +207,9 @@ def correct_attempt(*, attempt: ContactAttempt, staff, notes: str, outcome: str 
 
 def edit_attempt(*, attempt: ContactAttempt, staff, notes: str | None = None, outcome: str | None = None,
                  reason: str | None = None) -> ContactAttempt:
-    """Fix a typo within 24 hours of entry, by the one who entered it; later, only a correction will do."""
-    if timezone.now() - attempt.created_at > EDIT_WINDOW:
-        raise DomainError("录入超过 24 小时的记录不能修改，请登记更正", "an attempt older than 24 hours cannot be edited: record a correction",
-                          code="edit_window")
-    if attempt.staff_id is not None and attempt.staff_id != staff.pk:
-        raise DomainError("只能修改自己录入的记录", "only the person who entered an attempt may edit it", code="staff")
-    if outcome is not None and outcome != attempt.outcome:
-        if attempt.outcome in (Outcome.BLOCKED, Outcome.PROMISED) or outcome not in set(Outcome.values) - {Outcome.BLOCKED, Outcome.PROMISED}:
-            raise DomainError(f"结果不能改为 {outcome}", f"the outcome cannot be changed to {outcome}", code="outcome")
-    if reason and reason not in ExcuseReason.values:
-        raise DomainError(f"原因无效：{reason}", f"unknown reason: {reason}", code="reason")
-    fields = {"notes": notes, "outcome": outcome, "reason": reason}
-    changed = [name for name, value in fields.items() if value is not None]
-    with transaction.atomic():
-        for name in changed:
-            setattr(attempt, name, fields[name])
-        if changed:
-            attempt.save(update_fields=changed)
-    return attempt
+    """Refuse: an attempt is evidence and is never edited in place (the database refuses it too)."""
+    raise DomainError("催收记录是证据，不能修改，请登记更正", "an attempt is evidence and is never edited: record a correction",
+                      code="append_only")
 
 
 # -- owner profile ------------------------------------------------------------------------------

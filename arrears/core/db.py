@@ -1,6 +1,12 @@
-"""Database functions that must give the same integer on SQLite and PostgreSQL."""
+"""Database helpers: functions that give the same integer on SQLite and PostgreSQL, bulk writes,
+and the triggers that keep evidence append-only."""
 
-from django.db.models import Func, IntegerField
+from dataclasses import dataclass
+
+from django.db.migrations.operations.base import Operation
+from django.db.models import Func, IntegerField, QuerySet
+
+from arrears.core.errors import DomainError
 
 
 class DaysBetween(Func):
@@ -75,3 +81,191 @@ def _bulk_set_unnest(connection, meta, fields, objects) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
     return len(objects)
+
+
+# ----------------------------------------------------------------------------- append-only evidence
+#
+# Evidence (contact attempts, letters and their deliveries, limitation events, sent messages,
+# audit events) is never edited once written: a correction is a new row that points at the
+# original. The ORM refuses it first (`EvidenceQuerySet`, `refuse_delete`); the database refuses
+# it again, for any client, with a trigger per table built here from an explicit column list.
+
+
+@dataclass(frozen=True)
+class Frozen:
+    """Columns of one table that no UPDATE may change once the row is written.
+
+    `when` is a condition on the old row (SQL, the same on SQLite and PostgreSQL, e.g.
+    ``OLD.body_sha256 <> ''``): the columns freeze once it holds. `name` tells apart two
+    groups on one table. `refuse_delete` adds a DELETE trigger on PostgreSQL only: SQLite test
+    databases are flushed with DELETE (PostgreSQL's with TRUNCATE, which fires no DELETE
+    trigger), so on SQLite the ORM's refusal is the guard against deletes.
+    """
+
+    table: str
+    columns: tuple[str, ...]
+    name: str = "append_only"
+    when: str = ""
+    refuse_delete: bool = False
+
+    def deconstruct(self):
+        """So that the migration writer can copy a group into a migration (squashing, for one)."""
+        kwargs = {name: getattr(self, name) for name, default in (("name", "append_only"), ("when", ""),
+                                                                   ("refuse_delete", False)) if getattr(self, name) != default}
+        return "arrears.core.db.Frozen", (self.table, tuple(self.columns)), kwargs
+
+    @property
+    def trigger(self) -> str:
+        return f"{self.table}_{self.name}"
+
+    @property
+    def message(self) -> str:
+        return (f"append-only evidence: {self.table} is never changed, record a correction instead"
+                f" (证据只增不改：{self.table} 不可修改，请登记更正)")
+
+    @property
+    def delete_message(self) -> str:
+        return (f"append-only evidence: {self.table} is never deleted, record a correction instead"
+                f" (证据只增不改：{self.table} 不可删除，请登记更正)")
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _changed(columns) -> str:
+    return " OR ".join(f"OLD.{_q(c)} IS DISTINCT FROM NEW.{_q(c)}" for c in columns)
+
+
+def plpgsql_body(frozen: Frozen) -> str:
+    """The PostgreSQL trigger function's body (also what a test compares with the installed one)."""
+    condition = f"({_changed(frozen.columns)})"
+    if frozen.when:
+        condition = f"({frozen.when}) AND {condition}"
+    return (f"\nBEGIN\n  IF {condition} THEN\n"
+            f"    RAISE EXCEPTION '{frozen.message}' USING ERRCODE = 'integrity_constraint_violation';\n"
+            f"  END IF;\n  RETURN NEW;\nEND;\n")
+
+
+def sqlite_trigger(frozen: Frozen) -> str:
+    """The SQLite trigger, exactly as `sqlite_master.sql` keeps it."""
+    changed = " OR ".join(f"OLD.{_q(c)} IS NOT NEW.{_q(c)}" for c in frozen.columns)
+    condition = f"({frozen.when}) AND ({changed})" if frozen.when else changed
+    columns = ", ".join(_q(c) for c in frozen.columns)
+    return (f"CREATE TRIGGER {_q(frozen.trigger)} BEFORE UPDATE OF {columns} ON {_q(frozen.table)} "
+            f"FOR EACH ROW WHEN {condition} BEGIN SELECT RAISE(ABORT, '{frozen.message}'); END")
+
+
+def create_trigger_sql(vendor: str, frozen: Frozen) -> list[str]:
+    """Statements that install the refusal of UPDATE (and DELETE, on PostgreSQL) for one group."""
+    if vendor == "sqlite":
+        return [sqlite_trigger(frozen)]
+    if vendor != "postgresql":
+        raise NotImplementedError(f"append-only triggers are written for SQLite and PostgreSQL, not {vendor}")
+    function = _q(f"{frozen.trigger}_fn")
+    statements = [
+        f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $body${plpgsql_body(frozen)}$body$",
+        f"CREATE TRIGGER {_q(frozen.trigger)} BEFORE UPDATE ON {_q(frozen.table)} FOR EACH ROW EXECUTE FUNCTION {function}()",
+    ]
+    if frozen.refuse_delete:
+        deleting = _q(f"{frozen.table}_no_delete")
+        statements += [
+            f"CREATE OR REPLACE FUNCTION {_q(f'{frozen.table}_no_delete_fn')}() RETURNS trigger LANGUAGE plpgsql AS $body$\n"
+            f"BEGIN\n  RAISE EXCEPTION '{frozen.delete_message}' USING ERRCODE = 'integrity_constraint_violation';\nEND;\n$body$",
+            f"CREATE TRIGGER {deleting} BEFORE DELETE ON {_q(frozen.table)} FOR EACH ROW "
+            f"EXECUTE FUNCTION {_q(f'{frozen.table}_no_delete_fn')}()",
+        ]
+    return statements
+
+
+def drop_trigger_sql(vendor: str, frozen: Frozen) -> list[str]:
+    if vendor == "sqlite":
+        return [f"DROP TRIGGER IF EXISTS {_q(frozen.trigger)}"]
+    statements = [
+        f"DROP TRIGGER IF EXISTS {_q(frozen.trigger)} ON {_q(frozen.table)}",
+        f"DROP FUNCTION IF EXISTS {_q(f'{frozen.trigger}_fn')}()",
+    ]
+    if frozen.refuse_delete:
+        statements += [
+            f"DROP TRIGGER IF EXISTS {_q(f'{frozen.table}_no_delete')} ON {_q(frozen.table)}",
+            f"DROP FUNCTION IF EXISTS {_q(f'{frozen.table}_no_delete_fn')}()",
+        ]
+    return statements
+
+
+class FreezeColumns(Operation):
+    """Migration operation: (re)install the append-only trigger of one group, for the database at hand.
+
+    Forward drops the trigger and creates it from `frozen`; backward drops it and recreates
+    `previous` when the migration extended an earlier list. Migrations copy the column list
+    into their own file: a later change to the live list needs a migration of its own.
+    """
+
+    reduces_to_sql = False
+    reversible = True
+
+    def __init__(self, frozen: Frozen, previous: Frozen | None = None):
+        self.frozen, self.previous = frozen, previous
+
+    def deconstruct(self):
+        kwargs = {"frozen": self.frozen}
+        if self.previous is not None:
+            kwargs["previous"] = self.previous
+        return self.__class__.__qualname__, [], kwargs
+
+    def state_forwards(self, app_label, state):
+        pass
+
+    def _run(self, schema_editor, drop: Frozen, create: Frozen | None) -> None:
+        vendor = schema_editor.connection.vendor
+        for statement in drop_trigger_sql(vendor, drop):
+            schema_editor.execute(statement, params=None)
+        if create is not None:
+            for statement in create_trigger_sql(vendor, create):
+                schema_editor.execute(statement, params=None)
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        self._run(schema_editor, self.previous or self.frozen, self.frozen)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        self._run(schema_editor, self.frozen, self.previous)
+
+    def describe(self):
+        return f"Refuse changes to {', '.join(self.frozen.columns)} of {self.frozen.table}"
+
+
+def frozen_fields(model) -> frozenset[str]:
+    """Field names (and attnames) of `model` whose columns are frozen from the moment of insert.
+
+    The model names its groups in `frozen_groups`; a group with a `when` freezes later and is left
+    to the database.
+    """
+    columns = {column for group in getattr(model, "frozen_groups", ()) if not group.when for column in group.columns}
+    return frozenset(name for field in model._meta.concrete_fields if field.column in columns
+                     for name in (field.name, field.attname))
+
+
+def _refusal(model, what_zh: str, what_en: str) -> DomainError:
+    return DomainError(f"{model._meta.verbose_name}是证据，只增不改：{what_zh}，请登记更正",
+                       f"{model._meta.model_name} is append-only evidence: {what_en}; record a correction instead",
+                       code="append_only")
+
+
+def refuse_delete(self, *args, **kwargs):
+    """`Model.delete` of an evidence model: never."""
+    raise _refusal(type(self), "不能删除", "it is never deleted")
+
+
+class EvidenceQuerySet(QuerySet):
+    """The ORM's first refusal: no delete, no update of a frozen field (the database refuses again)."""
+
+    def delete(self):
+        raise _refusal(self.model, "不能删除", "it is never deleted")
+
+    delete.queryset_only = True
+
+    def update(self, **kwargs):
+        touched = sorted(set(kwargs) & frozen_fields(self.model))
+        if touched:
+            raise _refusal(self.model, f"{'、'.join(touched)} 不能修改", f"{', '.join(touched)} cannot be changed")
+        return super().update(**kwargs)

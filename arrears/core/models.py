@@ -4,6 +4,9 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from arrears.core.append_only import EVIDENCE_COLUMNS
+from arrears.core.db import EvidenceQuerySet, refuse_delete
+
 
 class AuditEvent(models.Model):
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("操作人"))
@@ -11,6 +14,10 @@ class AuditEvent(models.Model):
     community_id = models.BigIntegerField(_("小区"), null=True, blank=True)
     detail = models.JSONField(_("详情"), default=dict, blank=True)
     at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    objects = EvidenceQuerySet.as_manager()
+    frozen_groups = EVIDENCE_COLUMNS["core_auditevent"]  # never changed, never deleted
+    delete = refuse_delete
 
     class Meta:
         verbose_name = _("操作日志")

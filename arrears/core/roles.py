@@ -25,7 +25,7 @@ _VIEW_ALL = [
     "collection.view_collectionpolicy", "collection.view_ladderstep", "collection.view_outgoingmessage",
     "collection.view_chargedispute", "collection.view_limitationevent", "collection.view_limitationproof",
     "collection.view_attemptattachment", "notices.view_noticetemplate",
-    "notices.view_letter", "notices.view_letterbatch", "notices.view_messageevent",
+    "notices.view_letter", "notices.view_letterbatch", "notices.view_messageevent", "notices.view_deliverycorrection",
     "portal.view_paymentorder", "portal.view_paymentnotification", "portal.view_receipt", "portal.view_reversalrequest",
     "portal.view_instalmentrequest", "portal.view_complaint", "portal.view_surveyresponse", "portal.view_feecomposition",
 ]

@@ -1,14 +1,14 @@
-"""Admin for notices: templates are edited through `texts.check_template`; letters and events are records."""
+"""Admin for notices: templates are edited through `texts.check_template`; letters, deliveries, their corrections and events are evidence, read-only."""
 
 from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from arrears.collection.admin import ReadOnlyAdmin
+from arrears.core.admin import EvidenceAdmin, EvidenceInline
 from arrears.core.errors import DomainError
 
 from . import texts
-from .models import Letter, LetterBatch, MessageEvent, NoticeTemplate
+from .models import DeliveryCorrection, Letter, LetterBatch, MessageEvent, NoticeTemplate
 
 
 class NoticeTemplateForm(forms.ModelForm):
@@ -58,20 +58,40 @@ class NoticeTemplateAdmin(admin.ModelAdmin):
         return f"{length} / {parts}"
 
 
+class DeliveryCorrectionInline(EvidenceInline):
+    """A letter's delivery corrections, oldest first: the last one is what counts."""
+
+    model = DeliveryCorrection
+    fields = ["corrected_at", "corrected_by", "reason", "delivery_method", "tracking_no", "proof", "proof_sha256",
+              "delivery_note", "corrects"]
+    readonly_fields = fields
+
+
 @admin.register(LetterBatch)
-class LetterBatchAdmin(ReadOnlyAdmin):
+class LetterBatchAdmin(EvidenceAdmin):
     list_display = ["issued_on", "kind", "community", "count", "created_by", "override_reason"]
     list_filter = ["kind", "community"]
 
 
 @admin.register(Letter)
-class LetterAdmin(ReadOnlyAdmin):
+class LetterAdmin(EvidenceAdmin):
+    """The letter as issued and its delivery as recorded; corrections are listed below it."""
+
     list_display = ["number", "kind", "unit", "owner", "issued_on", "status", "delivered_on", "delivery_method"]
     list_filter = ["kind", "status", "delivery_method", "community"]
+    list_select_related = ["unit__building", "owner"]
     search_fields = ["number", "owner__name", "tracking_no"]
+    inlines = [DeliveryCorrectionInline]
+
+
+@admin.register(DeliveryCorrection)
+class DeliveryCorrectionAdmin(EvidenceAdmin):
+    list_display = ["letter", "corrected_at", "corrected_by", "delivery_method", "tracking_no", "reason"]
+    list_select_related = ["letter", "corrected_by"]
+    search_fields = ["letter__number", "tracking_no"]
 
 
 @admin.register(MessageEvent)
-class MessageEventAdmin(ReadOnlyAdmin):
+class MessageEventAdmin(EvidenceAdmin):
     list_display = ["at", "message", "kind", "detail", "actor"]
     list_filter = ["kind"]

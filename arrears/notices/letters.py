@@ -54,6 +54,7 @@ from . import pdf, reminders, texts
 from .context import figures_by_owner, owner_context, salutation
 from .models import (
     TRACKED_METHODS,
+    DeliveryCorrection,
     DeliveryMethod,
     Letter,
     LetterBatch,
@@ -452,6 +453,63 @@ def attach_delivery_proof(*, letter: Letter, upload, staff) -> Letter:
             kind=ProofKind.LETTER_DELIVERY, upload=upload, reference=letter.number))
         record(actor=staff, action="letters.delivery_proof", community_id=letter.community_id, letter=letter.pk)
     return letter
+
+
+PROOF_LIMIT = 10 * 1024 * 1024
+
+
+def correct_delivery(*, letter: Letter, staff, reason: str, method: str | None = None, tracking_no: str | None = None,
+                     proof=None, note: str | None = None) -> DeliveryCorrection:
+    """Correct how a delivered letter reached its owner: a new row with who, when and why.
+
+    The record made at delivery and every earlier correction stay as they were; the latest
+    correction is what counts (`Letter.delivery`). What is not given is carried over from the
+    record that counts now. The delivery date and the outcome are the written demand itself and
+    its limitation restart (民法典第195条): they are not changed here.
+    """
+    reason = reason.strip()
+    if not reason or len(reason) > 300:
+        raise DomainError("请说明更正原因（最多 300 字）", "say why the delivery record is corrected (at most 300 characters)",
+                          code="reason")
+    if letter.status != LetterStatus.DELIVERED or letter.delivery is None:
+        raise DomainError(f"只有已送达的函件可以更正送达记录（当前：{letter.get_status_display()}）",
+                          f"only a delivered letter's delivery record can be corrected (now {letter.status})", code="status")
+    current = letter.delivery
+    method = current.method if method is None else method
+    tracking_no = current.tracking_no if tracking_no is None else tracking_no.strip()
+    note = current.note if note is None else note.strip()
+    if method not in DeliveryMethod.values:
+        raise DomainError(f"送达方式无效：{method}", f"unknown delivery method: {method}", code="method")
+    if method in TRACKED_METHODS and not tracking_no:
+        raise DomainError("挂号信或 EMS 须填写邮件单号", "registered mail and EMS need a tracking number", code="tracking_no")
+    if method == DeliveryMethod.HAND and proof is None and not current.proof:
+        raise DomainError("当面送达须上传业主签收的扫描件或照片", "hand delivery needs the owner's signed receipt (scan or photo)",
+                          code="proof")
+    if proof is not None and proof.size > PROOF_LIMIT:
+        raise DomainError("凭证文件不能超过 10 MB", "the proof file may not exceed 10 MB", code="proof")
+    if len(tracking_no) > 60 or len(note) > 300:
+        raise DomainError("邮件单号最多 60 字，说明最多 300 字", "a tracking number has at most 60 characters, a note 300",
+                          code="length")
+    if proof is None and (method, tracking_no, note) == (current.method, current.tracking_no, current.note):
+        raise DomainError("更正内容与现有送达记录相同", "the correction changes nothing in the delivery record", code="unchanged")
+    with transaction.atomic():
+        # One correction at a time per letter: the chain stays a line, the latest one counts.
+        Letter.objects.select_for_update().filter(pk=letter.pk).values_list("pk", flat=True).get()
+        latest = DeliveryCorrection.objects.filter(letter=letter).order_by("-pk").first()
+        row = DeliveryCorrection(
+            community_id=letter.community_id, letter=letter, corrects=latest, delivery_method=method, tracking_no=tracking_no,
+            delivery_note=note, reason=reason, corrected_by=staff,
+        )
+        if proof is not None:
+            data = proof.read()
+            row.proof_sha256 = hashlib.sha256(data).hexdigest()
+            row.proof.save(f"{letter.number}-{proof.name}"[-120:], ContentFile(data), save=False)
+        else:
+            row.proof, row.proof_sha256 = current.proof.name, current.proof_sha256
+        row.save()
+        record(actor=staff, action="letters.delivery_corrected", community_id=letter.community_id, letter=letter.pk,
+               correction=row.pk)
+    return row
 
 
 def record_return(*, letter: Letter, staff, note: str) -> Letter:

@@ -5,14 +5,20 @@ app renders, sends and tracks them. Letters (催费函, 律师函) are numbered,
 with a SHA-256, and count as a written demand only when their delivery is recorded.
 """
 
+from dataclasses import dataclass
+from datetime import date, datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from arrears.collection.models import Case, Channel, ContactAttempt, OutgoingMessage, Task
+from arrears.core.db import EvidenceQuerySet, refuse_delete
 from arrears.core.money import MoneyField
 from arrears.estate.models import Community, Owner, Unit
+
+from .append_only import EVIDENCE_COLUMNS
 
 TEMPLATE_CHANNELS = [
     (Channel.SMS.value, Channel.SMS.label), (Channel.WECHAT.value, Channel.WECHAT.label),
@@ -80,6 +86,10 @@ class MessageEvent(models.Model):
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                               related_name="+", verbose_name=_("操作人"))
 
+    objects = EvidenceQuerySet.as_manager()
+    frozen_groups = EVIDENCE_COLUMNS["notices_messageevent"]
+    delete = refuse_delete
+
     class Meta:
         verbose_name = _("消息事件")
         verbose_name_plural = _("消息事件")
@@ -133,6 +143,10 @@ class LetterBatch(models.Model):
                                    related_name="+", verbose_name=_("经办人"))
     created_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
 
+    objects = EvidenceQuerySet.as_manager()
+    frozen_groups = EVIDENCE_COLUMNS["notices_letterbatch"]
+    delete = refuse_delete
+
     class Meta:
         verbose_name = _("函件批次")
         verbose_name_plural = _("函件批次")
@@ -155,7 +169,7 @@ class Letter(models.Model):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+", verbose_name=_("案件"))
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+", verbose_name=_("房屋"))
     owner = models.ForeignKey(Owner, on_delete=models.PROTECT, related_name="+", verbose_name=_("业主"))
-    task = models.ForeignKey(Task, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("任务"))
+    task = models.ForeignKey(Task, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("任务"))
     kind = models.CharField(_("类型"), max_length=20, choices=LetterKind.choices)
     template_code = models.CharField(_("模板代码"), max_length=60)
     number = models.CharField(_("函号"), max_length=40, unique=True)
@@ -182,6 +196,10 @@ class Letter(models.Model):
                                    related_name="+", verbose_name=_("出函人"))
     created_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
 
+    objects = EvidenceQuerySet.as_manager()
+    frozen_groups = EVIDENCE_COLUMNS["notices_letter"]  # content at issue; delivery once recorded
+    delete = refuse_delete
+
     class Meta:
         verbose_name = _("函件")
         verbose_name_plural = _("函件")
@@ -197,6 +215,83 @@ class Letter(models.Model):
     @property
     def total(self):
         return self.principal + self.late_fee
+
+    @property
+    def delivery(self) -> "Delivery | None":
+        """The delivery record that counts: the latest correction, else the one recorded at delivery."""
+        if not self.delivered_on:
+            return None
+        corrections = sorted(self.delivery_corrections.all(), key=lambda row: row.pk)
+        latest = corrections[-1] if corrections else None
+        source = latest or self
+        return Delivery(
+            delivered_on=self.delivered_on, method=source.delivery_method, tracking_no=source.tracking_no,
+            proof=source.proof, proof_sha256=source.proof_sha256, note=source.delivery_note,
+            recorded_by_id=latest.corrected_by_id if latest else self.recorded_by_id, correction=latest,
+        )
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How a letter reached its owner, as it stands after every correction."""
+
+    delivered_on: date
+    method: str
+    tracking_no: str
+    proof: models.fields.files.FieldFile
+    proof_sha256: str
+    note: str
+    recorded_by_id: int | None
+    correction: "DeliveryCorrection | None"
+
+    @property
+    def method_label(self) -> str:
+        return DeliveryMethod(self.method).label if self.method in DeliveryMethod.values else self.method
+
+    @property
+    def corrected_at(self) -> datetime | None:
+        return self.correction.corrected_at if self.correction else None
+
+
+class DeliveryCorrection(models.Model):
+    """A correction of a letter's delivery record: a new row, with who, when and why.
+
+    The letter keeps the record made at delivery, and every earlier correction stays; the latest
+    correction is what counts. `corrects` is the correction this one supersedes (empty: the
+    record on the letter). The delivery date and the outcome are not corrected here: they are
+    the written demand itself (民法典第195条), recorded with its contact attempt.
+    """
+
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+", verbose_name=_("小区"))
+    letter = models.ForeignKey(Letter, on_delete=models.PROTECT, related_name="delivery_corrections", verbose_name=_("函件"))
+    corrects = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrected_by_row",
+                                    verbose_name=_("更正的记录"))
+    delivery_method = models.CharField(_("送达方式"), max_length=20, choices=DeliveryMethod.choices)
+    tracking_no = models.CharField(_("邮件单号"), max_length=60, blank=True)
+    proof = models.FileField(_("送达凭证"), upload_to="letters/proof/%Y/%m/", blank=True)
+    proof_sha256 = models.CharField(_("凭证 SHA-256"), max_length=64, blank=True)
+    delivery_note = models.CharField(_("送达说明"), max_length=300, blank=True)
+    reason = models.CharField(_("更正原因"), max_length=300)
+    corrected_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                     verbose_name=_("更正人"))
+    corrected_at = models.DateTimeField(_("更正时间"), auto_now_add=True)
+
+    objects = EvidenceQuerySet.as_manager()
+    frozen_groups = EVIDENCE_COLUMNS["notices_deliverycorrection"]
+    delete = refuse_delete
+
+    class Meta:
+        verbose_name = _("送达更正")
+        verbose_name_plural = _("送达更正")
+        ordering = ["letter", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="delivery_correction_has_reason"),
+            # One chain per letter: only one correction may take the letter's own record as its original.
+            models.UniqueConstraint(fields=["letter"], condition=Q(corrects__isnull=True), name="delivery_correction_one_chain"),
+        ]
+
+    def __str__(self):
+        return f"{self.letter} · {self.corrected_at:%Y-%m-%d %H:%M}"
 
 
 class LetterCounter(models.Model):

@@ -112,7 +112,7 @@ def timeline_entries(unit_id: int, *, with_payments: bool) -> list[TimelineEntry
     entries += [
         TimelineEntry(letter.delivered_on or letter.issued_on, "letter", letter)
         for letter in Letter.objects.filter(unit_id=unit_id).exclude(status=LetterStatus.CANCELLED)
-        .order_by("-issued_on", "-pk")[:50]
+        .prefetch_related("delivery_corrections").order_by("-issued_on", "-pk")[:50]
     ]
     if with_payments:
         entries += [

@@ -35,6 +35,14 @@ class DeliveryForm(forms.Form):
     note = forms.CharField(label=gettext_lazy("说明"), max_length=300, required=False)
 
 
+class DeliveryCorrectionForm(forms.Form):
+    method = forms.ChoiceField(label=gettext_lazy("送达方式"), choices=DeliveryMethod.choices)
+    tracking_no = forms.CharField(label=gettext_lazy("邮件单号"), max_length=60, required=False)
+    proof = forms.FileField(label=gettext_lazy("新的送达凭证（不传则沿用原凭证）"), required=False)
+    note = forms.CharField(label=gettext_lazy("说明"), max_length=300, required=False)
+    reason = forms.CharField(label=gettext_lazy("更正原因"), max_length=300)
+
+
 def _letters_in_scope(user):
     return Letter.objects.filter(unit__in=estate_selectors.units_visible_to(user))
 
@@ -120,10 +128,18 @@ def batch_file(request, pk, what):
 @login_required
 def letter_detail(request, pk):
     _require(request.user, "notices.view_letter")
-    letter = get_object_or_404(_letters_in_scope(request.user).select_related("unit__building", "owner", "batch", "attempt"), pk=pk)
+    letter = get_object_or_404(_letters_in_scope(request.user).select_related("unit__building", "owner", "batch", "attempt",
+                                                                               "recorded_by"), pk=pk)
+    corrections = list(letter.delivery_corrections.select_related("corrected_by").order_by("pk"))
+    delivery = letter.delivery
+    can_change = request.user.has_perm("notices.change_letter")
     return render(request, "staff/letter.html", {
         "letter": letter, "form": DeliveryForm(initial={"delivered_on": timezone.localdate()}),
-        "can_record": request.user.has_perm("notices.change_letter") and letter.status == LetterStatus.ISSUED,
+        "can_record": can_change and letter.status == LetterStatus.ISSUED,
+        "delivery": delivery, "corrections": corrections,
+        "can_correct": can_change and delivery is not None and letter.status == LetterStatus.DELIVERED,
+        "correction_form": DeliveryCorrectionForm(initial={"method": delivery.method, "tracking_no": delivery.tracking_no,
+                                                           "note": delivery.note}) if delivery else None,
     })
 
 
@@ -131,7 +147,8 @@ def letter_detail(request, pk):
 def letter_file(request, pk, what="pdf"):
     _require(request.user, "notices.view_letter")
     letter = get_object_or_404(_letters_in_scope(request.user), pk=pk)
-    field = letter.pdf if what == "pdf" else letter.proof
+    # The proof that counts: the latest correction's, else the one recorded at delivery.
+    field = letter.pdf if what == "pdf" else (letter.delivery.proof if letter.delivery else None)
     if not field:
         raise Http404
     name = f"{letter.number}.pdf" if what == "pdf" else field.name.rsplit("/", 1)[-1]
@@ -166,3 +183,24 @@ def deliver(request, pk):
         messages.success(request, _("已登记送达：%(number)s，诉讼时效自送达日起重新计算。") % {"number": letter.number})
     return redirect("staff:letter", letter.pk)
 
+
+
+@login_required
+@require_POST
+def correct_delivery(request, pk):
+    """A correction of the delivery record: a new row with who, when and why; the old record stays."""
+    _require(request.user, "notices.change_letter")
+    letter = get_object_or_404(_letters_in_scope(request.user), pk=pk)
+    form = DeliveryCorrectionForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+        return redirect("staff:letter", letter.pk)
+    data = form.cleaned_data
+    try:
+        letter_service.correct_delivery(letter=letter, staff=request.user, reason=data["reason"], method=data["method"],
+                                        tracking_no=data["tracking_no"], proof=data["proof"], note=data["note"])
+    except DomainError as error:
+        messages.error(request, _domain_message(error))
+    else:
+        messages.success(request, _("已登记送达更正：%(number)s，原记录保留。") % {"number": letter.number})
+    return redirect("staff:letter", letter.pk)

@@ -39,6 +39,7 @@ urlpatterns = [
     path("letters/<int:pk>/pdf/", letters_views.letter_file, name="letter_pdf"),
     path("letters/<int:pk>/proof/", letters_views.letter_file, {"what": "proof"}, name="letter_proof"),
     path("letters/<int:pk>/deliver/", letters_views.deliver, name="letter_deliver"),
+    path("letters/<int:pk>/correct-delivery/", letters_views.correct_delivery, name="letter_correct_delivery"),
     path("outbox/", notices_views.outbox_list, name="outbox"),
     path("outbox/dispatch/", notices_views.outbox_dispatch, name="outbox_dispatch"),
     path("outbox/<int:pk>/", notices_views.outbox_message, name="outbox_message"),

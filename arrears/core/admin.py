@@ -1,0 +1,53 @@
+"""Evidence in the admin: shown, never added, changed or deleted (DESIGN.md §3), and the audit trail.
+
+A correction of evidence is a new row written by its app's service, with who, when and why;
+the admin shows the original and its corrections side by side.
+"""
+
+from django.contrib import admin
+
+from arrears.core.models import AuditEvent
+
+
+class EvidenceAdmin(admin.ModelAdmin):
+    """Read-only: no add, no change, no delete (nor its bulk action); every field is shown as text."""
+
+    actions = None
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*(field.name for field in self.model._meta.fields), *self.readonly_fields]
+
+
+class EvidenceInline(admin.TabularInline):
+    """Rows hanging off a piece of evidence (its attachments, its corrections), shown read-only."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(EvidenceAdmin):
+    list_display = ["at", "action", "actor", "community_id"]
+    list_filter = ["action"]
+    list_select_related = ["actor"]
+    search_fields = ["action"]
+    date_hierarchy = "at"
