@@ -58,6 +58,7 @@ ROLE_PERMISSIONS = {
         "collection.add_script", "collection.change_script", "estate.change_serviceticket",
         *_LETTERS, "notices.issue_lawyer_letter", "notices.override_lawyer_limit", "notices.add_noticetemplate",
         "notices.change_noticetemplate",
+        "collection.view_compliance",  # the compliance page: contacts logged against a contact rule
     ],
     FINANCE: _VIEW_ALL + _CASHIER + [
         "ledger.add_paymentreversal", "portal.change_reversalrequest", "portal.add_feecomposition",
