@@ -66,7 +66,7 @@ def violations_for(user, *, since: date, until: date, nobody: str = "—") -> Co
         .annotate(n=Count("pk")).order_by("-week")
     ]
     return ComplianceReport(
-        since=since, until=until, total=sum(count for _, count in by_rule), by_collector=by_collector, by_rule=by_rule,
+        since=since, until=until, total=sum(count for _rule, _label, count in by_rule), by_collector=by_collector, by_rule=by_rule,
         by_week=by_week,
         violations=rows.select_related("unit__building", "unit__community", "owner", "staff", "contact").order_by("-at", "-pk"),
     )
