@@ -585,3 +585,16 @@ def test_it_records_a_contact_that_broke_a_rule_as_made_and_keeps_its_promise(ca
 def test_it_records_the_time_of_the_attempt_given(case, insider):
     attempt = log(case, insider, at=AT - timedelta(hours=1))
     assert attempt.at == AT - timedelta(hours=1)
+
+
+def test_it_stops_counting_a_corrected_refusal_toward_a_lawyer_letter(case, insider):
+    from arrears.notices.letters import lawyer_letter_checks
+
+    # given
+    attempt = log(case, insider, outcome="refused")
+    deliberate = "未认定为恶意欠费（拒缴、两次失约或画像为恶意） / arrears not established as deliberate"
+    assert deliberate not in lawyer_letter_checks([case], date(2026, 5, 10))[case.pk].reasons
+    # when
+    services.correct_attempt(attempt=attempt, staff=insider, correction_reason="录错了，业主没有拒缴", outcome="answered")
+    # then
+    assert deliberate in lawyer_letter_checks([case], date(2026, 5, 10))[case.pk].reasons
