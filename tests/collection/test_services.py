@@ -598,3 +598,34 @@ def test_it_stops_counting_a_corrected_refusal_toward_a_lawyer_letter(case, insi
     services.correct_attempt(attempt=attempt, staff=insider, correction_reason="录错了，业主没有拒缴", outcome="answered")
     # then
     assert deliberate in lawyer_letter_checks([case], date(2026, 5, 10))[case.pk].reasons
+
+
+def test_it_finds_one_current_version_in_a_chain_of_corrections_from_before_they_pointed_at_the_original(case, insider):
+    # given: B corrects A and C corrects B (how rows could chain before this rule)
+    a = log(case, insider)
+    b = ContactAttempt.objects.create(community=a.community, unit=a.unit, owner=a.owner, channel="call", at=a.at,
+                                      outcome="no_answer", corrects=a, correction_reason="未接通")
+    c = ContactAttempt.objects.create(community=a.community, unit=a.unit, owner=a.owner, channel="call", at=a.at,
+                                      outcome="rejected", corrects=b, correction_reason="拒接")
+    # when
+    current, superseded = list(ContactAttempt.objects.current()), set(ContactAttempt.objects.superseded())
+    # then
+    assert current == [c] and superseded == {a, b}
+    with pytest.raises(DomainError) as error:
+        services.correct_attempt(attempt=b, staff=insider, correction_reason="再改", outcome="answered")
+    assert error.value.code == "superseded"
+    assert services.correct_attempt(attempt=c, staff=insider, correction_reason="其实接通", outcome="answered").corrects == a
+
+
+@pytest.mark.parametrize("extra", [{"corrects": "a", "correction_reason": ""}, {"violation_rule": "holiday", "violation_reason": ""}])
+def test_the_database_refuses_a_correction_without_a_reason_or_a_violation_without_one(case, insider, extra):
+    from django.db import IntegrityError, transaction
+
+    # given
+    a = log(case, insider)
+    values = {**extra, **({"corrects": a} if extra.get("corrects") else {})}
+    # when / then
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ContactAttempt.objects.create(community=a.community, unit=a.unit, owner=a.owner, channel="call", at=a.at,
+                                      outcome="answered", **values)
+    assert ContactAttempt.objects.count() == 1
