@@ -155,3 +155,23 @@ def test_it_speaks_english_on_the_compliance_page(client, insider, manager, case
     client.cookies.load({"django_language": "en"})
     html = client.get(reverse("staff:compliance")).content.decode()
     assert "Compliance report" in html and "Outside contact hours" in html and "合规报告" not in html
+
+
+def test_it_keeps_the_compliance_page_query_count_flat(client, insider, manager, case, clock, django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def violation(minute):
+        services.log_attempt(unit=case.unit, owner=case.owner, case=case, channel="visit", outcome="answered", staff=insider,
+                             at=datetime(2026, 5, 10, 12, minute, tzinfo=SHANGHAI))
+
+    violation(1)
+    client.force_login(manager)
+    client.get(reverse("staff:compliance"))
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("staff:compliance"))
+    for minute in range(2, 8):
+        violation(minute)
+    with django_assert_num_queries(len(few)):
+        html = client.get(reverse("staff:compliance")).content.decode()
+    assert html.count('data-testid="violation"') == 7
