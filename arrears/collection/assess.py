@@ -172,9 +172,12 @@ def _attach_signals(found, as_of, vacant_since, policies):
         broken[(unit_id, owner_id)] = count
 
     # Attempts of the last year of owners with an open case, oldest first: streaks and excuses.
+    # Only the current version of each contact counts (its latest correction), and never a contact
+    # with a third party, who can neither refuse nor excuse anything for the owner.
     streak, dead, excuses, refused, economic = defaultdict(int), set(), defaultdict(int), set(), set()
     attempts = (
-        ContactAttempt.objects.filter(at__date__gte=since, at__date__lte=as_of, owner_id__in=open_owner_ids)
+        ContactAttempt.objects.current()
+        .filter(at__date__gte=since, at__date__lte=as_of, owner_id__in=open_owner_ids, third_party=False)
         .exclude(outcome=Outcome.BLOCKED)
         .order_by("at", "pk")
         .values_list("unit_id", "owner_id", "outcome", "reason")
@@ -247,7 +250,7 @@ def _attach_limitation(found, as_of, community_ids, dues, partly_paid):
     """
     events = defaultdict(list)
     for unit_id, owner_id, day in (
-        _scoped(LimitationEvent.objects.filter(limitation.proven(as_of), occurred_on__lte=as_of), community_ids)
+        _scoped(LimitationEvent.objects.filter(limitation.proven(as_of), limitation.standing(as_of), occurred_on__lte=as_of), community_ids)
         .values_list("unit_id", "owner_id").annotate(last=Max("occurred_on")).order_by()
     ):
         events[(unit_id, owner_id)].append(day)

@@ -42,8 +42,10 @@ def add_attachment(*, attempt: ContactAttempt, kind: str, upload, staff, now: da
                              save=False)
         attachment.save()
         if kind == AttachmentKind.RECORDING:
-            waiting = (LimitationEvent.objects.filter(attempt=attempt, kind=LimitationEventKind.PROMISE)
-                       .filter(~limitation.proven()).order_by("pk").select_for_update())
+            # The recording of a call proves the promise of whichever version of the contact stands.
+            waiting = (LimitationEvent.objects.filter(attempt_id__in=limitation.contact_versions(attempt),
+                                                      kind=LimitationEventKind.PROMISE)
+                       .filter(~limitation.proven(), limitation.standing()).order_by("pk").select_for_update())
             for event in waiting:
                 limitation.attach_proof(event=event, staff=staff, now=now,
                                         proof=limitation.Proof(kind=ProofKind.RECORDING, attachment=attachment))

@@ -121,6 +121,8 @@ class ContactRequest:
     neutral: bool = False  # the words used are a neutral script/template
     # The queued OutgoingMessage being checked again before sending: it must not count against itself.
     message_id: int | None = None
+    # The logged ContactAttempt being judged again (a correction re-dates it): not counted against itself.
+    attempt_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -535,21 +537,21 @@ def load_facts(requests: Sequence[ContactRequest]) -> list[GuardFacts]:
     ).values_list("unit_id", "owner_id", "due_date", "settled_on", "disputed"):
         charges[(unit_id, owner_id)].append((due_date, settled_on, disputed))
 
-    recent = defaultdict(list)  # owner → [(channel, at, message id or None)]
+    recent = defaultdict(list)  # owner → [(channel, at, ("attempt" or "message", id))]
     window_start = datetime.combine(first_day, time(0, 0), tzinfo=LOCAL)
     window_end = datetime.combine(last_day + timedelta(days=1), time(0, 0), tzinfo=LOCAL)
-    for owner_id, channel, at in models.ContactAttempt.objects.filter(
+    for attempt_id, owner_id, channel, at in models.ContactAttempt.objects.filter(
         owner_id__in=owner_ids, at__gte=window_start, at__lt=window_end,
         corrects__isnull=True,  # a correction re-describes a contact already counted; it is not a new one
-    ).exclude(outcome=models.Outcome.BLOCKED).values_list("owner_id", "channel", "at"):
-        recent[owner_id].append((channel, at, None))
+    ).exclude(outcome=models.Outcome.BLOCKED).values_list("id", "owner_id", "channel", "at"):
+        recent[owner_id].append((channel, at, ("attempt", attempt_id)))
     for message_id, owner_id, channel, scheduled_on, not_before in models.OutgoingMessage.objects.filter(
         Q(scheduled_on__gte=first_day, scheduled_on__lte=last_day) | Q(not_before__gte=window_start, not_before__lt=window_end),
         owner_id__in=owner_ids, channel__in=TEXT_CHANNELS,
         status__in=models.COUNTED_MESSAGE_STATUSES,
     ).values_list("id", "owner_id", "channel", "scheduled_on", "not_before"):
         at = not_before or datetime.combine(scheduled_on, time(0, 0), tzinfo=LOCAL)
-        recent[owner_id].append((channel, at, message_id))
+        recent[owner_id].append((channel, at, ("message", message_id)))
 
     facts = []
     for request, today in zip(requests, dates, strict=True):
@@ -563,8 +565,9 @@ def load_facts(requests: Sequence[ContactRequest]) -> list[GuardFacts]:
         ]
         week_start = today - timedelta(days=CAP_DAYS - 1)
         by_channel = defaultdict(list)
-        for channel, at, message_id in recent[request.owner_id]:
-            if message_id is not None and message_id == request.message_id:
+        itself = {("message", request.message_id), ("attempt", request.attempt_id)}
+        for channel, at, source in recent[request.owner_id]:
+            if source in itself:
                 continue
             if week_start <= at.astimezone(LOCAL).date() <= today:
                 by_channel[channel].append(at)

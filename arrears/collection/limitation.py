@@ -30,7 +30,8 @@ from pathlib import PurePosixPath
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from arrears.collection.models import (
@@ -169,7 +170,7 @@ def _validate_proof(event: LimitationEvent, proof: Proof) -> CheckedFile | None:
         attachment = proof.attachment
         if proof.kind != ProofKind.RECORDING or attachment.kind != AttachmentKind.RECORDING:
             raise DomainError("只有录音附件可以证明承诺", "only a recording attachment proves a promise", code="proof_kind")
-        if event.attempt_id is None or attachment.attempt_id != event.attempt_id:
+        if event.attempt_id is None or attachment.attempt_id not in contact_versions(event.attempt):
             raise DomainError("录音不属于该承诺所在的联系记录", "the recording belongs to another contact attempt", code="attachment")
         return None
     if proof.upload is not None:
@@ -204,6 +205,12 @@ def record_event(*, community_id: int, unit_id: int, owner_id: int, kind: str, o
     """Record a restart; with `proof` it is proven in the same transaction, without it it waits for proof (待补证据)."""
     if kind not in LimitationEventKind.values:
         raise DomainError(f"时效中断事件类型无效：{kind}", f"unknown limitation event kind: {kind}", code="kind")
+    if proof is None and kind == LimitationEventKind.PROMISE and attempt is not None and attempt.corrects_id is not None:
+        # A correction re-describes a call already recorded: the recording of the call proves it too.
+        recording = (AttemptAttachment.objects.filter(attempt_id__in=contact_versions(attempt), kind=AttachmentKind.RECORDING)
+                     .order_by("pk").first())
+        if recording is not None:
+            proof = Proof(kind=ProofKind.RECORDING, attachment=recording)
     probe = LimitationEvent(community_id=community_id, kind=kind, attempt=attempt)
     checked = _validate_proof(probe, proof) if proof is not None else None
     with transaction.atomic():
@@ -271,6 +278,23 @@ def proven(as_of: date | None = None) -> Exists:
     return Exists(proofs)
 
 
+def standing(as_of: date | None = None) -> Q:
+    """For a LimitationEvent queryset: not set off by a version of a contact that a correction
+    replaced (by the end of `as_of`). Every effect of an attempt follows its latest correction:
+    a promise corrected away restarts nothing."""
+    original = Coalesce(OuterRef("attempt__corrects_id"), OuterRef("attempt_id"))
+    later = ContactAttempt.objects.filter(corrects_id=original, pk__gt=OuterRef("attempt_id"))
+    if as_of is not None:
+        later = later.filter(created_at__lt=_end_of(as_of))
+    return Q(attempt__isnull=True) | ~Exists(later)
+
+
+def contact_versions(attempt) -> list[int]:
+    """The ids of every version of one contact: the original and each of its corrections."""
+    original_id = attempt.corrects_id or attempt.pk
+    return [original_id, *ContactAttempt.objects.filter(corrects_id=original_id).values_list("pk", flat=True)]
+
+
 def unproven_events(events=None, *, units=None):
     """待补证据: events without proof of owners with an open case on the unit, newest first."""
     events = LimitationEvent.objects.all() if events is None else events
@@ -278,7 +302,7 @@ def unproven_events(events=None, *, units=None):
         events = events.filter(unit__in=units)
     open_case = Case.objects.filter(unit_id=OuterRef("unit_id"), owner_id=OuterRef("owner_id"), status=CaseStatus.OPEN)
     return (
-        events.filter(~proven(), Exists(open_case))
+        events.filter(~proven(), standing(), Exists(open_case))
         .select_related("unit__building", "owner", "attempt", "plan")
         .order_by("-occurred_on", "-pk")
     )

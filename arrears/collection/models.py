@@ -11,7 +11,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, ExpressionWrapper, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from arrears.collection.append_only import EVIDENCE_COLUMNS
@@ -333,11 +334,22 @@ class Outcome(models.TextChoices):
     REFUSED = "refused", _("拒缴")
     COMPLAINT = "complaint", _("投诉")
     DELIVERED = "delivered", _("已送达")
+    # A contact with someone who may not hear of the debt ends in one of these (with NO_ANSWER).
+    CALLBACK_REQUESTED = "callback_requested", _("已请转告回电")
+    WRONG_NUMBER = "wrong_number", _("号码有误")
+    DECLINED_TO_PASS_ON = "declined_to_pass_on", _("不愿转告")
+    # Historic only: before issue 12 a logged contact the guard disliked was stored as "blocked"
+    # and its outcome lost. A logged contact is now recorded as made, with the broken rule.
     BLOCKED = "blocked", _("已拦截")
 
 
 # Outcomes that mean the owner was not reached: a streak of them is the 'unreachable' signal.
-FAILED_OUTCOMES = frozenset({Outcome.NO_ANSWER, Outcome.REJECTED, Outcome.DEAD_NUMBER})
+FAILED_OUTCOMES = frozenset({Outcome.NO_ANSWER, Outcome.REJECTED, Outcome.DEAD_NUMBER, Outcome.WRONG_NUMBER})
+# The only outcomes of a contact with a person not authorised to hear of the debt (个人信息保护法,
+# DESIGN.md §3): such a person can promise, refuse or dispute nothing for the owner.
+THIRD_PARTY_OUTCOMES = frozenset({
+    Outcome.CALLBACK_REQUESTED, Outcome.WRONG_NUMBER, Outcome.NO_ANSWER, Outcome.DECLINED_TO_PASS_ON,
+})
 
 
 class ExcuseReason(models.TextChoices):
@@ -473,8 +485,45 @@ class OutgoingMessage(models.Model):
         return f"{self.scheduled_on} {self.get_channel_display()} {self.template_code}"
 
 
+class ContactAttemptQuerySet(EvidenceQuerySet):
+    """Which versions of the evidence log count: a correction supersedes what it corrects.
+
+    A correction points at the original attempt (`corrects`); the latest correction of an
+    original is its current version. Rows written before corrections pointed at the original
+    may chain (a correction of a correction): a row with a correction of its own is superseded
+    too, so both shapes give one current version per contact.
+    """
+
+    def _later(self):
+        corrected = self.model.objects.filter(corrects_id=OuterRef("pk"))
+        newer_sibling = self.model.objects.filter(corrects_id=OuterRef("corrects_id"), pk__gt=OuterRef("pk"))
+        return Exists(corrected) | (Q(corrects__isnull=False) & Exists(newer_sibling))
+
+    def current(self):
+        """One row per contact: the original if never corrected, else its latest correction."""
+        return self.exclude(self._later())
+
+    def superseded(self):
+        """Originals that were corrected and corrections that a later one replaced."""
+        return self.filter(self._later())
+
+    def with_versions(self):
+        """Annotate `is_superseded` and `latest_correction_id` (the newest correction of the original)."""
+        original = Coalesce(OuterRef("corrects_id"), OuterRef("pk"))
+        latest = self.model.objects.filter(corrects_id=original).order_by("-pk").values("pk")[:1]
+        return self.annotate(
+            is_superseded=ExpressionWrapper(self._later(), output_field=models.BooleanField()),
+            latest_correction_id=Subquery(latest),
+        )
+
+
 class ContactAttempt(models.Model):
-    """催收记录: the evidence log. Read-only after 24 hours; a correction is a new entry."""
+    """催收记录: the evidence log. Never edited: a correction is a new row pointing at the original.
+
+    `at` is when the contact happened, `created_at` when it was logged. A logged contact that
+    broke a contact rule at `at` is kept as made, with the outcome entered, and carries the
+    rule and the reason in `violation_rule` / `violation_reason` (the compliance page lists it).
+    """
 
     community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+", verbose_name=_("小区"))
     case = models.ForeignKey(Case, on_delete=models.PROTECT, null=True, blank=True, related_name="attempts", verbose_name=_("案件"))
@@ -490,12 +539,18 @@ class ContactAttempt(models.Model):
     script_code = models.CharField(_("话术代码"), max_length=60, blank=True)
     blocked_rule = models.CharField(_("拦截规则"), max_length=40, blank=True)
     blocked_reason = models.CharField(_("拦截原因"), max_length=300, blank=True)
+    violation_rule = models.CharField(_("违反规则"), max_length=40, blank=True,
+                                      help_text=_("联系时间违反的合规规则；联系照常记录"))
+    violation_reason = models.CharField(_("违规说明"), max_length=300, blank=True)
+    third_party = models.BooleanField(_("第三方"), default=False,
+                                      help_text=_("联系对象非业主本人且未获授权：只能记录中性结果"))
     task = models.ForeignKey(Task, on_delete=models.PROTECT, null=True, blank=True, related_name="attempts", verbose_name=_("任务"))
     corrects = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrections", verbose_name=_("更正"))
+    correction_reason = models.CharField(_("更正原因"), max_length=300, blank=True)
     staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("经办人"))
     created_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
 
-    objects = EvidenceQuerySet.as_manager()
+    objects = ContactAttemptQuerySet.as_manager()
     frozen_groups = EVIDENCE_COLUMNS["collection_contactattempt"]  # a correction is a new row that `corrects` it
     delete = refuse_delete
 
@@ -503,16 +558,26 @@ class ContactAttempt(models.Model):
         verbose_name = _("催收记录")
         verbose_name_plural = _("催收记录")
         ordering = ["-at", "-id"]
+        permissions = [("view_compliance", _("可查看合规报告"))]
         constraints = [
             models.CheckConstraint(condition=~Q(outcome="blocked") | ~Q(blocked_rule=""), name="attempt_blocked_has_rule"),
+            models.CheckConstraint(condition=Q(violation_rule="") | ~Q(violation_reason=""), name="attempt_violation_has_reason"),
+            models.CheckConstraint(condition=Q(corrects__isnull=True) | ~Q(correction_reason=""),
+                                   name="attempt_correction_has_reason"),
         ]
         indexes = [
             models.Index(fields=["owner", "channel", "at"], name="attempt_owner_channel"),
             models.Index(fields=["case", "at"], name="attempt_case"),
+            models.Index(fields=["community", "at"], name="attempt_violation", condition=~Q(violation_rule="")),
         ]
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.get_channel_display()} {self.get_outcome_display()}"
+
+    @property
+    def staff_name(self) -> str:
+        """Who logged it; "" for rows with no staff member (imported, demo or system rows)."""
+        return (self.staff.get_full_name() or self.staff.get_username()) if self.staff_id else ""
 
 
 class AttachmentKind(models.TextChoices):

@@ -498,7 +498,8 @@ def unit_collection(unit, *, user, today: date, now: datetime) -> dict:
         })
     timeline = [
         TimelineEntry(a.at, "attempt", a)
-        for a in ContactAttempt.objects.filter(unit_id=unit.pk).select_related("staff", "contact", "corrects").order_by("-at", "-pk")[:200]
+        for a in ContactAttempt.objects.filter(unit_id=unit.pk).with_versions()
+        .select_related("staff", "contact", "corrects").order_by("-at", "-pk")[:200]
     ]
     timeline += [TimelineEntry(p.made_on, "promise", p) for p in Promise.objects.filter(case__unit_id=unit.pk).order_by("-made_on", "-pk")[:100]]
     timeline += [

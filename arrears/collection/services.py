@@ -1,8 +1,8 @@
 """Every write staff make while working a case: validate first, then write, in one transaction.
 
-A refused action raises `DomainError` (Chinese and English) and writes nothing. Contact attempts
-pass the compliance guard first: a blocked attempt is still recorded (evidence that the system
-stopped it), with the rule and the reason, and its task stays open.
+A refused action raises `DomainError` (Chinese and English) and writes nothing. A logged contact
+attempt is a fact: the guard judges its time of contact and a broken rule is recorded on it, but
+it is never turned into "blocked". Evidence is append-only: a correction is a new attempt.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from django.utils import timezone
 from arrears.collection import guard, limitation
 from arrears.collection.assess import policies_by_community, policy_or_default
 from arrears.collection.models import (
+    THIRD_PARTY_OUTCOMES,
     Case,
     CaseStatus,
     Channel,
@@ -32,6 +33,7 @@ from arrears.collection.models import (
     PlanStatus,
     ProfileChange,
     Promise,
+    PromiseStatus,
     Reason,
     Task,
     TaskStatus,
@@ -42,7 +44,15 @@ from arrears.estate.models import ContactRelation, Ownership
 from arrears.ledger import rules as ledger_rules
 
 PROMISE_MAX_DAYS = 60
-EDIT_WINDOW = timedelta(hours=24)
+# A logged contact is dated by the collector: at most this many days back, never ahead.
+LOGGED_BACK_DAYS = 7
+# Letters are dated by the post's delivery, which the letters module checks against the issue date.
+POSTED_CHANNELS = frozenset({Channel.LETTER, Channel.LAWYER_LETTER})
+# Outcomes that relay a message through someone other than the owner.
+RELAYED_OUTCOMES = frozenset({Outcome.CALLBACK_REQUESTED, Outcome.DECLINED_TO_PASS_ON})
+_NEUTRAL_ORDER = [Outcome.CALLBACK_REQUESTED, Outcome.WRONG_NUMBER, Outcome.NO_ANSWER, Outcome.DECLINED_TO_PASS_ON]
+THIRD_PARTY_LABELS_ZH = "、".join(f"“{Outcome(value).label}”" for value in _NEUTRAL_ORDER)
+THIRD_PARTY_LABELS_EN = ", ".join(value.value for value in _NEUTRAL_ORDER)
 PLAN_MONTHS = range(2, 13)
 TEXT_LIMIT = 300
 
@@ -82,7 +92,29 @@ def _validate_promise(*, case: Case, amount, due_on: date, made_on: date) -> Dec
     return amount
 
 
-def _validate_attempt(*, unit, owner, channel, outcome, case, contact, reason, task, corrects,
+def _validate_contact_time(at, now: datetime) -> None:
+    """A logged contact happened: not in the future, and at most `LOGGED_BACK_DAYS` days back."""
+    if not isinstance(at, datetime) or timezone.is_naive(at):
+        raise DomainError("请填写联系时间", "the time of contact is required", code="at")
+    local = timezone.localtime(at)
+    if at > now:
+        raise DomainError(f"联系时间 {local:%Y-%m-%d %H:%M} 还没到：不能记录未来的联系",
+                          f"the time of contact {local:%Y-%m-%d %H:%M} is in the future", code="at_future")
+    earliest = timezone.localtime(now - timedelta(days=LOGGED_BACK_DAYS))
+    if at < earliest:
+        raise DomainError(
+            f"只能记录 {LOGGED_BACK_DAYS} 天内的联系（{earliest:%Y-%m-%d %H:%M} 之后）：{local:%Y-%m-%d %H:%M} 太早了",
+            f"only contacts of the last {LOGGED_BACK_DAYS} days (after {earliest:%Y-%m-%d %H:%M}) can be logged: "
+            f"{local:%Y-%m-%d %H:%M} is too early", code="at_too_old",
+        )
+
+
+def _is_third_party(contact) -> bool:
+    """The person reached is not the owner and was not authorised to hear of the debt."""
+    return contact is not None and not contact.may_disclose_debt
+
+
+def _validate_attempt(*, unit, owner, channel, outcome, case, contact, reason, task, third_party: bool,
                       promise_amount, promise_due, made_on) -> Decimal | None:
     if channel not in Channel.values:
         raise DomainError(f"渠道无效：{channel}", f"unknown channel: {channel}", code="channel")
@@ -98,8 +130,20 @@ def _validate_attempt(*, unit, owner, channel, outcome, case, contact, reason, t
         raise DomainError("案件与房屋或业主不符", "the case is not this owner's case on this unit", code="case")
     if task is not None and (case is None or task.case_id != case.pk):
         raise DomainError("任务不属于该案件", "the task belongs to another case", code="task")
-    if corrects is not None and (corrects.unit_id != unit.pk or corrects.owner_id != owner.pk):
-        raise DomainError("更正的记录不属于该房屋和业主", "the corrected attempt is of another unit or owner", code="corrects")
+    if third_party:
+        # 个人信息保护法 and DESIGN.md §3: a person not authorised hears nothing of the debt and can
+        # promise, refuse or dispute nothing for the owner; nor give the owner's reasons.
+        if outcome not in THIRD_PARTY_OUTCOMES:
+            raise DomainError(
+                f"该联系人非业主本人且未获业主授权：只能记录 {THIRD_PARTY_LABELS_ZH}，不能记录“{Outcome(outcome).label}”",
+                f"this contact is not the owner and was not authorised to hear of the debt: only {THIRD_PARTY_LABELS_EN} "
+                f"can be recorded, not '{outcome}'", code="third_party_outcome",
+            )
+        if reason:
+            raise DomainError("第三方不能代业主说明欠费原因", "a third party cannot give the owner's reasons", code="third_party_reason")
+    elif outcome in RELAYED_OUTCOMES and (contact is None or contact.relation == ContactRelation.SELF):
+        raise DomainError(f"“{Outcome(outcome).label}”只用于业主以外的联系人",
+                          f"'{outcome}' is for a contact other than the owner", code="outcome")
     promised = outcome == Outcome.PROMISED
     has_promise_fields = promise_amount not in (None, "") or promise_due is not None
     if promised and (promise_amount in (None, "") or promise_due is None):
@@ -114,50 +158,69 @@ def _validate_attempt(*, unit, owner, channel, outcome, case, contact, reason, t
     return None
 
 
-def log_attempt(*, unit, owner, channel: str, outcome: str, staff, case: Case | None = None, at: datetime | None = None,
-                contact=None, reason: str = "", notes: str = "", task: Task | None = None, neutral: bool = False,
-                script_code: str = "", promise_amount=None, promise_due: date | None = None,
-                corrects: ContactAttempt | None = None, letter: limitation.LetterDelivery | None = None) -> ContactAttempt:
-    """Record a contact attempt; on a contact channel the compliance guard decides first.
+def _judge(*, unit, owner, channel, at, case, contact, attempt_id=None) -> guard.GuardDecision | None:
+    """The guard's verdict on a contact that already happened: None when it broke no rule."""
+    if not guard.channel_is_contact(channel):
+        return None
+    decision = guard.check_contact(guard.ContactRequest(
+        owner_id=owner.pk, unit_id=unit.pk, channel=channel, at=at, case_id=case.pk if case else None,
+        contact_id=contact.pk if contact else None, attempt_id=attempt_id,
+        # With a third party only the neutral outcomes above can be recorded.
+        neutral=_is_third_party(contact),
+    ))
+    return None if decision.allowed else decision
 
-    Blocked: the attempt is kept with outcome "blocked", the rule and the reason; nothing else
-    changes. Allowed: the task is done, a promise is made when promised (its limitation event
-    waits for the call's recording), and a letter that reached the owner is a written demand
-    (民法典第195条). Letters are delivered only through the letters module, which passes
-    `letter`: the letter's number and its proof of delivery, if it has one.
+
+def _apply_effects(attempt: ContactAttempt, *, amount: Decimal | None, promise_due: date | None, staff,
+                   letter: limitation.LetterDelivery | None = None) -> None:
+    """What a recorded outcome sets off: the promise taken (its limitation event waits for its
+    proof), a letter that reached the owner (a written demand, 民法典第195条)."""
+    made_on = timezone.localdate(attempt.at)
+    if amount is not None:
+        _create_promise(case=attempt.case, amount=amount, due_on=promise_due, made_on=made_on, staff=staff, attempt=attempt)
+    if letter is not None and attempt.outcome == Outcome.DELIVERED and not attempt.third_party:
+        limitation.record_written_demand(attempt=attempt, letter=letter, staff=staff)
+
+
+def log_attempt(*, unit, owner, channel: str, outcome: str, staff, case: Case | None = None, at: datetime | None = None,
+                contact=None, reason: str = "", notes: str = "", task: Task | None = None, script_code: str = "",
+                promise_amount=None, promise_due: date | None = None,
+                letter: limitation.LetterDelivery | None = None) -> ContactAttempt:
+    """Record a contact that happened at `at` (default now), with the outcome the collector entered.
+
+    The guard judges the time of contact. A contact that broke a rule is still recorded as made,
+    with its outcome, and carries the rule and the reason (`violation_rule`, `violation_reason`);
+    the task is done and a promise taken on it stands. Asking the guard *before* contacting is
+    the workbench's and the outbox's business (`guard.check_contact`), never this function's: a
+    logged contact is never rewritten into "blocked, not contacted". A written demand that reached
+    the owner is a limitation event (民法典第195条). Letters are delivered only through the letters
+    module, which passes `letter`: the letter's number and its proof of delivery, if it has one.
     """
     if channel in limitation.LETTER_CHANNELS and outcome == Outcome.DELIVERED and letter is None:
         raise DomainError("催费函、律师函只能在函件模块登记送达", "letters are recorded as delivered only in the letters module",
                           code="letter_channel")
-    at = at or timezone.now()
+    now = timezone.now()
+    at = now if at is None else at
+    if channel not in POSTED_CHANNELS:
+        _validate_contact_time(at, now)
     made_on = timezone.localdate(at)
+    third_party = _is_third_party(contact)
     amount = _validate_attempt(unit=unit, owner=owner, channel=channel, outcome=outcome, case=case, contact=contact,
-                               reason=reason, task=task, corrects=corrects, promise_amount=promise_amount,
+                               reason=reason, task=task, third_party=third_party, promise_amount=promise_amount,
                                promise_due=promise_due, made_on=made_on)
-    decision = None
-    if guard.channel_is_contact(channel):
-        decision = guard.check_contact(guard.ContactRequest(
-            owner_id=owner.pk, unit_id=unit.pk, channel=channel, at=at, case_id=case.pk if case else None,
-            contact_id=contact.pk if contact else None, neutral=neutral,
-        ))
-    blocked = decision is not None and not decision.allowed
+    violation = _judge(unit=unit, owner=owner, channel=channel, at=at, case=case, contact=contact)
     with transaction.atomic():
         attempt = ContactAttempt.objects.create(
             community_id=unit.community_id, case=case, unit=unit, owner=owner, contact=contact,
             relation=contact.relation if contact is not None else ContactRelation.SELF, channel=channel, at=at,
-            outcome=Outcome.BLOCKED if blocked else outcome, reason=reason, notes=notes, script_code=script_code,
-            blocked_rule=str(decision.rule) if blocked else "", blocked_reason=decision.reason[:TEXT_LIMIT] if blocked else "",
-            task=task, corrects=corrects, staff=staff,
+            outcome=outcome, reason=reason, notes=notes, script_code=script_code, third_party=third_party,
+            violation_rule=str(violation.rule) if violation else "",
+            violation_reason=violation.reason[:TEXT_LIMIT] if violation else "", task=task, staff=staff,
         )
-        if blocked:
-            return attempt
         if task is not None and task.status == TaskStatus.OPEN:
-            task.status, task.done_at = TaskStatus.DONE, timezone.now()
+            task.status, task.done_at = TaskStatus.DONE, now
             task.save(update_fields=["status", "done_at"])
-        if amount is not None:
-            _create_promise(case=case, amount=amount, due_on=promise_due, made_on=made_on, staff=staff, attempt=attempt)
-        if letter is not None and outcome == Outcome.DELIVERED:
-            limitation.record_written_demand(attempt=attempt, letter=letter, staff=staff)
+        _apply_effects(attempt, amount=amount, promise_due=promise_due, staff=staff, letter=letter)
     return attempt
 
 
@@ -178,38 +241,109 @@ def make_promise(*, case: Case, amount, due_on: date, staff, attempt: ContactAtt
     amount = _validate_promise(case=case, amount=amount, due_on=due_on, made_on=made_on)
     if attempt is not None and attempt.case_id != case.pk:
         raise DomainError("催收记录不属于该案件", "the attempt belongs to another case", code="attempt")
+    if attempt is not None and attempt.third_party:
+        raise DomainError("第三方不能代业主承诺缴费", "a third party cannot promise for the owner", code="third_party_outcome")
     with transaction.atomic():
         return _create_promise(case=case, amount=amount, due_on=due_on, made_on=made_on, staff=staff, attempt=attempt)
 
 
-def correct_attempt(*, attempt: ContactAttempt, staff, notes: str, outcome: str | None = None,
-                    reason: str | None = None) -> ContactAttempt:
-    """Record a correction as a new attempt that `corrects` the old one; the old row stays as it was."""
-    outcome = attempt.outcome if outcome is None else outcome
-    reason = attempt.reason if reason is None else reason
-    if not notes.strip():
-        raise DomainError("请说明更正内容", "say what the correction is", code="notes")
-    if attempt.outcome == Outcome.BLOCKED and outcome != Outcome.BLOCKED:
-        raise DomainError("被拦截的记录不能改为其他结果", "a blocked attempt cannot be given another outcome", code="outcome")
-    if outcome != attempt.outcome and outcome not in set(Outcome.values) - {Outcome.BLOCKED, Outcome.PROMISED}:
-        raise DomainError(f"结果无效：{outcome}（承诺请另行登记）", f"invalid outcome: {outcome} (record a promise on its own)",
-                          code="outcome")
-    if reason and reason not in ExcuseReason.values:
-        raise DomainError(f"原因无效：{reason}", f"unknown reason: {reason}", code="reason")
+# -- corrections --------------------------------------------------------------------------------
+
+
+def _versions(attempt: ContactAttempt) -> tuple[ContactAttempt, ContactAttempt]:
+    """The original of a contact and its current version (its latest correction, or itself).
+
+    Corrections point at the original; rows from before that rule may chain, so follow both.
+    """
+    original = attempt
+    while original.corrects_id is not None:
+        original = original.corrects
+    current = original
+    while True:
+        newer = (ContactAttempt.objects.filter(corrects_id__in={original.pk, current.pk}, pk__gt=current.pk)
+                 .order_by("-pk").first())
+        if newer is None:
+            return original, current
+        current = newer
+
+
+def _attempt_superseded(attempt: ContactAttempt, correction: ContactAttempt) -> None:
+    """A correction replaced `attempt`: the promise taken on it no longer stands."""
+    Promise.objects.filter(attempt=attempt).exclude(status=PromiseStatus.CANCELLED).update(
+        status=PromiseStatus.CANCELLED, resolved_on=timezone.localdate(correction.created_at),
+    )
+
+
+def effects_of_correction(*, superseded: ContactAttempt, correction: ContactAttempt) -> None:
+    """Undo what the superseded version set off; the correction's own effects are applied apart.
+
+    Every effect derived from an attempt follows its latest correction: the promise is cancelled
+    here; the assessment's signals and the guard's caps read only current versions
+    (`ContactAttempt.objects.current()`); the limitation events an attempt restarted are keyed by
+    `attempt` and are the limitation module's to void.
+    """
+    _attempt_superseded(superseded, correction)
+
+
+def correct_attempt(*, attempt: ContactAttempt, staff, correction_reason: str, outcome: str | None = None,
+                    reason: str | None = None, notes: str | None = None, at: datetime | None = None,
+                    promise_amount=None, promise_due: date | None = None) -> ContactAttempt:
+    """Record a correction as a new attempt pointing at the original; the old rows stay as they were.
+
+    It may change the outcome, the excuse, the notes and the time of contact, under the rules of a
+    fresh log (time bounds when the time changes, third-party outcomes, a promise's amount and
+    date); the guard judges the corrected time. The version it replaces stops counting: its
+    promise is cancelled, and a correction to "promised" makes the promise.
+    """
+    correction_reason = (correction_reason or "").strip()
+    if not correction_reason or len(correction_reason) > TEXT_LIMIT:
+        raise DomainError(f"请写明更正原因（最多 {TEXT_LIMIT} 字）", f"give the reason for the correction (at most {TEXT_LIMIT} characters)",
+                          code="correction_reason")
+    if attempt.channel in limitation.LETTER_CHANNELS:
+        # The letter, its delivery record and its written demand stay one record: the letters module owns them.
+        raise DomainError("函件的送达记录请在函件页更正", "a letter's delivery record is corrected on the letter's page",
+                          code="letter_channel")
+    original, current = _versions(attempt)
+    if current.pk != attempt.pk:
+        raise DomainError("该记录已被更正：请在最新的更正上操作", "this attempt was already corrected: correct the latest version",
+                          code="superseded")
+    outcome = current.outcome if outcome in (None, "") else outcome
+    reason = current.reason if reason is None else reason
+    notes = current.notes if notes is None else notes
+    at = current.at if at is None else at
+    if at != current.at and current.channel not in POSTED_CHANNELS:
+        _validate_contact_time(at, timezone.now())
+    third_party = current.third_party or _is_third_party(current.contact)
+    promise_given = promise_amount not in (None, "") or promise_due is not None
+    if (outcome, reason, notes, at, promise_given) == (current.outcome, current.reason, current.notes, current.at, False):
+        raise DomainError("更正内容与原记录相同", "the correction changes nothing", code="unchanged")
+    if outcome == Outcome.PROMISED and not promise_given:
+        # A correction of the notes or the time keeps the promise's terms: they move to the new version.
+        standing = current.promises.exclude(status=PromiseStatus.CANCELLED).order_by("-pk").first()
+        if standing is not None:
+            promise_amount, promise_due = standing.amount, standing.due_on
+    amount = _validate_attempt(unit=current.unit, owner=current.owner, channel=current.channel, outcome=outcome,
+                               case=current.case, contact=current.contact, reason=reason, task=None, third_party=third_party,
+                               promise_amount=promise_amount, promise_due=promise_due, made_on=timezone.localdate(at))
+    violation = _judge(unit=current.unit, owner=current.owner, channel=current.channel, at=at, case=current.case,
+                       contact=current.contact, attempt_id=original.pk)
     with transaction.atomic():
-        return ContactAttempt.objects.create(
-            community_id=attempt.community_id, case=attempt.case, unit_id=attempt.unit_id, owner_id=attempt.owner_id,
-            contact_id=attempt.contact_id, relation=attempt.relation, channel=attempt.channel, at=attempt.at,
-            outcome=outcome, reason=reason, notes=notes, script_code=attempt.script_code,
-            blocked_rule=attempt.blocked_rule, blocked_reason=attempt.blocked_reason, corrects=attempt, staff=staff,
+        # One correction at a time per contact: the second waits, then finds it is no longer current.
+        list(ContactAttempt.objects.select_for_update().filter(pk=original.pk).values_list("pk", flat=True))
+        if _versions(original)[1].pk != current.pk:
+            raise DomainError("该记录刚被他人更正：请刷新后再试", "someone corrected this attempt just now: reload and retry",
+                              code="superseded")
+        correction = ContactAttempt.objects.create(
+            community_id=current.community_id, case=current.case, unit_id=current.unit_id, owner_id=current.owner_id,
+            contact=current.contact, relation=current.relation, channel=current.channel, at=at, outcome=outcome,
+            reason=reason, notes=notes, script_code=current.script_code, third_party=third_party,
+            violation_rule=str(violation.rule) if violation else "",
+            violation_reason=violation.reason[:TEXT_LIMIT] if violation else "",
+            task=current.task, corrects=original, correction_reason=correction_reason, staff=staff,
         )
-
-
-def edit_attempt(*, attempt: ContactAttempt, staff, notes: str | None = None, outcome: str | None = None,
-                 reason: str | None = None) -> ContactAttempt:
-    """Refuse: an attempt is evidence and is never edited in place (the database refuses it too)."""
-    raise DomainError("催收记录是证据，不能修改，请登记更正", "an attempt is evidence and is never edited: record a correction",
-                      code="append_only")
+        effects_of_correction(superseded=current, correction=correction)
+        _apply_effects(correction, amount=amount, promise_due=promise_due, staff=staff)
+    return correction
 
 
 # -- owner profile ------------------------------------------------------------------------------

@@ -64,6 +64,7 @@ ROLE_PERMISSIONS = {
         # The State Council's holiday notice for a year: entered and confirmed by a manager or an admin.
         "collection.view_holidayarrangement", "collection.add_holidayarrangement",
         "collection.change_holidayarrangement",
+        "collection.view_compliance",  # the compliance page: contacts logged against a contact rule
     ],
     FINANCE: _VIEW_ALL + _CASHIER + [
         "ledger.add_paymentreversal", "portal.change_reversalrequest", "portal.add_feecomposition",

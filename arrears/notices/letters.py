@@ -104,7 +104,9 @@ def lawyer_letter_checks(cases: list[Case], as_of: date) -> dict[int, Candidate]
         case_id__in=ids, channel=Channel.LETTER, outcome=Outcome.DELIVERED, corrects__isnull=True,
     ).values_list("case_id", "at"):
         delivered[case_id].append(timezone.localdate(at))
-    refused = set(ContactAttempt.objects.filter(case_id__in=ids, outcome=Outcome.REFUSED).values_list("case_id", flat=True))
+    # The current version of each contact, never a third party's (who can refuse nothing for the owner).
+    refused = set(ContactAttempt.objects.current().filter(case_id__in=ids, outcome=Outcome.REFUSED, third_party=False)
+                  .values_list("case_id", flat=True))
     broken = defaultdict(int)
     for case_id in Case.objects.filter(pk__in=ids, promises__status=PromiseStatus.BROKEN).values_list("pk", flat=True):
         broken[case_id] += 1

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from arrears.collection.limitation import LETTER_CHANNELS
 from arrears.collection.models import (
+    THIRD_PARTY_OUTCOMES,
     Bucket,
     Channel,
     ExcuseReason,
@@ -16,15 +17,23 @@ from arrears.collection.models import (
 )
 from arrears.collection.rules import SITUATION_LABELS
 from arrears.collection.selectors import SORTS, situation_label
+from arrears.collection.services import RELAYED_OUTCOMES
 
 BLANK = [("", "—")]
 # Letters are recorded as delivered only in the letters module, which holds their proof.
 LOGGED_CHANNELS = [(value, label) for value, label in Channel.choices if value not in LETTER_CHANNELS]
 LOGGED_OUTCOMES = [(value, label) for value, label in Outcome.choices if value != Outcome.BLOCKED]
+# A contact with the owner (the workbench's tasks): nobody to relay a message through.
+OWNER_OUTCOMES = [(value, label) for value, label in LOGGED_OUTCOMES if value not in RELAYED_OUTCOMES]
+# What the unit page offers for a contact not authorised to hear of the debt (the service decides).
+NEUTRAL_OUTCOMES = sorted(str(value) for value in THIRD_PARTY_OUTCOMES)
+# <input type="datetime-local"> sends 2026-05-10T11:50 (seconds when the browser adds them).
+CONTACT_TIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
 
 
 class OutcomeForm(forms.Form):
     outcome = forms.ChoiceField(label=_("结果"), choices=LOGGED_OUTCOMES)
+    at = forms.DateTimeField(label=_("联系时间"), required=False, input_formats=CONTACT_TIME_FORMATS)
     reason = forms.ChoiceField(label=_("原因"), choices=BLANK + ExcuseReason.choices, required=False)
     notes = forms.CharField(label=_("记录"), required=False, max_length=2000)
     promise_amount = forms.DecimalField(label=_("承诺金额"), required=False, max_digits=14, decimal_places=2)
@@ -35,6 +44,13 @@ class OutcomeForm(forms.Form):
         if data.get("outcome") != Outcome.PROMISED:
             data["promise_amount"], data["promise_due"] = None, None
         return data
+
+
+class CorrectionForm(OutcomeForm):
+    """A correction states every field of the new version (prefilled with the current one) and why."""
+
+    at = forms.DateTimeField(label=_("联系时间"), input_formats=CONTACT_TIME_FORMATS)
+    correction_reason = forms.CharField(label=_("更正原因"), max_length=300)
 
 
 class AttemptForm(OutcomeForm):
@@ -79,3 +95,14 @@ class CaseFilterForm(forms.Form):
 
 class DeskForm(forms.Form):
     q = forms.CharField(label=_("房号、车牌、姓名或手机尾号"), max_length=50, required=False)
+
+
+class ComplianceForm(forms.Form):
+    since = forms.DateField(label=_("联系日期自"), required=False)
+    until = forms.DateField(label=_("至"), required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            raise forms.ValidationError(_("起始日期晚于结束日期"))
+        return data

@@ -15,19 +15,24 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
-from arrears.collection import exports, guard, services
+from arrears.collection import compliance, exports, guard, services
 from arrears.collection import selectors as collection_selectors
-from arrears.collection.models import Case, CaseStatus, Outcome, Task, TaskStatus
+from arrears.collection.models import Case, CaseStatus, ContactAttempt, Task, TaskStatus
 from arrears.core.errors import DomainError
 from arrears.core.models import record
 from arrears.estate import selectors as estate_selectors
 from arrears.estate.models import Contact
 from arrears.staff import access
 from arrears.staff.collection_forms import (
+    LOGGED_OUTCOMES,
+    NEUTRAL_OUTCOMES,
+    OWNER_OUTCOMES,
     AttemptForm,
     CaseFilterForm,
+    ComplianceForm,
+    CorrectionForm,
     DeskForm,
     OutcomeForm,
     ProfileForm,
@@ -53,22 +58,23 @@ def _form_errors(form) -> str:
 
 
 def _report_attempt(request, attempt) -> None:
-    """Say what was recorded; a blocked attempt says which rule stopped it and why."""
-    if attempt.outcome == Outcome.BLOCKED:
-        rule = dict(guard.GuardRule.choices).get(attempt.blocked_rule, attempt.blocked_rule)
-        messages.error(request, _("已拦截，未联系业主（%(rule)s）：%(reason)s") % {"rule": rule, "reason": attempt.blocked_reason})
+    """Say what was recorded; a contact that broke a rule says which and why (it is still recorded)."""
+    recorded = _("已记录：%(unit)s %(channel)s %(outcome)s") % {
+        "unit": attempt.unit.label, "channel": attempt.get_channel_display(), "outcome": attempt.get_outcome_display()}
+    if attempt.violation_rule:
+        rule = dict(guard.GuardRule.choices).get(attempt.violation_rule, attempt.violation_rule)
+        messages.warning(request, _("%(recorded)s。联系时违反规则（%(rule)s）：%(reason)s，已列入合规报告。") % {
+            "recorded": recorded, "rule": rule, "reason": attempt.violation_reason})
     else:
-        messages.success(request, _("已记录：%(unit)s %(channel)s %(outcome)s") % {
-            "unit": attempt.unit.label, "channel": attempt.get_channel_display(), "outcome": attempt.get_outcome_display()})
+        messages.success(request, recorded)
 
 
 def _log(request, *, case, form, channel, task=None, contact=None, script_code=""):
     data = form.cleaned_data
     return services.log_attempt(
         unit=case.unit, owner=case.owner, case=case, channel=channel, outcome=data["outcome"], staff=request.user,
-        contact=contact, reason=data.get("reason") or "", notes=data.get("notes") or "", task=task, script_code=script_code,
-        promise_amount=data.get("promise_amount"), promise_due=data.get("promise_due"),
-        neutral=contact is not None and not contact.may_disclose_debt,
+        at=data.get("at"), contact=contact, reason=data.get("reason") or "", notes=data.get("notes") or "", task=task,
+        script_code=script_code, promise_amount=data.get("promise_amount"), promise_due=data.get("promise_due"),
     )
 
 
@@ -83,7 +89,7 @@ def workbench(request):
     page = Paginator(tasks, WORKBENCH_PAGE).get_page(request.GET.get("page"))
     rows = collection_selectors.workbench_rows(request.user, page.object_list, today=today, now=now)
     return render(request, "staff/workbench.html", {
-        "page": page, "rows": rows, "today": today, "outcomes": OutcomeForm.base_fields["outcome"].choices,
+        "page": page, "rows": rows, "today": today, "outcomes": OWNER_OUTCOMES, "now": now,
         "reasons": OutcomeForm.base_fields["reason"].choices, "may_log": request.user.has_perm("collection.add_contactattempt"),
         "full_phones": access.sees_full_phone_numbers(request.user),
         "promise_due": today + timedelta(days=collection_selectors.PROMISE_DAYS_DEFAULT),
@@ -239,3 +245,72 @@ def case_profile(request, pk):
         return redirect(_unit_url(case))
     messages.success(request, _("已保存业主画像。"))
     return redirect(_unit_url(case))
+
+
+# -- corrections --------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def attempt_correct(request, pk):
+    """更正: a new version of an attempt, with why; the original stays, struck through on the timeline."""
+    _require(request.user, "collection.add_contactattempt")
+    attempts = ContactAttempt.objects.filter(unit__in=estate_selectors.units_visible_to(request.user)).with_versions()
+    attempt = get_object_or_404(attempts.select_related("unit__building", "owner", "contact", "staff", "case"), pk=pk)
+    back = reverse("staff:unit", args=[attempt.unit_id]) + f"#attempt-{attempt.pk}"
+    form = CorrectionForm(request.POST or None, initial={
+        "outcome": attempt.outcome, "reason": attempt.reason, "notes": attempt.notes,
+        "at": timezone.localtime(attempt.at).strftime("%Y-%m-%dT%H:%M"),
+    })
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            correction = services.correct_attempt(
+                attempt=attempt, staff=request.user, correction_reason=data["correction_reason"], outcome=data["outcome"],
+                reason=data.get("reason") or "", notes=data.get("notes") or "", at=_same_minute(data["at"], attempt.at),
+                promise_amount=data.get("promise_amount"), promise_due=data.get("promise_due"),
+            )
+        except DomainError as error:
+            messages.error(request, _domain_message(error))
+        else:
+            messages.success(request, _("已更正：原记录保留并标为已更正。"))
+            return redirect(reverse("staff:unit", args=[correction.unit_id]) + f"#attempt-{correction.pk}")
+    elif request.method == "POST":
+        messages.error(request, _form_errors(form))
+    outcomes = [(value, label) for value, label in LOGGED_OUTCOMES if not attempt.third_party or value in NEUTRAL_OUTCOMES]
+    return render(request, "staff/attempt_correct.html", {
+        "attempt": attempt, "form": form, "outcomes": outcomes, "back": back,
+        "reasons": [("", "—"), *OutcomeForm.base_fields["reason"].choices[1:]],
+    })
+
+
+def _same_minute(entered, recorded):
+    """The form shows minutes: an unchanged minute keeps the recorded time to the second."""
+    if entered is not None and timezone.localtime(entered).replace(second=0, microsecond=0) == timezone.localtime(
+            recorded).replace(second=0, microsecond=0):
+        return recorded
+    return entered
+
+
+# -- compliance ---------------------------------------------------------------------------------
+
+COMPLIANCE_PAGE = 50
+
+
+@login_required
+def compliance_page(request):
+    """Contacts logged against a contact rule, by collector, rule and week (managers)."""
+    _require(request.user, "collection.view_compliance")
+    since, until = compliance.default_period(timezone.localdate())
+    form = ComplianceForm(request.GET or None, initial={"since": since, "until": until})
+    if form.is_valid():
+        since = form.cleaned_data.get("since") or since
+        until = form.cleaned_data.get("until") or until
+    report = compliance.violations_for(request.user, since=since, until=until, nobody=_("未记录经办人"))
+    page = Paginator(report.violations, COMPLIANCE_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "staff/compliance.html", {
+        "form": form, "report": report, "page": page, "query": query.urlencode(),
+        "rule_labels": dict(guard.GuardRule.choices),
+    })

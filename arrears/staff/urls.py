@@ -23,6 +23,8 @@ urlpatterns = [
     path("cases/<int:pk>/attempts/", collection_views.case_attempt, name="case_attempt"),
     path("cases/<int:pk>/promises/", collection_views.case_promise, name="case_promise"),
     path("cases/<int:pk>/profile/", collection_views.case_profile, name="case_profile"),
+    path("attempts/<int:pk>/correct/", collection_views.attempt_correct, name="attempt_correct"),
+    path("compliance/", collection_views.compliance_page, name="compliance"),
     path("desk/", collection_views.desk, name="desk"),
     # limitation proof (待补证据)
     path("legal/evidence-needed/", proof_views.evidence_needed, name="evidence_needed"),

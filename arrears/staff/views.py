@@ -1,6 +1,8 @@
 """Staff pages: parse the request, call one selector or service, render. Scope is enforced by
 `arrears.estate.selectors.units_visible_to` on every page."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 from arrears.collection import limitation
 from arrears.collection import selectors as collection_selectors
 from arrears.collection.models import AttachmentKind, ExcuseReason, Intent, Persona, Reason
+from arrears.collection.services import LOGGED_BACK_DAYS, RELAYED_OUTCOMES
 from arrears.estate import selectors as estate_selectors
 from arrears.ledger import importers
 from arrears.ledger import selectors as ledger_selectors
@@ -21,7 +24,7 @@ from arrears.notices import selectors as notices_selectors
 from arrears.portal import links as portal_links
 from arrears.staff import access, uploads
 from arrears.staff import selectors as staff_selectors
-from arrears.staff.collection_forms import LOGGED_CHANNELS, LOGGED_OUTCOMES
+from arrears.staff.collection_forms import LOGGED_CHANNELS, LOGGED_OUTCOMES, NEUTRAL_OUTCOMES
 from arrears.staff.forms import ImportUploadForm, SearchForm
 
 PAGE_SIZE = 20
@@ -67,9 +70,13 @@ def unit_detail(request, pk):
         collection["timeline"] += notices_selectors.timeline_entries(unit.pk, with_payments=ledger_detail)
         collection["timeline"].sort(key=lambda e: e.sort_key, reverse=True)
         collection["evidence"] = limitation.unit_evidence(unit.pk, [section["case"] for section in collection["cases"]])
+    now = timezone.now()
     return render(request, "staff/unit.html", {
         "collection": collection,
-        "outcomes": LOGGED_OUTCOMES, "channels": LOGGED_CHANNELS, "attachment_kinds": AttachmentKind.choices, "reasons": [("", "—"), *ExcuseReason.choices],
+        "outcomes": LOGGED_OUTCOMES, "channels": LOGGED_CHANNELS, "attachment_kinds": AttachmentKind.choices,
+        "reasons": [("", "—"), *ExcuseReason.choices],
+        "neutral_outcomes": NEUTRAL_OUTCOMES, "relayed_outcomes": RELAYED_OUTCOMES, "now": now,
+        "earliest_contact": now - timedelta(days=LOGGED_BACK_DAYS),
         "personas": Persona.choices, "profile_reasons": Reason.choices, "intents": Intent.choices,
         "unit": unit,
         "today": today,

@@ -267,7 +267,7 @@ def test_it_shows_an_attempt_with_its_corrections(admin_client, records, clock):
     manager = factories.user("manager")
     correction = ContactAttempt.objects.create(
         community=records["community"], case=records["case"], unit=records["unit"], owner=records["owner"], channel="call",
-        at=NOW, outcome="answered", notes="更正：业主没有承诺", corrects=original, staff=manager)
+        at=NOW, outcome="answered", notes="更正：业主没有承诺", corrects=original, correction_reason="记错了", staff=manager)
     # when
     html = admin_client.get(_url(ContactAttempt, "change", original.pk)).content.decode()
     correction_html = admin_client.get(_url(ContactAttempt, "change", correction.pk)).content.decode()

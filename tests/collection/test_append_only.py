@@ -153,7 +153,7 @@ def test_a_save_that_would_change_evidence_is_refused(attempt):
 
 def test_a_correction_is_a_new_row(attempt, insider):
     # given / when
-    correction = _attempt(attempt.case, insider, outcome="answered", notes="更正：其实接通了", corrects=attempt)
+    correction = _attempt(attempt.case, insider, outcome="answered", notes="更正：其实接通了", corrects=attempt, correction_reason="记错了")
     # then
     attempt.refresh_from_db()
     assert (attempt.outcome, correction.corrects_id, correction.outcome) == ("no_answer", attempt.pk, "answered")

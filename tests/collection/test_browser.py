@@ -82,3 +82,53 @@ def test_it_logs_a_promise_from_the_workbench(live_server, estate, insider, fron
     assert desk.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
     desk.screenshot(path=str(ARTIFACTS / f"desk-{name}.png"), full_page=True)
     assert date.today()
+
+
+@pytest.mark.parametrize(("name", "viewport"), VIEWPORTS)
+def test_it_offers_a_relative_only_neutral_outcomes_and_shows_violations(live_server, estate, insider, worked, browser,  # noqa: F811
+                                                                         name, viewport):
+    from arrears.collection import services
+    from arrears.collection.models import ContactAttempt
+    from arrears.core import roles
+    from arrears.estate.models import StaffScope
+    from tests import factories
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    manager = factories.user("boss", groups=[roles.MANAGER])
+    StaffScope.objects.create(user=manager, community=estate["community"])
+    case = worked["case"]
+    # A call logged now: whatever the hour, it is recorded as made (a violation if outside the windows).
+    attempt = services.log_attempt(unit=case.unit, owner=case.owner, case=case, channel="call", outcome="answered",
+                                   staff=insider)
+    page = browser.new_page(viewport=viewport, locale="zh-CN")
+    page.set_default_timeout(15_000)
+    _login(page, live_server, "insider")
+    page.goto(f"{live_server.url}/units/{case.unit_id}/")
+    form = page.locator("[data-testid=attempt-form]").first
+    page.locator("details.log summary").first.click()
+    from arrears.estate.models import Contact
+
+    spouse = Contact.objects.get(value="13700001111")
+    form.locator("select[name=contact]").select_option(value=str(spouse.pk))
+    enabled = form.locator("select[name=outcome] option:not([disabled])").evaluate_all("options => options.map(o => o.value)")
+    assert sorted(enabled) == ["callback_requested", "declined_to_pass_on", "no_answer", "wrong_number"]
+    form.locator("select[name=contact]").select_option(value="")
+    enabled = form.locator("select[name=outcome] option:not([disabled])").evaluate_all("options => options.map(o => o.value)")
+    assert "promised" in enabled and "callback_requested" not in enabled
+    page.screenshot(path=str(ARTIFACTS / f"unit-third-party-{name}.png"), full_page=True)
+
+    page.goto(f"{live_server.url}/attempts/{attempt.pk}/correct/")
+    page.select_option("select[name=outcome]", "no_answer")
+    page.fill("input[name=correction_reason]", "其实没接通")
+    page.click("[data-testid=correct-form] button[type=submit]")
+    page.wait_for_selector(".messages li.success")
+    assert page.locator(f"#attempt-{attempt.pk} del").count() == 1
+    assert "其实没接通" in page.inner_text("[data-testid=timeline]")
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    assert ContactAttempt.objects.get(corrects=attempt).outcome == "no_answer"
+
+    boss = browser.new_page(viewport=viewport, locale="zh-CN")
+    _login(boss, live_server, "boss")
+    boss.goto(f"{live_server.url}/compliance/")
+    assert boss.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    boss.screenshot(path=str(ARTIFACTS / f"compliance-{name}.png"), full_page=True)

@@ -263,3 +263,54 @@ def test_a_promise_made_without_an_attempt_is_proven_by_the_owners_written_ackno
         limitation.attach_proof(event=event, staff=estate["collector"], proof=limitation.Proof(
             kind="written_acknowledgement", upload=upload("wechat.png", b"\x89PNG msg", "image/png")))
     assert deadline(date(2026, 2, 2)) == date(2029, 2, 2)
+
+
+# -- a correction carries the restart with it ----------------------------------------------------
+
+
+def test_a_promise_corrected_away_restarts_nothing_from_the_day_of_the_correction(estate):
+    # given: a recorded promise that moved the deadline to 2029-02-02
+    attempt = promise_on_call(estate)
+    with time_machine.travel(datetime(2026, 2, 2, 18, 0, tzinfo=SHANGHAI), tick=False):
+        attachments.add_attachment(attempt=attempt, kind="recording", upload=upload(), staff=estate["collector"])
+    assert deadline(date(2026, 2, 3)) == date(2029, 2, 2)
+    # when: on 2026-02-05 the collector corrects it: the owner never promised
+    with time_machine.travel(datetime(2026, 2, 5, 9, 0, tzinfo=SHANGHAI), tick=False):
+        services.correct_attempt(attempt=attempt, staff=estate["collector"], correction_reason="听错了，业主没有承诺",
+                                 outcome="answered")
+    # then: the restart goes with the promise; a past day's figures stay what they were
+    assert deadline(date(2026, 2, 4)) == date(2029, 2, 2)
+    assert deadline(date(2026, 2, 5)) == date(2029, 1, 5)
+    assert list(limitation.unproven_events()) == []
+    assert Promise.objects.get().status == "cancelled"
+
+
+def test_a_correction_of_the_notes_keeps_the_proven_promise(estate):
+    # given: a recorded promise
+    attempt = promise_on_call(estate)
+    with time_machine.travel(datetime(2026, 2, 2, 18, 0, tzinfo=SHANGHAI), tick=False):
+        attachments.add_attachment(attempt=attempt, kind="recording", upload=upload(), staff=estate["collector"])
+    # when: only the notes are corrected
+    with time_machine.travel(datetime(2026, 2, 5, 9, 0, tzinfo=SHANGHAI), tick=False):
+        correction = services.correct_attempt(attempt=attempt, staff=estate["collector"], correction_reason="补记",
+                                              notes="业主说月底发工资后缴")
+    # then: the correction's promise is proven by the same recording; the deadline stays
+    event = LimitationEvent.objects.get(attempt=correction)
+    assert LimitationProof.objects.get(event=event).attachment.attempt == attempt
+    assert deadline(date(2026, 2, 6)) == date(2029, 2, 2)
+    assert list(limitation.unproven_events()) == []
+
+
+def test_a_recording_attached_to_the_original_proves_the_corrected_promise(estate):
+    # given: an unrecorded promise whose notes were corrected
+    attempt = promise_on_call(estate)
+    with time_machine.travel(datetime(2026, 2, 3, 9, 0, tzinfo=SHANGHAI), tick=False):
+        correction = services.correct_attempt(attempt=attempt, staff=estate["collector"], correction_reason="补记",
+                                              notes="月底缴")
+    assert [e.attempt for e in limitation.unproven_events()] == [correction]
+    # when: the recording is attached to the call as first logged
+    with time_machine.travel(datetime(2026, 2, 4, 9, 0, tzinfo=SHANGHAI), tick=False):
+        attachments.add_attachment(attempt=attempt, kind="recording", upload=upload(), staff=estate["collector"])
+    # then: the standing promise is proven, the superseded one is not
+    assert list(LimitationProof.objects.values_list("event__attempt", flat=True)) == [correction.pk]
+    assert deadline(date(2026, 2, 4)) == date(2029, 2, 2)

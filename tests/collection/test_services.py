@@ -22,6 +22,14 @@ from arrears.ledger.models import Charge
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 AT = datetime(2026, 5, 10, 10, 0, tzinfo=SHANGHAI)
+NOW = datetime(2026, 5, 10, 12, 30, tzinfo=SHANGHAI)
+
+
+@pytest.fixture(autouse=True)
+def clock(today):
+    """Half past noon on the fixtures' day: AT (10:00) is a contact of this morning."""
+    with time_machine.travel(NOW, tick=False):
+        yield NOW
 
 
 def make_task(case, **extra):
@@ -73,7 +81,7 @@ def test_it_makes_the_promise_and_a_limitation_event_when_promised(case, insider
 
 def test_it_copies_the_relation_from_the_contact(case, insider, estate):
     spouse = Contact.objects.get(value="13700001111")
-    attempt = log(case, insider, contact=spouse, neutral=True, outcome="no_answer")
+    attempt = log(case, insider, contact=spouse, outcome="no_answer")
     assert attempt.relation == "spouse" and attempt.contact == spouse
 
 
@@ -314,39 +322,272 @@ def test_it_refuses_a_dispute_without_a_reason(case, insider, estate):
         services.open_dispute(charge=charge, reason="  ", staff=insider, opened_on=date(2026, 5, 10))
 
 
-# -- corrections and edits ----------------------------------------------------------------------
+# -- corrections (never an edit in place) ------------------------------------------------------
 
 
 def test_it_corrects_an_attempt_with_a_new_row_and_leaves_the_old_one(case, insider):
     # given
     old = log(case, insider, outcome="answered", notes="接通")
     # when
-    correction = services.correct_attempt(attempt=old, staff=insider, notes="其实未接通", outcome="no_answer")
+    correction = services.correct_attempt(attempt=old, staff=insider, correction_reason="其实未接通", outcome="no_answer")
     # then
     old.refresh_from_db()
     assert (old.outcome, old.notes) == ("answered", "接通")
-    assert (correction.corrects, correction.outcome, correction.at, correction.channel) == (old, "no_answer", AT, "call")
+    assert (correction.corrects, correction.outcome, correction.at, correction.channel, correction.notes,
+            correction.correction_reason, correction.staff) == (old, "no_answer", AT, "call", "接通", "其实未接通", insider)
     assert ContactAttempt.objects.count() == 2
+    assert list(ContactAttempt.objects.current()) == [correction]
+    assert list(ContactAttempt.objects.superseded()) == [old]
 
 
-def test_it_never_edits_an_attempt_in_place(case, insider):
-    # given an attempt entered a minute ago by the same collector
-    with time_machine.travel(datetime(2026, 5, 10, 10, 0, tzinfo=SHANGHAI), tick=False):
-        attempt = log(case, insider, notes="typo")
-    # when they try to edit it
-    with time_machine.travel(datetime(2026, 5, 10, 10, 1, tzinfo=SHANGHAI), tick=False), pytest.raises(DomainError) as error:
-        services.edit_attempt(attempt=attempt, staff=insider, notes="fixed", reason="busy")
-    # then it is refused and the record is as it was
-    assert error.value.code == "append_only"
-    attempt.refresh_from_db()
-    assert (attempt.notes, attempt.reason) == ("typo", "")
+def test_it_offers_no_edit_in_place():
+    assert not hasattr(services, "edit_attempt") and not hasattr(services, "EDIT_WINDOW")
 
 
-# -- the guard (last: written against the guard's interface) ------------------------------------
+@pytest.mark.parametrize(("extra", "code"), [
+    ({"correction_reason": "  "}, "correction_reason"),
+    ({"correction_reason": "x" * 301}, "correction_reason"),
+    ({"correction_reason": "无变化"}, "unchanged"),
+    ({"correction_reason": "改为未来", "at": NOW + timedelta(minutes=1)}, "at_future"),
+    ({"correction_reason": "改为承诺", "outcome": "promised"}, "promise_missing"),
+    ({"correction_reason": "改为已拦截", "outcome": "blocked"}, "outcome"),
+])
+def test_it_refuses_a_bad_correction_and_writes_nothing(case, insider, extra, code):
+    # given
+    old = log(case, insider)
+    before = written_rows()
+    # when
+    with pytest.raises(DomainError) as error:
+        services.correct_attempt(attempt=old, staff=insider, **extra)
+    # then
+    assert error.value.code == code and written_rows() == before
 
 
-def test_it_records_a_blocked_attempt_with_the_rule_and_keeps_the_task_open(case, insider, estate):
-    # given: the owner asked not to be contacted
+def test_it_corrects_only_the_latest_version_and_points_every_correction_at_the_original(case, insider):
+    # given
+    old = log(case, insider, outcome="answered")
+    first = services.correct_attempt(attempt=old, staff=insider, correction_reason="未接通", outcome="no_answer")
+    # when: correcting the original again is refused; the latest correction may be corrected
+    with pytest.raises(DomainError) as error:
+        services.correct_attempt(attempt=old, staff=insider, correction_reason="再改", outcome="rejected")
+    second = services.correct_attempt(attempt=first, staff=insider, correction_reason="对方拒接", outcome="rejected")
+    # then
+    assert error.value.code == "superseded"
+    assert (first.corrects, second.corrects) == (old, old)
+    assert list(ContactAttempt.objects.current()) == [second]
+    assert set(ContactAttempt.objects.superseded()) == {old, first}
+
+
+def test_it_cancels_the_promise_of_an_attempt_corrected_to_no_answer(case, insider):
+    # given
+    attempt = log(case, insider, outcome="promised", promise_amount="600.00", promise_due=date(2026, 5, 17))
+    # when
+    correction = services.correct_attempt(attempt=attempt, staff=insider, correction_reason="记错了，电话没接通",
+                                          outcome="no_answer")
+    # then
+    promise = Promise.objects.get()
+    assert (promise.attempt, promise.status, promise.resolved_on) == (attempt, "cancelled", date(2026, 5, 10))
+    assert correction.promises.count() == 0
+
+
+def test_it_makes_the_promise_of_an_attempt_corrected_to_promised(case, insider):
+    # given
+    attempt = log(case, insider, outcome="answered")
+    # when
+    correction = services.correct_attempt(attempt=attempt, staff=insider, correction_reason="漏记了承诺", outcome="promised",
+                                          promise_amount="300.00", promise_due=date(2026, 5, 20))
+    # then
+    assert list(Promise.objects.values_list("attempt", "amount", "due_on", "made_on", "status")) == [
+        (correction.pk, Decimal("300.00"), date(2026, 5, 20), date(2026, 5, 10), "open")]
+
+
+def test_it_carries_the_promise_over_when_only_the_notes_are_corrected(case, insider):
+    # given
+    attempt = log(case, insider, outcome="promised", promise_amount="600.00", promise_due=date(2026, 5, 17))
+    # when
+    correction = services.correct_attempt(attempt=attempt, staff=insider, correction_reason="补记内容", notes="周日来缴")
+    # then
+    assert list(Promise.objects.order_by("pk").values_list("attempt", "amount", "due_on", "status")) == [
+        (attempt.pk, Decimal("600.00"), date(2026, 5, 17), "cancelled"),
+        (correction.pk, Decimal("600.00"), date(2026, 5, 17), "open")]
+
+
+def test_it_judges_a_corrected_time_without_counting_the_contact_twice(case, insider):
+    # given: one call a day, and this morning's call logged at 10:00
+    CollectionPolicy.objects.create(community=case.community, calls_per_day=1)
+    attempt = log(case, insider)
+    # when: the time is corrected to 11:00, then to 13:00 (the lunch break)
+    at_eleven = services.correct_attempt(attempt=attempt, staff=insider, correction_reason="实际 11 点",
+                                         at=datetime(2026, 5, 10, 11, 0, tzinfo=SHANGHAI))
+    at_one = services.correct_attempt(attempt=at_eleven, staff=insider, correction_reason="实际 13 点",
+                                      at=datetime(2026, 5, 10, 13, 0, tzinfo=SHANGHAI) - timedelta(hours=1, minutes=1))
+    # then: the call itself is not a second call of the day; 11:59 is inside 08:00–12:00
+    assert (at_eleven.violation_rule, at_one.violation_rule) == ("", "")
+
+
+def test_it_removes_the_refused_signal_when_the_refusal_is_corrected(case, insider):
+    from arrears.collection.assess import assess
+
+    # given
+    attempt = log(case, insider, outcome="refused")
+    assert _signals(assess, case).refused is True
+    # when
+    services.correct_attempt(attempt=attempt, staff=insider, correction_reason="业主其实答应考虑", outcome="answered")
+    # then
+    assert _signals(assess, case).refused is False
+
+
+def test_it_counts_the_latest_version_in_the_unreachable_streak(case, insider):
+    from arrears.collection.assess import assess
+
+    # given: three failed calls, the last corrected to answered
+    first = log(case, insider, outcome="no_answer", at=AT - timedelta(days=2))
+    log(case, insider, outcome="no_answer", at=AT - timedelta(days=1))
+    last = log(case, insider, outcome="no_answer")
+    assert _signals(assess, case).failed_streak == 3
+    # when
+    services.correct_attempt(attempt=last, staff=insider, correction_reason="其实接通了", outcome="answered")
+    # then
+    assert _signals(assess, case).failed_streak == 0
+    assert first.outcome == "no_answer"
+
+
+def _signals(assess, case):
+    (found,) = [entry for entry in assess(date(2026, 5, 10)) if entry.key == (case.unit_id, case.owner_id)]
+    return found.signals
+
+
+# -- the time of contact ------------------------------------------------------------------------
+
+
+def test_it_keeps_the_promise_of_a_call_at_1150_logged_at_1208(case, insider):
+    # given
+    task = make_task(case)
+    # when: logged at 12:08 for a call made at 11:50
+    with time_machine.travel(datetime(2026, 5, 10, 12, 8, tzinfo=SHANGHAI), tick=False):
+        attempt = log(case, insider, task=task, at=datetime(2026, 5, 10, 11, 50, tzinfo=SHANGHAI), outcome="promised",
+                      promise_amount="600.00", promise_due=date(2026, 5, 17))
+    # then: inside 08:00–12:00, no violation, the promise stands
+    task.refresh_from_db()
+    assert (attempt.outcome, attempt.violation_rule, attempt.violation_reason) == ("promised", "", "")
+    assert (attempt.at, attempt.created_at) == (datetime(2026, 5, 10, 11, 50, tzinfo=SHANGHAI),
+                                                datetime(2026, 5, 10, 12, 8, tzinfo=SHANGHAI))
+    assert list(Promise.objects.values_list("attempt", "status")) == [(attempt.pk, "open")]
+    assert task.status == "done"
+
+
+def test_it_records_a_call_at_1230_as_made_with_the_violation(case, insider):
+    # given
+    task = make_task(case)
+    # when: logged at 12:40 for a call made at 12:30
+    with time_machine.travel(datetime(2026, 5, 10, 12, 40, tzinfo=SHANGHAI), tick=False):
+        attempt = log(case, insider, task=task, at=datetime(2026, 5, 10, 12, 30, tzinfo=SHANGHAI), outcome="promised",
+                      promise_amount="600.00", promise_due=date(2026, 5, 17))
+    # then
+    task.refresh_from_db()
+    assert (attempt.outcome, attempt.violation_rule, attempt.blocked_rule) == ("promised", "outside_hours", "")
+    assert attempt.violation_reason == "电话仅可在 08:00–12:00、14:00–21:00 拨打 / calls only 08:00–12:00 and 14:00–21:00"
+    assert list(Promise.objects.values_list("attempt", "status")) == [(attempt.pk, "open")]
+    assert task.status == "done"
+
+
+@pytest.mark.parametrize(("at", "code"), [
+    (NOW + timedelta(minutes=1), "at_future"),
+    (NOW - timedelta(days=7, minutes=1), "at_too_old"),
+])
+def test_it_refuses_a_time_of_contact_in_the_future_or_over_7_days_back(case, insider, at, code):
+    # given
+    task = make_task(case)
+    before = written_rows()
+    # when
+    with pytest.raises(DomainError) as error:
+        log(case, insider, task=task, at=at)
+    # then
+    assert error.value.code == code and written_rows() == before
+    task.refresh_from_db()
+    assert task.status == "open"
+
+
+def test_it_accepts_a_time_of_contact_exactly_7_days_back(case, insider):
+    # when: 2026-05-03 was in the Labour Day holiday
+    attempt = log(case, insider, at=NOW - timedelta(days=7))
+    # then: recorded as made, with the rule it broke
+    assert (attempt.at, attempt.outcome, attempt.violation_rule) == (datetime(2026, 5, 3, 12, 30, tzinfo=SHANGHAI), "answered",
+                                                                     "holiday")
+
+
+# -- third parties ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("extra", "code"), [
+    ({"outcome": "promised", "promise_amount": "100.00", "promise_due": date(2026, 5, 17)}, "third_party_outcome"),
+    ({"outcome": "refused"}, "third_party_outcome"),
+    ({"outcome": "answered"}, "third_party_outcome"),
+    ({"outcome": "complaint"}, "third_party_outcome"),
+    ({"outcome": "paid"}, "third_party_outcome"),
+    ({"outcome": "no_answer", "reason": "economic"}, "third_party_reason"),
+])
+def test_it_refuses_a_debt_outcome_from_a_relative_and_writes_nothing(case, insider, extra, code):
+    # given: the spouse was not authorised to hear of the debt
+    spouse = Contact.objects.get(value="13700001111")
+    task = make_task(case)
+    before = written_rows()
+    # when
+    with pytest.raises(DomainError) as error:
+        log(case, insider, contact=spouse, task=task, **extra)
+    # then
+    assert error.value.code == code and written_rows() == before
+    assert "未获业主授权" in error.value.zh or "第三方" in error.value.zh
+    task.refresh_from_db()
+    assert task.status == "open"
+
+
+@pytest.mark.parametrize("outcome", ["callback_requested", "wrong_number", "no_answer", "declined_to_pass_on"])
+def test_it_records_a_neutral_outcome_from_a_relative_without_any_effect(case, insider, outcome):
+    from arrears.collection.assess import assess
+
+    # given
+    spouse = Contact.objects.get(value="13700001111")
+    # when
+    attempt = log(case, insider, contact=spouse, outcome=outcome)
+    # then
+    assert (attempt.outcome, attempt.third_party, attempt.relation, attempt.violation_rule) == (outcome, True, "spouse", "")
+    assert Promise.objects.count() == 0 and LimitationEvent.objects.count() == 0
+    assert _signals(assess, case).failed_streak == 0
+
+
+def test_it_takes_a_promise_from_an_authorised_relative(case, insider):
+    spouse = Contact.objects.get(value="13700001111")
+    spouse.disclosure_authorised = True
+    spouse.save()
+    attempt = log(case, insider, contact=spouse, outcome="promised", promise_amount="100.00", promise_due=date(2026, 5, 17))
+    assert attempt.third_party is False and Promise.objects.get().attempt == attempt
+
+
+def test_it_refuses_a_relayed_outcome_for_the_owner_in_person(case, insider):
+    with pytest.raises(DomainError) as error:
+        log(case, insider, outcome="callback_requested")
+    assert error.value.code == "outcome" and ContactAttempt.objects.count() == 0
+
+
+def test_it_keeps_a_relatives_correction_to_neutral_outcomes(case, insider):
+    # given
+    spouse = Contact.objects.get(value="13700001111")
+    attempt = log(case, insider, contact=spouse, outcome="no_answer")
+    before = written_rows()
+    # when
+    with pytest.raises(DomainError) as error:
+        services.correct_attempt(attempt=attempt, staff=insider, correction_reason="其实承诺了", outcome="promised",
+                                 promise_amount="100.00", promise_due=date(2026, 5, 17))
+    # then
+    assert error.value.code == "third_party_outcome" and written_rows() == before
+
+
+# -- the guard judges the time of contact (last: written against the guard's interface) ---------
+
+
+def test_it_records_a_contact_that_broke_a_rule_as_made_and_keeps_its_promise(case, insider, estate):
+    # given: the owner asked not to be contacted, and the collector called anyway
     estate["owner"].do_not_contact = True
     estate["owner"].save()
     task = make_task(case)
@@ -357,11 +598,71 @@ def test_it_records_a_blocked_attempt_with_the_rule_and_keeps_the_task_open(case
     # then
     task.refresh_from_db()
     assert expected.allowed is False
-    assert (attempt.outcome, attempt.blocked_rule, attempt.blocked_reason) == ("blocked", str(expected.rule), expected.reason)
-    assert task.status == "open" and task.done_at is None
-    assert Promise.objects.count() == 0 and LimitationEvent.objects.count() == 0
+    assert (attempt.outcome, attempt.violation_rule, attempt.violation_reason, attempt.blocked_rule) == (
+        "promised", str(expected.rule), expected.reason, "")
+    assert task.status == "done"
+    assert list(Promise.objects.values_list("attempt", "amount")) == [(attempt.pk, Decimal("100.00"))]
 
 
 def test_it_records_the_time_of_the_attempt_given(case, insider):
     attempt = log(case, insider, at=AT - timedelta(hours=1))
     assert attempt.at == AT - timedelta(hours=1)
+
+
+def test_it_stops_counting_a_corrected_refusal_toward_a_lawyer_letter(case, insider):
+    from arrears.notices.letters import lawyer_letter_checks
+
+    # given
+    attempt = log(case, insider, outcome="refused")
+    deliberate = "未认定为恶意欠费（拒缴、两次失约或画像为恶意） / arrears not established as deliberate"
+    assert deliberate not in lawyer_letter_checks([case], date(2026, 5, 10))[case.pk].reasons
+    # when
+    services.correct_attempt(attempt=attempt, staff=insider, correction_reason="录错了，业主没有拒缴", outcome="answered")
+    # then
+    assert deliberate in lawyer_letter_checks([case], date(2026, 5, 10))[case.pk].reasons
+
+
+def test_it_finds_one_current_version_in_a_chain_of_corrections_from_before_they_pointed_at_the_original(case, insider):
+    # given: B corrects A and C corrects B (how rows could chain before this rule)
+    a = log(case, insider)
+    b = ContactAttempt.objects.create(community=a.community, unit=a.unit, owner=a.owner, channel="call", at=a.at,
+                                      outcome="no_answer", corrects=a, correction_reason="未接通")
+    c = ContactAttempt.objects.create(community=a.community, unit=a.unit, owner=a.owner, channel="call", at=a.at,
+                                      outcome="rejected", corrects=b, correction_reason="拒接")
+    # when
+    current, superseded = list(ContactAttempt.objects.current()), set(ContactAttempt.objects.superseded())
+    # then
+    assert current == [c] and superseded == {a, b}
+    with pytest.raises(DomainError) as error:
+        services.correct_attempt(attempt=b, staff=insider, correction_reason="再改", outcome="answered")
+    assert error.value.code == "superseded"
+    assert services.correct_attempt(attempt=c, staff=insider, correction_reason="其实接通", outcome="answered").corrects == a
+
+
+@pytest.mark.parametrize("extra", [{"corrects": "a", "correction_reason": ""}, {"violation_rule": "holiday", "violation_reason": ""}])
+def test_the_database_refuses_a_correction_without_a_reason_or_a_violation_without_one(case, insider, extra):
+    from django.db import IntegrityError, transaction
+
+    # given
+    a = log(case, insider)
+    values = {**extra, **({"corrects": a} if extra.get("corrects") else {})}
+    # when / then
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ContactAttempt.objects.create(community=a.community, unit=a.unit, owner=a.owner, channel="call", at=a.at,
+                                      outcome="answered", **values)
+    assert ContactAttempt.objects.count() == 1
+
+
+def test_it_leaves_a_letters_delivery_to_the_letters_module(case, insider):
+    # given a letter recorded as delivered through the letters module
+    from arrears.collection import limitation
+    with time_machine.travel(NOW, tick=False):
+        attempt = services.log_attempt(unit=case.unit, owner=case.owner, case=case, channel="letter", outcome="delivered",
+                                       staff=insider, at=NOW, letter=limitation.LetterDelivery(
+                                           number="CF001-2026-00001", method="ems", tracking_no="EA123456789CN"))
+    before = written_rows()
+    # when it is corrected as a contact attempt
+    with pytest.raises(DomainError) as error:
+        services.correct_attempt(attempt=attempt, staff=insider, correction_reason="日期记错", outcome="answered")
+    # then it is refused: the letters page corrects a delivery
+    assert error.value.code == "letter_channel" and written_rows() == before

@@ -1,9 +1,11 @@
 import re
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from io import BytesIO
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -14,6 +16,8 @@ from arrears.core.models import AuditEvent
 from arrears.estate.models import ServiceTicket
 from tests import factories
 from tests.collection.conftest import make_case
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def make_task(case, key="call_10", **extra):
@@ -123,16 +127,46 @@ def test_it_says_why_a_bad_promise_was_refused(client, insider, case, today):
     assert ContactAttempt.objects.count() == 0
 
 
-def test_it_says_which_rule_blocked_an_attempt(client, insider, case, estate, today):
+def test_it_records_a_call_the_guard_would_block_and_says_which_rule_it_broke(client, insider, case, estate, today):
+    # given: the owner asked not to be contacted
     estate["owner"].do_not_contact = True
     estate["owner"].save()
     task = make_task(case)
     client.force_login(insider)
+    # when: the collector called anyway and logs it
     response = client.post(reverse("staff:task_log", args=[task.pk]), {"outcome": "answered"}, follow=True)
-    assert "已拦截" in response.content.decode() and "业主要求不再联系" in response.content.decode()
-    assert ContactAttempt.objects.get().outcome == "blocked"
+    # then: recorded as made, with the rule; the task is done
+    html = response.content.decode()
+    assert "已记录" in html and "业主已要求不再联系" in html and "已列入合规报告" in html
+    attempt = ContactAttempt.objects.get()
+    assert (attempt.outcome, attempt.violation_rule) == ("answered", "do_not_contact")
     task.refresh_from_db()
-    assert task.status == "open"
+    assert task.status == "done"
+
+
+def test_it_keeps_a_promise_logged_after_noon_for_a_call_before_it(client, insider, case):
+    # given
+    task = make_task(case)
+    client.force_login(insider)
+    # when: at 12:08 the collector logs the 11:50 call
+    with time_machine.travel(datetime(2026, 5, 10, 12, 8, tzinfo=SHANGHAI), tick=False):
+        client.post(reverse("staff:task_log", args=[task.pk]), {
+            "outcome": "promised", "at": "2026-05-10T11:50", "promise_amount": "600.00", "promise_due": "2026-05-17"})
+    # then
+    attempt = ContactAttempt.objects.get()
+    assert (attempt.outcome, attempt.at, attempt.violation_rule) == (
+        "promised", datetime(2026, 5, 10, 11, 50, tzinfo=SHANGHAI), "")
+    assert list(Promise.objects.values_list("attempt", "status")) == [(attempt.pk, "open")]
+
+
+@pytest.mark.parametrize(("at", "message"), [("2026-05-10T12:09", "还没到"), ("2026-05-03T12:07", "只能记录 7 天内的联系")])
+def test_it_refuses_a_contact_time_in_the_future_or_too_far_back(client, insider, case, at, message):
+    task = make_task(case)
+    client.force_login(insider)
+    with time_machine.travel(datetime(2026, 5, 10, 12, 8, tzinfo=SHANGHAI), tick=False):
+        response = client.post(reverse("staff:task_log", args=[task.pk]), {"outcome": "answered", "at": at}, follow=True)
+    assert message in response.content.decode()
+    assert ContactAttempt.objects.count() == 0
 
 
 def test_it_404s_logging_a_task_out_of_scope(client, neighbour, case):

@@ -51,9 +51,9 @@ def test_it_lists_only_the_reminders_that_reached_the_owner(street):
                                     relation="spouse", name="孙丽")
     _attempt(case, "call", "2026-03-22", contact=spouse, relation="spouse")  # a third party heard nothing of it
     told_wrong = _attempt(case, "call", "2026-03-25")
-    _attempt(case, "call", "2026-03-25", outcome="no_answer", corrects=told_wrong, notes="实为未接通")
+    _attempt(case, "call", "2026-03-25", outcome="no_answer", corrects=told_wrong, notes="实为未接通", correction_reason="记错了")
     logged_wrong = _attempt(case, "call", "2026-03-26", outcome="no_answer")
-    _attempt(case, "call", "2026-03-26", outcome="answered", corrects=logged_wrong, notes="实为接通")  # its correction counts
+    _attempt(case, "call", "2026-03-26", outcome="answered", corrects=logged_wrong, notes="实为接通", correction_reason="记错了")  # its correction counts
     _message(case, "sms", "2026-03-27", status="failed")
     _message(case, "sms", "2026-03-28", template_code="neutral_contact")
     _message(case, "sms", "2026-03-29", template_code="thanks_payment")

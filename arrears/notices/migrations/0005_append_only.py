@@ -13,7 +13,7 @@ from arrears.core.db import FreezeColumns, Frozen
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('collection', '0007_append_only'),
+        ('collection', '0008_append_only'),
         ('estate', '0003_owner_link_generation'),
         ('notices', '0004_letter_limitation_proofs'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

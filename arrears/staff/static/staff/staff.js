@@ -27,3 +27,34 @@
     });
   });
 })();
+
+// The unit page's contact form: a contact not authorised to hear of the debt can only end in a
+// neutral outcome (the server refuses the others); outcomes that relay a message need such a
+// person rather than the owner. Offer only what the server would accept.
+(function () {
+  "use strict";
+  function filterOutcomes(form) {
+    var contact = form.querySelector("select[name=contact]");
+    var outcome = form.querySelector("select[name=outcome]");
+    if (!contact || !outcome) return;
+    var chosen = contact.options[contact.selectedIndex];
+    var thirdParty = !!(chosen && chosen.dataset.thirdParty);
+    var ownerChosen = !contact.value;
+    Array.prototype.forEach.call(outcome.options, function (option) {
+      var off = thirdParty ? !option.dataset.neutral : (ownerChosen && !!option.dataset.relayed);
+      option.disabled = off;
+      option.hidden = off;
+    });
+    if (outcome.selectedOptions.length && outcome.selectedOptions[0].disabled) {
+      var first = Array.prototype.find.call(outcome.options, function (option) { return !option.disabled; });
+      if (first) outcome.value = first.value;
+    }
+  }
+  document.addEventListener("change", function (event) {
+    var form = event.target.closest && event.target.closest("form.attempt-form");
+    if (form && event.target.name === "contact") filterOutcomes(form);
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form.attempt-form").forEach(filterOutcomes);
+  });
+})();

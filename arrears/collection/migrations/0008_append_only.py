@@ -12,7 +12,7 @@ from arrears.core.db import FreezeColumns, Frozen
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('collection', '0006_holiday_arrangement'),
+        ('collection', '0007_attempt_evidence'),
     ]
 
     operations = [
@@ -25,8 +25,9 @@ class Migration(migrations.Migration):
             'collection_contactattempt',
             (
                 'community_id', 'case_id', 'unit_id', 'owner_id', 'contact_id', 'relation', 'channel', 'at',
-                'outcome', 'reason', 'notes', 'script_code', 'blocked_rule', 'blocked_reason', 'task_id',
-                'corrects_id', 'staff_id', 'created_at',
+                'outcome', 'reason', 'notes', 'script_code', 'blocked_rule', 'blocked_reason', 'violation_rule',
+                'violation_reason', 'third_party', 'task_id', 'corrects_id', 'correction_reason', 'staff_id',
+                'created_at',
             ), refuse_delete=True,
         )),
         FreezeColumns(Frozen(
