@@ -102,7 +102,7 @@ class Charge(models.Model):
     settled_on = models.DateField(_("结清日"), null=True, blank=True, editable=False)
     # 民法典第560条: a held charge is paid only by a payment whose payer designates it, never by
     # the company's rule (new payments, prepaid credit, replays after a reversal, imports, billing).
-    on_hold = models.BooleanField(_("异议暂停冲抵"), default=False, editable=False,
+    on_hold = models.BooleanField(_("异议暂停冲抵"), default=False, db_default=False, editable=False,
                                   help_text=_("有未处理的费用异议：只有缴款人指定时才冲抵"))
     note = models.CharField(_("备注"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
@@ -154,7 +154,7 @@ class Payment(models.Model):
     operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("经办人"))
     unallocated = MoneyField(_("未冲抵余额"), editable=False)
     # The payer's designation (民法典第560条), as given: the charge ids this money goes to first.
-    designation = models.JSONField(_("缴款人指定冲抵的费用"), default=list, blank=True, editable=False)
+    designation = models.JSONField(_("缴款人指定冲抵的费用"), default=list, db_default=[], blank=True, editable=False)
     created_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
 
     class Meta:
