@@ -10,6 +10,9 @@ Conventions (README §计费规则 repeats them for users):
 - Late fee as of D: rate × (amount × days(s, D) − Σ aᵢ × days(max(tᵢ, s), D)), s = due + grace,
   rounded half-up, capped at cap × amount; aᵢ are principal reductions (allocations, waivers,
   reversals negative) dated tᵢ ≤ D.
+- Allocation (民法典第560/561条): money goes first to the charges its payer designated, in the
+  payer's order; what is left goes by the company's rule (principal-first or civil-code), which
+  passes by a held charge (one under dispute); what is still left is prepaid credit.
 """
 
 from __future__ import annotations
