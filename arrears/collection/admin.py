@@ -35,6 +35,7 @@ from arrears.collection.models import (
     Script,
     Task,
 )
+from arrears.collection.services import sync_charge_hold
 from arrears.core.admin import EvidenceAdmin, EvidenceInline
 from arrears.core.errors import DomainError
 
@@ -414,6 +415,9 @@ class ChargeDisputeAdmin(CommunityFromParentAdmin):
         if not change and obj.opened_by_id is None:
             obj.opened_by = request.user
         super().save_model(request, obj, form, change)
+        # The ledger's hold follows the open disputes, whichever way the dispute was written.
+        for charge_id in {obj.charge_id, form.initial.get("charge") or obj.charge_id}:
+            sync_charge_hold(charge_id=charge_id, on=obj.closed_on or obj.opened_on)
 
 
 class LimitationProofInline(EvidenceInline):

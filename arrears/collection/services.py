@@ -42,6 +42,7 @@ from arrears.core.errors import DomainError
 from arrears.core.money import CENT, ZERO, MoneyError, to_money
 from arrears.estate.models import ContactRelation, Ownership
 from arrears.ledger import rules as ledger_rules
+from arrears.ledger import services as ledger_services
 
 PROMISE_MAX_DAYS = 60
 # A logged contact is dated by the collector: at most this many days back, never ahead.
@@ -437,8 +438,18 @@ def cancel_plan(*, plan: InstalmentPlan, on: date) -> InstalmentPlan:
 # -- disputes -----------------------------------------------------------------------------------
 
 
+def sync_charge_hold(*, charge_id, on: date) -> bool:
+    """The ledger's hold on a charge follows its open disputes (the cache `Charge.on_hold`).
+
+    An open dispute holds the charge from automatic allocation: only the owner's designation pays
+    it (民法典第560条). Derived here, so opening, closing or an admin edit all leave it right.
+    """
+    held = ChargeDispute.objects.filter(charge_id=charge_id, closed_on__isnull=True).exists()
+    return ledger_services.set_charge_hold(charge_id=charge_id, held=held, on=on)
+
+
 def open_dispute(*, charge, reason: str, staff, opened_on: date) -> ChargeDispute:
-    """The owner disputes a charge: its collection pauses until the dispute is closed."""
+    """The owner disputes a charge: its collection and its automatic allocation pause until it is closed."""
     reason = reason.strip()
     if not reason or len(reason) > TEXT_LIMIT:
         raise DomainError(f"请填写异议内容（最多 {TEXT_LIMIT} 字）", f"give the dispute's reason (at most {TEXT_LIMIT} characters)",
@@ -446,8 +457,10 @@ def open_dispute(*, charge, reason: str, staff, opened_on: date) -> ChargeDisput
     if ChargeDispute.objects.filter(charge=charge, closed_on__isnull=True).exists():
         raise DomainError("该费用已有未处理的异议", "the charge already has an open dispute", code="dispute_open")
     with transaction.atomic():
-        return ChargeDispute.objects.create(community_id=charge.community_id, charge=charge, reason=reason,
-                                            opened_on=opened_on, opened_by=staff)
+        dispute = ChargeDispute.objects.create(community_id=charge.community_id, charge=charge, reason=reason,
+                                               opened_on=opened_on, opened_by=staff)
+        sync_charge_hold(charge_id=charge.pk, on=opened_on)
+    return dispute
 
 
 def close_dispute(*, dispute: ChargeDispute, resolution: str, closed_on: date) -> ChargeDispute:
@@ -462,4 +475,5 @@ def close_dispute(*, dispute: ChargeDispute, resolution: str, closed_on: date) -
     with transaction.atomic():
         dispute.closed_on, dispute.resolution = closed_on, resolution
         dispute.save(update_fields=["closed_on", "resolution"])
+        sync_charge_hold(charge_id=dispute.charge_id, on=closed_on)  # waiting credit may now pay it
     return dispute

@@ -114,7 +114,7 @@ class ChargeAdmin(CreateThroughServiceAdmin):
         if obj is None:
             return self.fields
         return [*self.fields, "origin", "tariff", "late_fee_daily_rate", "grace_days", "late_fee_cap",
-                "settled_on", "community", "created_at"]
+                "settled_on", "on_hold", "community", "created_at"]
 
     def create(self, request, data):
         return services.create_charge(
@@ -137,7 +137,7 @@ class PaymentAdmin(CreateThroughServiceAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return self.fields
-        return [*self.fields, "unallocated", "operator", "company", "community", "created_at"]
+        return [*self.fields, "unallocated", "designation", "operator", "company", "community", "created_at"]
 
     @admin.display(description=_("已冲正"), boolean=True)
     def reversed(self, obj):

@@ -1,8 +1,10 @@
 """The ledger: append-only. A correction is a new row (reversal, waiver), never an edit.
 
-Two caches exist, each with a test that proves it equals its derivation:
-`Payment.unallocated` (amount − its allocations; 0 once reversed) and `Charge.settled_on`
-(the value date on which principal and late fee were both cleared; a pruning hint only).
+Three caches exist, each with a test that proves it equals its derivation:
+`Payment.unallocated` (amount − its allocations; 0 once reversed), `Charge.settled_on`
+(the value date on which principal and late fee were both cleared; a pruning hint only) and
+`Charge.on_hold` (the charge is under an open dispute, written by collection when a dispute opens
+or closes: the ledger knows the hold, not the dispute, because collection depends on the ledger).
 """
 
 from decimal import Decimal
@@ -98,6 +100,10 @@ class Charge(models.Model):
     grace_days = models.PositiveSmallIntegerField(_("宽限天数"), default=0)
     late_fee_cap = models.DecimalField(_("违约金上限比例"), max_digits=6, decimal_places=4, default=Decimal("1"))
     settled_on = models.DateField(_("结清日"), null=True, blank=True, editable=False)
+    # 民法典第560条: a held charge is paid only by a payment whose payer designates it, never by
+    # the company's rule (new payments, prepaid credit, replays after a reversal, imports, billing).
+    on_hold = models.BooleanField(_("异议暂停冲抵"), default=False, db_default=False, editable=False,
+                                  help_text=_("有未处理的费用异议：只有缴款人指定时才冲抵"))
     note = models.CharField(_("备注"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
@@ -147,6 +153,8 @@ class Payment(models.Model):
     receipt_number = models.CharField(_("票据号"), max_length=50, blank=True)
     operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("经办人"))
     unallocated = MoneyField(_("未冲抵余额"), editable=False)
+    # The payer's designation (民法典第560条), as given: the charge ids this money goes to first.
+    designation = models.JSONField(_("缴款人指定冲抵的费用"), default=list, db_default=[], blank=True, editable=False)
     created_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
 
     class Meta:

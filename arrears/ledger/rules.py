@@ -10,12 +10,15 @@ Conventions (README §计费规则 repeats them for users):
 - Late fee as of D: rate × (amount × days(s, D) − Σ aᵢ × days(max(tᵢ, s), D)), s = due + grace,
   rounded half-up, capped at cap × amount; aᵢ are principal reductions (allocations, waivers,
   reversals negative) dated tᵢ ≤ D.
+- Allocation (民法典第560/561条): money goes first to the charges its payer designated, in the
+  payer's order; what is left goes by the company's rule (principal-first or civil-code), which
+  passes by a held charge (one under dispute); what is still left is prepaid credit.
 """
 
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -175,6 +178,8 @@ class ChargeState:
     terms: LateFeeTerms
     principal_events: list[tuple[date, Decimal]] = field(default_factory=list)
     late_fee_events: list[tuple[date, Decimal]] = field(default_factory=list)
+    # Under an open dispute: the company's rule passes it by; only a designation pays it.
+    held: bool = False
 
     @property
     def principal_outstanding(self) -> Decimal:
@@ -186,6 +191,9 @@ class ChargeState:
 
     def late_fee_outstanding(self, as_of: date) -> Decimal:
         return self.late_fee_accrued(as_of) - sum((a for _, a in self.late_fee_events), ZERO)
+
+    def outstanding(self, component: str, as_of: date) -> Decimal:
+        return self.principal_outstanding if component == PRINCIPAL else self.late_fee_outstanding(as_of)
 
     def settled_on(self) -> date | None:
         """The value date on which nothing was left; after it the late fee cannot grow."""
@@ -214,8 +222,9 @@ class PlannedAllocation:
     value_date: date
 
 
-def _slots(charges: list[ChargeState], rule: str) -> Iterator[tuple[ChargeState, str]]:
-    ordered = sorted(charges, key=lambda c: (c.due_date, c.period_start, c.id))
+def _slots(charges: list[ChargeState], rule: str, *, as_given: bool = False) -> Iterator[tuple[ChargeState, str]]:
+    """(charge, component) in the order money reaches them; `as_given` keeps the payer's order of charges."""
+    ordered = list(charges) if as_given else sorted(charges, key=lambda c: (c.due_date, c.period_start, c.id))
     if rule == CIVIL_CODE:
         # 民法典第561条: costs, then interest (the late fee), then principal; 第560条: oldest due first.
         for charge in ordered:
@@ -228,9 +237,42 @@ def _slots(charges: list[ChargeState], rule: str) -> Iterator[tuple[ChargeState,
             yield charge, LATE_FEE
 
 
+def _put(payment: PaymentState, charge: ChargeState, component: str, amount: Decimal,
+         value_date: date) -> PlannedAllocation:
+    payment.unallocated -= amount
+    events = charge.principal_events if component == PRINCIPAL else charge.late_fee_events
+    events.append((value_date, amount))
+    return PlannedAllocation(payment.id, charge.id, component, amount, value_date)
+
+
+def designated(*, charges: list[ChargeState], payment: PaymentState, designation: Iterable[object],
+               rule: str, not_before: date | None = None) -> list[PlannedAllocation]:
+    """Put one payment's money on the charges its payer designated, before any rule (民法典第560条).
+
+    The charges are taken in the order given; within them the company's rule orders the
+    components (principal-first: every principal, then every late fee; civil code: each charge's
+    late fee, then its principal, 第561条). The value date is the later of the payment date and the
+    charge's period start (never before `not_before`, as in `allocate`), and the late fee is the
+    one owed on that date. A held charge is paid
+    here: the designation is the payer's explicit choice. Ids not among `charges` (settled) are
+    passed by. What is left stays on the payment for the rule. Mutates the states, as `allocate`.
+    """
+    by_id = {c.id: c for c in charges}
+    chosen = [by_id[pk] for pk in dict.fromkeys(designation) if pk in by_id]
+    planned: list[PlannedAllocation] = []
+    for charge, component in _slots(chosen, rule, as_given=True):
+        if payment.unallocated <= 0:
+            break
+        value_date = max(payment.paid_on, charge.period_start, not_before or payment.paid_on)
+        outstanding = charge.outstanding(component, value_date)
+        if outstanding > 0:
+            planned.append(_put(payment, charge, component, min(outstanding, payment.unallocated), value_date))
+    return planned
+
+
 def allocate(*, charges: list[ChargeState], payments: list[PaymentState], as_of: date,
              rule: str, not_before: date | None = None) -> list[PlannedAllocation]:
-    """Put the credit of payments made by `as_of` on charges that exist by `as_of`.
+    """Put the credit of payments made by `as_of` on charges that exist by `as_of` and are not held.
 
     Mutates the states so a caller can chain calls (replay). Oldest payment is spent first.
     The value date is the later of the payment date and the period start, and never before
@@ -238,25 +280,18 @@ def allocate(*, charges: list[ChargeState], payments: list[PaymentState], as_of:
     reversed payment still covered it (that would count the same principal twice).
     """
     funds = sorted((p for p in payments if p.paid_on <= as_of and p.unallocated > 0), key=lambda p: (p.paid_on, p.id))
-    targets = [c for c in charges if c.period_start <= as_of]
+    targets = [c for c in charges if c.period_start <= as_of and not c.held]
     planned: list[PlannedAllocation] = []
     if not funds:
         return planned
     for charge, component in _slots(targets, rule):
         while funds:
-            if component == PRINCIPAL:
-                outstanding = charge.principal_outstanding
-            else:
-                outstanding = charge.late_fee_outstanding(as_of)
+            outstanding = charge.outstanding(component, as_of)
             if outstanding <= 0:
                 break
             payment = funds[0]
-            amount = min(outstanding, payment.unallocated)
             value_date = max(payment.paid_on, charge.period_start, not_before or payment.paid_on)
-            planned.append(PlannedAllocation(payment.id, charge.id, component, amount, value_date))
-            payment.unallocated -= amount
-            events = charge.principal_events if component == PRINCIPAL else charge.late_fee_events
-            events.append((value_date, amount))
+            planned.append(_put(payment, charge, component, min(outstanding, payment.unallocated), value_date))
             if payment.unallocated == 0:
                 funds.pop(0)
         if not funds:
@@ -265,16 +300,25 @@ def allocate(*, charges: list[ChargeState], payments: list[PaymentState], as_of:
 
 
 def replay(*, charges: list[ChargeState], payments: list[PaymentState], since: date,
-           rule: str) -> list[PlannedAllocation]:
+           rule: str, designations: Mapping[object, Iterable[object]] | None = None) -> list[PlannedAllocation]:
     """Allocate as the days go by from `since`: on each payment date and each new period start.
 
     This is what makes imported history give the same figures as history entered day by day.
+    `designations` (payment id → charge ids): on its own date, a designating payment's money goes
+    to its designated charges before the rule spends any credit of that day; the rest joins the
+    credit. Taken in date order, so no allocation is ever computed before an earlier-dated one.
     """
+    designations = designations or {}
+    pending = sorted((p for p in payments if p.id in designations), key=lambda p: (p.paid_on, p.id))
     moments = sorted({p.paid_on for p in payments if p.paid_on >= since and p.unallocated > 0}
                      | {c.period_start for c in charges if c.period_start >= since}
                      | {since})
     planned: list[PlannedAllocation] = []
     for moment in moments:
+        while pending and pending[0].paid_on <= moment:
+            payment = pending.pop(0)
+            planned.extend(designated(charges=charges, payment=payment, designation=designations[payment.id], rule=rule,
+                                      not_before=since))
         if not any(p.unallocated > 0 and p.paid_on <= moment for p in payments):
             continue
         planned.extend(allocate(charges=charges, payments=payments, as_of=moment, rule=rule, not_before=since))

@@ -117,7 +117,7 @@ def load_accounts(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Acc
     for c in open_charges:
         if (c.unit_id, c.owner_id) not in pairs:
             continue
-        state = rules.ChargeState(c.pk, c.period_start, c.due_date, c.amount, _terms(c))
+        state = rules.ChargeState(c.pk, c.period_start, c.due_date, c.amount, _terms(c), held=c.on_hold)
         charges[(c.unit_id, c.owner_id)].append(state)
         by_id[c.pk] = state
     for a in Allocation.objects.filter(charge_id__in=list(by_id)).values("charge_id", "component", "amount", "value_date"):
@@ -189,8 +189,13 @@ def _refresh_settled(accounts: Iterable[Account], charge_ids: set) -> None:
 
 
 @transaction.atomic
-def apply_credit(*, pairs: Iterable[tuple[int, int]], since: date) -> int:
-    """Spend prepaid credit of these (unit, owner) pairs on their open charges, day by day."""
+def apply_credit(*, pairs: Iterable[tuple[int, int]], since: date,
+                 designations: dict[int, tuple[int, ...]] | None = None) -> int:
+    """Spend prepaid credit of these (unit, owner) pairs on their open charges, day by day.
+
+    Held charges are passed by (`rules.allocate`); `designations` (payment id → charge ids, from
+    `record_payment`) put a payment's money on the charges its payer chose before any rule.
+    """
     pairs = set(pairs)
     # The unit locks of record_payment, taken in pk order: credit is written as exact values, so
     # a payment taken while billing runs must wait rather than spend the same credit twice.
@@ -199,7 +204,8 @@ def apply_credit(*, pairs: Iterable[tuple[int, int]], since: date) -> int:
     planned = []
     for account in accounts.values():
         if account.payments:
-            planned.extend(rules.replay(charges=account.charges, payments=account.payments, since=since, rule=account.rule))
+            planned.extend(rules.replay(charges=account.charges, payments=account.payments, since=since, rule=account.rule,
+                                        designations=designations))
     _write_allocations(accounts.values(), planned)
     return len(planned)
 
@@ -212,10 +218,40 @@ def _check_owner_of_unit(unit_id, owner_id) -> None:
         raise DomainError("该业主不是此房屋的业主", "this owner has never owned the unit", code="not_owner")
 
 
+def check_designation(*, unit_id, owner_id, designation: Iterable) -> tuple[int, ...]:
+    """The payer's designated charges (民法典第560条), in the payer's order, each once.
+
+    Refused unless every one is an open charge of this owner on this unit: money is never put on
+    another unit's or another owner's debt, and never on a charge already settled.
+    """
+    try:
+        ids = tuple(dict.fromkeys(int(pk) for pk in designation))
+    except (TypeError, ValueError) as exc:
+        raise DomainError("指定冲抵的费用编号无效", "a designated charge id is not a number", code="designation") from exc
+    found = Charge.objects.in_bulk(ids)
+    for pk in ids:
+        charge = found.get(pk)
+        if charge is None or charge.unit_id != int(unit_id) or charge.owner_id != int(owner_id):
+            raise DomainError(
+                f"指定冲抵的费用（编号 {pk}）不是该业主在此房屋的费用，不能冲抵",
+                f"designated charge {pk} is not a charge of this owner on this unit", code="designation",
+            )
+        if charge.settled_on is not None:
+            raise DomainError(
+                f"指定冲抵的费用（{charge.charge_type} {charge.period_start:%Y-%m}）已结清，不能再冲抵",
+                f"designated charge {pk} is already settled", code="designation_settled",
+            )
+    return ids
+
+
 @transaction.atomic
 def record_payment(*, unit_id, owner_id, amount, paid_on: date, method: str, reference: str = "",
-                   receipt_number: str = "", operator=None) -> Payment:
-    """Take a payment and allocate it by the company's rule; what is left stays as prepaid credit."""
+                   receipt_number: str = "", operator=None, designation: Iterable = ()) -> Payment:
+    """Take a payment: first to the charges the payer designated, then by the company's rule.
+
+    民法典第560条: the debtor's designation comes first; only what it leaves is allocated by the
+    rule (which passes by held charges), and what is still left stays as prepaid credit.
+    """
     amount = to_money(amount)
     if amount <= 0:
         raise DomainError("缴费金额必须大于零", "payment amount must be positive", code="amount")
@@ -223,14 +259,15 @@ def record_payment(*, unit_id, owner_id, amount, paid_on: date, method: str, ref
         raise DomainError("缴费日期不能晚于今天", "payment date is in the future", code="future")
     unit = _lock_unit(unit_id)
     _check_owner_of_unit(unit_id, owner_id)
+    designation = check_designation(unit_id=unit.pk, owner_id=owner_id, designation=designation)
     if receipt_number and Payment.objects.filter(company_id=unit.community.company_id, receipt_number=receipt_number).exists():
         raise DomainError(f"票据号 {receipt_number} 已存在", f"receipt number {receipt_number} already used", code="receipt")
     payment = Payment.objects.create(
         company_id=unit.community.company_id, community_id=unit.community_id, unit_id=unit_id, owner_id=owner_id,
         amount=amount, unallocated=amount, paid_on=paid_on, method=method, reference=reference,
-        receipt_number=receipt_number, operator=operator,
+        receipt_number=receipt_number, operator=operator, designation=list(designation),
     )
-    apply_credit(pairs=[(unit_id, owner_id)], since=paid_on)
+    apply_credit(pairs=[(unit.pk, int(owner_id))], since=paid_on, designations={payment.pk: designation})
     payment.refresh_from_db(fields=["unallocated"])
     return payment
 
@@ -270,6 +307,26 @@ def reverse_payment(*, payment_id, reversed_on: date, reason: str, requested_by=
     # Other credit of the owner may now cover what the reversal reopened.
     apply_credit(pairs=[(payment.unit_id, payment.owner_id)], since=reversed_on)
     return reversal
+
+
+# ----------------------------------------------------------------------------- holds
+
+
+@transaction.atomic
+def set_charge_hold(*, charge_id, held: bool, on: date) -> bool:
+    """Hold a charge from the company's rule (an open dispute) or release it; True if it changed.
+
+    Collection calls this when a dispute opens or closes: the ledger keeps the hold, not the
+    dispute. On release the owner's waiting prepaid credit is applied by the company's rule from
+    `on` (never earlier: while held, the credit did not pay the charge), as it would have been had
+    the charge never been held; approve any waiver agreed in the dispute before closing it.
+    """
+    charge = Charge.objects.only("unit_id", "owner_id").get(pk=charge_id)
+    _lock_unit(charge.unit_id)
+    changed = Charge.objects.filter(pk=charge_id).exclude(on_hold=held).update(on_hold=held) == 1
+    if changed and not held:
+        apply_credit(pairs=[(charge.unit_id, charge.owner_id)], since=on)
+    return changed
 
 
 # ----------------------------------------------------------------------------- waivers

@@ -1,8 +1,10 @@
 """The cashier desk: money taken in person, its receipt, and reversals decided by a second person.
 
-Money enters the ledger only through `ledger.services.record_payment`, which allocates it by the
-company's rule; the preview runs that same rule (`rules.replay`) on the states `load_accounts` reads,
-so what the cashier shows before taking the money is what the ledger then writes, to the fen.
+Money enters the ledger only through `ledger.services.record_payment`: first to the charges the
+cashier ticked for the payer (the payer's designation, 民法典第560条), then by the company's rule,
+which never pays a charge under dispute. The preview runs the same rules (`rules.replay`) on the
+states `load_accounts` reads, so what the cashier shows before taking the money is what the
+ledger then writes, to the fen.
 
 A payment, its receipt number, its receipt and the closing of a cleared collection case are one
 transaction: a refusal anywhere leaves no payment without a receipt and no number used up (the
@@ -29,6 +31,7 @@ from arrears.estate.models import Owner, Ownership, Unit
 from arrears.ledger import rules
 from arrears.ledger.models import Charge, Component, Payment, PaymentMethod, PaymentReversal
 from arrears.ledger.selectors import ChargeLine
+from arrears.ledger.services import check_designation as check_ledger_designation
 from arrears.ledger.services import load_accounts, reverse_payment
 from arrears.portal import receipts
 from arrears.portal.models import Receipt, RequestStatus, ReversalRequest
@@ -54,6 +57,7 @@ class OwnerAccount:
     owner: Owner
     lines: list[ChargeLine] = field(default_factory=list)
     credit: Decimal = ZERO
+    held: frozenset[int] = frozenset()  # charges under dispute: paid only when ticked
 
     @property
     def principal(self) -> Decimal:
@@ -83,9 +87,10 @@ def owner_accounts(unit_id: int, *, today: date) -> list[OwnerAccount]:
     ownerships = estate_selectors.current_ownerships([unit_id], today=today).get(unit_id, [])
     owners = list(dict.fromkeys(o.owner for o in ownerships))
     credit = credit_by_owner(unit_ids=[unit_id], owner_ids=[o.pk for o in owners])
-    return [OwnerAccount(owner, owner_lines(unit_id=unit_id, owner_id=owner.pk, today=today),
-                         credit.get((unit_id, owner.pk), ZERO))
-            for owner in owners]
+    lines = {owner.pk: owner_lines(unit_id=unit_id, owner_id=owner.pk, today=today) for owner in owners}
+    held = frozenset(Charge.objects.filter(pk__in=[line.charge_id for found in lines.values() for line in found],
+                                           on_hold=True).values_list("pk", flat=True))
+    return [OwnerAccount(owner, lines[owner.pk], credit.get((unit_id, owner.pk), ZERO), held) for owner in owners]
 
 
 @dataclass(frozen=True)
@@ -162,6 +167,14 @@ def check_method(*, method: str, reference: str) -> str:
     return reference
 
 
+def check_designation(*, unit_id: int, owner_id: int, charge_ids) -> tuple[int, ...]:
+    """The charges ticked for the payer, oldest due first (a tick carries no order); refused unless
+    every one is an open charge of this owner on this unit (the ledger's own check)."""
+    ids = check_ledger_designation(unit_id=unit_id, owner_id=owner_id, designation=charge_ids)
+    oldest_first = Charge.objects.filter(pk__in=ids).order_by("due_date", "period_start", "pk").values_list("pk", flat=True)
+    return tuple(oldest_first)
+
+
 # ----------------------------------------------------------------------------- preview
 
 
@@ -173,6 +186,7 @@ class PreviewLine:
     period_end: date
     component: str
     amount: Decimal
+    designated: bool = False
 
     @property
     def component_label(self) -> str:
@@ -185,43 +199,48 @@ class Preview:
     paid_on: date
     lines: tuple[PreviewLine, ...]
     credit: Decimal  # what stays as prepaid credit
+    designation: tuple[int, ...] = ()  # the charges ticked for the payer, oldest due first
 
     @property
     def allocated(self) -> Decimal:
         return self.amount - self.credit
 
 
-def preview(*, unit_id: int, owner_id: int, amount, paid_on: date) -> Preview:
-    """What the company's allocation rule would do with this money, written nowhere.
+def preview(*, unit_id: int, owner_id: int, amount, paid_on: date, charge_ids=()) -> Preview:
+    """Where this money would go, written nowhere: the ticked charges first, then the company's rule.
 
-    The states come fresh from `load_accounts` and are thrown away after: the rule runs on them
-    exactly as `record_payment` runs it (replay from the payment date, older credit spent first),
-    with the new payment last among the owner's payments, as its id will be.
+    The states come fresh from `load_accounts` and are thrown away after: the rules run on them
+    exactly as `record_payment` runs them (replay from the payment date, the designation first,
+    older credit spent before the new money), with the new payment last among the owner's
+    payments, as its id will be.
     """
     amount, _ = check_payment(unit_id=unit_id, owner_id=owner_id, amount=amount, paid_on=paid_on)
+    designation = check_designation(unit_id=unit_id, owner_id=owner_id, charge_ids=charge_ids)
     account = load_accounts([(unit_id, owner_id)])[(unit_id, owner_id)]
     new_id = max((p.id for p in account.payments), default=0) + 1
     mine = rules.PaymentState(new_id, paid_on, amount)
-    planned = rules.replay(charges=account.charges, payments=[*account.payments, mine], since=paid_on, rule=account.rule)
+    planned = rules.replay(charges=account.charges, payments=[*account.payments, mine], since=paid_on, rule=account.rule,
+                           designations={new_id: designation})
     planned = [p for p in planned if p.payment_id == new_id]
     charges = Charge.objects.filter(pk__in={p.charge_id for p in planned}).select_related("charge_type").in_bulk()
     # The receipt's order (due date, charge, component), so the preview reads as the receipt will.
     planned.sort(key=lambda p: (charges[p.charge_id].due_date, p.charge_id, p.component))
     lines = tuple(
         PreviewLine(p.charge_id, charges[p.charge_id].charge_type.name, charges[p.charge_id].period_start,
-                    charges[p.charge_id].period_end, p.component, p.amount)
+                    charges[p.charge_id].period_end, p.component, p.amount, p.charge_id in designation)
         for p in planned
     )
-    return Preview(amount=amount, paid_on=paid_on, lines=lines, credit=mine.unallocated)
+    return Preview(amount=amount, paid_on=paid_on, lines=lines, credit=mine.unallocated, designation=designation)
 
 
 # ----------------------------------------------------------------------------- payments
 
 
 def take_payment(*, unit_id: int, owner_id: int, amount, method: str, paid_on: date, reference: str, operator,
-                 key: str = "") -> Payment:
-    """Take money at the desk: record it (allocated by the company's rule), issue its numbered
-    receipt, close the owner's case if nothing is overdue any more; all or nothing.
+                 key: str = "", charge_ids=()) -> Payment:
+    """Take money at the desk: record it (first to the charges ticked for the payer, then by the
+    company's rule), issue its numbered receipt, close the owner's case if nothing is overdue any
+    more; all or nothing.
 
     `key` names one confirmation (the page's preview token): a second request with the same key,
     a double click or a resubmitted form, is refused instead of taking the money twice. It is
@@ -229,6 +248,7 @@ def take_payment(*, unit_id: int, owner_id: int, amount, method: str, paid_on: d
     """
     amount, unit = check_payment(unit_id=unit_id, owner_id=owner_id, amount=amount, paid_on=paid_on)
     reference = check_method(method=method, reference=reference)
+    designation = check_designation(unit_id=unit_id, owner_id=owner_id, charge_ids=charge_ids)
     if reference:
         twin = (Payment.objects.filter(unit_id=unit_id, method=method, reference=reference, reversal__isnull=True)
                 .only("receipt_number").first())
@@ -244,9 +264,9 @@ def take_payment(*, unit_id: int, owner_id: int, amount, method: str, paid_on: d
             raise DomainError("这笔收款已经确认过，请勿重复提交", "this payment was already confirmed", code="duplicate")
         payment = receipts.record_with_receipt(unit_id=unit_id, owner_id=owner_id, amount=amount, paid_on=paid_on,
                                                method=method, reference=reference, number=number, operator=operator,
-                                               channel_label=CHANNEL_LABEL)
+                                               channel_label=CHANNEL_LABEL, designation=designation)
         record(actor=operator, action=PAYMENT_ACTION, community_id=unit.community_id, payment=payment.pk,
-               receipt=number, amount=str(amount), method=method, key=key)
+               receipt=number, amount=str(amount), method=method, key=key, designation=list(designation))
     return payment
 
 

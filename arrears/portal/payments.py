@@ -1,5 +1,8 @@
 """Online payment: an order for chosen charges, then the provider's notification credits the ledger once.
 
+The charges the owner ticked are the payer's designation (民法典第560条): the money goes to them
+first, whatever the company's rule would pick, and a disputed charge is paid only when ticked.
+
 Every notification is kept (`PaymentNotification`) whatever happens to it. One is credited only
 when its signature verifies, its order is ours, and its amount is the order's; a repeat of a
 credited notification is acknowledged and changes nothing. The order row is locked while it is
@@ -19,6 +22,7 @@ from django.utils import timezone
 
 from arrears.core.errors import DomainError
 from arrears.core.money import ZERO
+from arrears.ledger.models import Charge
 from arrears.portal import receipts
 from arrears.portal.models import (
     NotificationOutcome,
@@ -121,8 +125,21 @@ def handle_notification(*, provider_code: str, headers: dict, body: bytes) -> Ha
     return Handled(provider.ack(True), kept)
 
 
+def designation_of(order: PaymentOrder) -> list[int]:
+    """The order's chosen charges still open, oldest due first: the payer's designation.
+
+    A chosen charge settled since the order was made (at the desk, say) is left out rather than
+    refusing money the provider has already taken; what it would have had goes by the rule.
+    """
+    return list(
+        Charge.objects.filter(pk__in=order.charge_ids, unit_id=order.unit_id, owner_id=order.owner_id, settled_on__isnull=True)
+        .order_by("due_date", "period_start", "pk").values_list("pk", flat=True)
+    )
+
+
 def credit_order(order: PaymentOrder, note: Notification) -> PaymentOrder:
-    """Record the payment with its receipt (and close the case it clears), then mark the order paid."""
+    """Record the payment on the owner's chosen charges, with its receipt (and close the case it
+    clears), then mark the order paid."""
     provider = get_provider(order.provider)
     paid_at = note.paid_at or timezone.now()
     paid_on = min(timezone.localdate(paid_at), timezone.localdate())
@@ -130,6 +147,7 @@ def credit_order(order: PaymentOrder, note: Notification) -> PaymentOrder:
     payment = receipts.record_with_receipt(
         unit_id=order.unit_id, owner_id=order.owner_id, amount=order.amount, paid_on=paid_on, method=provider.method,
         reference=f"{order.provider}:{note.trade_no}"[:100], number=number, channel_label=order.get_provider_display(),
+        designation=designation_of(order),
     )
     order.status, order.paid_at, order.provider_trade_no, order.payment = OrderStatus.PAID, paid_at, note.trade_no, payment
     order.save(update_fields=["status", "paid_at", "provider_trade_no", "payment"])

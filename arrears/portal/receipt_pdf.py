@@ -5,6 +5,8 @@ font is the letters' CJK font, cut down to the characters this receipt can print
 the creation date is the issue time, so the same receipt always gives the same bytes: a reprint is
 the same document, and its SHA-256 kept with the receipt proves it.
 
+A line the payer designated (民法典第560条) is marked 指定, with a note saying what that means.
+
 A voided receipt (its payment was reversed) is drawn with a red 作废 VOID stamp over it and says so
 beside its number, so a copy printed after the reversal cannot pass for a valid one.
 """
@@ -39,7 +41,9 @@ TEXT = {  # every fixed string the receipt prints: its font is cut from these an
     "credit_line": "预存款（未冲抵）",
     "total": "合计",
     "in_words": "人民币（大写）：{upper}　　（小写）¥{amount}",
-    "credit_note": "其中预存余额 ¥{credit}，将自动冲抵以后的应缴费用。",
+    "credit_note": "其中预存余额 ¥{credit}，将自动冲抵以后的应缴费用；异议处理中的费用不会被自动冲抵。",
+    "designated_mark": "（指定）",
+    "designated_note": "标“指定”的款项按缴款人的指定冲抵（《民法典》第五百六十条），其余按物业服务合同约定的顺序冲抵。",
     "payee": "收款单位（盖章）：{company}",
     "operator": "经办人：{operator}",
     "phone": "客服电话：{phone}",
@@ -205,6 +209,9 @@ def _compose(pdf: _ReceiptPDF, number: str, issued_at: datetime, content: Mappin
     pdf.ln(1.5)
 
     _table(pdf, content, figures)
+    if any(line.get("designated") for line in content.get("lines", ())):
+        pdf.font(8.5, color=GREY)
+        pdf.multi_cell(0, 4.5, TEXT["designated_note"], new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     pdf.ln(2)
     pdf.font(10.5, bold=True)
@@ -239,7 +246,8 @@ def _compose(pdf: _ReceiptPDF, number: str, issued_at: datetime, content: Mappin
 def _table(pdf: _ReceiptPDF, content: Mapping, figures: dict[str, Decimal]) -> None:
     headings = TEXT["headings"].split("|")
     widths = (pdf.epw * 0.30, pdf.epw * 0.34, pdf.epw * 0.14, pdf.epw * 0.22)
-    rows = [(line["charge_type"], line["period"], line["component"], format_money(to_money(line["amount"])))
+    rows = [(line["charge_type"] + (TEXT["designated_mark"] if line.get("designated") else ""), line["period"],
+             line["component"], format_money(to_money(line["amount"])))
             for line in content.get("lines", ())]
     if figures["credit"] > ZERO:
         rows.append((TEXT["credit_line"], "", "", format_money(figures["credit"])))

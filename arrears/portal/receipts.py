@@ -45,12 +45,14 @@ def receipt_content(payment: Payment, *, channel_label: str = "") -> dict:
         Allocation.objects.filter(payment=payment, reversal__isnull=True)
         .select_related("charge__charge_type").order_by("charge__due_date", "charge_id", "component")
     )
+    designated = set(payment.designation)
     lines = [
         {
             "charge_type": row.charge.charge_type.name,
             "period": f"{row.charge.period_start:%Y-%m-%d}–{row.charge.period_end:%Y-%m-%d}",
             "component": row.get_component_display(),
             "amount": str(row.amount),
+            "designated": row.charge_id in designated,  # 民法典第560条: put here because the payer chose it
         }
         for row in rows
     ]
@@ -85,11 +87,12 @@ def issue_receipt(payment: Payment, *, number: str, at: datetime | None = None, 
 
 @transaction.atomic
 def record_with_receipt(*, unit_id: int, owner_id: int, amount, paid_on, method: str, reference: str, number: str,
-                        operator=None, channel_label: str = "") -> Payment:
-    """Money taken online or at the desk: record it (the ledger's allocation rule) under its receipt
-    number, issue the receipt, and close the owner's case at once if nothing is overdue any more."""
+                        operator=None, channel_label: str = "", designation=()) -> Payment:
+    """Money taken online or at the desk: record it (first to the payer's designated charges, then
+    by the ledger's rule) under its receipt number, issue the receipt, and close the owner's case
+    at once if nothing is overdue any more."""
     payment = record_payment(unit_id=unit_id, owner_id=owner_id, amount=amount, paid_on=paid_on, method=method,
-                             reference=reference, receipt_number=number, operator=operator)
+                             reference=reference, receipt_number=number, operator=operator, designation=designation)
     issue_receipt(payment, number=number, channel_label=channel_label)
     close_if_cleared(unit_id=unit_id, owner_id=owner_id, as_of=paid_on)
     return payment

@@ -17,12 +17,31 @@ class PaymentForm(forms.Form):
     paid_on = forms.DateField(label=_("缴费日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     reference = forms.CharField(label=_("交易参考号"), max_length=100, required=False,
                                 help_text=_("转账流水号、POS凭证号或扫码订单号；现金可不填"))
+    charges = forms.TypedMultipleChoiceField(
+        label=_("业主指定缴纳的费用"), coerce=int, required=False, choices=(), widget=forms.CheckboxSelectMultiple,
+        help_text=_("业主指定时勾选：款项先冲抵所选费用，余额再按本公司的冲抵规则；不勾选则全部按规则冲抵，异议处理中的费用不会被冲抵"),
+    )
 
-    def __init__(self, *args, owners=(), **kwargs):
+    def __init__(self, *args, owners=(), accounts=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].choices = [(owner.pk, owner.name) for owner in owners]
         if len(self.fields["owner"].choices) == 1:
             self.fields["owner"].widget = forms.HiddenInput()
+        several = len(accounts) > 1
+        self.fields["charges"].choices = [
+            (line.charge_id, _charge_label(line, account.owner.name if several else "", line.charge_id in account.held))
+            for account in accounts for line in account.lines
+        ]
+
+
+def _charge_label(line, owner: str, held: bool) -> str:
+    """物业费 2026-03-01 – 2026-03-31 ¥206.60 (its owner when the unit has several; 异议处理中 when held)."""
+    label = f"{_(line.charge_type)} {line.period_start:%Y-%m-%d} – {line.period_end:%Y-%m-%d} ¥{line.outstanding + line.late_fee:,.2f}"
+    if owner:
+        label = f"{owner}：{label}"
+    if held:
+        label = f"{label}（{_('异议处理中')}）"
+    return label
 
 
 class ReversalRequestForm(forms.Form):

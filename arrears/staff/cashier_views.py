@@ -61,10 +61,10 @@ def cashier(request, pk):
             payment = desk.take_payment(
                 unit_id=unit.pk, owner_id=pending["owner"], amount=Decimal(pending["amount"]), method=pending["method"],
                 paid_on=date.fromisoformat(pending["paid_on"]), reference=pending["reference"], operator=request.user,
-                key=pending["token"],
+                key=pending["token"], charge_ids=pending.get("charges", []),
             )
         except DomainError as error:
-            form = PaymentForm(pending, owners=owners)
+            form = PaymentForm(pending, owners=owners, accounts=accounts)
             form.is_valid()
             form.add_error(None, _domain_message(error))
         else:
@@ -72,23 +72,23 @@ def cashier(request, pk):
                 "amount": f"{payment.amount:,.2f}", "number": payment.receipt_number})
             return redirect(f"{reverse('staff:cashier', args=[unit.pk])}?paid={payment.pk}#result")
     elif action == "preview":
-        form = PaymentForm(request.POST, owners=owners)
+        form = PaymentForm(request.POST, owners=owners, accounts=accounts)
         if form.is_valid():
             data = form.cleaned_data
             try:
                 desk.check_method(method=data["method"], reference=data["reference"])
                 extra["preview"] = desk.preview(unit_id=unit.pk, owner_id=data["owner"], amount=data["amount"],
-                                                paid_on=data["paid_on"])
+                                                paid_on=data["paid_on"], charge_ids=data["charges"])
             except DomainError as error:
                 form.add_error(None, _domain_message(error))
             else:
-                extra["token"] = _keep_pending(request, unit, data)
+                extra["token"] = _keep_pending(request, unit, data, extra["preview"].designation)
                 extra["preview_owner"] = next(o for o in owners if o.pk == data["owner"])
                 extra["preview_method"] = dict(form.fields["method"].choices)[data["method"]]
                 extra["preview_upper"] = rmb_upper(data["amount"])
     else:
         first = accounts[0] if accounts else None
-        form = PaymentForm(owners=owners, initial={
+        form = PaymentForm(owners=owners, accounts=accounts, initial={
             "owner": first.owner.pk if first else None, "amount": first.to_pay if first and first.to_pay else None,
             "method": "cash", "paid_on": today,
         })
@@ -108,12 +108,12 @@ def _page(request, unit, accounts, form, today, **extra):
     })
 
 
-def _keep_pending(request, unit, data) -> str:
+def _keep_pending(request, unit, data, designation) -> str:
     token = secrets.token_urlsafe(16)
     pending = request.session.get(SESSION_KEY, {})
     pending[token] = {
         "token": token, "unit": unit.pk, "owner": data["owner"], "amount": str(data["amount"]), "method": data["method"],
-        "paid_on": data["paid_on"].isoformat(), "reference": data["reference"],
+        "paid_on": data["paid_on"].isoformat(), "reference": data["reference"], "charges": list(designation),
     }
     request.session[SESSION_KEY] = dict(list(pending.items())[-PENDING_KEPT:])
     return token

@@ -1,12 +1,16 @@
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.contrib import admin
 
 from arrears.collection import guard, limitation, services
+from arrears.collection.admin import ChargeDisputeAdmin
 from arrears.collection.models import (
+    ChargeDispute,
     CollectionPolicy,
     ContactAttempt,
     LimitationEvent,
@@ -18,7 +22,8 @@ from arrears.collection.models import (
 )
 from arrears.core.errors import DomainError
 from arrears.estate.models import Contact
-from arrears.ledger.models import Charge
+from arrears.ledger import services as ledger_services
+from arrears.ledger.models import Allocation, Charge
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 AT = datetime(2026, 5, 10, 10, 0, tzinfo=SHANGHAI)
@@ -314,6 +319,43 @@ def test_it_opens_and_closes_a_dispute(case, insider, estate):
         "面积有误", date(2026, 5, 20), "已核实面积无误", insider)
     with pytest.raises(DomainError):
         services.close_dispute(dispute=dispute, resolution="again", closed_on=date(2026, 5, 21))
+
+
+def held_charges() -> set:
+    return set(Charge.objects.filter(on_hold=True).values_list("pk", flat=True))
+
+
+def open_disputed_charges() -> set:
+    return set(ChargeDispute.objects.filter(closed_on__isnull=True).values_list("charge_id", flat=True))
+
+
+def test_the_ledger_hold_follows_the_open_disputes_and_a_closed_one_frees_the_waiting_credit(case, insider, estate, rf):
+    # given: February and April disputed on 05-10; 700.00 paid that day with no designation
+    feb, mar, apr = Charge.objects.filter(unit=estate["unit"], owner=estate["owner"]).order_by("due_date")[1:]
+    february = services.open_dispute(charge=feb, reason="电梯停运", staff=insider, opened_on=date(2026, 5, 10))
+    services.open_dispute(charge=apr, reason="面积有误", staff=insider, opened_on=date(2026, 5, 10))
+    payment = ledger_services.record_payment(unit_id=estate["unit"].pk, owner_id=estate["owner"].pk, amount="700.00",
+                                             paid_on=date(2026, 5, 10), method="cash")
+    # then: the rule passed both by: March 200.00 + 6.60, January's 1.50 late fee; 491.90 waits
+    assert held_charges() == open_disputed_charges() == {feb.pk, apr.pk}
+    assert payment.unallocated == Decimal("491.90")
+    assert not Allocation.objects.filter(charge__in=[feb, apr]).exists()
+    # when: February's dispute closes on 05-12
+    services.close_dispute(dispute=february, resolution="已核实，费用无误", closed_on=date(2026, 5, 12))
+    # then: the waiting credit pays February from 05-12 (200.00 + 96 days' 9.60); April stays held and unpaid
+    payment.refresh_from_db()
+    assert held_charges() == open_disputed_charges() == {apr.pk}
+    assert list(feb.allocations.values_list("component", "amount", "value_date")) == [
+        ("principal", Decimal("200.00"), date(2026, 5, 12)), ("late_fee", Decimal("9.60"), date(2026, 5, 12))]
+    assert payment.unallocated == Decimal("282.30")
+    assert not apr.allocations.exists()
+    # when: a dispute on March is entered in the admin
+    request = rf.post("/")
+    request.user = insider
+    added = ChargeDispute(community=mar.community, charge=mar, reason="窗户漏水", opened_on=date(2026, 5, 12))
+    ChargeDisputeAdmin(ChargeDispute, admin.site).save_model(request, added, form=SimpleNamespace(initial={}), change=False)
+    # then: the cache still equals its derivation
+    assert held_charges() == open_disputed_charges() == {apr.pk, mar.pk}
 
 
 def test_it_refuses_a_dispute_without_a_reason(case, insider, estate):

@@ -427,3 +427,20 @@ def test_it_gives_the_same_statements_as_entering_the_history_day_by_day(rule):
     hand_paid = Allocation.objects.filter(community_id=by_hand).values_list("amount", flat=True)
     imported_paid = Allocation.objects.filter(community_id=imported).values_list("amount", flat=True)
     assert sum(hand_paid) == sum(imported_paid)
+
+
+def test_imported_payments_never_pay_a_held_charge(estate):
+    # given: January and February billed (January took the 10.00 prepaid on 01-02), January then held
+    community, unit, owner = estate
+    services.bill(through=date(2026, 2, 1))
+    january, february = Charge.objects.filter(unit=unit).order_by("period_start")
+    services.set_charge_hold(charge_id=january.pk, held=True, on=date(2026, 2, 1))
+    # when: 300.00 paid on 02-10 comes in by import
+    report = run_import(xlsx({"缴费": [["阳光花园", "1栋", "1", "101", "2026-02-10", 300, "现金", "IMP-1"]]}), dry_run=False)
+    # then: February's principal and its 5 days of late fee (0.50); 99.50 waits; January keeps only the 10.00
+    assert report.ok, report.errors
+    imported = Payment.objects.get(receipt_number="IMP-1")
+    assert [(a.charge_id, a.component, a.amount) for a in imported.allocations.order_by("pk")] == [
+        (february.pk, "principal", D("200.00")), (february.pk, "late_fee", D("0.50"))]
+    assert imported.unallocated == D("99.50")
+    assert list(january.allocations.values_list("amount", flat=True)) == [D("10.00")]

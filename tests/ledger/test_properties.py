@@ -1,4 +1,5 @@
-"""Ledger invariants under any sequence of bills, payments, adjustments, reversals and waivers.
+"""Ledger invariants under any sequence of bills, payments (designated or not), adjustments,
+reversals, waivers and holds (a charge under dispute).
 
 Each example runs inside a savepoint that is rolled back, so the database starts clean every time.
 """
@@ -32,6 +33,9 @@ step = st.one_of(
     st.tuples(st.just("reverse"), st.integers(min_value=0, max_value=20)),
     st.tuples(st.just("waive_principal"), st.integers(min_value=1, max_value=100)),
     st.tuples(st.just("waive_late_fee"), st.integers(min_value=1, max_value=100)),
+    st.tuples(st.just("pay_designated"), st.tuples(cents, st.lists(st.integers(min_value=0, max_value=20), max_size=3))),
+    st.tuples(st.just("hold"), st.integers(min_value=0, max_value=20)),
+    st.tuples(st.just("release"), st.integers(min_value=0, max_value=20)),
 )
 timeline = st.lists(st.tuples(st.integers(min_value=0, max_value=25), step), min_size=1, max_size=18)
 
@@ -47,15 +51,36 @@ def world():
         yield community, unit, owner, clerk, manager
 
 
+def open_charges(unit):
+    return list(Charge.objects.filter(unit=unit, settled_on__isnull=True).order_by("due_date", "pk"))
+
+
 def run_timeline(world, steps):
     community, unit, owner, clerk, manager = world
-    day = START
+    day, held, seen = START, set(), 0
     for gap, (kind, arg) in steps:
         day = min(day + timedelta(days=gap), TODAY)
         if kind == "bill":
             services.bill(through=day.replace(day=1))
         elif kind == "pay":
             services.record_payment(unit_id=unit.pk, owner_id=owner.pk, amount=arg, paid_on=day, method="cash")
+        elif kind == "pay_designated":
+            amount, picks = arg
+            candidates = open_charges(unit)
+            chosen = [candidates[i % len(candidates)].pk for i in picks] if candidates else []
+            services.record_payment(unit_id=unit.pk, owner_id=owner.pk, amount=amount, paid_on=day, method="cash",
+                                    designation=chosen)
+        elif kind == "hold":
+            candidates = [c for c in open_charges(unit) if c.pk not in held]
+            if candidates:
+                charge = candidates[arg % len(candidates)]
+                services.set_charge_hold(charge_id=charge.pk, held=True, on=day)
+                held.add(charge.pk)
+        elif kind == "release":
+            if held:
+                charge_id = sorted(held)[arg % len(held)]
+                services.set_charge_hold(charge_id=charge_id, held=False, on=day)
+                held.discard(charge_id)
         elif kind == "adjust":
             services.create_charge(unit_id=unit.pk, owner_id=owner.pk, charge_type_id=factories.charge_type("other").pk,
                                    period_start=day, period_end=day, amount=arg, due_date=day)
@@ -77,7 +102,16 @@ def run_timeline(world, steps):
             waiver = services.request_waiver(charge_id=line.charge_id, component=component, amount=amount,
                                              reason="测试", requested_by=clerk, requested_on=day)
             services.approve_waiver(waiver_id=waiver.pk, approved_by=manager, decided_on=day)
+        seen = assert_held_charges_paid_only_by_designation(held, seen)
+    assert set(Charge.objects.filter(on_hold=True).values_list("pk", flat=True)) == held
     return day
+
+
+def assert_held_charges_paid_only_by_designation(held: set, seen: int) -> int:
+    """Money written on a held charge since the last step came from a payment that designated it."""
+    for allocation in Allocation.objects.filter(pk__gt=seen, charge_id__in=held, amount__gt=0).select_related("payment"):
+        assert allocation.charge_id in allocation.payment.designation, allocation
+    return Allocation.objects.order_by("-pk").values_list("pk", flat=True).first() or seen
 
 
 def assert_invariants(unit, last_day):
@@ -188,6 +222,48 @@ def test_history_entered_at_once_equals_history_entered_day_by_day(world, paymen
             assert at_once == day_by_day
     finally:
         transaction.savepoint_rollback(sid)
+
+
+charge_specs = st.lists(
+    st.tuples(st.integers(min_value=1, max_value=12), cents, st.booleans()), min_size=1, max_size=6)
+payment_specs = st.lists(
+    st.tuples(st.integers(min_value=0, max_value=360), cents,
+              st.one_of(st.none(), st.lists(st.integers(min_value=0, max_value=5), max_size=4))),
+    min_size=1, max_size=5)
+
+
+@settings(max_examples=200, deadline=None)
+@given(charge_list=charge_specs, payment_list=payment_specs, civil_code=st.booleans())
+def test_any_designation_conserves_money_and_pays_a_held_charge_only_when_designated(charge_list, payment_list,
+                                                                                      civil_code):
+    # given: charges (some held) and payments (some designating charges, in any order, repeats included)
+    terms = rules.LateFeeTerms(D("0.0005"), 3, D("0.3"))
+    charges = [rules.ChargeState(n, date(2026, month, 1), date(2026, month, 10), amount, terms, held=held)
+               for n, (month, amount, held) in enumerate(charge_list)]
+    payments, designations = [], {}
+    for n, (offset, amount, picks) in enumerate(payment_list):
+        payments.append(rules.PaymentState(n, START + timedelta(days=offset), amount))
+        if picks is not None:
+            designations[n] = [charges[i % len(charges)].id for i in picks]
+    original = {n: amount for n, (_, amount, _) in enumerate(payment_list)}
+    # when
+    planned = rules.replay(charges=charges, payments=payments, since=min(p.paid_on for p in payments),
+                           rule=rules.CIVIL_CODE if civil_code else rules.PRINCIPAL_FIRST, designations=designations)
+    # then: each payment's money is allocated or left as credit, to the fen, never below zero
+    for payment in payments:
+        allocated = sum((p.amount for p in planned if p.payment_id == payment.id), ZERO)
+        assert allocated + payment.unallocated == original[payment.id]
+        assert payment.unallocated >= ZERO
+    assert all(p.amount > ZERO for p in planned)
+    for charge in charges:
+        mine = [p for p in planned if p.charge_id == charge.id]
+        # no charge takes more principal than it has, nor more late fee than it accrued by the last payment on it
+        assert ZERO <= charge.principal_outstanding <= charge.amount
+        if mine:
+            assert charge.late_fee_outstanding(max(p.value_date for p in mine)) >= ZERO
+        # a held charge receives only money whose payer designated it
+        if charge.held:
+            assert all(charge.id in designations.get(p.payment_id, ()) for p in mine)
 
 
 def test_no_float_reaches_a_money_field(world):

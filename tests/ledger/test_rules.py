@@ -145,3 +145,81 @@ def test_equal_due_dates_are_paid_in_the_order_the_charges_were_made():
     planned = rules.allocate(charges=charges, payments=[rules.PaymentState(1, date(2026, 1, 5), D("100.00"))],
                              as_of=date(2026, 1, 5), rule=rules.PRINCIPAL_FIRST)
     assert [(p.charge_id, p.amount) for p in planned] == [(9, D("100.00"))]
+
+
+# -- the payer's designation (民法典第560条) and held charges ---------------------------------------
+
+
+def _three_charges(*, held=()):
+    """Jan, Feb, Mar at 200.00, due the 5th; on 03-05 Jan's late fee is 59 days → 5.90, Feb's 28 → 2.80."""
+    return [
+        rules.ChargeState(month, date(2026, month, 1), date(2026, month, 5), D("200.00"), TERMS, held=month in held)
+        for month in (1, 2, 3)
+    ]
+
+
+def _planned(planned):
+    return [(p.charge_id, p.component, p.amount) for p in planned]
+
+
+def test_it_pays_the_designated_charge_first_then_the_rest_by_the_rule():
+    # given
+    charges, payment = _three_charges(), rules.PaymentState("p", date(2026, 3, 5), D("250.00"))
+    # when: the payer designates February
+    planned = rules.replay(charges=charges, payments=[payment], since=date(2026, 3, 5), rule=rules.PRINCIPAL_FIRST,
+                           designations={"p": [2]})
+    # then: Feb's principal and its 2.80 late fee, then 250 − 202.80 = 47.20 on Jan's principal by the rule
+    assert _planned(planned) == [(2, "principal", D("200.00")), (2, "late_fee", D("2.80")), (1, "principal", D("47.20"))]
+    assert payment.unallocated == D("0.00")
+
+
+def test_it_keeps_the_payers_order_and_the_civil_code_component_order_within_it():
+    # given
+    charges, payment = _three_charges(), rules.PaymentState("p", date(2026, 3, 5), D("210.00"))
+    # when: March first, then February, under 第561条 (late fee before principal per charge)
+    planned = rules.designated(charges=charges, payment=payment, designation=[3, 2], rule=rules.CIVIL_CODE)
+    # then: March has no late fee yet; 200.00 on it, then Feb's 2.80 late fee and 7.20 of its principal
+    assert _planned(planned) == [(3, "principal", D("200.00")), (2, "late_fee", D("2.80")), (2, "principal", D("7.20"))]
+    assert payment.unallocated == D("0.00")
+
+
+def test_the_rule_passes_a_held_charge_by_and_pays_the_next_oldest():
+    # given: January under dispute
+    charges, payment = _three_charges(held={1}), rules.PaymentState("p", date(2026, 3, 5), D("250.00"))
+    # when: no designation
+    planned = rules.allocate(charges=charges, payments=[payment], as_of=date(2026, 3, 5), rule=rules.PRINCIPAL_FIRST)
+    # then
+    assert _planned(planned) == [(2, "principal", D("200.00")), (3, "principal", D("50.00"))]
+    assert charges[0].principal_events == []
+
+
+def test_only_a_designation_pays_a_held_charge():
+    # given
+    charges, payment = _three_charges(held={1}), rules.PaymentState("p", date(2026, 3, 5), D("100.00"))
+    # when
+    planned = rules.replay(charges=charges, payments=[payment], since=date(2026, 3, 5), rule=rules.CIVIL_CODE,
+                           designations={"p": [1]})
+    # then: 第561条 within the designated charge: its 5.90 late fee, then 94.10 of its principal
+    assert _planned(planned) == [(1, "late_fee", D("5.90")), (1, "principal", D("94.10"))]
+
+
+def test_prepaid_credit_never_pays_a_held_charge():
+    # given: 400.00 paid ahead, January held from the start
+    charges, payment = _three_charges(held={1}), rules.PaymentState("p", date(2025, 12, 20), D("400.00"))
+    # when: the days go by
+    planned = rules.replay(charges=charges, payments=[payment], since=date(2025, 12, 20), rule=rules.PRINCIPAL_FIRST)
+    # then: February and March on their period starts; January waits
+    assert [(p.charge_id, p.value_date, p.amount) for p in planned] == [
+        (2, date(2026, 2, 1), D("200.00")), (3, date(2026, 3, 1), D("200.00"))]
+    assert charges[0].principal_outstanding == D("200.00")
+
+
+def test_money_designated_for_a_charge_not_yet_begun_waits_for_it():
+    # given: paid 01-20 for February, whose period starts 02-01
+    charges, payment = _three_charges(), rules.PaymentState("p", date(2026, 1, 20), D("200.00"))
+    # when
+    planned = rules.replay(charges=charges, payments=[payment], since=date(2026, 1, 20), rule=rules.PRINCIPAL_FIRST,
+                           designations={"p": [2]})
+    # then: it pays February on 02-01 and never touches January
+    assert [(p.charge_id, p.value_date, p.amount) for p in planned] == [(2, date(2026, 2, 1), D("200.00"))]
+    assert charges[0].principal_outstanding == D("200.00")

@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
+from arrears.collection import services as collection_services
 from arrears.core.errors import DomainError
 from arrears.estate.models import AllocationRule
 from arrears.ledger import selectors, services
@@ -179,3 +180,48 @@ def test_the_statement_json_has_the_documented_shape(estate):
             "days_overdue": 36,
         }],
     }
+
+
+def test_a_disputed_january_waits_while_designated_and_undesignated_money_and_credit_go_elsewhere(estate):
+    """民法典第560条 on one account, January to May; every figure by hand (200.00 a month, 万分之五 a day)."""
+    # given: January to April billed; on 04-10 the owner disputes January
+    community, unit, owner = estate
+    services.bill(through=date(2026, 4, 1))
+    jan, feb, mar, apr = Charge.objects.filter(unit=unit).order_by("due_date")
+    dispute = collection_services.open_dispute(charge=jan, reason="一月份面积计算有误", staff=None, opened_on=date(2026, 4, 10))
+
+    # when: 200.00 with no designation on 04-10
+    plain = services.record_payment(unit_id=unit.pk, owner_id=owner.pk, amount="200.00", paid_on=date(2026, 4, 10), method="cash")
+    # then: the rule passes January by and pays February's principal
+    assert [(a.charge_id, a.component, a.amount) for a in plain.allocations.all()] == [(feb.pk, "principal", D("200.00"))]
+
+    # when: 200.50 designating April the same day
+    chosen = services.record_payment(unit_id=unit.pk, owner_id=owner.pk, amount="200.50", paid_on=date(2026, 4, 10),
+                                     method="wechat", designation=[apr.pk])
+    # then: April's principal and its 5 days' late fee (0.50)
+    assert [(a.charge_id, a.component, a.amount) for a in chosen.allocations.order_by("pk")] == [
+        (apr.pk, "principal", D("200.00")), (apr.pk, "late_fee", D("0.50"))]
+
+    # when: 500.00 with no designation on 04-20
+    ahead = services.record_payment(unit_id=unit.pk, owner_id=owner.pk, amount="500.00", paid_on=date(2026, 4, 20), method="cash")
+    # then: March's principal, then the late fees: February 64 days × 200 → 6.40, March 46 days → 4.60; 289.00 left
+    assert [(a.charge_id, a.component, a.amount) for a in ahead.allocations.order_by("pk")] == [
+        (mar.pk, "principal", D("200.00")), (feb.pk, "late_fee", D("6.40")), (mar.pk, "late_fee", D("4.60"))]
+    assert ahead.unallocated == D("289.00")
+
+    # when: May is billed
+    services.bill(through=date(2026, 5, 1))
+    # then: the credit pays May on 05-01 (89.00 left), and still not January
+    ahead.refresh_from_db()
+    assert ahead.unallocated == D("89.00")
+    assert not jan.allocations.exists()
+
+    # when: the dispute closes on 05-15 (the charge stood)
+    collection_services.close_dispute(dispute=dispute, resolution="经核实面积无误", closed_on=date(2026, 5, 15))
+    # then: the waiting 89.00 pays January's principal from 05-15
+    assert list(jan.allocations.values_list("payment_id", "component", "amount", "value_date")) == [
+        (ahead.pk, "principal", D("89.00"), date(2026, 5, 15))]
+    # on 05-20 January owes 111.00 and (200 × 135 − 89 × 5) × 0.0005 = 13.2775 → 13.28; the rest is paid
+    s = statement_of(unit, date(2026, 5, 20))
+    assert (s.principal, s.late_fee, s.prepaid) == (D("111.00"), D("13.28"), D("0.00"))
+    assert [line.charge_id for line in s.charges] == [jan.pk]
