@@ -36,6 +36,11 @@ def add_attachment(*, attempt: ContactAttempt, kind: str, upload, staff, now: da
     checked = limitation.check_upload(upload, limitation.FAMILIES_FOR_ATTACHMENT[kind])
     now = now or timezone.now()
     with transaction.atomic():
+        # The same file sent twice (a double tap, a resent form) is stored once.
+        list(ContactAttempt.objects.select_for_update().filter(pk=attempt.pk).values_list("pk", flat=True))
+        same = AttemptAttachment.objects.filter(attempt=attempt, kind=kind, sha256=checked.sha256).order_by("pk").first()
+        if same is not None:
+            return same
         attachment = AttemptAttachment(community_id=attempt.community_id, attempt=attempt, kind=kind, sha256=checked.sha256,
                                        uploaded_by=staff)
         attachment.file.save(limitation.stored_name(f"{attempt.pk}-{kind}", checked.name), ContentFile(checked.data),

@@ -48,6 +48,7 @@ from arrears.collection.models import (
     ProofKind,
 )
 from arrears.core.errors import DomainError
+from arrears.estate.models import Unit
 
 # Letters reach the owner only through the letters module (notices/letters.py), which holds the proof.
 LETTER_CHANNELS = frozenset({Channel.LETTER, Channel.LAWYER_LETTER})
@@ -196,7 +197,21 @@ def attach_proof(*, event: LimitationEvent, proof: Proof, staff, now: datetime |
     """Prove an event: a new proof row (nothing on the event changes); the deadline moves from then on."""
     checked = _validate_proof(event, proof)
     with transaction.atomic():
+        # The same file sent twice for one event (a double tap) is one proof.
+        list(LimitationEvent.objects.select_for_update().filter(pk=event.pk).values_list("pk", flat=True))
+        same = _same_proof(LimitationProof.objects.filter(event=event), proof, checked)
+        if same is not None:
+            return same
         return _write_proof(event, proof, checked, staff, now or timezone.now())
+
+
+def _same_proof(proofs, proof: Proof, checked: CheckedFile | None) -> LimitationProof | None:
+    """A proof already written with the same file (or attachment), kind and reference."""
+    if checked is None and proof.attachment is None:
+        return None
+    found = proofs.filter(kind=proof.kind, reference=proof.reference.strip())
+    found = found.filter(sha256=checked.sha256) if checked is not None else found.filter(attachment=proof.attachment)
+    return found.order_by("pk").first()
 
 
 def record_event(*, community_id: int, unit_id: int, owner_id: int, kind: str, occurred_on: date, staff=None,
@@ -214,6 +229,14 @@ def record_event(*, community_id: int, unit_id: int, owner_id: int, kind: str, o
     probe = LimitationEvent(community_id=community_id, kind=kind, attempt=attempt)
     checked = _validate_proof(probe, proof) if proof is not None else None
     with transaction.atomic():
+        if checked is not None:
+            # An acknowledgement or a suit sent twice with the same document is recorded once.
+            list(Unit.objects.select_for_update().filter(pk=unit_id).values_list("pk", flat=True))
+            same = _same_proof(LimitationProof.objects.filter(
+                event__unit_id=unit_id, event__owner_id=owner_id, event__kind=kind, event__occurred_on=occurred_on,
+                event__attempt=attempt, event__plan=plan), proof, checked)
+            if same is not None:
+                return same.event
         event = LimitationEvent.objects.create(community_id=community_id, unit_id=unit_id, owner_id=owner_id, kind=kind,
                                                occurred_on=occurred_on, attempt=attempt, plan=plan, note=note[:TEXT_LIMIT])
         if proof is not None:

@@ -211,6 +211,11 @@ def log_attempt(*, unit, owner, channel: str, outcome: str, staff, case: Case | 
                                promise_due=promise_due, made_on=made_on)
     violation = _judge(unit=unit, owner=owner, channel=channel, at=at, case=case, contact=contact)
     with transaction.atomic():
+        if task is not None and task.status == TaskStatus.OPEN:
+            # A form sent twice (a double tap) logs one contact: the second finds the task done.
+            locked = Task.objects.select_for_update().filter(pk=task.pk).values_list("status", flat=True).first()
+            if locked != TaskStatus.OPEN:
+                raise DomainError("该任务已处理", "this task was already done", code="task_done")
         attempt = ContactAttempt.objects.create(
             community_id=unit.community_id, case=case, unit=unit, owner=owner, contact=contact,
             relation=contact.relation if contact is not None else ContactRelation.SELF, channel=channel, at=at,

@@ -494,16 +494,20 @@ def correct_delivery(*, letter: Letter, staff, reason: str, method: str | None =
                           code="length")
     if proof is None and (method, tracking_no, note) == (current.method, current.tracking_no, current.note):
         raise DomainError("更正内容与现有送达记录相同", "the correction changes nothing in the delivery record", code="unchanged")
+    data = proof.read() if proof is not None else None
     with transaction.atomic():
         # One correction at a time per letter: the chain stays a line, the latest one counts.
         Letter.objects.select_for_update().filter(pk=letter.pk).values_list("pk", flat=True).get()
         latest = DeliveryCorrection.objects.filter(letter=letter).order_by("-pk").first()
+        # The same correction sent twice (a double tap, a resent form) finds itself already counting.
+        if latest is not None and (latest.delivery_method, latest.tracking_no, latest.delivery_note, latest.reason) == (
+                method, tracking_no, note, reason) and (data is None or latest.proof_sha256 == hashlib.sha256(data).hexdigest()):
+            raise DomainError("该更正已登记", "this correction is already recorded", code="unchanged")
         row = DeliveryCorrection(
             community_id=letter.community_id, letter=letter, corrects=latest, delivery_method=method, tracking_no=tracking_no,
             delivery_note=note, reason=reason, corrected_by=staff,
         )
-        if proof is not None:
-            data = proof.read()
+        if data is not None:
             row.proof_sha256 = hashlib.sha256(data).hexdigest()
             row.proof.save(f"{letter.number}-{proof.name}"[-120:], ContentFile(data), save=False)
         else:

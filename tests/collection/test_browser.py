@@ -1,7 +1,7 @@
 """A collector works today's list in a real Chromium: log a call with a promise in two clicks and a
 form, see the task leave the list and the promise on the unit page; screenshots of the pages."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -132,3 +132,30 @@ def test_it_offers_a_relative_only_neutral_outcomes_and_shows_violations(live_se
     boss.goto(f"{live_server.url}/compliance/")
     assert boss.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
     boss.screenshot(path=str(ARTIFACTS / f"compliance-{name}.png"), full_page=True)
+
+
+@pytest.mark.parametrize(("name", "viewport"), VIEWPORTS)
+def test_it_shows_a_holiday_task_as_blocked_with_its_reason_within_a_phone(live_server, estate, insider, browser,  # noqa: F811
+                                                                          name, viewport):
+    import time_machine
+
+    # Given the 2027 Spring Festival, whose arrangement no one confirmed, and a call due that day
+    with time_machine.travel(timezone.make_aware(datetime(2027, 2, 8, 10, 0)), tick=True):
+        today = timezone.localdate()
+        case = make_case(estate["unit"], estate["owner"], collector=insider, oldest_due=today - timedelta(days=20))
+        Task.objects.create(community=case.community, case=case, key="call", kind="ladder", channel="call", technique=2,
+                            script_code="promise_call", title="电话跟进：约定缴费日期", due_on=today, priority=20,
+                            assignee=insider, created_on=today)
+        page = browser.new_page(viewport=viewport, locale="zh-CN")
+        page.set_default_timeout(15_000)
+        _login(page, live_server, "insider")
+
+        # When the collector opens the workbench
+        page.goto(f"{live_server.url}/workbench/")
+
+        # Then the task is blocked, says why, and the reason wraps inside the screen
+        badge = page.locator("[data-testid=task] .badge.owing", has_text="受限").first
+        assert badge.inner_text() == ("受限：2027-02-08 是法定节假日（春节），不联系业主；2027 年放假安排尚未确认，"
+                                      "02-15 08:00 后可联系")
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        page.screenshot(path=str(ARTIFACTS / f"workbench-holiday-{name}.png"), full_page=True)

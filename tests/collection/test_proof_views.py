@@ -190,3 +190,43 @@ def test_the_unit_page_lists_evidence_files_and_only_staff_in_scope_download_the
     # then: a colleague scoped to another building cannot download it
     client.force_login(neighbour)
     assert client.get(url).status_code == 404
+
+
+def test_it_stores_a_file_sent_twice_once(client, case, insider, legal):
+    # given: a promise on a call, and the same recording sent twice from the unit page (a double tap)
+    attempt = promise_on_call(case, insider)
+    event = LimitationEvent.objects.get()
+    client.force_login(insider)
+    url = reverse("staff:unit_attachment", args=[case.unit_id])
+    # when
+    with time_machine.travel(LATER, tick=False):
+        for _ in range(2):
+            client.post(url, {"attempt": attempt.pk, "kind": "recording",
+                              "file": SimpleUploadedFile("call.m4a", RECORDING, content_type="audio/mp4")})
+    # then: one attachment, one proof
+    assert AttemptAttachment.objects.count() == 1 and LimitationProof.objects.filter(event=event).count() == 1
+    # when: legal sends a scan twice for an event as proof
+    client.force_login(legal)
+    with time_machine.travel(LATER, tick=False):
+        for _ in range(2):
+            client.post(reverse("staff:event_proof", args=[event.pk]), {
+                "kind": "recording", "file": SimpleUploadedFile("call.m4a", RECORDING, content_type="audio/mp4")})
+    # then: still one of each
+    assert AttemptAttachment.objects.count() == 1 and LimitationProof.objects.count() == 1
+
+
+def test_it_records_an_acknowledgement_or_a_suit_sent_twice_once(client, case, legal):
+    # given
+    client.force_login(legal)
+    # when: each form is sent twice with the same document
+    with time_machine.travel(LATER, tick=False):
+        for _ in range(2):
+            client.post(reverse("staff:case_acknowledgement", args=[case.pk]), {
+                "acknowledged_on": "2026-05-09", "note": "业主签字确认欠费",
+                "file": SimpleUploadedFile("确认书.jpg", b"\xff\xd8\xff ack", content_type="image/jpeg")})
+            client.post(reverse("staff:case_suit", args=[case.pk]), {
+                "filed_on": "2026-05-10", "court_case_number": "(2026)沪0115民初1号",
+                "file": SimpleUploadedFile("受理通知书.pdf", b"%PDF court", content_type="application/pdf")})
+    # then: one event and one proof of each
+    assert sorted(LimitationEvent.objects.values_list("kind", flat=True)) == ["acknowledgement", "suit"]
+    assert LimitationProof.objects.count() == 2

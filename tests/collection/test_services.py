@@ -708,3 +708,18 @@ def test_it_leaves_a_letters_delivery_to_the_letters_module(case, insider):
         services.correct_attempt(attempt=attempt, staff=insider, correction_reason="日期记错", outcome="answered")
     # then it is refused: the letters page corrects a delivery
     assert error.value.code == "letter_channel" and written_rows() == before
+
+
+def test_it_logs_a_task_sent_twice_once(case, insider):
+    # given: the same task read by two requests (a double tap on "记录"), both see it open
+    make_task(case)
+    first, second = Task.objects.get(), Task.objects.get()
+    values = {"unit": case.unit, "owner": case.owner, "case": case, "channel": "call", "outcome": "promised",
+              "staff": insider, "at": AT, "promise_amount": "600.00", "promise_due": date(2026, 5, 17)}
+    services.log_attempt(task=first, **values)
+    # when: the second request logs it again
+    with pytest.raises(DomainError) as refused:
+        services.log_attempt(task=second, **values)
+    # then: refused with a reason, one contact, one promise, one limitation event
+    assert (refused.value.code, refused.value.en) == ("task_done", "this task was already done")
+    assert written_rows() == (1, 1, 1)

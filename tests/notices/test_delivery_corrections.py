@@ -180,3 +180,16 @@ def test_the_letter_admin_lists_its_corrections(admin_client, delivered, street)
                              tracking_no="EA123456789CN")
     html = admin_client.get(reverse("admin:notices_letter_change", args=[delivered.pk])).content.decode()
     assert "EA000000000CN" in html and "EA123456789CN" in html and "单号录错，以邮局回单为准" in html
+
+
+def test_it_records_a_correction_with_its_scan_sent_twice_once(delivered, street):  # noqa: F811
+    # given: the same page read twice (a double tap): both requests hold the letter as it was
+    first, second = Letter.objects.get(pk=delivered.pk), Letter.objects.get(pk=delivered.pk)
+    values = {"staff": street["manager"], "reason": "补上签收单", "method": "hand"}
+    letters.correct_delivery(letter=first, proof=SimpleUploadedFile("签收.jpg", b"\xff\xd8\xff signed"), **values)
+    # when: the second request sends the same correction with the same scan
+    with pytest.raises(DomainError) as refused:
+        letters.correct_delivery(letter=second, proof=SimpleUploadedFile("签收.jpg", b"\xff\xd8\xff signed"), **values)
+    # then: refused, one correction, one audit event
+    assert (refused.value.code, refused.value.en) == ("unchanged", "this correction is already recorded")
+    assert _written() == (1, 1)
