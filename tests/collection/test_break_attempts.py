@@ -10,7 +10,10 @@ from django.urls import reverse
 
 from arrears.collection import services
 from arrears.collection.models import ContactAttempt, LimitationEvent, Promise
+from arrears.core import roles
 from arrears.core.errors import DomainError
+from arrears.estate.models import StaffScope
+from tests import factories
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 5, 10, 12, 40, tzinfo=SHANGHAI)
@@ -53,3 +56,38 @@ def test_it_refuses_a_blocked_attempts_correction_in_the_service_and_offers_no_l
     client.force_login(insider)
     html = client.get(reverse("staff:unit", args=[estate["unit"].pk])).content.decode()
     assert reverse("staff:attempt_correct", args=[blocked.pk]) not in html
+
+
+@pytest.fixture
+def manager(estate):
+    user = factories.user("boss", groups=[roles.MANAGER], first_name="经理")
+    StaffScope.objects.create(user=user, community=estate["community"])
+    return user
+
+
+def test_it_keeps_a_violation_on_the_compliance_page_when_its_time_is_corrected_away(client, insider, manager, case, clock):
+    # given: a call at 12:30, during the lunch break, recorded as a violation
+    call = services.log_attempt(unit=case.unit, owner=case.owner, case=case, channel="call", outcome="answered",
+                                staff=insider, at=datetime(2026, 5, 10, 12, 30, tzinfo=SHANGHAI))
+    # when: the collector re-dates it to 11:30, out of the break
+    services.correct_attempt(attempt=call, staff=insider, correction_reason="时间录错了",
+                             at=datetime(2026, 5, 10, 11, 30, tzinfo=SHANGHAI))
+    client.force_login(manager)
+    html = client.get(reverse("staff:compliance")).content.decode()
+    # then: the manager still sees the contact that broke the rule, marked as corrected away, counted once
+    assert html.count('data-testid="violation"') == 1
+    assert "2026-05-10 12:30" in html and 'data-testid="corrected-away"' in html
+    assert "<td>不在可联系时段</td><td class=\"num\">1</td>" in html
+
+
+def test_it_counts_a_violation_once_when_a_correction_keeps_it(client, insider, manager, case, clock):
+    # given: a call at 12:30 whose outcome is corrected; the correction still broke the rule
+    call = services.log_attempt(unit=case.unit, owner=case.owner, case=case, channel="call", outcome="answered",
+                                staff=insider, at=datetime(2026, 5, 10, 12, 30, tzinfo=SHANGHAI))
+    correction = services.correct_attempt(attempt=call, staff=insider, correction_reason="没接通", outcome="no_answer")
+    client.force_login(manager)
+    # when
+    html = client.get(reverse("staff:compliance")).content.decode()
+    # then: the correction is listed, the original is not
+    assert html.count('data-testid="violation"') == 1 and 'data-testid="corrected-away"' not in html
+    assert f"#attempt-{correction.pk}" in html and f"#attempt-{call.pk}\"" not in html
