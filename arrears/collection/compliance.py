@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count, Exists, OuterRef, QuerySet
-from django.db.models.functions import Coalesce
-from django.db.models.functions import TruncWeek
+from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
 
 from arrears.collection.guard import LOCAL, GuardRule
