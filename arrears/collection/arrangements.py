@@ -11,9 +11,25 @@ from arrears.core.models import record as audit_record
 from .holidays import arrangement_problems, parse_days
 from .models import HolidayArrangement
 
+# The law's statutory days are computed from 2008 on (the 2007 reform); an arrangement is entered
+# for a year whose notice is out: this year or the next (the State Council publishes in the autumn).
+FIRST_YEAR = 2008
+
+
+def year_problem(year) -> tuple[str, str] | None:
+    """Why no arrangement can be entered for this year (Chinese, English), or None."""
+    last = timezone.localdate().year + 1
+    if not isinstance(year, int) or not FIRST_YEAR <= year <= last:
+        return (f"年份须在 {FIRST_YEAR} 至 {last} 年之间（国务院通知只发布到明年）：{year}",
+                f"The year must lie between {FIRST_YEAR} and {last} (the State Council's notice covers next year at most): {year}")
+    return None
+
 
 def problems(arrangement: HolidayArrangement) -> list[tuple[str, str]]:
     """Why the arrangement cannot be saved (Chinese, English); empty when it can."""
+    bad_year = year_problem(arrangement.year)
+    if bad_year is not None:
+        return [bad_year]
     days_off, bad_off = parse_days(arrangement.days_off or "")
     working_days, bad_working = parse_days(arrangement.working_days or "")
     found = [(f"放假日期：{zh}", f"Days off: {en}") for zh, en in bad_off]

@@ -3,8 +3,10 @@
 A contact is evidence of what happened: one made outside the hours, on a holiday, past a cap or
 after the owner asked not to be contacted is recorded as made, with its rule and reason (see
 `services.log_attempt`). Managers see them here by collector, by rule and by week, within
-their scope (`units_visible_to`). Only the current version of each contact counts: a correction
-that re-dates a contact is judged again, and both versions stay on the unit page.
+their scope (`units_visible_to`). Each contact counts once, by its latest version that broke a
+rule: a correction that re-dates a contact is judged again, and when it no longer breaks a rule
+the version that did stays listed, marked as corrected away (a collector cannot take their own
+violation off this page by correcting its time); both versions stay on the unit page.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, QuerySet
-from django.db.models.functions import TruncWeek
+from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
 
 from arrears.collection.guard import LOCAL, GuardRule
@@ -44,10 +46,14 @@ def violations_for(user, *, since: date, until: date, nobody: str = "—") -> Co
     """Violations in the user's scope with a time of contact between `since` and `until` (local dates), in four queries."""
     start = datetime.combine(since, time(0, 0), tzinfo=LOCAL)
     end = datetime.combine(until + timedelta(days=1), time(0, 0), tzinfo=LOCAL)
+    # A later version of the same contact that also broke a rule replaces this one; one that did not, does not.
+    later_violation = ContactAttempt.objects.filter(
+        corrects_id=Coalesce(OuterRef("corrects_id"), OuterRef("pk")), pk__gt=OuterRef("pk"),
+    ).exclude(violation_rule="")
     rows = (
-        ContactAttempt.objects.current()
-        .filter(unit__in=estate_selectors.units_visible_to(user), at__gte=start, at__lt=end)
+        ContactAttempt.objects.filter(unit__in=estate_selectors.units_visible_to(user), at__gte=start, at__lt=end)
         .exclude(violation_rule="")
+        .exclude(Exists(later_violation))
     )
     by_collector = [
         (f"{row['staff__first_name'] or ''} {row['staff__last_name'] or ''}".strip() or row["staff__username"] or nobody,
@@ -68,5 +74,5 @@ def violations_for(user, *, since: date, until: date, nobody: str = "—") -> Co
     return ComplianceReport(
         since=since, until=until, total=sum(count for _rule, _label, count in by_rule), by_collector=by_collector, by_rule=by_rule,
         by_week=by_week,
-        violations=rows.select_related("unit__building", "unit__community", "owner", "staff", "contact").order_by("-at", "-pk"),
+        violations=rows.with_versions().select_related("unit__building", "unit__community", "owner", "staff", "contact").order_by("-at", "-pk"),
     )

@@ -41,7 +41,11 @@ class HolidayArrangementAdmin(admin.ModelAdmin):
     def statutory(self, obj):
         if obj is None or not obj.year:
             return "—"
-        return "、".join(f"{day:%m-%d} {festival.zh}" for day, festival in sorted(statutory_days(obj.year).items()))
+        try:
+            days = statutory_days(obj.year)
+        except (ValueError, RuntimeError):  # a year the lunar calendar cannot compute: the form says why
+            return "—"
+        return "、".join(f"{day:%m-%d} {festival.zh}" for day, festival in sorted(days.items()))
 
     def save_model(self, request, obj, form, change):
         arrangements.save_arrangement(obj, actor=request.user)

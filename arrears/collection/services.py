@@ -310,6 +310,12 @@ def correct_attempt(*, attempt: ContactAttempt, staff, correction_reason: str, o
         raise DomainError("函件的送达记录请在函件页更正", "a letter's delivery record is corrected on the letter's page",
                           code="letter_channel")
     original, current = _versions(attempt)
+    if current.outcome == Outcome.BLOCKED:
+        # The guard refused this contact: the owner was not reached, so there is nothing to re-describe.
+        # A contact made anyway is logged as what it was (and judged), never written over the refusal.
+        raise DomainError("被拦截的记录没有联系业主，不能更正为已联系；如确实联系过，请另行登记这次联系",
+                          "a blocked attempt reached no one and cannot be corrected into a contact; log a contact that "
+                          "did happen as a new attempt", code="blocked")
     if current.pk != attempt.pk:
         raise DomainError("该记录已被更正：请在最新的更正上操作", "this attempt was already corrected: correct the latest version",
                           code="superseded")

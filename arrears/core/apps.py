@@ -6,3 +6,9 @@ class CoreConfig(AppConfig):
     name = "arrears.core"
     label = "core"
     verbose_name = _("基础")
+
+    def ready(self):
+        # django.contrib.admin comes first in INSTALLED_APPS: every admin module is registered by now.
+        from arrears.core.admin_scope import scope_site
+
+        scope_site()

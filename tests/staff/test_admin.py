@@ -123,6 +123,7 @@ def test_it_refuses_to_let_the_requester_approve(client, history):
     clerk.is_staff = True
     clerk.save()
     clerk.groups.add(*_manager(history).groups.all())
+    StaffScope.objects.create(user=clerk, community=history["community"])  # the admin lists only rows in scope
     client.force_login(clerk)
     response = client.post(reverse("admin:ledger_waiver_changelist"),
                            {"action": "approve", "_selected_action": [history["waiver"].pk]}, follow=True)

@@ -1,0 +1,101 @@
+"""Races a malicious insider (or two honest ones) can start from two browsers at once, on PostgreSQL:
+threads with their own connections, nothing doubled and nothing lost."""
+
+import threading
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.db import close_old_connections, connection
+
+from arrears.collection import services
+from arrears.collection.models import ContactAttempt, Promise
+from arrears.ledger.models import Allocation, Charge, Payment
+from arrears.portal import cashier
+from tests import factories
+from tests.collection.conftest import make_case
+from tests.staff import conftest as staff
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 5, 10, 12, 40, tzinfo=SHANGHAI)
+
+pytestmark = [
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks are PostgreSQL's"),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+estate = staff.estate
+today = staff.today
+
+
+def _race(*jobs):
+    """Run each job in its own thread and connection, all released at once; their results or errors."""
+    start, results = threading.Barrier(len(jobs)), [None] * len(jobs)
+
+    def run(index, job):
+        try:
+            start.wait()
+            results[index] = job()
+        except Exception as error:  # noqa: BLE001 - the race's loser is part of the result
+            results[index] = error
+        finally:
+            close_old_connections()
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(index, job)) for index, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return results
+
+
+def test_it_keeps_one_of_two_simultaneous_corrections_of_an_attempt(estate):
+    # given: a promise taken on a call
+    collector = factories.user("c1")
+    with time_machine.travel(NOW, tick=False):
+        case = make_case(estate["unit"], estate["owner"], collector=collector)
+        call = services.log_attempt(unit=case.unit, owner=case.owner, case=case, channel="call", outcome="promised",
+                                    staff=collector, at=datetime(2026, 5, 10, 11, 0, tzinfo=SHANGHAI),
+                                    promise_amount="600.00", promise_due=date(2026, 5, 17))
+
+        def correct(outcome):
+            def job():
+                with time_machine.travel(NOW, tick=False):
+                    return services.correct_attempt(attempt=ContactAttempt.objects.get(pk=call.pk), staff=collector,
+                                                    correction_reason="更正", outcome=outcome)
+            return job
+
+        # when: two corrections of the same call at once
+        results = _race(correct("answered"), correct("no_answer"))
+    # then: one stands, the other is refused; one promise, cancelled
+    assert sorted(type(r).__name__ for r in results) == ["ContactAttempt", "DomainError"]
+    assert ContactAttempt.objects.filter(corrects=call).count() == 1
+    assert list(Promise.objects.values_list("status", flat=True)) == ["cancelled"]
+
+
+def test_it_pays_a_charge_designated_by_two_cashiers_at_once_only_once(estate):
+    # given: the newest open charge, ticked by two cashiers for the same owner at once
+    desk = factories.user("desk1")
+    charge = Charge.objects.filter(unit=estate["unit"], owner=estate["owner"], settled_on__isnull=True).order_by("-due_date").first()
+    paid_before = sum(a.amount for a in Allocation.objects.filter(charge=charge))
+    assert paid_before < charge.amount
+
+    def pay(key):
+        def job():
+            return cashier.take_payment(unit_id=estate["unit"].pk, owner_id=estate["owner"].pk, amount=charge.amount,
+                                        method="cash", paid_on=staff.TODAY, reference="", operator=desk, key=key,
+                                        charge_ids=[charge.pk])
+        return job
+
+    # when
+    with time_machine.travel(NOW, tick=False):
+        results = _race(pay("a"), pay("b"))
+    # then: both payments stand (the second pays what the first left: the late fee, then by the rule),
+    # the charge's principal is paid once, and no payment allocates more than it brought
+    assert [type(r).__name__ for r in results] == ["Payment", "Payment"], results
+    principal = sum(a.amount for a in Allocation.objects.filter(charge=charge, component="principal"))
+    assert principal == charge.amount == Decimal("200.00")
+    for payment in Payment.objects.filter(operator=desk):
+        assert sum(a.amount for a in Allocation.objects.filter(payment=payment)) + payment.unallocated == payment.amount
