@@ -65,6 +65,7 @@ ROLE_PERMISSIONS = {
         "collection.view_holidayarrangement", "collection.add_holidayarrangement",
         "collection.change_holidayarrangement",
         "collection.view_compliance",  # the compliance page: contacts logged against a contact rule
+        "estate.change_contact", "estate.authorise_disclosure",  # the owner's own number, the written authorisation
     ],
     FINANCE: _VIEW_ALL + _CASHIER + [
         "ledger.add_paymentreversal", "portal.change_reversalrequest", "portal.add_feecomposition",
@@ -73,6 +74,7 @@ ROLE_PERMISSIONS = {
         "estate.add_ownership", "estate.change_ownership",
     ],
     LEGAL: _VIEW_ALL + ["collection.add_contactattempt", "collection.change_task", "collection.add_attemptattachment",
-                        *_LIMITATION, *_LETTERS, "notices.issue_lawyer_letter"],
+                        *_LIMITATION, *_LETTERS, "notices.issue_lawyer_letter", "estate.change_contact",
+                        "estate.authorise_disclosure"],
     ADMIN: None,  # every permission
 }

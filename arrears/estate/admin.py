@@ -6,6 +6,7 @@ from arrears.estate.models import (
     Community,
     Company,
     Contact,
+    ContactRelation,
     Owner,
     Ownership,
     ServiceTicket,
@@ -61,10 +62,25 @@ class UnitAdmin(admin.ModelAdmin):
             ownership.delete()
 
 
+DISCLOSURE_FIELDS = ("relation", "disclosure_authorised")
+
+
+def disclosure_fields_locked(request) -> bool:
+    """Only a manager or legal records who may hear of the debt: the owner's own number, an authorisation."""
+    return not request.user.has_perm("estate.authorise_disclosure")
+
+
 class ContactInline(admin.TabularInline):
     model = Contact
     extra = 0
     fields = ["kind", "value", "relation", "name", "disclosure_authorised"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return DISCLOSURE_FIELDS if disclosure_fields_locked(request) else ()
+
+    def has_add_permission(self, request, obj=None):
+        # New numbers go through the contact page, where "本人" is not offered to them.
+        return super().has_add_permission(request, obj) and not disclosure_fields_locked(request)
 
 
 @admin.register(Owner)
@@ -111,6 +127,18 @@ class ContactAdmin(admin.ModelAdmin):
     search_fields = ["owner__name", "value", "name"]
     raw_id_fields = ["owner"]
     exclude = ["community"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if not disclosure_fields_locked(request):
+            return ()
+        return DISCLOSURE_FIELDS if obj is not None else ("disclosure_authorised",)
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "relation" and disclosure_fields_locked(request):
+            # A number a collector adds is someone else's until a manager confirms it is the owner's.
+            kwargs["choices"] = [(value, label) for value, label in ContactRelation.choices if value != ContactRelation.SELF]
+            kwargs["initial"] = ContactRelation.RELATIVE
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
         obj.community_id = obj.owner.community_id

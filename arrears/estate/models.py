@@ -202,6 +202,9 @@ class Contact(models.Model):
         verbose_name = _("联系方式")
         verbose_name_plural = _("联系方式")
         constraints = [models.UniqueConstraint(fields=["owner", "kind", "value"], name="contact_unique_value")]
+        # Who may be told of the debt is the owner's written authorisation (个人信息保护法): recorded by
+        # a manager or legal, not by the collector who would then be allowed to tell them.
+        permissions = [("authorise_disclosure", _("可登记本人关系及业主授权告知欠费"))]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.masked_value}"
