@@ -210,6 +210,9 @@ def record_event(*, community_id: int, unit_id: int, owner_id: int, kind: str, o
     """Record a restart; with `proof` it is proven in the same transaction, without it it waits for proof (待补证据)."""
     if kind not in LimitationEventKind.values:
         raise DomainError(f"时效中断事件类型无效：{kind}", f"unknown limitation event kind: {kind}", code="kind")
+    # A restart dated after today would move the deadline beyond anything its proof can show.
+    _day_on_or_before(occurred_on, timezone.localdate(now) if now else timezone.localdate(),
+                      what_zh="时效中断日期", what_en="limitation event's date")
     if proof is None and kind == LimitationEventKind.PROMISE and attempt is not None and attempt.corrects_id is not None:
         # A correction re-describes a call already recorded: the recording of the call proves it too.
         # Only a recording of a version made the same day: a correction that moves the call to

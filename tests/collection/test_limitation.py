@@ -363,3 +363,30 @@ def test_it_does_not_restart_limitation_from_a_payment_that_was_reversed(estate)
     # when / then: from the reversal on, only the standing part payment restarts the period
     assert deadline(date(2026, 3, 10)) == date(2029, 2, 10)
     assert deadline(date(2026, 3, 5)) == date(2029, 3, 2)  # a past day's figures stay what they were
+
+
+def test_it_refuses_a_plan_accepted_on_a_day_still_to_come_and_writes_nothing(estate):
+    # given: on 2026-02-02 a proposed plan and its signed plan in hand
+    with time_machine.travel(CALL_AT, tick=False):
+        plan = services.propose_plan(case=estate["case"], months=3, first_due=date(2026, 3, 1), staff=estate["collector"])
+        # when: staff enter an acceptance date of 2026-12-01, which would restart the period ten months after the signature
+        with pytest.raises(DomainError) as refused:
+            services.accept_plan(plan=plan, accepted_on=date(2026, 12, 1), staff=estate["collector"], proof=limitation.Proof(
+                kind="signed_plan", upload=upload("plan.pdf", SCAN, "application/pdf")))
+    # then
+    plan.refresh_from_db()
+    assert refused.value.code == "accepted_on"
+    assert (plan.status, LimitationEvent.objects.count(), LimitationProof.objects.count()) == ("proposed", 0, 0)
+    assert deadline(date(2026, 12, 1)) == date(2029, 1, 5)
+
+
+def test_it_records_no_limitation_event_dated_after_today(estate):
+    # when: any path asks for a restart dated tomorrow
+    with time_machine.travel(CALL_AT, tick=False), pytest.raises(DomainError) as refused:
+        limitation.record_event(community_id=estate["community"].pk, unit_id=estate["unit"].pk, owner_id=estate["owner"].pk,
+                                kind="acknowledgement", occurred_on=date(2026, 2, 3), staff=estate["collector"],
+                                proof=limitation.Proof(kind="written_acknowledgement",
+                                                       upload=upload("note.pdf", SCAN, "application/pdf")))
+    # then
+    assert refused.value.code == "date"
+    assert (LimitationEvent.objects.count(), LimitationProof.objects.count()) == (0, 0)
