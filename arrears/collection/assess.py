@@ -255,7 +255,9 @@ def _attach_limitation(found, as_of, community_ids, dues, partly_paid):
     ):
         events[(unit_id, owner_id)].append(day)
     # Only charges the ledger says were partly paid can have a part payment: look those up by id
-    # (through the allocation index), never join the whole allocation history.
+    # (through the allocation index), never join the whole allocation history. A payment reversed
+    # by `as_of` (a bounced transfer, money booked to the wrong owner) was no part payment: it
+    # restarts nothing.
     part_paid = {}
     ids = sorted(partly_paid)
     for start in range(0, len(ids), 5000):
@@ -263,7 +265,7 @@ def _attach_limitation(found, as_of, community_ids, dues, partly_paid):
             Allocation.objects.filter(
                 charge_id__in=ids[start:start + 5000], component=Component.PRINCIPAL, reversal__isnull=True,
                 value_date__lte=as_of,
-            ).values_list("charge_id").annotate(last=Max("value_date")).order_by()
+            ).exclude(payment__reversal__reversed_on__lte=as_of).values_list("charge_id").annotate(last=Max("value_date")).order_by()
         )
     for entry in found.values():
         restarts = events.get(entry.key, [])

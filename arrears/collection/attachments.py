@@ -48,8 +48,11 @@ def add_attachment(*, attempt: ContactAttempt, kind: str, upload, staff, now: da
         attachment.save()
         if kind == AttachmentKind.RECORDING:
             # The recording of a call proves the promise of whichever version of the contact stands.
+            # A recording proves a promise of the day of the call it is attached to, not one a
+            # correction moved to another day.
             waiting = (LimitationEvent.objects.filter(attempt_id__in=limitation.contact_versions(attempt),
-                                                      kind=LimitationEventKind.PROMISE)
+                                                      kind=LimitationEventKind.PROMISE,
+                                                      occurred_on=timezone.localdate(attempt.at))
                        .filter(~limitation.proven(), limitation.standing()).order_by("pk").select_for_update())
             for event in waiting:
                 limitation.attach_proof(event=event, staff=staff, now=now,

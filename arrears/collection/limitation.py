@@ -173,6 +173,11 @@ def _validate_proof(event: LimitationEvent, proof: Proof) -> CheckedFile | None:
             raise DomainError("只有录音附件可以证明承诺", "only a recording attachment proves a promise", code="proof_kind")
         if event.attempt_id is None or attachment.attempt_id not in contact_versions(event.attempt):
             raise DomainError("录音不属于该承诺所在的联系记录", "the recording belongs to another contact attempt", code="attachment")
+        if event.occurred_on is not None and timezone.localdate(attachment.attempt.at) != event.occurred_on:
+            # A correction may move the call to another day: the recording proves the day it was attached to.
+            raise DomainError("录音所在的联系记录与承诺不是同一天：请上传该日通话的录音",
+                              "the recording is of a call on another day: attach the recording of that day's call",
+                              code="attachment_date")
         return None
     if proof.upload is not None:
         return check_upload(proof.upload, FAMILIES_FOR_PROOF[proof.kind])
@@ -220,13 +225,19 @@ def record_event(*, community_id: int, unit_id: int, owner_id: int, kind: str, o
     """Record a restart; with `proof` it is proven in the same transaction, without it it waits for proof (待补证据)."""
     if kind not in LimitationEventKind.values:
         raise DomainError(f"时效中断事件类型无效：{kind}", f"unknown limitation event kind: {kind}", code="kind")
+    # A restart dated after today would move the deadline beyond anything its proof can show.
+    _day_on_or_before(occurred_on, timezone.localdate(now) if now else timezone.localdate(),
+                      what_zh="时效中断日期", what_en="limitation event's date")
     if proof is None and kind == LimitationEventKind.PROMISE and attempt is not None and attempt.corrects_id is not None:
         # A correction re-describes a call already recorded: the recording of the call proves it too.
-        recording = (AttemptAttachment.objects.filter(attempt_id__in=contact_versions(attempt), kind=AttachmentKind.RECORDING)
-                     .order_by("pk").first())
+        # Only a recording of a version made the same day: a correction that moves the call to
+        # another day needs the recording of that day's call.
+        recording = next((row for row in AttemptAttachment.objects.filter(
+            attempt_id__in=contact_versions(attempt), kind=AttachmentKind.RECORDING).select_related("attempt").order_by("pk")
+            if timezone.localdate(row.attempt.at) == occurred_on), None)
         if recording is not None:
             proof = Proof(kind=ProofKind.RECORDING, attachment=recording)
-    probe = LimitationEvent(community_id=community_id, kind=kind, attempt=attempt)
+    probe = LimitationEvent(community_id=community_id, kind=kind, attempt=attempt, occurred_on=occurred_on)
     checked = _validate_proof(probe, proof) if proof is not None else None
     with transaction.atomic():
         if checked is not None:

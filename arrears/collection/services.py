@@ -427,6 +427,9 @@ def accept_plan(*, plan: InstalmentPlan, accepted_on: date, staff=None, proof: l
         raise DomainError("只有待确认的分期计划可以确认", "only a proposed plan can be accepted", code="plan_status")
     if accepted_on < plan.proposed_on:
         raise DomainError("确认日期早于提出日期", "the plan cannot be accepted before it was proposed", code="accepted_on")
+    if accepted_on > timezone.localdate():
+        # The acceptance restarts limitation from its date: a day still to come is later than any proof.
+        raise DomainError("确认日期不能晚于今天", "the plan cannot be accepted on a day still to come", code="accepted_on")
     with transaction.atomic():
         plan.status, plan.accepted_on = PlanStatus.ACCEPTED, accepted_on
         plan.save(update_fields=["status", "accepted_on"])

@@ -6,6 +6,6 @@ migration copies it into a trigger.
 
 from arrears.core.db import Frozen
 
-AUDIT_EVENT = Frozen("core_auditevent", ("actor_id", "action", "community_id", "detail", "at"), refuse_delete=True)
+AUDIT_EVENT = Frozen("core_auditevent", ("id", "actor_id", "action", "community_id", "detail", "at"), refuse_delete=True)
 
 EVIDENCE_COLUMNS = {"core_auditevent": (AUDIT_EVENT,)}

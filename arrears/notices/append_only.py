@@ -8,10 +8,10 @@ migration with `FreezeColumns(new, previous=old)` that copies both lists.
 from arrears.core.db import Frozen
 
 MESSAGE_EVENT = Frozen("notices_messageevent", (
-    "community_id", "message_id", "at", "kind", "detail", "actor_id",
+    "id", "community_id", "message_id", "at", "kind", "detail", "actor_id",
 ), refuse_delete=True)
 LETTER_BATCH = Frozen("notices_letterbatch", (
-    "community_id", "kind", "issued_on", "deadline", "count", "override_reason", "override_by_id", "created_by_id",
+    "id", "community_id", "kind", "issued_on", "deadline", "count", "override_reason", "override_by_id", "created_by_id",
     "created_at",
 ), refuse_delete=True)
 # The merged PDF and the ZIP are stored right after the letters, in the same transaction.
@@ -20,7 +20,7 @@ LETTER_BATCH_FILES = Frozen("notices_letterbatch", (
 ), name="frozen_files", when="OLD.zip_sha256 <> ''")
 # A letter's content and PDF are frozen at issue.
 LETTER = Frozen("notices_letter", (
-    "community_id", "batch_id", "case_id", "unit_id", "owner_id", "task_id", "kind", "template_code", "number",
+    "id", "community_id", "batch_id", "case_id", "unit_id", "owner_id", "task_id", "kind", "template_code", "number",
     "issued_on", "deadline", "as_of", "principal", "late_fee", "content", "pdf", "pdf_sha256", "created_by_id",
     "created_at",
 ), refuse_delete=True)
@@ -30,7 +30,7 @@ LETTER_DELIVERY = Frozen("notices_letter", (
     "recorded_by_id",
 ), name="frozen_delivery", when="OLD.status <> 'issued'")
 DELIVERY_CORRECTION = Frozen("notices_deliverycorrection", (
-    "community_id", "letter_id", "corrects_id", "delivery_method", "tracking_no", "proof", "proof_sha256",
+    "id", "community_id", "letter_id", "corrects_id", "delivery_method", "tracking_no", "proof", "proof_sha256",
     "delivery_note", "reason", "corrected_by_id", "corrected_at",
 ), refuse_delete=True)
 

@@ -7,7 +7,9 @@ A reminder counts when the record shows it reached the owner:
 - a contact attempt that was made (not blocked) and reached someone (answered, promised, paid,
   refused, complained, or a letter delivered), taken as its latest correction, with the owner or a
   contact the owner authorised to hear of the debt (个人信息保护法: a third party hears nothing of
-  it, so a call to a relative reminded no one), in words that were not a neutral script;
+  it, so a call to a relative reminded no one), in words that were not a neutral script, and
+  not made in breach of the contact rules (a call at night or on a holiday, recorded with its
+  violation): a demand does not rest on a contact the law forbade;
 - an SMS, WeChat message or email the provider accepted or delivered, to the owner or an
   authorised contact, from a template that is not neutral, thanks or a satisfaction survey.
 
@@ -97,14 +99,13 @@ def on_record(pairs: Iterable[tuple[int, int]], *, until: date) -> dict[tuple[in
     neutral_scripts = set(Script.objects.filter(neutral=True).values_list("code", flat=True))
     rows = list(ContactAttempt.objects.filter(unit_id__in=unit_ids, owner_id__in=owner_ids).values_list(
         "pk", "corrects_id", "unit_id", "owner_id", "channel", "at", "outcome", "relation", "script_code",
-        "contact__relation", "contact__disclosure_authorised",
+        "contact__relation", "contact__disclosure_authorised", "third_party", "violation_rule",
     ))
-    for _, _, unit_id, owner_id, channel, at, outcome, relation, script, contact_relation, authorised in (
-        _latest_corrections(rows)
-    ):
+    for (_, _, unit_id, owner_id, channel, at, outcome, relation, script, contact_relation, authorised, third_party,
+         violation) in _latest_corrections(rows):
         on = timezone.localdate(at)
         if ((unit_id, owner_id) in pairs and on <= until and channel in guard.GUARDED_CHANNELS
-                and outcome in REACHED_OUTCOMES and script not in neutral_scripts
+                and outcome in REACHED_OUTCOMES and script not in neutral_scripts and not third_party and not violation
                 and _may_hear(relation, contact_relation, authorised)):
             found[(unit_id, owner_id)].append(Reminder(on, channel))
     neutral_templates = set(NoticeTemplate.objects.filter(neutral=True).values_list("code", flat=True))

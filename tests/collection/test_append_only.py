@@ -6,9 +6,11 @@ console session or another program would send.
 """
 
 from datetime import date, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import QuerySet
 
@@ -17,16 +19,22 @@ from arrears.collection.models import (
     AttemptAttachment,
     ContactAttempt,
     LimitationEvent,
+    LimitationProof,
     OutgoingMessage,
 )
 from arrears.core import append_only as core_columns
 from arrears.core.db import plpgsql_body, sqlite_trigger
 from arrears.core.errors import DomainError
 from arrears.core.models import AuditEvent, record
+from arrears.estate.models import Contact
+from arrears.ledger import append_only as ledger_columns
+from arrears.ledger import services as ledger_services
+from arrears.ledger.models import Allocation, Payment
 from arrears.notices import append_only as notices_columns
+from tests import factories
 
 AT = datetime(2026, 5, 10, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
-ALL_GROUPS = [group for module in (collection_columns, notices_columns, core_columns)
+ALL_GROUPS = [group for module in (collection_columns, notices_columns, core_columns, ledger_columns)
               for groups in module.EVIDENCE_COLUMNS.values() for group in groups]
 
 
@@ -175,3 +183,111 @@ def test_the_installed_trigger_matches_the_column_list(db, group):
             names = {name for (name,) in cursor.fetchall()}
             assert group.trigger in names
             assert not group.refuse_delete or f"{group.table}_no_delete" in names
+
+
+# Every table DESIGN.md §3 and §4 call evidence, and the triggers that must guard it after `migrate`.
+EVIDENCE_TRIGGERS = {
+    "collection_contactattempt": {"append_only"},
+    "collection_attemptattachment": {"append_only"},
+    "collection_limitationevent": {"append_only"},
+    "collection_limitationproof": {"append_only"},
+    "collection_outgoingmessage": {"append_only", "frozen_text", "frozen_sent", "frozen_delivered"},
+    "notices_messageevent": {"append_only"},
+    "notices_letterbatch": {"append_only", "frozen_files"},
+    "notices_letter": {"append_only", "frozen_delivery"},
+    "notices_deliverycorrection": {"append_only"},
+    "core_auditevent": {"append_only"},
+    "ledger_payment": {"append_only"},
+    "ledger_paymentreversal": {"append_only"},
+    "ledger_allocation": {"append_only"},
+}
+
+
+def test_it_installs_a_trigger_on_every_evidence_table_after_migrate(db):
+    # given the database as `migrate` left it (a later migration that rebuilds a SQLite table drops its triggers)
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger'")
+        else:
+            cursor.execute("SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                           "WHERE NOT t.tgisinternal")
+        installed = cursor.fetchall()
+    # then each evidence table has exactly its triggers (PostgreSQL adds the DELETE refusal)
+    found = {}
+    for table, name in installed:
+        found.setdefault(table, set()).add(name.removeprefix(f"{table}_"))
+    expected = {table: names | ({"no_delete"} if connection.vendor == "postgresql" else set())
+                for table, names in EVIDENCE_TRIGGERS.items()}
+    assert found == expected
+    # and the lists the models and migrations use name the same tables
+    assert {group.table for group in ALL_GROUPS} == set(EVIDENCE_TRIGGERS)
+
+
+# -- the ledger is append-only too (a payment's date restarts the limitation period) --------------
+
+def test_the_database_refuses_to_move_or_remove_a_payment_but_lets_its_credit_move(db):
+    # given a ¥200.00 charge due 2026-01-05 and ¥50.00 paid on 2026-02-10
+    community = factories.community()
+    unit = factories.unit(community)
+    owner = factories.owner(unit)
+    factories.tariff(community)
+    ledger_services.bill(through=date(2026, 1, 1))
+    with time_machine.travel(date(2026, 2, 10), tick=False):
+        payment = ledger_services.record_payment(unit_id=unit.pk, owner_id=owner.pk, amount="50.00",
+                                                 paid_on=date(2026, 2, 10), method="cash")
+    allocation = Allocation.objects.filter(payment=payment).first()
+    # when a raw UPDATE tries to move the payment's date, its amount or its owner, or an allocation's date
+    _refused("UPDATE ledger_payment SET paid_on = %s WHERE id = %s", [date(2026, 6, 1), payment.pk])
+    _refused("UPDATE ledger_payment SET amount = %s WHERE id = %s", ["500.00", payment.pk])
+    _refused("UPDATE ledger_allocation SET value_date = %s WHERE id = %s", [date(2026, 6, 1), allocation.pk])
+    _refused("UPDATE ledger_allocation SET id = %s WHERE id = %s", [allocation.pk + 1000, allocation.pk])
+    if connection.vendor == "postgresql":
+        _refused("DELETE FROM ledger_allocation WHERE id = %s", [allocation.pk])
+        _refused("DELETE FROM ledger_payment WHERE id = %s", [payment.pk])
+    # then the payment is as it was written
+    payment.refresh_from_db()
+    assert (payment.paid_on, payment.amount) == (date(2026, 2, 10), Decimal("50.00"))
+    # and a reversal, which writes new rows and moves only the cached credit, still works
+    with time_machine.travel(date(2026, 3, 1), tick=False):
+        reversal = ledger_services.reverse_payment(payment_id=payment.pk, reversed_on=date(2026, 3, 1), reason="退票")
+    assert Payment.objects.get(pk=payment.pk).unallocated == Decimal("0.00")
+    assert sum(row.amount for row in Allocation.objects.filter(payment=payment)) == Decimal("0.00")
+    _refused("UPDATE ledger_paymentreversal SET reversed_on = %s WHERE id = %s", [date(2026, 2, 10), reversal.pk])
+
+
+def test_the_database_refuses_to_swap_two_events_ids_and_hand_one_events_proof_to_the_other(case, attempt, insider):
+    # given a proven promise of 2026-05-10 and an unproven one of 2026-06-01
+    proven = LimitationEvent.objects.create(community=case.community, unit=case.unit, owner=case.owner, kind="promise",
+                                            occurred_on=date(2026, 5, 10), attempt=attempt)
+    LimitationProof.objects.create(community=case.community, event=proven, kind="written_acknowledgement",
+                                   reference="签收单", added_by=insider, added_at=AT)
+    unproven = LimitationEvent.objects.create(community=case.community, unit=case.unit, owner=case.owner, kind="promise",
+                                              occurred_on=date(2026, 6, 1))
+    # when a raw UPDATE renumbers either row
+    _refused("UPDATE collection_limitationevent SET id = %s WHERE id = %s", [unproven.pk + 1000, proven.pk])
+    _refused("UPDATE collection_limitationevent SET id = %s WHERE id = %s", [unproven.pk + 1000, unproven.pk])
+    _refused("UPDATE collection_contactattempt SET id = %s WHERE id = %s", [attempt.pk + 1000, attempt.pk])
+    # then the proof still proves the event it was added to
+    assert list(LimitationProof.objects.values_list("event_id", flat=True)) == [proven.pk]
+    assert set(LimitationEvent.objects.values_list("pk", flat=True)) == {proven.pk, unproven.pk}
+
+
+def test_the_database_refuses_to_rewrite_to_whom_and_when_a_message_went_once_sent_or_delivered(case):
+    # given an SMS to the owner's own phone, handed to the provider and delivered
+    own = Contact.objects.create(community=case.community, owner=case.owner, kind="mobile", value="13900009999")
+    spouse = Contact.objects.create(community=case.community, owner=case.owner, kind="mobile", value="13600002222",
+                                    relation="spouse")
+    message = OutgoingMessage.objects.create(community=case.community, case=case, unit=case.unit, owner=case.owner,
+                                             key="case:1:step:overdue_sms", channel="sms", template_code="overdue",
+                                             scheduled_on=date(2026, 5, 10), contact=own)
+    OutgoingMessage.objects.filter(pk=message.pk).update(status="sent", provider="console", provider_message_id="p1",
+                                                         sent_at=AT, handed_at=AT)
+    # when a raw UPDATE moves the time it was sent or who it went to
+    _refused("UPDATE collection_outgoingmessage SET sent_at = %s WHERE id = %s", [datetime(2026, 4, 1, 10, 0), message.pk])
+    _refused("UPDATE collection_outgoingmessage SET contact_id = %s WHERE id = %s", [spouse.pk, message.pk])
+    # then the delivery report still arrives, once
+    OutgoingMessage.objects.filter(pk=message.pk).update(status="delivered", delivered_at=AT, receipt_code="DELIVRD")
+    _refused("UPDATE collection_outgoingmessage SET delivered_at = %s WHERE id = %s", [datetime(2026, 4, 1, 10, 0), message.pk])
+    _refused("UPDATE collection_outgoingmessage SET status = %s WHERE id = %s", ["failed", message.pk])
+    message.refresh_from_db()
+    assert (message.status, message.sent_at, message.delivered_at, message.contact_id) == ("delivered", AT, AT, own.pk)

@@ -314,3 +314,79 @@ def test_a_recording_attached_to_the_original_proves_the_corrected_promise(estat
     # then: the standing promise is proven, the superseded one is not
     assert list(LimitationProof.objects.values_list("event__attempt", flat=True)) == [correction.pk]
     assert deadline(date(2026, 2, 4)) == date(2029, 2, 2)
+
+
+# -- never later than the proof: what an owner's lawyer would try -------------------------------
+
+
+def test_it_does_not_let_a_recording_of_one_day_prove_a_promise_moved_to_another(estate):
+    # given: a promise on the call of 2026-02-02, its recording attached that evening
+    attempt = promise_on_call(estate)
+    with time_machine.travel(datetime(2026, 2, 2, 18, 0, tzinfo=SHANGHAI), tick=False):
+        recording = attachments.add_attachment(attempt=attempt, kind="recording", upload=upload(), staff=estate["collector"])
+    assert deadline(date(2026, 2, 3)) == date(2029, 2, 2)
+    # when: on 2026-02-05 a correction says the call was made on 2026-02-04
+    with time_machine.travel(datetime(2026, 2, 5, 9, 0, tzinfo=SHANGHAI), tick=False):
+        correction = services.correct_attempt(attempt=attempt, staff=estate["collector"], correction_reason="日期记错",
+                                              at=datetime(2026, 2, 4, 10, 0, tzinfo=SHANGHAI))
+    # then: the recording of 2026-02-02 proves no promise of 2026-02-04: it waits for its own proof,
+    # and the deadline falls back to the unrestarted one instead of moving two days later
+    event = LimitationEvent.objects.get(attempt=correction)
+    assert (event.occurred_on, LimitationProof.objects.filter(event=event).count()) == (date(2026, 2, 4), 0)
+    assert [e.attempt for e in limitation.unproven_events()] == [correction]
+    assert deadline(date(2026, 2, 5)) == date(2029, 1, 5)
+    # and attaching the old recording to the moved promise by hand is refused, writing nothing
+    with pytest.raises(DomainError) as refused:
+        limitation.attach_proof(event=event, staff=estate["collector"],
+                                proof=limitation.Proof(kind="recording", attachment=recording))
+    assert refused.value.code == "attachment_date"
+    assert LimitationProof.objects.filter(event=event).count() == 0
+    # when: the recording of the call of 2026-02-04 is attached to the correction
+    with time_machine.travel(datetime(2026, 2, 5, 10, 0, tzinfo=SHANGHAI), tick=False):
+        attachments.add_attachment(attempt=correction, kind="recording", upload=upload(), staff=estate["collector"])
+    # then: proven, from the day it proves
+    assert deadline(date(2026, 2, 5)) == date(2029, 2, 4)
+
+
+def test_it_does_not_restart_limitation_from_a_payment_that_was_reversed(estate):
+    # given: ¥30.00 paid on 2026-02-10 that stands, and ¥50.00 paid on 2026-03-02 that bounced and was reversed on 2026-03-10
+    unit, owner = estate["unit"], estate["owner"]
+    with time_machine.travel(date(2026, 2, 10), tick=False):
+        ledger_services.record_payment(unit_id=unit.pk, owner_id=owner.pk, amount="30.00", paid_on=date(2026, 2, 10),
+                                       method="cash")
+    with time_machine.travel(date(2026, 3, 2), tick=False):
+        bounced = ledger_services.record_payment(unit_id=unit.pk, owner_id=owner.pk, amount="50.00",
+                                                 paid_on=date(2026, 3, 2), method="bank_transfer")
+    assert deadline(date(2026, 3, 5)) == date(2029, 3, 2)  # before the reversal, the later part payment counted
+    with time_machine.travel(date(2026, 3, 10), tick=False):
+        ledger_services.reverse_payment(payment_id=bounced.pk, reversed_on=date(2026, 3, 10), reason="退票")
+    # when / then: from the reversal on, only the standing part payment restarts the period
+    assert deadline(date(2026, 3, 10)) == date(2029, 2, 10)
+    assert deadline(date(2026, 3, 5)) == date(2029, 3, 2)  # a past day's figures stay what they were
+
+
+def test_it_refuses_a_plan_accepted_on_a_day_still_to_come_and_writes_nothing(estate):
+    # given: on 2026-02-02 a proposed plan and its signed plan in hand
+    with time_machine.travel(CALL_AT, tick=False):
+        plan = services.propose_plan(case=estate["case"], months=3, first_due=date(2026, 3, 1), staff=estate["collector"])
+        # when: staff enter an acceptance date of 2026-12-01, which would restart the period ten months after the signature
+        with pytest.raises(DomainError) as refused:
+            services.accept_plan(plan=plan, accepted_on=date(2026, 12, 1), staff=estate["collector"], proof=limitation.Proof(
+                kind="signed_plan", upload=upload("plan.pdf", SCAN, "application/pdf")))
+    # then
+    plan.refresh_from_db()
+    assert refused.value.code == "accepted_on"
+    assert (plan.status, LimitationEvent.objects.count(), LimitationProof.objects.count()) == ("proposed", 0, 0)
+    assert deadline(date(2026, 12, 1)) == date(2029, 1, 5)
+
+
+def test_it_records_no_limitation_event_dated_after_today(estate):
+    # when: any path asks for a restart dated tomorrow
+    with time_machine.travel(CALL_AT, tick=False), pytest.raises(DomainError) as refused:
+        limitation.record_event(community_id=estate["community"].pk, unit_id=estate["unit"].pk, owner_id=estate["owner"].pk,
+                                kind="acknowledgement", occurred_on=date(2026, 2, 3), staff=estate["collector"],
+                                proof=limitation.Proof(kind="written_acknowledgement",
+                                                       upload=upload("note.pdf", SCAN, "application/pdf")))
+    # then
+    assert refused.value.code == "date"
+    assert (LimitationEvent.objects.count(), LimitationProof.objects.count()) == (0, 0)

@@ -278,8 +278,9 @@ def test_it_refuses_a_plan_of_the_wrong_length(case, insider, months):
 def test_it_accepts_a_plan_as_a_limitation_event_and_cancels_it(case, insider):
     # given
     plan = services.propose_plan(case=case, months=3, first_due=date(2026, 6, 1), staff=insider)
-    # when
-    services.accept_plan(plan=plan, accepted_on=date(2026, 5, 12))
+    # when: the owner accepts it two days later
+    with time_machine.travel(datetime(2026, 5, 12, 10, 0, tzinfo=SHANGHAI), tick=False):
+        services.accept_plan(plan=plan, accepted_on=date(2026, 5, 12))
     # then
     assert (plan.status, plan.accepted_on) == (PlanStatus.ACCEPTED, date(2026, 5, 12))
     assert list(LimitationEvent.objects.values_list("kind", "occurred_on")) == [("plan", date(2026, 5, 12))]

@@ -139,3 +139,20 @@ def test_the_lawyer_letter_states_the_record_too(earlier, expected):
     rendered = texts.render(point, {"as_of": "2026年5月12日", "reminders": reminders.sentence(earlier)})
     # then
     assert rendered == expected
+
+
+def test_it_cites_no_reminder_made_in_breach_of_the_contact_rules_nor_one_with_a_third_party(street):
+    # given, for 张三 of 1栋101: a lawful answered call, an answered call at 22:30 that the guard
+    # recorded as a violation, a visit on Qingming recorded as a violation, and a
+    # call recorded as made with a third party (an old row with no contact on it)
+    case = street["cases"][0]
+    _attempt(case, "call", "2026-03-02")
+    _attempt(case, "call", "2026-03-03", violation_rule="hours", violation_reason="22:30 不在联系时段内")
+    _attempt(case, "visit", "2026-04-05", violation_rule="holiday", violation_reason="清明节")
+    _attempt(case, "call", "2026-03-06", relation="", third_party=True)
+    # when
+    letter = _issue(case, street["collector"])
+    # then: the letter cites the lawful reminder only: a contact the law forbade is not a reminder
+    # a demand may rest on, and one with a third party reminded no one
+    assert letter.content["reminders"] == [{"on": "2026-03-02", "channel": "call"}]
+    assert any(paragraph.endswith("此前已于2026年3月2日（电话）提醒您。") for paragraph in letter.content["paragraphs"])

@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
     """Managers and legal record who may hear of the debt (estate.authorise_disclosure); collectors no longer."""
 
     dependencies = [
-        ("core", "0010_compliance_roles"),
+        ("core", "0011_frozen_ids_lawyer"),
         ("estate", "0004_contact_authorise_disclosure"),
     ]
     operations = [migrations.RunPython(create_roles, migrations.RunPython.noop)]

@@ -1,0 +1,27 @@
+"""Which columns of the ledger the database refuses to change (DESIGN.md §3 and §4: the ledger is append-only).
+
+A payment restarts the limitation period from its date (民法典第195条) and is the owner's proof of
+what was paid: who paid, how much, when and for what never change once written; a mistake is
+undone by a `PaymentReversal` and its mirror allocations, never by an edit. Only the cached
+`unallocated` credit moves. Extending a list is a one-line change here plus a migration with
+`FreezeColumns(new, previous=old)` that copies both lists.
+"""
+
+from arrears.core.db import Frozen
+
+PAYMENT = Frozen("ledger_payment", (
+    "id", "company_id", "community_id", "unit_id", "owner_id", "amount", "paid_on", "method", "reference",
+    "receipt_number", "operator_id", "designation", "created_at",
+), refuse_delete=True)
+PAYMENT_REVERSAL = Frozen("ledger_paymentreversal", (
+    "id", "community_id", "payment_id", "reversed_on", "reason", "requested_by_id", "approved_by_id", "created_at",
+), refuse_delete=True)
+ALLOCATION = Frozen("ledger_allocation", (
+    "id", "community_id", "payment_id", "charge_id", "component", "amount", "value_date", "reversal_id",
+), refuse_delete=True)
+
+EVIDENCE_COLUMNS = {
+    "ledger_payment": (PAYMENT,),
+    "ledger_paymentreversal": (PAYMENT_REVERSAL,),
+    "ledger_allocation": (ALLOCATION,),
+}
