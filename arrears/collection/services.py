@@ -291,6 +291,31 @@ def effects_of_correction(*, superseded: ContactAttempt, correction: ContactAtte
     _attempt_superseded(superseded, correction)
 
 
+def correct_letter_delivery(*, attempt: ContactAttempt, staff, correction_reason: str,
+                            letter: limitation.LetterDelivery) -> ContactAttempt:
+    """The letters module corrected how a letter reached its owner: the written demand follows.
+
+    A correction of the letter's attempt (same day, still delivered) supersedes the old version,
+    so the old written demand and the proof it rested on stop counting (`limitation.standing`);
+    the new demand carries whatever proof the corrected record still has, or waits for it.
+    """
+    original, current = _versions(attempt)
+    if current.channel not in limitation.LETTER_CHANNELS or current.outcome != Outcome.DELIVERED:
+        raise DomainError("只有已送达函件的记录可以这样更正", "only a delivered letter's attempt is corrected here",
+                          code="letter_channel")
+    list(ContactAttempt.objects.select_for_update().filter(pk=original.pk).values_list("pk", flat=True))
+    correction = ContactAttempt.objects.create(
+        community_id=current.community_id, case=current.case, unit_id=current.unit_id, owner_id=current.owner_id,
+        contact=current.contact, relation=current.relation, channel=current.channel, at=current.at,
+        outcome=current.outcome, notes=current.notes, script_code=current.script_code, third_party=current.third_party,
+        violation_rule=current.violation_rule, violation_reason=current.violation_reason, task=current.task,
+        corrects=original, correction_reason=correction_reason[:TEXT_LIMIT], staff=staff,
+    )
+    effects_of_correction(superseded=current, correction=correction)
+    _apply_effects(correction, amount=None, promise_due=None, staff=staff, letter=letter)
+    return correction
+
+
 def correct_attempt(*, attempt: ContactAttempt, staff, correction_reason: str, outcome: str | None = None,
                     reason: str | None = None, notes: str | None = None, at: datetime | None = None,
                     promise_amount=None, promise_due: date | None = None) -> ContactAttempt:

@@ -513,6 +513,15 @@ def correct_delivery(*, letter: Letter, staff, reason: str, method: str | None =
         else:
             row.proof, row.proof_sha256 = current.proof.name, current.proof_sha256
         row.save()
+        if letter.attempt_id is not None and (row.delivery_method, row.tracking_no, row.proof_sha256) != (
+                current.method, current.tracking_no, current.proof_sha256):
+            # What proves the written demand changed: the demand follows the corrected record, and
+            # proof the company withdrew stops holding the limitation period open.
+            services.correct_letter_delivery(attempt=letter.attempt, staff=staff, correction_reason=reason,
+                                             letter=limitation.LetterDelivery(
+                                                 number=letter.number, method=str(DeliveryMethod(method).label),
+                                                 tracking_no=tracking_no if method in TRACKED_METHODS else "",
+                                                 receipt_sha256=row.proof_sha256))
         record(actor=staff, action="letters.delivery_corrected", community_id=letter.community_id, letter=letter.pk,
                correction=row.pk)
     return row

@@ -7,8 +7,11 @@ from django.contrib import admin
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
+from django.utils import timezone
 
-from arrears.collection.models import ContactAttempt, LimitationEvent
+from arrears.collection import limitation
+from arrears.collection.assess import assess
+from arrears.collection.models import ContactAttempt, LimitationEvent, LimitationProof
 from arrears.core import roles
 from arrears.core.errors import DomainError
 from arrears.core.models import AuditEvent
@@ -53,10 +56,29 @@ def test_it_corrects_a_tracking_number_with_a_new_row_and_keeps_the_original(del
     assert (current.tracking_no, current.method, current.note, current.delivered_on) == (
         "EA123456789CN", "ems", "本人签收", DELIVERED)
     assert current.correction == correction and current.recorded_by_id == street["manager"].pk
-    # and the written demand it proves is untouched: one attempt, one limitation event on the delivery date
-    assert ContactAttempt.objects.filter(channel="letter", outcome="delivered").count() == 1
-    assert list(LimitationEvent.objects.values_list("kind", "occurred_on")) == [("written_demand", DELIVERED)]
+    # and the written demand follows: still one contact delivered on the delivery date, now proven by the right number
+    assert ContactAttempt.objects.filter(channel="letter", outcome="delivered").current().count() == 1
+    standing = LimitationEvent.objects.filter(limitation.standing())
+    assert list(standing.values_list("kind", "occurred_on")) == [("written_demand", DELIVERED)]
+    assert list(LimitationProof.objects.filter(event__in=standing).values_list("reference", flat=True)) == [
+        f"{letter.number} EMS EA123456789CN"]
     assert _written() == (1, 1)
+
+
+def test_a_correction_that_withdraws_the_proof_stops_the_restart(delivered, street):  # noqa: F811
+    # given the written demand restarted limitation on 11 May, proven by the EMS tracking number
+    today = timezone.localdate()  # proof counts from the day it was recorded
+    def deadline():
+        return next(e.limitation_deadline for e in assess(today) if e.unit_id == delivered.unit_id)
+
+    before = deadline()
+    assert before == date(2029, 5, 11)
+    # when the manager admits the letter went as an SMS link, with nothing to prove it reached the owner
+    letters.correct_delivery(letter=delivered, staff=street["manager"], reason="实际是短信链接发送，没有邮寄",
+                             method="sms_link", tracking_no="")
+    # then the demand no longer holds the period open: it waits for proof (待补证据)
+    assert deadline() < before
+    assert [e.kind for e in limitation.unproven_events()] == ["written_demand"]
 
 
 def test_the_latest_correction_counts_and_points_at_the_one_before(delivered, street):  # noqa: F811
