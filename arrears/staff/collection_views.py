@@ -38,6 +38,7 @@ from arrears.staff.collection_forms import (
     ProfileForm,
     PromiseForm,
 )
+from arrears.staff.navigation import safe_next
 
 WORKBENCH_PAGE = 50
 CASES_PAGE = 50
@@ -102,9 +103,7 @@ def task_log(request, pk):
     _require(request.user, "collection.add_contactattempt")
     tasks = Task.objects.filter(case__unit__in=estate_selectors.units_visible_to(request.user))
     task = get_object_or_404(tasks.select_related("case__unit__building", "case__owner"), pk=pk)
-    back = request.POST.get("next") or reverse("staff:workbench")
-    if not back.startswith("/"):
-        back = reverse("staff:workbench")
+    back = safe_next(request, reverse("staff:workbench"))
     if task.status != TaskStatus.OPEN:
         messages.error(request, _("该任务已处理。"))
         return redirect(back)

@@ -15,7 +15,6 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
@@ -28,6 +27,7 @@ from arrears.notices import channels, outbox, texts
 from arrears.notices import selectors as notices_selectors
 from arrears.notices.models import NoticeTemplate
 from arrears.staff.collection_views import _domain_message, _form_errors, _require
+from arrears.staff.navigation import safe_next
 from arrears.staff.notices_forms import OutboxFilterForm, OverrideForm, TemplateForm
 
 OUTBOX_PAGE = 50
@@ -43,10 +43,7 @@ OUTCOME_LABELS = {
 
 
 def _back(request, fallback: str) -> str:
-    target = request.POST.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}) and target.startswith("/"):
-        return target
-    return fallback
+    return safe_next(request, fallback)
 
 
 def mask_recipient(value: str) -> str:

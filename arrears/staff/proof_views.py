@@ -28,6 +28,7 @@ from arrears.core.errors import DomainError
 from arrears.estate import selectors as estate_selectors
 from arrears.notices import letters
 from arrears.notices.models import Letter, LetterStatus
+from arrears.staff.navigation import safe_next
 from arrears.staff.proof_forms import AcknowledgementForm, AttachmentForm, ProofForm, SuitForm
 
 EVIDENCE_PAGE = 50
@@ -44,8 +45,7 @@ def _form_errors(form) -> str:
 
 
 def _back(request, default: str) -> str:
-    back = request.POST.get("next") or default
-    return back if back.startswith("/") and not back.startswith("//") else default
+    return safe_next(request, default)
 
 
 def _unit_url(unit_id: int) -> str:

@@ -144,6 +144,24 @@ def test_it_records_a_call_the_guard_would_block_and_says_which_rule_it_broke(cl
     assert task.status == "done"
 
 
+@pytest.mark.parametrize("target", ["//evil.example/", "/\\evil.example/", "https://evil.example/", "javascript:alert(1)"])
+def test_it_never_sends_the_collector_to_another_site_after_logging(client, insider, case, today, target):
+    # given a workbench link whose next points off the site
+    task = make_task(case)
+    client.force_login(insider)
+    # when the outcome is logged
+    response = client.post(reverse("staff:task_log", args=[task.pk]), {"outcome": "answered", "next": target})
+    # then it goes back to the workbench, not to the other host
+    assert (response.status_code, response["Location"]) == (302, reverse("staff:workbench"))
+
+
+def test_it_goes_back_to_the_page_on_this_site_it_came_from(client, insider, case, today):
+    task = make_task(case)
+    client.force_login(insider)
+    response = client.post(reverse("staff:task_log", args=[task.pk]), {"outcome": "answered", "next": "/workbench/?page=2"})
+    assert response["Location"] == "/workbench/?page=2"
+
+
 def test_it_keeps_a_promise_logged_after_noon_for_a_call_before_it(client, insider, case):
     # given
     task = make_task(case)
