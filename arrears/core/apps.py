@@ -9,6 +9,7 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         # django.contrib.admin comes first in INSTALLED_APPS: every admin module is registered by now.
+        from arrears.core import checks  # noqa: F401  (registers the deployment checks)
         from arrears.core.admin_scope import scope_site
 
         scope_site()
