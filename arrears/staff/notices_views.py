@@ -42,10 +42,6 @@ OUTCOME_LABELS = {
 }
 
 
-def _back(request, fallback: str) -> str:
-    return safe_next(request, fallback)
-
-
 def mask_recipient(value: str) -> str:
     """Only the last 4 characters show (个人信息保护法: minimum disclosure)."""
     value = value or ""
@@ -97,7 +93,7 @@ def outbox_resend(request, pk):
     message = notices_selectors.message_detail(request.user, pk)
     if message is None:
         raise Http404
-    back = _back(request, reverse("staff:outbox"))
+    back = safe_next(request, reverse("staff:outbox"))
     try:
         copy = outbox.resend(message, staff=request.user)
     except DomainError as error:
@@ -118,7 +114,7 @@ def outbox_dispatch(request):
         parts = "，".join(f"{OUTCOME_LABELS.get(name, name)} {count}" for name, count in sorted(outcomes.items()))
         level = messages.error if outcomes.get("failed") or outcomes.get("unknown") else messages.success
         level(request, _("已处理 %(total)s 条到期消息：%(parts)s。") % {"total": sum(outcomes.values()), "parts": parts})
-    return redirect(_back(request, reverse("staff:outbox")))
+    return redirect(safe_next(request, reverse("staff:outbox")))
 
 
 # -- templates ----------------------------------------------------------------------------------

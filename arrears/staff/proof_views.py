@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,8 +16,6 @@ from django.views.decorators.http import require_POST
 from arrears.collection import attachments, limitation
 from arrears.collection.models import (
     AttemptAttachment,
-    Case,
-    CaseStatus,
     ContactAttempt,
     LimitationEvent,
     LimitationProof,
@@ -28,24 +25,11 @@ from arrears.core.errors import DomainError
 from arrears.estate import selectors as estate_selectors
 from arrears.notices import letters
 from arrears.notices.models import Letter, LetterStatus
+from arrears.staff.collection_views import _case_in_scope, _form_errors, _require
 from arrears.staff.navigation import safe_next
 from arrears.staff.proof_forms import AcknowledgementForm, AttachmentForm, ProofForm, SuitForm
 
 EVIDENCE_PAGE = 50
-
-
-def _require(user, perm: str) -> None:
-    if not user.has_perm(perm):
-        raise PermissionDenied
-
-
-def _form_errors(form) -> str:
-    return "；".join(f"{form.fields[name].label if name in form.fields else ''} {' '.join(errors)}".strip()
-                    for name, errors in form.errors.items())
-
-
-def _back(request, default: str) -> str:
-    return safe_next(request, default)
 
 
 def _unit_url(unit_id: int) -> str:
@@ -86,7 +70,7 @@ def event_proof(request, pk):
     _require(request.user, "collection.add_limitationproof")
     events = LimitationEvent.objects.filter(unit__in=estate_selectors.units_visible_to(request.user))
     event = get_object_or_404(events.select_related("attempt"), pk=pk)
-    back = _back(request, reverse("staff:evidence_needed"))
+    back = safe_next(request, reverse("staff:evidence_needed"))
     form = ProofForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, _form_errors(form))
@@ -139,11 +123,6 @@ def evidence_file(request, what, pk):
     if not field:
         raise Http404
     return FileResponse(field.open("rb"), as_attachment=True, filename=field.name.rsplit("/", 1)[-1])
-
-
-def _case_in_scope(request, pk) -> Case:
-    cases = Case.objects.filter(unit__in=estate_selectors.units_visible_to(request.user), status=CaseStatus.OPEN)
-    return get_object_or_404(cases, pk=pk)
 
 
 @login_required
