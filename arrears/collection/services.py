@@ -291,6 +291,21 @@ def effects_of_correction(*, superseded: ContactAttempt, correction: ContactAtte
     _attempt_superseded(superseded, correction)
 
 
+def _write_correction(*, original: ContactAttempt, current: ContactAttempt, staff, correction_reason: str,
+                      **changes) -> ContactAttempt:
+    """The new version of a contact: the current one as it stands, with `changes`, pointing at the
+    original; the version it replaces stops setting anything off."""
+    fields = {name: getattr(current, name) for name in (
+        "at", "outcome", "reason", "notes", "third_party", "violation_rule", "violation_reason")}
+    correction = ContactAttempt.objects.create(
+        community_id=current.community_id, case=current.case, unit_id=current.unit_id, owner_id=current.owner_id,
+        contact=current.contact, relation=current.relation, channel=current.channel, script_code=current.script_code,
+        task=current.task, corrects=original, correction_reason=correction_reason, staff=staff, **{**fields, **changes},
+    )
+    effects_of_correction(superseded=current, correction=correction)
+    return correction
+
+
 def correct_letter_delivery(*, attempt: ContactAttempt, staff, correction_reason: str,
                             letter: limitation.LetterDelivery) -> ContactAttempt:
     """The letters module corrected how a letter reached its owner: the written demand follows.
@@ -304,14 +319,8 @@ def correct_letter_delivery(*, attempt: ContactAttempt, staff, correction_reason
         raise DomainError("只有已送达函件的记录可以这样更正", "only a delivered letter's attempt is corrected here",
                           code="letter_channel")
     list(ContactAttempt.objects.select_for_update().filter(pk=original.pk).values_list("pk", flat=True))
-    correction = ContactAttempt.objects.create(
-        community_id=current.community_id, case=current.case, unit_id=current.unit_id, owner_id=current.owner_id,
-        contact=current.contact, relation=current.relation, channel=current.channel, at=current.at,
-        outcome=current.outcome, notes=current.notes, script_code=current.script_code, third_party=current.third_party,
-        violation_rule=current.violation_rule, violation_reason=current.violation_reason, task=current.task,
-        corrects=original, correction_reason=correction_reason[:TEXT_LIMIT], staff=staff,
-    )
-    effects_of_correction(superseded=current, correction=correction)
+    correction = _write_correction(original=original, current=current, staff=staff,
+                                   correction_reason=correction_reason[:TEXT_LIMIT])
     _apply_effects(correction, amount=None, promise_due=None, staff=staff, letter=letter)
     return correction
 
@@ -370,15 +379,11 @@ def correct_attempt(*, attempt: ContactAttempt, staff, correction_reason: str, o
         if _versions(original)[1].pk != current.pk:
             raise DomainError("该记录刚被他人更正：请刷新后再试", "someone corrected this attempt just now: reload and retry",
                               code="superseded")
-        correction = ContactAttempt.objects.create(
-            community_id=current.community_id, case=current.case, unit_id=current.unit_id, owner_id=current.owner_id,
-            contact=current.contact, relation=current.relation, channel=current.channel, at=at, outcome=outcome,
-            reason=reason, notes=notes, script_code=current.script_code, third_party=third_party,
-            violation_rule=str(violation.rule) if violation else "",
+        correction = _write_correction(
+            original=original, current=current, staff=staff, correction_reason=correction_reason, at=at, outcome=outcome,
+            reason=reason, notes=notes, third_party=third_party, violation_rule=str(violation.rule) if violation else "",
             violation_reason=violation.reason[:TEXT_LIMIT] if violation else "",
-            task=current.task, corrects=original, correction_reason=correction_reason, staff=staff,
         )
-        effects_of_correction(superseded=current, correction=correction)
         _apply_effects(correction, amount=amount, promise_due=promise_due, staff=staff)
     return correction
 
