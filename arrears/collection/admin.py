@@ -36,7 +36,7 @@ from arrears.collection.models import (
     Task,
 )
 from arrears.collection.services import sync_charge_hold
-from arrears.core.admin import EvidenceAdmin, EvidenceInline
+from arrears.core.admin import EvidenceAdmin, EvidenceInline, ViewOnlyAdmin
 from arrears.core.errors import DomainError
 
 
@@ -49,38 +49,6 @@ def technique_label(number: int | None) -> str:
         return "—"
     zh, en = rules.TECHNIQUE_LABELS[number]
     return f"{number} {en if (get_language() or '').startswith('en') else zh}"
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Viewable only: rows written by the daily run, the outbox or a parent form."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = True
-    select_related: tuple[str, ...] = ()
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related(*self.select_related)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class CommunityFromParentAdmin(admin.ModelAdmin):
@@ -235,21 +203,21 @@ class ScriptAdmin(admin.ModelAdmin):
 
 # -- cases and what hangs off them --------------------------------------------------------------
 
-class CaseStepInline(ReadOnlyInline):
+class CaseStepInline(EvidenceInline):
     model = CaseStep
     fields = ["fired_on", "step"]
     readonly_fields = fields
     select_related = ("step",)
 
 
-class TaskInline(ReadOnlyInline):
+class TaskInline(EvidenceInline):
     model = Task
     fields = ["due_on", "title", "kind", "channel", "technique", "script_code", "status", "assignee", "done_at"]
     readonly_fields = fields
     select_related = ("assignee",)
 
 
-class PromiseInline(ReadOnlyInline):
+class PromiseInline(EvidenceInline):
     model = Promise
     fields = ["made_on", "due_on", "amount", "status", "resolved_on", "created_by"]
     readonly_fields = fields
@@ -283,7 +251,7 @@ class CaseAdmin(admin.ModelAdmin):
 
 
 @admin.register(CaseStep)
-class CaseStepAdmin(ReadOnlyAdmin):
+class CaseStepAdmin(ViewOnlyAdmin):
     list_display = ["fired_on", "case", "step", "community"]
     list_filter = ["community", "step__channel"]
     list_select_related = ["case__unit__building", "case__owner", "step", "community"]
@@ -389,7 +357,7 @@ class InstalmentPlanAdmin(CommunityFromParentAdmin):
 
 
 @admin.register(Instalment)
-class InstalmentAdmin(ReadOnlyAdmin):
+class InstalmentAdmin(ViewOnlyAdmin):
     """Instalments are edited on their plan."""
 
     list_display = ["plan", "number", "due_on", "amount"]
@@ -450,7 +418,7 @@ class LimitationProofAdmin(EvidenceAdmin):
 
 # -- owner profiles -----------------------------------------------------------------------------
 
-class ProfileChangeInline(ReadOnlyInline):
+class ProfileChangeInline(EvidenceInline):
     model = ProfileChange
     fields = ["changed_at", "persona", "irritable", "reason", "intent", "note", "changed_by"]
     readonly_fields = fields
@@ -487,7 +455,7 @@ class OwnerProfileAdmin(CommunityFromParentAdmin):
 
 
 @admin.register(ProfileChange)
-class ProfileChangeAdmin(ReadOnlyAdmin):
+class ProfileChangeAdmin(ViewOnlyAdmin):
     list_display = ["changed_at", "profile", "persona", "irritable", "reason", "intent", "changed_by"]
     list_filter = ["persona", "community"]
     list_select_related = ["profile__owner", "changed_by"]
@@ -506,7 +474,7 @@ class OutgoingMessageAdmin(EvidenceAdmin):
 
 
 @admin.register(CollectionRun)
-class CollectionRunAdmin(ReadOnlyAdmin):
+class CollectionRunAdmin(ViewOnlyAdmin):
     list_display = ["as_of", "started_at", "finished_at"]
     date_hierarchy = "as_of"
 

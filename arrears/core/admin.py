@@ -9,10 +9,8 @@ from django.contrib import admin
 from arrears.core.models import AuditEvent
 
 
-class EvidenceAdmin(admin.ModelAdmin):
-    """Read-only: no add, no change, no delete (nor its bulk action); every field is shown as text."""
-
-    actions = None
+class ViewOnlyAdmin(admin.ModelAdmin):
+    """Viewable only: rows written by a service (the daily run, the outbox, a payment), never by hand."""
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -22,6 +20,12 @@ class EvidenceAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class EvidenceAdmin(ViewOnlyAdmin):
+    """Read-only: no add, no change, no delete (nor its bulk action); every field is shown as text."""
+
+    actions = None
 
     def get_readonly_fields(self, request, obj=None):
         return [*(field.name for field in self.model._meta.fields), *self.readonly_fields]
@@ -33,6 +37,10 @@ class EvidenceInline(admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
+    select_related: tuple[str, ...] = ()
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related(*self.select_related)
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from arrears.collection.admin import ReadOnlyAdmin
+from arrears.core.admin import ViewOnlyAdmin
 
 from .models import (
     Complaint,
@@ -47,7 +47,7 @@ class FeeCompositionAdmin(admin.ModelAdmin):
 
 
 @admin.register(PaymentOrder)
-class PaymentOrderAdmin(ReadOnlyAdmin):
+class PaymentOrderAdmin(ViewOnlyAdmin):
     list_display = ["number", "provider", "community", "owner", "amount", "status", "created_at", "paid_at", "provider_trade_no"]
     list_filter = ["provider", "status", "community"]
     list_select_related = ["community", "owner"]
@@ -55,41 +55,41 @@ class PaymentOrderAdmin(ReadOnlyAdmin):
 
 
 @admin.register(PaymentNotification)
-class PaymentNotificationAdmin(ReadOnlyAdmin):
+class PaymentNotificationAdmin(ViewOnlyAdmin):
     list_display = ["received_at", "provider", "order_number", "outcome", "reason"]
     list_filter = ["provider", "outcome"]
     search_fields = ["order_number"]
 
 
 @admin.register(Receipt)
-class ReceiptAdmin(ReadOnlyAdmin):
+class ReceiptAdmin(ViewOnlyAdmin):
     list_display = ["number", "community", "payment", "issued_at", "voided_at"]
     list_select_related = ["community", "payment"]
     search_fields = ["number"]
 
 
 @admin.register(ReversalRequest)
-class ReversalRequestAdmin(ReadOnlyAdmin):
+class ReversalRequestAdmin(ViewOnlyAdmin):
     list_display = ["payment", "status", "requested_by", "requested_at", "decided_by", "decided_at"]
     list_filter = ["status"]
     list_select_related = ["payment", "requested_by", "decided_by"]
 
 
 @admin.register(InstalmentRequest)
-class InstalmentRequestAdmin(ReadOnlyAdmin):
+class InstalmentRequestAdmin(ViewOnlyAdmin):
     list_display = ["owner", "unit", "months", "total", "status", "requested_at", "decided_by"]
     list_filter = ["status", "community"]
     list_select_related = ["owner", "unit__building", "decided_by"]
 
 
 @admin.register(Complaint)
-class ComplaintAdmin(ReadOnlyAdmin):
+class ComplaintAdmin(ViewOnlyAdmin):
     list_display = ["created_at", "owner", "unit", "charge", "text"]
     list_select_related = ["owner", "unit__building", "charge__charge_type", "charge__unit__building"]
 
 
 @admin.register(SurveyResponse)
-class SurveyResponseAdmin(ReadOnlyAdmin):
+class SurveyResponseAdmin(ViewOnlyAdmin):
     list_display = ["answered_at", "payment", "payment_experience", "service", "comment"]
     list_filter = ["payment_experience", "service"]
     list_select_related = ["payment"]
