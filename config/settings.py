@@ -154,6 +154,23 @@ CSRF_COOKIE_HTTPONLY = False
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+# HTTPS, one switch for a site served behind TLS (directly or by a proxy that sets X-Forwarded-Proto and
+# overwrites any the client sent): redirect plain HTTP, HSTS for a year with subdomains, cookies only
+# over HTTPS. Off by default: the embedded default and the demo serve plain HTTP on 127.0.0.1.
+ARREARS_HTTPS = env_bool("ARREARS_HTTPS", False)
+if ARREARS_HTTPS:
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# HSTS preload binds the whole registered domain, every subdomain of it, into browsers for months and
+# cannot be taken back quickly: the company's domain decides it, not this application. Opt in with
+# ARREARS_HSTS_PRELOAD=true (and submit the domain at hstspreload.org); W021 only reminds of it.
+SECURE_HSTS_PRELOAD = ARREARS_HTTPS and env_bool("ARREARS_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -353,6 +370,11 @@ def _alipay_provider() -> dict:
     }
 
 
-# The providers offered to owners, in this order: sandbox (demo, the default), wechat, alipay.
-PORTAL_PAYMENT_PROVIDERS = {code: _payment_provider(code) for code in env_list("ARREARS_PAYMENT_PROVIDERS", "sandbox")}
+# The providers offered to owners, in this order: sandbox, wechat, alipay. The sandbox credits the ledger
+# without moving money: it is the default only with DEBUG on; in production no provider is offered until
+# one is configured (the owner's page then says how to pay at the office or by transfer), and naming the
+# sandbox there fails `check --deploy` (arrears.E002).
+PORTAL_PAYMENT_PROVIDERS = {
+    code: _payment_provider(code) for code in env_list("ARREARS_PAYMENT_PROVIDERS", "sandbox" if DEBUG else "")
+}
 # ---- end portal -------------------------------------------------------------------------------------

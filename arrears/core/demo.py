@@ -235,7 +235,7 @@ class _Builder:
             community = Community.objects.create(
                 company=company, name=spec.name, address=spec.address, contract_number=spec.contract_number,
                 contract_start=spec.contract_start, contract_end=rules.add_months(spec.contract_start, 120) - timedelta(days=1),
-                contract_terms=spec.contract_terms,
+                contract_terms=spec.contract_terms, service_centre="南门旁物业服务中心", service_hours="每天 8:30–18:00",
             )
             self._tariffs(community, spec)
             holdings.extend(self._units(community, spec, count))

@@ -35,6 +35,12 @@ class Community(models.Model):
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="communities", verbose_name=_("物业公司"))
     name = models.CharField(_("小区名称"), max_length=200)
     address = models.CharField(_("地址"), max_length=300, blank=True)
+    # Where and when owners pay in person: shown on the owner's statement page, above all when no
+    # online payment is configured.
+    service_centre = models.CharField(_("服务中心地点"), max_length=200, blank=True,
+                                      help_text=_("业主到场缴费的地点，例如“5栋架空层物业服务中心”。"))
+    service_hours = models.CharField(_("服务中心办公时间"), max_length=100, blank=True,
+                                     help_text=_("例如“每天 8:30–18:00”。"))
     contract_number = models.CharField(_("物业服务合同编号"), max_length=100, blank=True)
     contract_start = models.DateField(_("合同起始日"), null=True, blank=True)
     contract_end = models.DateField(_("合同终止日"), null=True, blank=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 
 from arrears.collection.models import Case, CaseStatus
@@ -44,3 +45,14 @@ def sample_link() -> str:
     if case is None:
         return ""
     return statement_link(case.owner_id, case.unit_id, case.owner.link_generation)
+
+
+SANDBOX = {"BACKEND": "arrears.portal.providers.sandbox.SandboxProvider"}
+
+
+def demo_providers() -> dict:
+    """The configured providers with the sandbox first: the demo names it, since production never defaults to it.
+
+    The sandbox moves no money; its pages say so, and `check --deploy` refuses it with DEBUG off.
+    """
+    return {"sandbox": SANDBOX, **settings.PORTAL_PAYMENT_PROVIDERS}

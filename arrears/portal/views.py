@@ -64,12 +64,15 @@ def statement(request, access, token):
     accounts = statements.accounts(access, today=today)
     pending = InstalmentRequest.objects.filter(owner=access.owner, status=RequestStatus.REQUESTED).first()
     answered = InstalmentRequest.objects.filter(owner=access.owner).exclude(status=RequestStatus.REQUESTED).first()
+    providers = enabled_providers()
     return render(request, "portal/statement.html", {
         "access": access, "token": token, "accounts": accounts, "today": today,
-        "company": access.owner.community.company,
+        "company": access.owner.community.company, "community": access.unit.community,
         "compositions": statements.fee_compositions(access.unit, today=today),
         "receipts": statements.receipts_of(access),
-        "providers": enabled_providers(),
+        # No provider: no pay button; the page says where and how to pay (the letters' bank account).
+        "providers": providers, "sandbox": any(p.code == "sandbox" for p in providers),
+        "bank": settings.ARREARS_BANK_ACCOUNT,
         "months": owner_requests.plan_months_offered(access.unit.community_id),
         "pending_request": pending, "last_request": answered,
         "complaints": Complaint.objects.filter(owner=access.owner).select_related("ticket", "dispute")[:5],

@@ -85,3 +85,27 @@ def test_an_owner_pays_from_the_statement_link_on_a_phone(live_server, estate, b
     assert "王小明" in closed and "结案" in closed and "缴清" in closed
     assert Case.objects.filter(status=CaseStatus.OPEN).count() == 0
     staff.screenshot(path=str(ARTIFACTS / "portal-staff-unit-phone.png"), full_page=True)
+
+
+def test_an_owner_without_online_payment_sees_how_to_pay_on_a_phone(live_server, estate, browser, settings):  # noqa: F811
+    # given production without an online provider, and the service centre and transfer account on record
+    settings.ARREARS_PUBLIC_URL = live_server.url
+    settings.PORTAL_PAYMENT_PROVIDERS = {}
+    settings.ARREARS_BANK_ACCOUNT = {"bank": "招商银行深圳分行", "account": "7559 0000 1234 567", "name": "示例物业"}
+    community = estate["unit"].community
+    community.service_centre, community.service_hours = "5栋架空层物业服务中心", "每天 8:30–18:00"
+    community.save(update_fields=["service_centre", "service_hours"])
+    link = statement_link(estate["owner"].pk, estate["unit"].pk)
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(viewport=PHONE, locale="zh-CN", user_agent=IPHONE_AGENT, device_scale_factor=2)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    # when the owner opens the link
+    page.goto(link)
+    # then the charges are listed without a way to pay online, and the page says how to pay, fitting the phone
+    assert page.locator("[data-testid=pay]").count() == 0 and page.locator("input[name=charge]").count() == 0
+    how = page.locator("[data-testid=how-to-pay]").inner_text()
+    assert "5栋架空层物业服务中心" in how and "7559 0000 1234 567" in how and "3栋1单元1201" in how
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.screenshot(path=str(ARTIFACTS / "portal-statement-offline-phone.png"), full_page=True)
+    context.close()

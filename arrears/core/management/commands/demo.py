@@ -10,7 +10,7 @@ from arrears.collection.models import CollectorAssignment
 from arrears.collection.run import run_collection
 from arrears.estate.models import Community, Company, StaffScope
 from arrears.notices.outbox import dispatch
-from arrears.portal.demo import ensure_fee_compositions, sample_link
+from arrears.portal.demo import demo_providers, ensure_fee_compositions, sample_link
 
 DEMO_PASSWORD = "demo-pass-2026"
 DEMO_USERS = [
@@ -77,6 +77,9 @@ class Command(BaseCommand):
         link = sample_link()
         if link:
             self.stdout.write(f"业主账单链接示例（手机打开，可用模拟支付缴费）/ an owner's statement link (sandbox payment): {link}")
+        self.stdout.write("模拟支付不会转移任何真实款项 / the sandbox moves no money")
         self.stdout.write(f"数据目录 / data folder: {settings.DATA_DIR}")
         if not no_serve:
-            call_command("runserver", addrport, use_reloader=False, insecure_serving=True)
+            # The demo names the sandbox itself: outside DEBUG it is never a default (arrears.E002).
+            with override_settings(PORTAL_PAYMENT_PROVIDERS=demo_providers()):
+                call_command("runserver", addrport, use_reloader=False, insecure_serving=True)
