@@ -26,10 +26,12 @@ How a message is neither lost nor sent twice, whatever dies when:
    now. The provider cannot tell (console, email): `failed` with "结果不明", for a person to
    check and resend — at most once is the rule when the facts cannot be known.
 
-Limits: the PostgreSQL fence needs session-level locks, so a pooler in front of the database
-must pool sessions, not transactions. On SQLite (one machine, the embedded default) the fence
-covers the threads of one process; between processes the lease alone separates senders, and it
-outlasts the backends' own timeouts (at most 30 s) many times over.
+Two walls, each enough alone: the fence (a live session) and the lease, which outlasts every
+configured backend's longest call by its timeouts (system check `notices.E001`). A message goes
+out twice only if a sender's session is lost *and* its call outlives the lease. The PostgreSQL
+fence needs session-level locks: a pooler in front of the database must pool sessions, not
+transactions. On SQLite (one machine, the embedded default) the fence covers the threads of
+one process; between processes the lease alone separates senders.
 
 Provider errors marked transient are retried with exponential backoff up to
 `NOTICES_MAX_ATTEMPTS`, then the row is `failed`; permanent errors fail at once. Failed rows
@@ -79,6 +81,32 @@ RESENDABLE = frozenset({MessageStatus.FAILED, MessageStatus.UNDELIVERED, Message
 
 def lease() -> timedelta:
     return timedelta(seconds=getattr(settings, "NOTICES_LEASE_SECONDS", 300))
+
+
+def check_lease(app_configs=None, **kwargs) -> list:
+    """System check: the lease outlasts the longest call of every configured channel's backend.
+
+    Where the fence cannot reach (SQLite between processes), the lease is what keeps a second
+    sender away from a message still with the provider; everywhere it gives the provider time to
+    list a message before a recovering sender asks for it.
+    """
+    from django.core import checks
+    from django.core.exceptions import ImproperlyConfigured
+
+    errors = []
+    for channel in getattr(settings, "NOTICES_CHANNELS", {}) or {}:
+        try:
+            longest = channels.backend_for(channel).longest_call()
+        except (ImproperlyConfigured, ImportError):
+            continue  # reported when the backend is used; nothing to compare here
+        if longest >= lease().total_seconds():
+            errors.append(checks.Error(
+                f"NOTICES_LEASE_SECONDS ({lease().total_seconds():.0f}) must be longer than the longest "
+                f"{channel} provider call ({longest:.0f} s by its timeouts)",
+                hint="Raise NOTICES_LEASE_SECONDS or lower the backend's timeouts.",
+                id="notices.E001",
+            ))
+    return errors
 
 
 def max_attempts() -> int:

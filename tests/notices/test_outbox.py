@@ -216,3 +216,19 @@ def test_it_skips_a_message_another_sender_is_handing_over_even_after_its_lease(
     assert outcome == {"sent": 1, "skipped": 1}
     assert slow.accepted == {first.key: 1, second.key: 1}
     assert (_reload(first).status, _reload(second).status) == (MessageStatus.SENT, MessageStatus.SENT)
+
+
+def test_it_refuses_to_start_with_a_lease_shorter_than_a_provider_call(settings):
+    # given: SMS through Aliyun with 5 s + 10 s timeouts, email with Django's 30 s per exchange
+    settings.NOTICES_CHANNELS = {
+        "sms": {"BACKEND": "arrears.notices.channels.aliyun.AliyunSmsBackend", "access_key_id": "id",
+                "access_key_secret": "secret"},
+        "email": {"BACKEND": "arrears.notices.channels.email.EmailBackend", "timeout": 30},
+    }
+    # when the lease is shorter than the slowest call, then the check names the channel
+    settings.NOTICES_LEASE_SECONDS = 200
+    assert [(error.id, "email" in error.msg) for error in outbox.check_lease()] == [("notices.E001", True)]
+    settings.NOTICES_LEASE_SECONDS = 10
+    assert len(outbox.check_lease()) == 2
+    settings.NOTICES_LEASE_SECONDS = 300  # the default
+    assert outbox.check_lease() == []
