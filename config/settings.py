@@ -250,8 +250,9 @@ NOTICES_CHANNELS = {
     "wechat": {"BACKEND": "arrears.notices.channels.console.ConsoleBackend"},
     "email": {"BACKEND": "arrears.notices.channels.email.EmailBackend"},
 }
-# The outbox: a claimed message whose worker died is taken up again after the lease; provider
-# errors are retried with exponential backoff (1, 2, 4 … minutes) up to NOTICES_MAX_ATTEMPTS.
+# The outbox: a claimed message whose worker died is taken up again after the lease, which must
+# outlast the longest provider call (system check notices.E001); provider errors are retried
+# with exponential backoff (1, 2, 4 … minutes) up to NOTICES_MAX_ATTEMPTS.
 NOTICES_LEASE_SECONDS = int(env_str("NOTICES_LEASE_SECONDS", "300"))
 NOTICES_MAX_ATTEMPTS = int(env_str("NOTICES_MAX_ATTEMPTS", "5"))
 NOTICES_BACKOFF_SECONDS = int(env_str("NOTICES_BACKOFF_SECONDS", "60"))

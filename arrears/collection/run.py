@@ -97,15 +97,27 @@ def ensure_policies(community_ids=None) -> int:
         missing = missing.filter(pk__in=list(community_ids))
     created = 0
     for community in missing:
-        create_default_policy(community)
-        created += 1
+        created += _default_policy(community)[1]
     return created
 
 
 def create_default_policy(community) -> CollectionPolicy:
-    policy = CollectionPolicy.objects.create(community=community)
-    LadderStep.objects.bulk_create([LadderStep(policy=policy, **row) for row in ladder_rows()])
-    return policy
+    return _default_policy(community)[0]
+
+
+def _default_policy(community) -> tuple[CollectionPolicy, bool]:
+    """The community's policy, with the default ladder if it had none; safe when runs race.
+
+    Concurrent first runs all reach here for a community without a policy. The policy and its
+    ladder are written in one transaction, and `get_or_create` inserts inside a savepoint: the
+    loser of the race waits on the winner's row (unique `community`), gets IntegrityError, rolls
+    back its savepoint only and re-reads the winner's policy, whose ladder committed with it.
+    """
+    with transaction.atomic():
+        policy, created = CollectionPolicy.objects.get_or_create(community=community)
+        if created:
+            LadderStep.objects.bulk_create([LadderStep(policy=policy, **row) for row in ladder_rows()])
+    return policy, created
 
 
 def _local(day: date, at: time) -> datetime:

@@ -13,3 +13,9 @@ class NoticesConfig(AppConfig):
         from .tasks import after_run
 
         run_finished.connect(after_run, dispatch_uid="notices.dispatch_after_run")
+
+        from django.core import checks
+
+        from .outbox import check_lease
+
+        checks.register(check_lease)

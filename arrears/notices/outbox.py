@@ -2,21 +2,36 @@
 
 How a message is neither lost nor sent twice, whatever dies when:
 
-1. **Claim.** One conditional UPDATE moves a due row from `queued` to `sending` with a fresh
-   `claim_token` and `claimed_at`. Two workers cannot both claim it; a row left `sending` by a
-   dead worker becomes claimable again when its lease (`NOTICES_LEASE_SECONDS`) runs out.
-2. **Ask the guard again** at send time (`message_id` keeps the row from counting against
+1. **Fence.** A sender first takes the message's fence and keeps it until the outcome is
+   written: on PostgreSQL a session advisory lock keyed on the row (`pg_try_advisory_lock`),
+   elsewhere a set of the rows this process is working on. A row whose fence is taken is
+   skipped, never waited for. The fence lives as long as the sender's database session, not
+   as long as a clock says: a provider call that outlasts the lease still holds it, so a second
+   sender never reaches the provider while the first may still be talking to it. A sender that
+   dies loses its session, and with it the fence.
+2. **Claim.** One conditional UPDATE ("if exactly 1 row was updated") moves a due row from
+   `queued` to `sending` with a fresh `claim_token` and `claimed_at` = the clock at that moment
+   (never the batch's start). A row left `sending` by a dead sender becomes claimable again
+   when its lease (`NOTICES_LEASE_SECONDS`, 300) runs out; the lease restarts at the hand-over.
+3. **Ask the guard again** at send time (`message_id` keeps the row from counting against
    itself). Blocked with a later allowed time: back to `queued` for then. Blocked for good:
    `blocked`, with the rule and reason. A case closed meanwhile: `cancelled`.
-3. **Freeze the text** before the first hand-over: rendered once from the ledger of that day,
+4. **Freeze the text** before the first hand-over: rendered once from the ledger of that day,
    with its SHA-256. Retries and recovery send exactly that text.
-4. **Hand over.** `handed_at` is committed *before* the provider is called, and the provider
+5. **Hand over.** `handed_at` is committed *before* the provider is called, and the provider
    gets the row's key as its out-id. Only a write fenced by the claim token records the result.
-5. **Recover.** A claimed row whose `handed_at` is set but has no result was possibly accepted
-   by the provider before the worker died (or before a timeout). It is never simply resent: the
+6. **Recover.** A claimed row whose `handed_at` is set but has no result was possibly accepted
+   by the provider before the sender died (or before a timeout). It is never simply resent: the
    backend's `lookup` asks the provider for the out-id. Found: recorded as sent. Not there: sent
    now. The provider cannot tell (console, email): `failed` with "结果不明", for a person to
    check and resend — at most once is the rule when the facts cannot be known.
+
+Two walls, each enough alone: the fence (a live session) and the lease, which outlasts every
+configured backend's longest call by its timeouts (system check `notices.E001`). A message goes
+out twice only if a sender's session is lost *and* its call outlives the lease. The PostgreSQL
+fence needs session-level locks: a pooler in front of the database must pool sessions, not
+transactions. On SQLite (one machine, the embedded default) the fence covers the threads of
+one process; between processes the lease alone separates senders.
 
 Provider errors marked transient are retried with exponential backoff up to
 `NOTICES_MAX_ATTEMPTS`, then the row is `failed`; permanent errors fail at once. Failed rows
@@ -28,13 +43,16 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import uuid
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import DatabaseError, connection, transaction
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from arrears.collection import guard
@@ -65,6 +83,32 @@ def lease() -> timedelta:
     return timedelta(seconds=getattr(settings, "NOTICES_LEASE_SECONDS", 300))
 
 
+def check_lease(app_configs=None, **kwargs) -> list:
+    """System check: the lease outlasts the longest call of every configured channel's backend.
+
+    Where the fence cannot reach (SQLite between processes), the lease is what keeps a second
+    sender away from a message still with the provider; everywhere it gives the provider time to
+    list a message before a recovering sender asks for it.
+    """
+    from django.core import checks
+    from django.core.exceptions import ImproperlyConfigured
+
+    errors = []
+    for channel in getattr(settings, "NOTICES_CHANNELS", {}) or {}:
+        try:
+            longest = channels.backend_for(channel).longest_call()
+        except (ImproperlyConfigured, ImportError):
+            continue  # reported when the backend is used; nothing to compare here
+        if longest >= lease().total_seconds():
+            errors.append(checks.Error(
+                f"NOTICES_LEASE_SECONDS ({lease().total_seconds():.0f}) must be longer than the longest "
+                f"{channel} provider call ({longest:.0f} s by its timeouts)",
+                hint="Raise NOTICES_LEASE_SECONDS or lower the backend's timeouts.",
+                id="notices.E001",
+            ))
+    return errors
+
+
 def max_attempts() -> int:
     return getattr(settings, "NOTICES_MAX_ATTEMPTS", 5)
 
@@ -85,17 +129,59 @@ def _due(now: datetime) -> Q:
     return Q(channel__in=SENDABLE) & (waiting | abandoned)
 
 
-def due_ids(now: datetime, limit: int = 500) -> list[int]:
-    return list(OutgoingMessage.objects.filter(_due(now)).order_by("not_before", "pk").values_list("pk", flat=True)[:limit])
+def due_ids(now: datetime, limit: int = 500, *, scope: QuerySet | None = None) -> list[int]:
+    due = OutgoingMessage.objects.filter(_due(now))
+    if scope is not None:
+        due = due.filter(pk__in=scope.values("pk"))
+    return list(due.order_by("not_before", "pk").values_list("pk", flat=True)[:limit])
 
 
-def dispatch(*, now: datetime | None = None, limit: int = 500) -> Counter:
-    """Send what is due; returns how many ended how ("sent", "retry", "failed", "blocked", …)."""
-    now = now or timezone.now()
+def dispatch(*, now: datetime | None = None, limit: int = 500, scope: QuerySet | None = None) -> Counter:
+    """Send what is due; returns how many ended how ("sent", "retry", "failed", "blocked", …).
+
+    `scope` is the rows the caller may send (a staff member's: `selectors.messages_visible_to`);
+    None sends every community's (the scheduled task, the operator's command). `now` freezes the
+    clock (tests); without it each message is claimed at the moment of its own claim.
+    """
     outcomes = Counter()
-    for message_id in due_ids(now, limit):
+    for message_id in due_ids(now or timezone.now(), limit, scope=scope):
         outcomes[send_message(message_id, now=now)] += 1
     return outcomes
+
+
+# The fence's lock space for pg_try_advisory_lock(int, int): the outbox's own, beside any other.
+FENCE_SPACE = 0x6F7574  # "out"
+_in_hand: set[int] = set()  # the fence without PostgreSQL: rows this process is working on
+_in_hand_lock = threading.Lock()
+
+
+@contextmanager
+def _fence(message_id: int) -> Iterator[bool]:
+    """Hold the message's fence while this sender works on it; yields False when another holds it."""
+    if connection.vendor == "postgresql":
+        key = [FENCE_SPACE, message_id & 0x7FFFFFFF]  # a collision only makes one sender skip
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", key)
+            held = cursor.fetchone()[0]
+        try:
+            yield held
+        finally:
+            if held:
+                try:
+                    with connection.cursor() as cursor:
+                        cursor.execute("SELECT pg_advisory_unlock(%s, %s)", key)
+                except DatabaseError:  # the session is gone, and its locks with it
+                    logger.warning("outbox fence of message %s released with its session", message_id)
+        return
+    with _in_hand_lock:
+        held = message_id not in _in_hand
+        _in_hand.add(message_id)
+    try:
+        yield held
+    finally:
+        if held:
+            with _in_hand_lock:
+                _in_hand.discard(message_id)
 
 
 def _event(message, kind, at, detail="", actor=None) -> None:
@@ -161,13 +247,21 @@ def _freeze(message, template, now: datetime) -> None:
 
 
 def send_message(message_id: int, *, now: datetime | None = None) -> str:
-    """Claim, check, freeze, hand over and record one message; returns the outcome's name."""
-    now = now or timezone.now()
+    """Fence, claim, check, freeze, hand over and record one message; returns the outcome's name."""
+    clock: Callable[[], datetime] = (lambda: now) if now else timezone.now
+    with _fence(message_id) as held:
+        if not held:
+            return "skipped"  # another sender is working on it right now
+        return _send(message_id, clock)
+
+
+def _send(message_id: int, clock: Callable[[], datetime]) -> str:
+    now = clock()  # the moment of this message's claim: its lease runs from here
     token = uuid.uuid4().hex
     claimed = OutgoingMessage.objects.filter(_due(now), pk=message_id).update(
         status=MessageStatus.SENDING, claimed_at=now, claim_token=token,
     )
-    if not claimed:
+    if claimed != 1:
         return "skipped"
     message = OutgoingMessage.objects.select_related(
         "community__company", "unit__building", "unit__community__company", "owner", "contact", "case",
@@ -209,35 +303,42 @@ def send_message(message_id: int, *, now: datetime | None = None) -> str:
                     claim_token="")
             return "failed"
         _freeze(message, template, now)
-    return _hand_over(message, template, backend, token, now)
+    return _hand_over(message, template, backend, token, clock)
 
 
-def _hand_over(message, template, backend, token, now) -> str:
+def _hand_over(message, template, backend, token, clock) -> str:
     outbound = _outbound(message, template, backend)
-    handed = OutgoingMessage.objects.filter(pk=message.pk, claim_token=token).update(handed_at=now, attempts=F("attempts") + 1)
-    if not handed:
+    handed_at = clock()
+    # The lease restarts here: checks and rendering must not eat into the provider call's time.
+    handed = OutgoingMessage.objects.filter(pk=message.pk, claim_token=token).update(
+        handed_at=handed_at, claimed_at=handed_at, attempts=F("attempts") + 1,
+    )
+    if handed != 1:
         return "skipped"
     attempts = message.attempts + 1
     try:
         result = backend.send(outbound)
     except channels.PermanentError as exc:
+        now = clock()
         detail = f"{exc.code} {exc}".strip()
         _finish(message, token, now, EventKind.FAILED, detail, status=MessageStatus.FAILED, last_error=detail[:300],
                 handed_at=None, claim_token="")
         return "failed"
     except channels.TransientError as exc:
+        now = clock()
         detail = f"{exc.code} {exc}".strip()
         # A timeout may have reached the provider: keep handed_at, so the next try asks first.
-        handed_at = now if exc.in_doubt else None
+        kept = handed_at if exc.in_doubt else None
         if attempts >= max_attempts():
             _finish(message, token, now, EventKind.FAILED, f"第 {attempts} 次仍失败，不再重试 / gave up: {detail}",
-                    status=MessageStatus.FAILED, last_error=detail[:300], handed_at=handed_at, claim_token="")
+                    status=MessageStatus.FAILED, last_error=detail[:300], handed_at=kept, claim_token="")
             return "failed"
         retry_at = now + backoff(attempts)
         _finish(message, token, now, EventKind.RETRY, f"{detail} → {retry_at:%Y-%m-%d %H:%M:%S}",
-                status=MessageStatus.QUEUED, next_try_at=retry_at, last_error=detail[:300], handed_at=handed_at,
+                status=MessageStatus.QUEUED, next_try_at=retry_at, last_error=detail[:300], handed_at=kept,
                 claim_token="")
         return "retry"
+    now = clock()
     _finish(message, token, now, EventKind.SENT, f"{result.provider} {result.provider_message_id}",
             status=MessageStatus.SENT, provider=result.provider, provider_message_id=result.provider_message_id[:100],
             sent_at=now, claim_token="", last_error="")

@@ -107,7 +107,8 @@ def outbox_resend(request, pk):
 @require_POST
 def outbox_dispatch(request):
     _require(request.user, "collection.change_outgoingmessage")
-    outcomes = outbox.dispatch(limit=DISPATCH_LIMIT)
+    # Only the messages of the user's own communities and buildings: the page lists no others.
+    outcomes = outbox.dispatch(limit=DISPATCH_LIMIT, scope=notices_selectors.messages_visible_to(request.user))
     if not outcomes:
         messages.info(request, _("没有到期待发的消息。"))
     else:

@@ -99,3 +99,26 @@ def test_it_pays_a_charge_designated_by_two_cashiers_at_once_only_once(estate):
     assert principal == charge.amount == Decimal("200.00")
     for payment in Payment.objects.filter(operator=desk):
         assert sum(a.amount for a in Allocation.objects.filter(payment=payment)) + payment.unallocated == payment.amount
+
+
+def test_it_creates_one_policy_when_three_first_runs_start_at_once(estate):
+    # given: a community that has never had a daily run, so no policy and no ladder yet
+    from arrears.collection.defaults import ladder_rows
+    from arrears.collection.models import CollectionPolicy, CollectionRun, LadderStep
+    from arrears.collection.run import run_collection
+
+    community = estate["community"]
+    assert not CollectionPolicy.objects.filter(community=community).exists()
+
+    def run():
+        with time_machine.travel(NOW, tick=False):
+            return run_collection(as_of=date(2026, 5, 10), community_ids=[community.pk])
+
+    # when: three daily runs for it at once
+    results = _race(run, run, run)
+    # then: all three succeed, and there is one policy with one ladder
+    assert [type(r).__name__ for r in results] == ["RunSummary"] * 3, results
+    policy = CollectionPolicy.objects.get(community=community)
+    assert LadderStep.objects.filter(policy__community=community).count() == len(ladder_rows())
+    assert LadderStep.objects.filter(policy=policy).count() == len(ladder_rows())
+    assert CollectionRun.objects.filter(as_of=date(2026, 5, 10)).count() == 1

@@ -5,11 +5,12 @@ import pytest
 
 from arrears.collection.models import OutgoingMessage
 from arrears.core import roles
-from arrears.estate.models import StaffScope
+from arrears.estate.models import Contact, StaffScope
 from tests import factories
 from tests.collection.conftest import make_case
 from tests.staff import conftest as staff
 
+from .fake_providers import SlowProvider
 from .recording import Provider
 
 today, estate, insider, neighbour, outsider = staff.today, staff.estate, staff.insider, staff.neighbour, staff.outsider
@@ -59,3 +60,30 @@ def stranger(estate):
     user = factories.user("stranger", groups=[roles.COLLECTOR])
     StaffScope.objects.create(user=user, community=estate["far_unit"].community)
     return user
+
+
+def queue_messages(community, count: int) -> list[OutgoingMessage]:
+    """`count` SMS reminders due now, one per owner (each with a mobile and an open case)."""
+    queued = []
+    for index in range(count):
+        unit = factories.unit(community, building="7栋", room=f"{index + 1:02d}01")
+        owner = factories.owner(unit, f"业主{index + 1}")
+        Contact.objects.create(community=community, owner=owner, kind="mobile", value=f"1390000{index:04d}",
+                               relation="self")
+        case = make_case(unit, owner)
+        queued.append(OutgoingMessage.objects.create(
+            community=community, case=case, unit=unit, owner=owner, key=f"case:{case.pk}:step:overdue_sms",
+            channel="sms", template_code="overdue", scheduled_on=case.as_of,
+        ))
+    return queued
+
+
+@pytest.fixture
+def slow(settings):
+    """A provider whose calls block until released; lease 300 s."""
+    settings.NOTICES_CHANNELS = {"sms": {"BACKEND": "tests.notices.fake_providers.SlowBackend"}}
+    settings.NOTICES_LEASE_SECONDS = 300
+    settings.NOTICES_MAX_ATTEMPTS = 4
+    SlowProvider.reset()
+    yield SlowProvider
+    SlowProvider.reset()

@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo
 
 from django.core.mail.backends.base import BaseEmailBackend
 
+from arrears.notices.channels import Backend, SendResult
+
 CHINA = ZoneInfo("Asia/Shanghai")
 MAINLAND_MOBILE = re.compile(r"^1\d{10}$")
 
@@ -343,3 +345,75 @@ class FailingEmailBackend(BaseEmailBackend):
         if self.error is not None:
             raise self.error
         return len(email_messages)
+
+
+class SlowProvider:
+    """The provider's side of `SlowBackend`: calls that block until the test lets them answer.
+
+    `hold(key)` makes the next call for that out-id wait on an Event (no sleeps); the test waits
+    for `called(key)`, moves the clock, starts another sender, then `release(key)`: with
+    `die=True` the sender dies mid-call, after the provider accepted (`accept=True`) or before.
+    The provider lists a message for `lookup` only once its call has answered: a message still
+    in flight is invisible, the case that sends twice when two senders overlap.
+    """
+
+    _lock = threading.Lock()
+    accepted: dict[str, int] = {}
+    calls: list[str] = []
+    during_call = None  # a callable run inside every call (a second sender, a moving clock)
+    _holds: dict[str, dict] = {}  # key → {"entered", "released": Event, "accept", "die": bool}
+    _waiting: dict[str, dict] = {}  # holds not yet met by a call: one call each
+
+    @classmethod
+    def reset(cls) -> None:
+        cls.accepted, cls.calls, cls.during_call, cls._holds, cls._waiting = {}, [], None, {}, {}
+
+    @classmethod
+    def hold(cls, key: str) -> None:
+        gate = {"entered": threading.Event(), "released": threading.Event(), "accept": True, "die": False}
+        with cls._lock:
+            cls._holds[key] = cls._waiting[key] = gate
+
+    @classmethod
+    def called(cls, key: str, timeout: float = 10) -> bool:
+        return cls._holds[key]["entered"].wait(timeout)
+
+    @classmethod
+    def release(cls, key: str, *, accept: bool = True, die: bool = False) -> None:
+        gate = cls._holds[key]
+        gate["accept"], gate["die"] = accept, die
+        gate["released"].set()
+
+
+class SenderDied(BaseException):
+    """The sender's process died mid-call: nothing after this line of it runs."""
+
+
+class SlowBackend(Backend):
+    """A channel backend over `SlowProvider`."""
+
+    name = "slow"
+
+    def send(self, message):
+        provider = SlowProvider
+        with provider._lock:
+            provider.calls.append(message.key)
+            gate = provider._waiting.pop(message.key, None)
+        if provider.during_call is not None:
+            provider.during_call(message)
+        accept, die = True, False
+        if gate is not None:
+            gate["entered"].set()
+            assert gate["released"].wait(10), "the test never released the call"
+            accept, die = gate["accept"], gate["die"]
+        if accept:
+            with provider._lock:
+                provider.accepted[message.key] = provider.accepted.get(message.key, 0) + 1
+        if die:
+            raise SenderDied
+        return SendResult(provider=self.name, provider_message_id=f"slow-{message.key}")
+
+    def lookup(self, message, sent_after):
+        if message.key in SlowProvider.accepted:
+            return SendResult(provider=self.name, provider_message_id=f"slow-{message.key}")
+        return None

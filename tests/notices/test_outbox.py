@@ -4,6 +4,8 @@ import hashlib
 from datetime import date, timedelta
 
 import pytest
+import time_machine
+from django.db import connection
 
 from arrears.collection.models import CaseStatus, MessageStatus, OutgoingMessage
 from arrears.core.errors import DomainError
@@ -11,7 +13,7 @@ from arrears.notices import outbox
 from arrears.notices.channels import Receipt
 from arrears.notices.models import EventKind, MessageEvent
 
-from .conftest import at
+from .conftest import at, queue_messages
 from .recording import WorkerKilled
 
 TUESDAY = "2026-05-12"
@@ -177,3 +179,56 @@ def test_an_owner_without_a_mobile_fails_with_the_reason(provider, message, esta
     estate["owner"].contacts.filter(relation="self").delete()
     assert outbox.dispatch(now=at(TUESDAY)) == {"failed": 1}
     assert "没有可用的短信联系方式" in _reload(message).last_error
+
+
+def test_it_stamps_each_message_with_the_moment_of_its_own_claim(slow, estate):
+    # given: three messages due, and a provider that takes two minutes per call
+    first, second, third = queue_messages(estate["community"], 3)
+    with time_machine.travel(at(TUESDAY), tick=False) as clock:
+        slow.during_call = lambda message: clock.shift(timedelta(minutes=2))
+        # when: one batch sends them all
+        assert outbox.dispatch() == {"sent": 3}
+    # then: each lease ran from its own claim, not from the batch's start
+    assert [_reload(m).claimed_at for m in (first, second, third)] == [
+        at(TUESDAY, "10:00"), at(TUESDAY, "10:02"), at(TUESDAY, "10:04")]
+    assert _reload(third).sent_at == at(TUESDAY, "10:06")
+
+
+@pytest.mark.skipif(connection.vendor == "postgresql",
+                    reason="one session holds PostgreSQL's fence twice; test_outbox_races proves it with two")
+def test_it_skips_a_message_another_sender_is_handing_over_even_after_its_lease(slow, estate):
+    # given: two messages; while the first is with the provider, six minutes pass (the lease is
+    # five) and a second sender runs
+    first, second = queue_messages(estate["community"], 2)
+    started, nested = [], []
+    with time_machine.travel(at(TUESDAY), tick=False) as clock:
+        def second_sender(message):
+            if message.key == first.key and not started:
+                started.append(message.key)
+                clock.shift(timedelta(minutes=6))
+                nested.append(outbox.dispatch())
+
+        slow.during_call = second_sender
+        # when
+        outcome = outbox.dispatch()
+    # then: the second sender left the first message alone and sent the other; each went once
+    assert nested == [{"skipped": 1, "sent": 1}]
+    assert outcome == {"sent": 1, "skipped": 1}
+    assert slow.accepted == {first.key: 1, second.key: 1}
+    assert (_reload(first).status, _reload(second).status) == (MessageStatus.SENT, MessageStatus.SENT)
+
+
+def test_it_refuses_to_start_with_a_lease_shorter_than_a_provider_call(settings):
+    # given: SMS through Aliyun with 5 s + 10 s timeouts, email with Django's 30 s per exchange
+    settings.NOTICES_CHANNELS = {
+        "sms": {"BACKEND": "arrears.notices.channels.aliyun.AliyunSmsBackend", "access_key_id": "id",
+                "access_key_secret": "secret"},
+        "email": {"BACKEND": "arrears.notices.channels.email.EmailBackend", "timeout": 30},
+    }
+    # when the lease is shorter than the slowest call, then the check names the channel
+    settings.NOTICES_LEASE_SECONDS = 200
+    assert [(error.id, "email" in error.msg) for error in outbox.check_lease()] == [("notices.E001", True)]
+    settings.NOTICES_LEASE_SECONDS = 10
+    assert len(outbox.check_lease()) == 2
+    settings.NOTICES_LEASE_SECONDS = 300  # the default
+    assert outbox.check_lease() == []

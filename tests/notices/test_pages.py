@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from arrears.collection.models import MessageStatus, OutgoingMessage
+from arrears.estate.models import Contact
 from arrears.notices import texts
 from arrears.notices.models import EventKind, MessageEvent, NoticeTemplate
 from tests import factories
@@ -174,6 +175,33 @@ def test_the_dispatch_button_sends_what_is_due_and_says_how_it_went(client, insi
         response = client.post(reverse("staff:outbox_dispatch"), follow=True)
     assert "没有到期待发的消息。" in response.content.decode()
     assert provider.calls == 1
+
+
+def test_it_dispatches_only_the_messages_of_the_users_own_community(client, insider, provider, message, estate):
+    # given: a message due in 阳光花园 (the insider's) and one in 翠湖苑, whose owner has a mobile too
+    far = _far_message(estate)
+    Contact.objects.create(community=far.community, owner=far.owner, kind="mobile", value="13600002222",
+                           relation="self")
+    client.force_login(insider)
+    # when: the insider presses "send what is due"
+    with time_machine.travel(at(TUESDAY), tick=False):
+        listed = client.get(reverse("staff:outbox")).content.decode()
+        response = client.post(reverse("staff:outbox_dispatch"), follow=True)
+    # then: only the own community's message went; the other one waits for its own staff or the scheduler
+    assert "已处理 1 条到期消息：已发送 1。" in response.content.decode()
+    assert f"/outbox/{far.pk}/" not in listed and f"/outbox/{message.pk}/" in listed
+    message.refresh_from_db()
+    far.refresh_from_db()
+    assert (message.status, far.status) == (MessageStatus.SENT, MessageStatus.QUEUED)
+    assert list(provider.accepted) == [message.key]
+    assert not MessageEvent.objects.filter(message=far).exists()
+    # and the scheduled dispatch, which has no scope, still sends it
+    from arrears.notices.tasks import dispatch_outbox
+
+    with time_machine.travel(at(TUESDAY, "10:01"), tick=False):
+        assert dispatch_outbox() == {"sent": 1}
+    far.refresh_from_db()
+    assert far.status == MessageStatus.SENT
 
 
 # -- templates ------------------------------------------------------------------------------------

@@ -76,6 +76,9 @@ class AliyunSmsBackend(Backend):
             )
         self._client: Client | None = None
 
+    def longest_call(self) -> float:
+        return float(self.options.get("connect_timeout", 5)) + float(self.options.get("read_timeout", 10))
+
     @property
     def client(self) -> Client:
         if self._client is None:

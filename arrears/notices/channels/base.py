@@ -82,6 +82,10 @@ class Backend:
     def send(self, message: Outbound) -> SendResult:  # pragma: no cover - interface
         raise NotImplementedError
 
+    def longest_call(self) -> float:
+        """Seconds one `send` may take at most, by its timeouts: the outbox's lease must be longer."""
+        return 60.0
+
     def lookup(self, message: Outbound, sent_after: datetime) -> SendResult | None:
         """The provider's record of `message` sent after `sent_after`, or None if it has none."""
         raise LookupUnsupported(self.name)

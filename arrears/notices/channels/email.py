@@ -27,10 +27,18 @@ class EmailBackend(Backend):
         domain = self.options.get("domain") or parseaddr(from_email)[1].rpartition("@")[2]
         return f"<{key_digest(key)}.notice@{domain or 'localhost'}>"
 
+    def timeout(self) -> float:
+        return float(self.options.get("timeout") or settings.EMAIL_TIMEOUT or 30)
+
+    def longest_call(self) -> float:
+        # Each of the SMTP conversation's eight exchanges (connect, EHLO, STARTTLS, AUTH, MAIL,
+        # RCPT, DATA with the message, QUIT) may wait the whole timeout.
+        return 8 * self.timeout()
+
     def send(self, message: Outbound) -> SendResult:
         from_email = self.options.get("from_email") or settings.DEFAULT_FROM_EMAIL
         message_id = self._message_id(message.key, from_email)
-        timeout = self.options.get("timeout") or settings.EMAIL_TIMEOUT or 30
+        timeout = self.timeout()
         connection = get_connection(
             self.options.get("backend"), fail_silently=False, timeout=timeout
         )

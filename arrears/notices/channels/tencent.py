@@ -74,6 +74,9 @@ class TencentSmsBackend(Backend):
             )
         self._client: SmsClient | None = None
 
+    def longest_call(self) -> float:
+        return float(self.options.get("connect_timeout", 5)) + float(self.options.get("read_timeout", 10))
+
     @property
     def client(self) -> SmsClient:
         if self._client is None:
