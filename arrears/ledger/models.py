@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from arrears.core.fields import KeyField
 from arrears.core.money import MoneyField
 from arrears.estate.models import Community, Company, Owner, Unit
+from arrears.ledger.append_only import EVIDENCE_COLUMNS
 
 
 class ChargeType(models.Model):
@@ -157,6 +158,8 @@ class Payment(models.Model):
     # The payer's designation (民法典第560条), as given: the charge ids this money goes to first.
     designation = models.JSONField(_("缴款人指定冲抵的费用"), default=list, db_default=[], blank=True, editable=False)
     created_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
+
+    frozen_groups = EVIDENCE_COLUMNS["ledger_payment"]  # the proof as written: `arrears keys` never rewrites it
 
     class Meta:
         verbose_name = _("缴费")
