@@ -63,3 +63,21 @@ def test_it_drops_control_characters_that_would_break_the_file():
     data = written([["阳光\x07花园", D("1.00"), None]])
     # then
     assert load_workbook(BytesIO(data))["表"]["A2"].value == "阳光花园"
+
+
+def test_it_writes_a_template_shaped_workbook_with_per_column_header_fills():
+    # given: the shape of the import template (required columns red, notes sheet first)
+    red = xlsx.PatternFill("solid", fgColor="C00000")
+    book = xlsx.Book()
+    sheet = book.sheet("房屋", [xlsx.Column("小区", width=12, fill=red), xlsx.Column("面积", width=10)])
+    sheet.append(["=阳光花园", 89.5])
+    book.rows("说明", [["表", "列", "说明"], ["", "", "-红色表头为必填列"]], widths=(12, 24, 90), index=0)
+    buffer = BytesIO()
+    # when
+    book.save(buffer)
+    # then
+    workbook = load_workbook(BytesIO(buffer.getvalue()))
+    assert workbook.sheetnames == ["说明", "房屋"]
+    assert workbook["房屋"]["A1"].fill.fgColor.rgb == "00C00000"
+    assert [(c.value, c.data_type) for c in workbook["房屋"][2]] == [("=阳光花园", "s"), (89.5, "n")]
+    assert formulas(buffer.getvalue()) == []
