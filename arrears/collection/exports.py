@@ -1,4 +1,4 @@
-"""The case list as xlsx: the same filters as the page, one streamed query, money as Decimal numbers."""
+"""The case list as xlsx: the same filters as the page, one streamed query, money as Decimal numbers, text as text."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import date
 
 from arrears.collection import rules
 from arrears.collection.models import Bucket, Persona, Tier
-from arrears.ledger.exports import DATE, MONEY, NUMBER, TEXT, _notes, _Sheet, _workbook
+from arrears.core.xlsx import DATE, MONEY, NUMBER, TEXT, Book
 
 COLUMNS = [
     ("小区", TEXT, 14), ("楼栋", TEXT, 8), ("单元", TEXT, 6), ("房号", TEXT, 8), ("业主", TEXT, 12), ("分类", TEXT, 6),
@@ -18,8 +18,8 @@ COLUMNS = [
 
 def write_cases_xlsx(cases, *, as_of: date, filters: dict, path_or_file) -> int:
     """Write the open cases (a queryset from `selectors.open_cases`); returns the number of rows."""
-    workbook = _workbook()
-    sheet = _Sheet(workbook, "欠费列表", COLUMNS)
+    workbook = Book()
+    sheet = workbook.sheet("欠费列表", COLUMNS)
     tiers, buckets, personas = dict(Tier.choices), dict(Bucket.choices), dict(Persona.choices)
     count = 0
     for case in cases.iterator(chunk_size=2000) if not cases._prefetch_related_lookups else cases:
@@ -37,7 +37,7 @@ def write_cases_xlsx(cases, *, as_of: date, filters: dict, path_or_file) -> int:
         ])
         count += 1
     sheet.close()
-    _notes(workbook, [
+    workbook.notes([
         ("报表", "欠费列表 / open cases"),
         ("数据日期", as_of),
         ("筛选", "；".join(f"{key}={value}" for key, value in filters.items()) or "无"),

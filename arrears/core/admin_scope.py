@@ -5,6 +5,9 @@ Every ModelAdmin registered on the site gets its queryset narrowed for anyone bu
 StaffScope grants whole. A user scoped to one building sees no community's rows in the admin,
 whose lists are not cut by building; the staff site is where they work. Rows that belong to no
 community (company-wide templates, the holiday arrangement) are left to the model permissions.
+
+Its search box normalises what it looks for as the keys are stored (`core.text`): a fullwidth
+"１０１" or a pasted zero-width space finds "101".
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from __future__ import annotations
 from django.contrib import admin
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Q
+
+from arrears.core.text import normalise_key
 
 # Models whose community is reached through another row.
 THROUGH = {"collection.LadderStep": "policy__community_id", "portal.PaymentNotification": "order__community_id"}
@@ -49,6 +54,9 @@ class ScopedQuerysetMixin:
             return queryset
         keep = community_filter(self.model, whole_communities(user))
         return queryset if keep is None else queryset.filter(keep)
+
+    def get_search_results(self, request, queryset, search_term):
+        return super().get_search_results(request, queryset, normalise_key(search_term))
 
 
 def scope_site(site=admin.site) -> None:

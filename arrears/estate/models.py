@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from arrears.core.fields import KeyField
+
 
 class AllocationRule(models.TextChoices):
     PRINCIPAL_FIRST = "principal-first", _("先本金后违约金")
@@ -12,7 +14,7 @@ class AllocationRule(models.TextChoices):
 
 
 class Company(models.Model):
-    name = models.CharField(_("公司名称"), max_length=200, unique=True)
+    name = KeyField(_("公司名称"), max_length=200, unique=True)
     phone = models.CharField(_("客服电话"), max_length=50, blank=True)
     address = models.CharField(_("地址"), max_length=300, blank=True)
     allocation_rule = models.CharField(
@@ -33,7 +35,7 @@ class Company(models.Model):
 
 class Community(models.Model):
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="communities", verbose_name=_("物业公司"))
-    name = models.CharField(_("小区名称"), max_length=200)
+    name = KeyField(_("小区名称"), max_length=200)
     address = models.CharField(_("地址"), max_length=300, blank=True)
     # Where and when owners pay in person: shown on the owner's statement page, above all when no
     # online payment is configured.
@@ -57,7 +59,7 @@ class Community(models.Model):
 
 class Building(models.Model):
     community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="buildings", verbose_name=_("小区"))
-    name = models.CharField(_("楼栋"), max_length=50)
+    name = KeyField(_("楼栋"), max_length=50)
 
     class Meta:
         verbose_name = _("楼栋")
@@ -79,8 +81,8 @@ class UnitStatus(models.TextChoices):
 class Unit(models.Model):
     community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="units", verbose_name=_("小区"))
     building = models.ForeignKey(Building, on_delete=models.PROTECT, related_name="units", verbose_name=_("楼栋"))
-    entrance = models.CharField(_("单元"), max_length=20, blank=True, default="")
-    room = models.CharField(_("房号"), max_length=20)
+    entrance = KeyField(_("单元"), max_length=20, blank=True, default="")
+    room = KeyField(_("房号"), max_length=20)
     floor_area = models.DecimalField(_("建筑面积（㎡）"), max_digits=10, decimal_places=2)
     status = models.CharField(_("状态"), max_length=20, choices=UnitStatus.choices, default=UnitStatus.OCCUPIED)
     status_since = models.DateField(_("状态起始日"), null=True, blank=True)
@@ -134,8 +136,8 @@ def mask_name(value: str) -> str:
 class Owner(models.Model):
     community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="owners", verbose_name=_("小区"))
     kind = models.CharField(_("类型"), max_length=20, choices=OwnerKind.choices, default=OwnerKind.PERSON)
-    name = models.CharField(_("姓名/名称"), max_length=200)
-    id_number = models.CharField(_("证件号"), max_length=40, blank=True)
+    name = KeyField(_("姓名/名称"), max_length=200)
+    id_number = KeyField(_("证件号"), max_length=40, blank=True)
     do_not_contact = models.BooleanField(_("禁止联系"), default=False)
     # Part of every statement link; raising it revokes all the owner's earlier links at once.
     link_generation = models.PositiveIntegerField(_("账单链接版本"), default=0, db_default=0, editable=False)
@@ -195,9 +197,9 @@ class Contact(models.Model):
     community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+", verbose_name=_("小区"))
     owner = models.ForeignKey(Owner, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("业主"))
     kind = models.CharField(_("方式"), max_length=20, choices=ContactKind.choices)
-    value = models.CharField(_("号码/地址"), max_length=300)
+    value = KeyField(_("号码/地址"), max_length=300)
     relation = models.CharField(_("关系"), max_length=20, choices=ContactRelation.choices, default=ContactRelation.SELF)
-    name = models.CharField(_("联系人"), max_length=100, blank=True)
+    name = KeyField(_("联系人"), max_length=100, blank=True)
     disclosure_authorised = models.BooleanField(
         _("业主授权可告知欠费"),
         default=False,
@@ -230,7 +232,7 @@ class Contact(models.Model):
 class Vehicle(models.Model):
     community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+", verbose_name=_("小区"))
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="vehicles", verbose_name=_("房屋"))
-    plate = models.CharField(_("车牌号"), max_length=20)
+    plate = KeyField(_("车牌号"), max_length=20)
 
     class Meta:
         verbose_name = _("车辆")

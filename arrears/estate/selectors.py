@@ -7,6 +7,7 @@ from datetime import date
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
+from arrears.core.text import normalise_key
 from arrears.estate.models import (
     Community,
     Contact,
@@ -71,9 +72,10 @@ def search_units(user, query: str, *, today: date) -> QuerySet[Unit]:
 
     Matches on owners look at every owner the unit has had (a past owner may still owe); the
     phone match is on the last digits of mobile and landline contacts. Address first, then name.
+    The query is normalised as the keys are (fullwidth "１２０１", a pasted zero-width space).
     """
     units = units_visible_to(user)
-    text = re.sub(r"\s+", "", query or "")
+    text = re.sub(r"\s+", "", normalise_key(query))
     if not text:
         return units.none()
     conditions = Q(room__iexact=text)

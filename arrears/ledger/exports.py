@@ -1,20 +1,16 @@
 """Excel out: the statement list and the ledger finance reconciles, as xlsx.
 
 Money goes in as Decimal numbers with a two-decimal format, never as text or float, so a SUM in
-Excel gives the figure the database gives. Rows stream from one `values_list` query per sheet
-(write-only workbook): the cost follows the rows, with no query per row.
+Excel gives the figure the database gives; text stays text (`arrears.core.xlsx`, the one writer).
+Rows stream from one `values_list` query per sheet (write-only workbook): the cost follows the
+rows, with no query per row.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-
-from arrears.core.money import ZERO
+from arrears.core.xlsx import DATE, MONEY, NUMBER, TEXT, Book
 from arrears.ledger.models import (
     Allocation,
     Charge,
@@ -27,69 +23,7 @@ from arrears.ledger.models import (
     WaiverStatus,
 )
 
-MONEY_FORMAT = "#,##0.00"
-DATE_FORMAT = "yyyy-mm-dd"
-TOTAL_LABEL = "合计"
-HEADER_FONT = Font(bold=True, color="FFFFFF")
-HEADER_FILL = PatternFill("solid", fgColor="305496")
-TOTAL_FONT = Font(bold=True)
-
-TEXT, MONEY, DATE, NUMBER = "text", "money", "date", "number"
 UNIT_COLUMNS = [("小区", TEXT, 14), ("楼栋", TEXT, 8), ("单元", TEXT, 6), ("房号", TEXT, 8), ("业主", TEXT, 12)]
-
-
-class _Sheet:
-    """A write-only sheet with a styled header, typed columns and a totals row of its money columns."""
-
-    def __init__(self, workbook: Workbook, title: str, columns: list[tuple[str, str, int]]):
-        self.sheet = workbook.create_sheet(title)
-        self.kinds = [kind for _, kind, _ in columns]
-        self.totals = [ZERO if kind == MONEY else None for kind in self.kinds]
-        for i, (_, _, width) in enumerate(columns, start=1):
-            self.sheet.column_dimensions[get_column_letter(i)].width = width
-        self.sheet.freeze_panes = "A2"
-        header = []
-        for name, _, _ in columns:
-            cell = WriteOnlyCell(self.sheet, value=name)
-            cell.font, cell.fill, cell.alignment = HEADER_FONT, HEADER_FILL, Alignment(horizontal="center")
-            header.append(cell)
-        self.sheet.append(header)
-
-    def _cell(self, value, kind, font=None):
-        cell = WriteOnlyCell(self.sheet, value=value)
-        if kind == MONEY and value is not None:
-            cell.number_format = MONEY_FORMAT
-        elif kind == DATE and value is not None:
-            cell.number_format = DATE_FORMAT
-        if font is not None:
-            cell.font = font
-        return cell
-
-    def append(self, values) -> None:
-        for i, (value, kind) in enumerate(zip(values, self.kinds, strict=True)):
-            if kind == MONEY:
-                self.totals[i] += value
-        self.sheet.append([self._cell(v, k) for v, k in zip(values, self.kinds, strict=True)])
-
-    def close(self) -> None:
-        """Append the totals row: the figure finance checks against the database."""
-        values = [TOTAL_LABEL] + self.totals[1:]
-        self.sheet.append([self._cell(v, k, TOTAL_FONT) for v, k in zip(values, self.kinds, strict=True)])
-
-
-def _workbook() -> Workbook:
-    return Workbook(write_only=True)
-
-
-def _notes(workbook: Workbook, lines: list[tuple[str, object]]) -> None:
-    sheet = workbook.create_sheet("说明")
-    sheet.column_dimensions["A"].width = 16
-    sheet.column_dimensions["B"].width = 70
-    for label, value in lines:
-        cell = WriteOnlyCell(sheet, value=value)
-        if isinstance(value, date):
-            cell.number_format = DATE_FORMAT
-        sheet.append([label, cell])
 
 
 # ----------------------------------------------------------------------------- statement
@@ -97,12 +31,12 @@ def _notes(workbook: Workbook, lines: list[tuple[str, object]]) -> None:
 
 def write_statement_xlsx(statements, as_of: date, path_or_file) -> None:
     """The statement list of `arrears report statement` as a workbook: a units sheet and a charges sheet."""
-    workbook = _workbook()
-    units = _Sheet(workbook, "欠费汇总", [
+    workbook = Book()
+    units = workbook.sheet("欠费汇总", [
         *UNIT_COLUMNS, ("欠费本金", MONEY, 12), ("违约金", MONEY, 10), ("合计", MONEY, 12), ("预存款", MONEY, 10),
         ("最早欠费到期日", DATE, 14), ("逾期天数", NUMBER, 10),
     ])
-    charges = _Sheet(workbook, "应收明细", [
+    charges = workbook.sheet("应收明细", [
         *UNIT_COLUMNS, ("收费项目", TEXT, 12), ("账期起", DATE, 12), ("账期止", DATE, 12), ("到期日", DATE, 12),
         ("金额", MONEY, 12), ("已缴", MONEY, 12), ("减免", MONEY, 10), ("未缴本金", MONEY, 12), ("违约金", MONEY, 10),
         ("逾期天数", NUMBER, 10),
@@ -115,7 +49,7 @@ def write_statement_xlsx(statements, as_of: date, path_or_file) -> None:
                             c.outstanding, c.late_fee, c.days_overdue])
     units.close()
     charges.close()
-    _notes(workbook, [
+    workbook.notes([
         ("报表", "欠费明细 / statement"),
         ("截至日期", as_of),
         ("口径", "到期日早于截至日期且仍有本金或违约金未缴的应收；违约金按截至日期计算；最后一行为合计。"),
@@ -157,9 +91,9 @@ def write_ledger_xlsx(path_or_file, *, community_ids=None, date_from: date | Non
     """The charge/payment ledger finance reconciles: 应收, 缴费, 冲抵, 减免, 冲正, each with a totals row."""
     origins, methods, components = _labels(ChargeOrigin.choices), _labels(PaymentMethod.choices), _labels(Component.choices)
     qs = ledger_querysets(community_ids=community_ids, date_from=date_from, date_to=date_to)
-    workbook = _workbook()
+    workbook = Book()
 
-    sheet = _Sheet(workbook, "应收", [
+    sheet = workbook.sheet("应收", [
         ("应收编号", NUMBER, 10), *UNIT_COLUMNS, ("收费项目", TEXT, 12), ("账期起", DATE, 12), ("账期止", DATE, 12),
         ("到期日", DATE, 12), ("金额", MONEY, 12), ("来源", TEXT, 10),
     ])
@@ -170,7 +104,7 @@ def write_ledger_xlsx(path_or_file, *, community_ids=None, date_from: date | Non
         sheet.append([*row[:-1], origins.get(row[-1], row[-1])])
     sheet.close()
 
-    sheet = _Sheet(workbook, "缴费", [
+    sheet = workbook.sheet("缴费", [
         ("缴费编号", NUMBER, 10), *UNIT_COLUMNS, ("缴费日期", DATE, 12), ("金额", MONEY, 12), ("方式", TEXT, 10),
         ("票据号", TEXT, 16), ("交易参考号", TEXT, 16), ("冲正日期", DATE, 12),
     ])
@@ -181,7 +115,7 @@ def write_ledger_xlsx(path_or_file, *, community_ids=None, date_from: date | Non
         sheet.append([*row[:8], methods.get(row[8], row[8]), *row[9:]])
     sheet.close()
 
-    sheet = _Sheet(workbook, "冲抵", [
+    sheet = workbook.sheet("冲抵", [
         ("冲抵编号", NUMBER, 10), ("缴费编号", NUMBER, 10), ("票据号", TEXT, 16), ("应收编号", NUMBER, 10), *UNIT_COLUMNS,
         ("收费项目", TEXT, 12), ("账期起", DATE, 12), ("冲抵项", TEXT, 8), ("金额", MONEY, 12), ("起息日", DATE, 12),
         ("冲正", TEXT, 6),
@@ -194,7 +128,7 @@ def write_ledger_xlsx(path_or_file, *, community_ids=None, date_from: date | Non
         sheet.append([*row[:11], components.get(row[11], row[11]), row[12], row[13], "是" if row[14] else ""])
     sheet.close()
 
-    sheet = _Sheet(workbook, "减免", [
+    sheet = workbook.sheet("减免", [
         ("减免编号", NUMBER, 10), ("应收编号", NUMBER, 10), *UNIT_COLUMNS, ("收费项目", TEXT, 12), ("账期起", DATE, 12),
         ("减免项", TEXT, 8), ("金额", MONEY, 12), ("原因", TEXT, 24), ("申请人", TEXT, 10), ("申请日期", DATE, 12),
         ("审批人", TEXT, 10), ("生效日期", DATE, 12),
@@ -207,7 +141,7 @@ def write_ledger_xlsx(path_or_file, *, community_ids=None, date_from: date | Non
         sheet.append([*row[:9], components.get(row[9], row[9]), *row[10:]])
     sheet.close()
 
-    sheet = _Sheet(workbook, "冲正", [
+    sheet = workbook.sheet("冲正", [
         ("冲正编号", NUMBER, 10), ("缴费编号", NUMBER, 10), ("票据号", TEXT, 16), *UNIT_COLUMNS, ("缴费日期", DATE, 12),
         ("冲正日期", DATE, 12), ("金额", MONEY, 12), ("原因", TEXT, 24), ("申请人", TEXT, 10), ("审批人", TEXT, 10),
     ])
@@ -219,7 +153,7 @@ def write_ledger_xlsx(path_or_file, *, community_ids=None, date_from: date | Non
         sheet.append(list(row))
     sheet.close()
 
-    _notes(workbook, [
+    workbook.notes([
         ("报表", "收费台账 / ledger"),
         ("起始日期", date_from or "（不限）"),
         ("截止日期", date_to or "（不限）"),

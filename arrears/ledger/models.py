@@ -14,13 +14,15 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from arrears.core.fields import KeyField
 from arrears.core.money import MoneyField
 from arrears.estate.models import Community, Company, Owner, Unit
+from arrears.ledger.append_only import EVIDENCE_COLUMNS
 
 
 class ChargeType(models.Model):
     code = models.SlugField(_("代码"), max_length=40, unique=True)
-    name = models.CharField(_("收费项目"), max_length=50, unique=True)
+    name = KeyField(_("收费项目"), max_length=50, unique=True)
 
     class Meta:
         verbose_name = _("收费项目")
@@ -149,13 +151,15 @@ class Payment(models.Model):
     amount = MoneyField(_("金额"))
     paid_on = models.DateField(_("缴费日期"))
     method = models.CharField(_("方式"), max_length=20, choices=PaymentMethod.choices)
-    reference = models.CharField(_("交易参考号"), max_length=100, blank=True)
-    receipt_number = models.CharField(_("票据号"), max_length=50, blank=True)
+    reference = KeyField(_("交易参考号"), max_length=100, blank=True)
+    receipt_number = KeyField(_("票据号"), max_length=50, blank=True)
     operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("经办人"))
     unallocated = MoneyField(_("未冲抵余额"), editable=False)
     # The payer's designation (民法典第560条), as given: the charge ids this money goes to first.
     designation = models.JSONField(_("缴款人指定冲抵的费用"), default=list, db_default=[], blank=True, editable=False)
     created_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
+
+    frozen_groups = EVIDENCE_COLUMNS["ledger_payment"]  # the proof as written: `arrears keys` never rewrites it
 
     class Meta:
         verbose_name = _("缴费")

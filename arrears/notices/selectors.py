@@ -10,6 +10,7 @@ from django.db.models import Count, F, Q, QuerySet
 
 from arrears.collection.models import MessageStatus, OutgoingMessage
 from arrears.collection.selectors import TimelineEntry
+from arrears.core.text import normalise_key
 from arrears.estate import selectors as estate_selectors
 from arrears.estate.models import Community, Company
 from arrears.ledger.models import Payment
@@ -42,7 +43,7 @@ def _filtered(user, filters: OutboxFilters, *, today: date) -> QuerySet[Outgoing
         found = found.filter(scheduled_on__gte=filters.date_from)
     if filters.date_to:
         found = found.filter(scheduled_on__lte=filters.date_to)
-    text = filters.q.strip()
+    text = normalise_key(filters.q)
     if text:
         units = estate_selectors.search_units(user, text, today=today).order_by().values("pk")
         found = found.filter(Q(unit__in=units) | Q(template_code__icontains=text) | Q(owner__name__icontains=text))

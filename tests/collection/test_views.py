@@ -13,9 +13,10 @@ from openpyxl import load_workbook
 
 from arrears.collection.models import ContactAttempt, OwnerProfile, Promise, Task
 from arrears.core.models import AuditEvent
-from arrears.estate.models import ServiceTicket
+from arrears.estate.models import Owner, ServiceTicket
 from tests import factories
 from tests.collection.conftest import make_case
+from tests.spreadsheets import INJECTIONS, formulas
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -263,6 +264,23 @@ def test_it_exports_the_filtered_cases_and_logs_the_export(client, insider, case
     assert rows[-1][0] == "合计" and len(rows) == 3
     event = AuditEvent.objects.get()
     assert (event.action, event.actor, event.detail) == ("cases_export", insider, {"filters": {"tier": "B", "sort": "-principal"}, "rows": 1})
+
+
+def test_it_exports_typed_formulas_in_the_case_list_as_text(client, insider, case, estate):
+    # given: an imported owner name and a collector's name that a spreadsheet would run
+    Owner.objects.filter(pk=case.owner_id).update(name=INJECTIONS[0])
+    insider.first_name = "@SUM(A1)"
+    insider.save()
+    case.collector = insider
+    case.save()
+    client.force_login(insider)
+    # when
+    response = client.get(reverse("staff:cases"), {"q": "=1+1", "format": "xlsx"})
+    # then
+    assert formulas(response.content) == []
+    sheet = load_workbook(BytesIO(response.content))["欠费列表"]
+    row = {cell.value: cell.data_type for cell in sheet[2] if isinstance(cell.value, str)}
+    assert (row[INJECTIONS[0]], row["@SUM(A1)"]) == ("s", "s")
 
 
 def test_it_keeps_the_case_list_query_count_flat(client, insider, case, estate, django_assert_num_queries):

@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 from arrears.ledger import exports, selectors, services
 from arrears.ledger.models import Allocation, Charge, Payment, PaymentReversal, Waiver, WaiverStatus
 from tests import factories
+from tests.spreadsheets import INJECTIONS, as_read, formulas
 
 pytestmark = pytest.mark.django_db
 
@@ -168,3 +169,58 @@ def test_it_exports_with_as_many_queries_for_many_rows_as_for_few():
     # then
     assert Charge.objects.count() == 10
     assert many == few
+
+
+@pytest.fixture
+def injected():
+    """Imported text that a spreadsheet would run: in the community, building, room, owner, reference and reasons."""
+    community = factories.community(INJECTIONS[0])
+    unit = factories.unit(community, building="@SUM(A1)", room="-1+2")
+    owner = factories.owner(unit, "+1")
+    factories.tariff(community)
+    clerk, manager = factories.user("clerk"), factories.user("manager")
+    services.bill(through=date(2026, 2, 1))
+    services.record_payment(unit_id=unit.pk, owner_id=owner.pk, amount="50.00", paid_on=date(2026, 1, 20),
+                            method="wechat", reference="=1+1", receipt_number="-R1")
+    wrong = services.record_payment(unit_id=unit.pk, owner_id=owner.pk, amount="10.00", paid_on=date(2026, 1, 21),
+                                    method="pos", receipt_number="@R2")
+    services.reverse_payment(payment_id=wrong.pk, reversed_on=date(2026, 1, 22), reason="\r=1",
+                             requested_by=clerk, approved_by=manager)
+    charge = Charge.objects.filter(unit=unit).earliest("period_start")
+    waiver = services.request_waiver(charge_id=charge.pk, component="principal", amount="5.00", reason="\t=1",
+                                     requested_by=clerk, requested_on=date(2026, 1, 25))
+    services.approve_waiver(waiver_id=waiver.pk, approved_by=manager, decided_on=date(2026, 1, 26))
+    return community
+
+
+def text_cells(data: bytes) -> dict[str, str]:
+    """Every string cell of the workbook by its value, with its data type."""
+    workbook = load_workbook(BytesIO(data))
+    return {c.value: c.data_type for sheet in workbook for row in sheet.iter_rows() for c in row if isinstance(c.value, str)}
+
+
+def test_it_writes_imported_formulas_in_the_ledger_as_text(injected):
+    # given
+    buffer = BytesIO()
+    # when
+    exports.write_ledger_xlsx(buffer)
+    # then
+    data = buffer.getvalue()
+    assert formulas(data) == []
+    cells = text_cells(data)
+    typed = [injected.name, "@SUM(A1)", "-1+2", "+1", "=1+1", "-R1", "@R2", as_read("\r=1"), "\t=1"]
+    assert {text: cells.get(text) for text in typed} == {text: "s" for text in typed}
+
+
+def test_it_writes_imported_formulas_in_the_statement_as_text(injected, tmp_path):
+    # given
+    path = tmp_path / "statement.xlsx"
+    # when
+    call_command("report", "statement", "--date", "2026-04-10", "--format", "xlsx", "--output", str(path), stdout=StringIO())
+    # then
+    data = path.read_bytes()
+    assert formulas(data) == []
+    cells = text_cells(data)
+    typed = [injected.name, "@SUM(A1)", "-1+2", "+1"]
+    assert {text: cells.get(text) for text in typed} == {text: "s" for text in typed}
+    assert load_workbook(path)["欠费汇总"]["F2"].number_format == "#,##0.00"

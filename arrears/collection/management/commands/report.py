@@ -3,6 +3,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
+from arrears.core.text import normalise_key
 from arrears.estate.models import Community
 from arrears.ledger import selectors
 
@@ -27,7 +28,7 @@ class Command(BaseCommand):
             raise CommandError(f"日期格式应为 YYYY-MM-DD / date must be YYYY-MM-DD: {date!r}") from exc
         community_ids = None
         if community:
-            community_ids = list(Community.objects.filter(name=community).values_list("pk", flat=True))
+            community_ids = list(Community.objects.filter(name=normalise_key(community)).values_list("pk", flat=True))
             if not community_ids:
                 raise CommandError(f"没有名为 {community} 的小区 / no community named {community!r}")
         if kind == "cases":
