@@ -18,6 +18,6 @@ def normalise_keys(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("estate", "0005_normalise_keys"), ("ledger", "0006_append_only_ledger")]
+    dependencies = [("estate", "0006_normalise_keys"), ("ledger", "0006_append_only_ledger")]
 
     operations = [migrations.RunPython(normalise_keys, migrations.RunPython.noop, elidable=True)]

@@ -27,6 +27,6 @@ def normalise_keys(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("estate", "0004_contact_authorise_disclosure")]
+    dependencies = [("estate", "0005_community_service_centre")]
 
     operations = [migrations.RunPython(normalise_keys, migrations.RunPython.noop, elidable=True)]
