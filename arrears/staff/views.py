@@ -113,8 +113,8 @@ def import_page(request):
     form = ImportUploadForm()
     if request.method == "POST" and uploads.declared_size(request) > settings.ARREARS_IMPORT_MAX_UPLOAD_BYTES + UPLOAD_FORM_OVERHEAD:
         # Refused on the declared length, before the body is read.
-        form.add_error("file", too_large_message())
-        return render(request, "staff/import.html", _import_context(request, form, None), status=413)
+        context = {**_import_context(request, form, None), "upload_error": too_large_message()}
+        return render(request, "staff/import.html", context, status=413)
     action = request.POST.get("action") if request.method == "POST" else None
     if action == "check":
         form = ImportUploadForm(request.POST, request.FILES)
