@@ -16,6 +16,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from sys import intern
 
 from django.conf import settings
 from openpyxl import load_workbook
@@ -81,7 +82,7 @@ def text(value) -> str:
 
 def key(value) -> str:
     """A key cell in its normal form: the one way the import reads names, rooms and references."""
-    return normalise_key(text(value))
+    return intern(normalise_key(text(value)))  # keys repeat across rows and plans: keep each once
 
 
 def normalise_header(value) -> str:
@@ -164,6 +165,8 @@ def read_workbook(
                         f"文件超过 {limits.rows} 行，未导入；请拆分后分批上传 / "
                         f"more than {limits.rows} rows: split the file"
                     ))]
+                # One object per distinct short text: a community's name repeated on 200,000 rows is kept once.
+                values = tuple(intern(v) if isinstance(v, str) and len(v) <= 64 else v for v in values)
                 sheets[name].append(_Row(name, number, values, index))
                 if progress is not None and done % 1000 == 0:
                     progress(done, max(total, done))
