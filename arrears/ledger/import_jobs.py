@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 
 MAX_REPORTED_ERRORS = 1000  # the page lists this many; the count says how many there were
 PROGRESS_EVERY = 1000
+STALE_AFTER = timedelta(hours=1)
 CHANGED = "文件在校验之后已改变，未导入；请重新上传并校验 / the file changed after it was checked: nothing imported"
 NOT_CHECKED = "文件尚未通过校验，未导入 / the file has not passed the check: nothing imported"
 
@@ -46,6 +48,9 @@ def start_job(*, user, kind: str, path: Path, token: str, file_name: str, compan
     """Queue one pass over the stored file, or return the user's job already active on the same bytes."""
     digest = file_digest(path)
     active = ImportJob.objects.filter(user=user, digest=digest, kind=kind, status__in=ACTIVE_JOB_STATUSES)
+    # A job whose process died (a restarted web process, a lost worker) would hold the slot for ever;
+    # one that old has failed, and running the file again is safe: an import changes nothing twice.
+    active.filter(created_at__lt=timezone.now() - STALE_AFTER).update(status=ImportJobStatus.FAILED, finished_at=timezone.now())
     existing = active.order_by("pk").first()
     if existing is not None:
         return existing

@@ -3,13 +3,16 @@
 import io
 import tracemalloc
 import zipfile
+from datetime import timedelta
 from decimal import Decimal
 
 import openpyxl
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from arrears.core import roles
 from arrears.estate.models import Community, StaffScope, Unit
@@ -273,3 +276,30 @@ def test_it_runs_the_job_in_a_thread_after_the_commit(client, settings):
     assert job.rows_done == job.rows_total == 1
     assert not Unit.objects.filter(room="0801").exists()  # a check writes nothing
     connection.close()
+
+
+def test_it_queues_the_job_as_a_celery_task_after_the_commit(client, finance, settings, django_capture_on_commit_callbacks):
+    # given: a broker's runner (the task runs eagerly here: no broker in tests)
+    settings.ARREARS_IMPORT_RUNNER = "celery"
+    client.force_login(finance)
+    # when
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        check(client, houses(("阳光花园", "8栋", "", "0801", "88.50", "自住")))
+    # then: nothing ran inside the request; the task runs the job once committed
+    job = ImportJob.objects.get()
+    assert job.status == ImportJobStatus.QUEUED and len(callbacks) == 1
+    callbacks[0]()
+    job.refresh_from_db()
+    assert job.status == ImportJobStatus.DONE and job.report["ok"]
+
+
+def test_it_replaces_a_job_whose_process_died(client, finance, settings, monkeypatch):
+    settings.ARREARS_IMPORT_RUNNER = "thread"
+    monkeypatch.setattr(import_jobs, "_start_thread", lambda job_id: None)  # the process dies before running it
+    client.force_login(finance)
+    content = houses(("阳光花园", "8栋", "", "0801", "88.50", "自住"))
+    first = check(client, content).context["job"]
+    with time_machine.travel(timezone.now() + timedelta(hours=2)):
+        second = check(client, content).context["job"]
+    first.refresh_from_db()
+    assert second.pk != first.pk and first.status == ImportJobStatus.FAILED
