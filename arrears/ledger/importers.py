@@ -11,6 +11,9 @@ transaction. Rows are matched to what exists, so importing the same file twice c
 - charge (应收) by (unit, 收费项目, 账期起, 账期止) among imported charges;
 - payment (缴费) by (company, 票据号); without 票据号 by (unit, 缴费日期, 金额, 方式), the n-th
   such row of the file matching the n-th such payment in the database.
+
+Keys are compared in the normal form of `normalise_key` (import_files.key). A web import passes
+the scope its user may write (WriteScope); every row outside it is an error, so nothing is written.
 """
 
 from __future__ import annotations
