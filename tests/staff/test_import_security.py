@@ -257,7 +257,7 @@ def test_it_reports_progress_as_json_in_the_users_language(client, finance, sett
     assert "Queued…" in page and 'aria-valuemin="0"' in page and "排队中" not in page
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the roles that migrations create survive
 def test_it_runs_the_job_in_a_thread_after_the_commit(client, settings):
     # given: the embedded default's runner
     settings.ARREARS_IMPORT_RUNNER = "thread"
