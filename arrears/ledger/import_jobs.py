@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from arrears.estate.models import Company
 from arrears.ledger import importers
 from arrears.ledger.import_files import RowError
 from arrears.ledger.models import ACTIVE_JOB_STATUSES, ImportJob, ImportJobKind, ImportJobStatus
@@ -58,6 +59,7 @@ def start_job(*, user, kind: str, path: Path, token: str, file_name: str, compan
         with transaction.atomic():
             job = ImportJob.objects.create(
                 user=user, kind=kind, token=token, file_name=file_name[:255], digest=digest,
+                company=Company.objects.filter(name=company_name).first() if company_name else None,
                 company_name=company_name or "", scope=None if scope is None else scope.as_json(),
             )
             _launch_on_commit(job.pk)

@@ -273,6 +273,7 @@ def test_it_runs_the_job_in_a_thread_after_the_commit(client, settings):
     assert response.status_code == 302
     job = ImportJob.objects.get()
     assert job.status == ImportJobStatus.DONE and job.report["ok"], job.report
+    assert job.company == community.company and job.user == user
     assert job.rows_done == job.rows_total == 1
     assert not Unit.objects.filter(room="0801").exists()  # a check writes nothing
     connection.close()
