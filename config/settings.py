@@ -178,6 +178,18 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
 }
 
+# ---- Excel import: limits, and where the web import's background job runs ---------------------
+# The upload is refused above MAX_UPLOAD_MB; its zip members' declared sizes above MAX_UNPACKED_MB
+# in all, or a member compressed more than MAX_RATIO times (a zip bomb), before anything is unpacked;
+# a file with more than MAX_ROWS data rows is refused while it is read.
+ARREARS_IMPORT_MAX_UPLOAD_BYTES = int(env_str("ARREARS_IMPORT_MAX_UPLOAD_MB", "20")) * 1024 * 1024
+ARREARS_IMPORT_MAX_UNPACKED_BYTES = int(env_str("ARREARS_IMPORT_MAX_UNPACKED_MB", "200")) * 1024 * 1024
+ARREARS_IMPORT_MAX_RATIO = int(env_str("ARREARS_IMPORT_MAX_RATIO", "100"))
+ARREARS_IMPORT_MAX_ROWS = int(env_str("ARREARS_IMPORT_MAX_ROWS", "200000"))
+# celery (a worker; needs CELERY_BROKER_URL and MEDIA_ROOT shared with the web), thread (in the web
+# process, after the commit: the embedded default) or inline (inside the request: tests).
+ARREARS_IMPORT_RUNNER = env_str("ARREARS_IMPORT_RUNNER", "celery" if env_str("CELERY_BROKER_URL") else "thread")
+
 from celery.schedules import crontab  # noqa: E402
 
 # Celery. Without CELERY_BROKER_URL (the embedded default) tasks run in-process, eagerly.

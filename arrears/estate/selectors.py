@@ -44,6 +44,17 @@ def communities_visible_to(user) -> QuerySet[Community]:
     return Community.objects.filter(pk__in=StaffScope.objects.filter(user_id=user.pk).values("community_id"))
 
 
+def scope_grants(user) -> tuple[set[int], set[int]]:
+    """The user's StaffScope rows as (whole communities, single buildings): what units_visible_to grants."""
+    communities, buildings = set(), set()
+    for community_id, building_id in StaffScope.objects.filter(user_id=user.pk).values_list("community_id", "building_id"):
+        if building_id is None:
+            communities.add(community_id)
+        else:
+            buildings.add(building_id)
+    return communities, buildings
+
+
 def has_partial_scope(user) -> bool:
     """Whether any of the user's scope rows is narrower than a whole community."""
     if user.is_superuser:

@@ -11,6 +11,9 @@ transaction. Rows are matched to what exists, so importing the same file twice c
 - charge (应收) by (unit, 收费项目, 账期起, 账期止) among imported charges;
 - payment (缴费) by (company, 票据号); without 票据号 by (unit, 缴费日期, 金额, 方式), the n-th
   such row of the file matching the n-th such payment in the database.
+
+Keys are compared in the normal form of `normalise_key` (import_files.key). A web import passes
+the scope its user may write (WriteScope); every row outside it is an error, so nothing is written.
 """
 
 from __future__ import annotations
@@ -20,15 +23,15 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 
 from django.db import IntegrityError, transaction
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from arrears.core.errors import DomainError
 from arrears.core.money import CENT
+from arrears.core.text import normalise_key
 from arrears.estate.models import (
     Building,
     Community,
@@ -42,6 +45,9 @@ from arrears.estate.models import (
     UnitStatus,
 )
 from arrears.ledger import services
+from arrears.ledger.import_files import Limits, RowError, _Row, explain_formulas, read_workbook
+from arrears.ledger.import_files import key as _key
+from arrears.ledger.import_files import text as _text
 from arrears.ledger.models import (
     Charge,
     ChargeOrigin,
@@ -140,15 +146,28 @@ MATCHING_NOTE = [
 
 
 @dataclass(frozen=True)
-class RowError:
-    sheet: str
-    row: int
-    column: str
-    reason: str
+class WriteScope:
+    """Where a web import may write: whole communities, single buildings, and whether it may create
+    communities (the admin role). None in place of a scope means the operator: everything."""
 
-    def __str__(self):
-        where = f"{self.sheet} 第{self.row}行" if self.row else (self.sheet or "文件")
-        return f"{where} {self.column}: {self.reason}" if self.column else f"{where}: {self.reason}"
+    communities: frozenset[int] = frozenset()
+    buildings: frozenset[int] = frozenset()
+    may_create_communities: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return not (self.communities or self.buildings)
+
+    def as_json(self) -> dict:
+        return {"communities": sorted(self.communities), "buildings": sorted(self.buildings),
+                "may_create_communities": self.may_create_communities}
+
+    @classmethod
+    def from_json(cls, data: dict | None) -> WriteScope | None:
+        if data is None:
+            return None
+        return cls(frozenset(data.get("communities", ())), frozenset(data.get("buildings", ())),
+                   bool(data.get("may_create_communities")))
 
 
 @dataclass
@@ -170,15 +189,6 @@ class _Bad(Exception):
 
 
 # ----------------------------------------------------------------------------- cells
-
-
-def _text(value) -> str:
-    """Cell as text; Excel turns 101 into 101.0, which is still room 101."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
 
 
 def _decimal(value, *, places: int, limit: int = 10**8) -> Decimal:
@@ -247,56 +257,6 @@ def _phone(value) -> str:
     return re.sub(r"[ -]", "", text)
 
 
-def _normalise_header(value) -> str:
-    return _text(value).replace("（", "(").replace("）", ")").replace(" ", "")
-
-
-# ----------------------------------------------------------------------------- reading
-
-
-@dataclass
-class _Row:
-    sheet: str
-    number: int
-    cells: dict[str, object]
-
-    def raw(self, column: str):
-        value = self.cells.get(column)
-        return None if isinstance(value, str) and not value.strip() else value
-
-
-def _read_workbook(source) -> tuple[dict[str, list[_Row]], list[RowError]]:
-    """Rows of the known sheets, keyed by header; a missing required column is an error on row 1."""
-    if isinstance(source, str | Path):
-        source = str(source)
-    elif hasattr(source, "seek"):
-        source.seek(0)
-    try:
-        workbook = load_workbook(source, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
-        return {}, [RowError("", 0, "", f"无法读取文件，请上传 .xlsx 文件 / cannot read the file as .xlsx: {exc}")]
-    sheets, errors = {}, []
-    try:
-        for name, columns in SHEETS.items():
-            if name not in workbook.sheetnames:
-                continue
-            rows = workbook[name].iter_rows(values_only=True)
-            header = [_normalise_header(cell) for cell in next(rows, ())]
-            missing = [c for c in columns if c not in header and c not in OPTIONAL[name]]
-            for column in missing:
-                errors.append(RowError(name, 1, column, "缺少此列 / column missing"))
-            index = {c: header.index(c) for c in columns if c in header}
-            sheets[name] = []
-            for number, values in enumerate(rows, start=2):
-                if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
-                    continue
-                cells = {c: values[i] if i < len(values) else None for c, i in index.items()}
-                sheets[name].append(_Row(name, number, cells))
-    finally:
-        workbook.close()
-    return sheets, errors
-
-
 # ----------------------------------------------------------------------------- planning
 
 UnitKey = tuple[str, str, str, str]
@@ -328,8 +288,9 @@ class _NewOwner:
 class _Importer:
     """Validate every sheet against the database and the file, then (if clean) write in one go."""
 
-    def __init__(self, sheets: dict[str, list[_Row]], company_name: str | None, errors: list[RowError]):
-        self.sheets, self.errors = sheets, errors
+    def __init__(self, sheets: dict[str, list[_Row]], company_name: str | None, errors: list[RowError],
+                 scope: WriteScope | None = None):
+        self.sheets, self.errors, self.scope = sheets, errors, scope
         self.today = services.today()
         self.matched = 0
         self.company_name, self.company = self._find_company(company_name)
@@ -361,12 +322,16 @@ class _Importer:
         return "", None
 
     def _load_database(self):
-        names = {_text(row.raw("小区")) for rows in self.sheets.values() for row in rows} - {""}
-        communities = Community.objects.filter(company=self.company, name__in=names) if self.company else Community.objects.none()
-        self.communities = {c.name: c.pk for c in communities}
+        # Names in the database are read through normalise_key too: a legacy lookalike matches its normal form.
+        names = {_key(row.raw("小区")) for rows in self.sheets.values() for row in rows} - {""}
+        communities = Community.objects.filter(company=self.company).order_by("pk").values_list("pk", "name") if self.company else []
+        self.communities = {}
+        for pk, name in communities:
+            if normalise_key(name) in names:
+                self.communities.setdefault(normalise_key(name), pk)
         ids = list(self.communities.values())
         self.buildings = {
-            (community, name): pk
+            (normalise_key(community), normalise_key(name)): pk
             for pk, community, name in Building.objects.filter(community_id__in=ids).values_list("pk", "community__name", "name")
         }
         self.units: dict[UnitKey, int] = {}
@@ -374,7 +339,7 @@ class _Importer:
         for pk, community, building, entrance, room, area, status in Unit.objects.filter(community_id__in=ids).values_list(
             "pk", "community__name", "building__name", "entrance", "room", "floor_area", "status",
         ):
-            self.units[(community, building, entrance, room)] = pk
+            self.units[(normalise_key(community), normalise_key(building), normalise_key(entrance), normalise_key(room))] = pk
             self.unit_facts[pk] = (area, status)
         self.unit_keys = {pk: key for key, pk in self.units.items()}
         self.holdings: dict[UnitKey, list[_Holding]] = defaultdict(list)
@@ -384,9 +349,9 @@ class _Importer:
             community_id__in=ids,
         ).values_list("pk", "unit_id", "owner_id", "start", "end", "owner__name", "owner__id_number", "community__name"):
             self.holdings[self.unit_keys[unit_id]].append(_Holding(start, end, ("db", owner_id), db_pk=pk))
-            self.db_ownership_names[(unit_id, name, start)] = (pk, owner_id)
+            self.db_ownership_names[(unit_id, normalise_key(name), start)] = (pk, owner_id)
             if id_number:
-                self.db_owners[(community, name, id_number)] = owner_id
+                self.db_owners[(normalise_key(community), normalise_key(name), normalise_key(id_number))] = owner_id
         owner_ids = {owner for _, owner in self.db_ownership_names.values()}
         self.db_contacts = set(
             Contact.objects.filter(owner_id__in=owner_ids, kind=ContactKind.MOBILE).values_list("owner_id", "value")
@@ -418,11 +383,11 @@ class _Importer:
 
     def _unit_key(self, row: _Row) -> UnitKey | None:
         """The unit a row names, known from the file or the database; reports it when unknown."""
-        key = tuple(_text(row.raw(c)) for c in UNIT_COLUMNS)
+        key = tuple(_key(row.raw(c)) for c in UNIT_COLUMNS)
         missing = [c for c, v in zip(UNIT_COLUMNS, key, strict=True) if not v and c != "单元"]
         for column in missing:
             self._error(row, column, "必填 / required")
-        if missing:
+        if missing or self._outside_scope(row, key):
             return None
         if key[0] not in self.communities and key[0] not in self.new_communities:
             self._error(row, "小区", f"小区“{key[0]}”不存在（本文件和系统中都没有）/ unknown community")
@@ -431,6 +396,32 @@ class _Importer:
             self._error(row, "房号", f"房屋“{_label(key)}”不存在（本文件和系统中都没有）/ unknown unit")
             return None
         return key
+
+    def _outside_scope(self, row: _Row, key: tuple, *, creating: bool = False) -> bool:
+        """Report a row outside the scope the user may write; key is (community,) or a unit key.
+
+        A unit is writable when its community is in the scope whole, or its building is; a new
+        building or a tariff needs the whole community; a new community needs the admin role.
+        A community neither in the system nor planned is left to the "unknown" error.
+        """
+        if self.scope is None:
+            return False
+        community = key[0]
+        pk = self.communities.get(community)
+        if pk is None:
+            if self.scope.may_create_communities or not (creating or community in self.new_communities):
+                return False
+            self._error(row, "小区", f"新建小区“{community}”需要系统管理员角色 / creating a community needs the admin role")
+            return True
+        if pk in self.scope.communities:
+            return False
+        if len(key) > 1 and key[1] and self.buildings.get(key[:2]) in self.scope.buildings:
+            return False
+        if len(key) > 1 and key[1]:
+            self._error(row, "小区", f"房屋“{_label(key)}”不在您的管辖范围内，不能导入 / the unit is outside your scope")
+        else:
+            self._error(row, "小区", f"小区“{community}”不在您的管辖范围内，不能导入 / the community is outside your scope")
+        return True
 
     def _holder(self, key: UnitKey, on: date):
         for holding in self.holdings.get(key, ()):
@@ -443,8 +434,10 @@ class _Importer:
     def check_houses(self):
         seen = {}
         for row in self.sheets.get(HOUSES, []):
-            key = tuple(_text(row.raw(c)) for c in UNIT_COLUMNS)
-            values = self._cells(row, {"小区": _text, "楼栋": _text, "房号": _text, "建筑面积": self._area, "状态": self._status})
+            key = tuple(_key(row.raw(c)) for c in UNIT_COLUMNS)
+            if key[0] and self._outside_scope(row, key if key[1] and key[3] else key[:1], creating=True):
+                continue
+            values = self._cells(row, {"小区": _key, "楼栋": _key, "房号": _key, "建筑面积": self._area, "状态": self._status})
             if key[0] and key[0] not in self.communities and key[0] not in self.new_communities:
                 self.new_communities.append(key[0])
             if key[0] and key[1] and key[:2] not in self.buildings and key[:2] not in self.new_buildings:
@@ -481,7 +474,7 @@ class _Importer:
         added: list[_Holding] = []
         for row in self.sheets.get(OWNERS, []):
             key = self._unit_key(row)
-            values = self._cells(row, {"业主姓名": _text, "手机": _phone, "证件号": _text, "起始日期": _date})
+            values = self._cells(row, {"业主姓名": _key, "手机": _phone, "证件号": _key, "起始日期": _date})
             if key is None or values is None:
                 continue
             name, start, id_number = values["业主姓名"], values["起始日期"], values["证件号"] or ""
@@ -532,7 +525,7 @@ class _Importer:
 
     def check_tariffs(self):
         parsers = {
-            "小区": _text, "收费项目": self._charge_type, "计费方式": lambda v: _choice(v, BASIS_BY_LABEL, what_zh="计费方式", what_en="basis"),
+            "小区": _key, "收费项目": self._charge_type, "计费方式": lambda v: _choice(v, BASIS_BY_LABEL, what_zh="计费方式", what_en="basis"),
             "单价": self._price, "计费周期(月)": lambda v: _integer(v, allowed=(1, 3, 6, 12)),
             "缴费日": lambda v: _integer(v, low=1, high=28), "违约金日率": lambda v: self._fraction(v, 6, 1),
             "宽限天数": lambda v: _integer(v, low=0, high=366), "违约金上限比例": lambda v: self._fraction(v, 4, 100),
@@ -541,9 +534,11 @@ class _Importer:
         planned: dict[tuple[str, int], list[tuple[_Row, dict]]] = defaultdict(list)
         for row in self.sheets.get(TARIFFS, []):
             values = self._cells(row, parsers)
-            community = _text(row.raw("小区"))
+            community = _key(row.raw("小区"))
             if community and community not in self.communities and community not in self.new_communities:
                 self._error(row, "小区", f"小区“{community}”不存在（本文件和系统中都没有）/ unknown community")
+                continue
+            if community and self._outside_scope(row, (community,)):
                 continue
             if values is None:
                 continue
@@ -664,7 +659,7 @@ class _Importer:
     def check_payments(self):
         rows = []
         parsers = {"缴费日期": _date, "金额": _money, "方式": lambda v: _choice(v, METHOD_BY_LABEL, what_zh="方式", what_en="payment method"),
-                   "票据号": _text}
+                   "票据号": _key}
         for row in self.sheets.get(PAYMENTS, []):
             key = self._unit_key(row)
             values = self._cells(row, parsers)
@@ -876,24 +871,46 @@ def _chunks(items, size):
 # ----------------------------------------------------------------------------- API
 
 
-def run_import(fileobj_or_path, *, dry_run: bool, company_name: str | None = None) -> ImportReport:
+NO_SCOPE = "您没有任何小区的管辖范围，不能导入 / you have no community in your scope: nothing can be imported"
+
+
+def run_import(
+    fileobj_or_path, *, dry_run: bool, company_name: str | None = None, scope: WriteScope | None = None,
+    limits: Limits | None = None, progress=None,
+) -> ImportReport:
     """Validate the whole workbook, then import it in one transaction unless dry_run or any row is bad.
 
     Never raises for bad data: the report lists every bad cell (sheet, row, column, reason).
+    `scope` is where the caller may write (None: the operator's command, everywhere); a row outside
+    it is an error, so nothing is written. `progress(stage, done, total)` follows the work.
     """
-    sheets, errors = _read_workbook(fileobj_or_path)
+    if scope is not None and scope.empty:
+        return ImportReport(errors=[RowError("", 0, "", NO_SCOPE)], dry_run=dry_run)
+
+    def reading(done, total):
+        if progress is not None:
+            progress("read", done, total)
+
+    sheets, errors = read_workbook(fileobj_or_path, SHEETS, OPTIONAL, limits=limits or Limits.from_settings(),
+                                   progress=reading)
     report = ImportReport(errors=errors, dry_run=dry_run)
     if errors and not sheets:
         return report
-    importer = _Importer(sheets, company_name, errors)
+    if progress is not None:
+        progress("check", 0, 0)
+    importer = _Importer(sheets, company_name, errors, scope)
     importer.check_houses()
     importer.check_owners()
     importer.check_tariffs()
     importer.check_charges()
     importer.check_payments()
     report.counts = importer.plan_counts()
+    if errors:
+        report.errors = explain_formulas(fileobj_or_path, errors, SHEETS)
     if errors or dry_run:
         return report
+    if progress is not None:
+        progress("write", 0, 0)
     try:
         with transaction.atomic():
             report.counts["冲抵"] = importer.write()

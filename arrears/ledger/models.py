@@ -276,3 +276,57 @@ class Waiver(models.Model):
 
     def __str__(self):
         return f"{self.charge} −¥{self.amount} {self.get_status_display()}"
+
+
+class ImportJobKind(models.TextChoices):
+    CHECK = "check", _("校验")
+    IMPORT = "import", _("导入")
+
+
+class ImportJobStatus(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("进行中")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("失败")
+
+
+ACTIVE_JOB_STATUSES = [ImportJobStatus.QUEUED, ImportJobStatus.RUNNING]
+
+
+class ImportJob(models.Model):
+    """One pass (check or import) of an uploaded workbook, run outside the request.
+
+    At most one active job per user, file and kind (a partial unique index): a second click
+    while it runs finds the first instead of starting another.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("员工"))
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+                                verbose_name=_("物业公司"))
+    company_name = models.CharField(_("物业公司名称"), max_length=100, blank=True)
+    token = models.CharField(_("文件标识"), max_length=32)
+    file_name = models.CharField(_("文件名"), max_length=255, blank=True)
+    digest = models.CharField(_("文件摘要"), max_length=64)
+    kind = models.CharField(_("类型"), max_length=10, choices=ImportJobKind.choices)
+    status = models.CharField(_("状态"), max_length=10, choices=ImportJobStatus.choices, default=ImportJobStatus.QUEUED)
+    stage = models.CharField(_("阶段"), max_length=10, blank=True)
+    scope = models.JSONField(_("可写范围"), null=True, blank=True)
+    rows_done = models.PositiveIntegerField(_("已读行数"), default=0)
+    rows_total = models.PositiveIntegerField(_("总行数"), default=0)
+    report = models.JSONField(_("结果"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("导入任务")
+        verbose_name_plural = _("导入任务")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "digest", "kind"], condition=Q(status__in=ACTIVE_JOB_STATUSES),
+                name="import_job_one_active_per_file",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.file_name} ({self.kind}, {self.status})"

@@ -3,6 +3,8 @@
 from django.utils.translation import gettext, gettext_noop
 
 from arrears.core import roles
+from arrears.estate import selectors as estate_selectors
+from arrears.ledger.importers import WriteScope
 
 # The role labels live in arrears.core.roles as plain Chinese; these marks put them in the catalogue.
 _ROLE_MESSAGES = [
@@ -39,6 +41,17 @@ def role_labels(user) -> list[str]:
 
 def can_import(user) -> bool:
     return user.is_active and (user.is_superuser or bool(IMPORT_ROLES & set(role_names(user))))
+
+
+def import_scope(user) -> WriteScope | None:
+    """Where the user's web import may write: the units the staff pages show them (whole communities
+    and single buildings), new communities only with the admin role; None for a superuser (everywhere)."""
+    if user.is_superuser:
+        return None
+    if not can_import(user):
+        return WriteScope()
+    communities, buildings = estate_selectors.scope_grants(user)
+    return WriteScope(frozenset(communities), frozenset(buildings), roles.ADMIN in role_names(user))
 
 
 def sees_full_phone_numbers(user) -> bool:

@@ -6,6 +6,7 @@ only its random token travels (in the server-side session), never a path from th
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from pathlib import Path
@@ -27,10 +28,12 @@ def keep(request, upload) -> dict:
     discard(request)
     token = secrets.token_hex(16)
     path = _folder() / f"{token}.xlsx"
+    digest = hashlib.sha256()
     with path.open("wb") as out:
         for chunk in upload.chunks():
             out.write(chunk)
-    kept = {"token": token, "name": upload.name, "checked_ok": False}
+            digest.update(chunk)
+    kept = {"token": token, "name": upload.name, "digest": digest.hexdigest()}
     request.session[SESSION_KEY] = kept
     return kept
 
@@ -46,10 +49,12 @@ def path_of(kept: dict) -> Path:
     return Path(settings.MEDIA_ROOT) / "imports" / f"{kept['token']}.xlsx"
 
 
-def mark_checked(request, ok: bool) -> None:
-    kept = request.session.get(SESSION_KEY)
-    if kept:
-        request.session[SESSION_KEY] = {**kept, "checked_ok": ok}
+def declared_size(request) -> int:
+    """The request body's declared length, read before the body is: an oversize upload is refused unread."""
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
 
 
 def discard(request) -> None:

@@ -17,6 +17,7 @@ urlpatterns = [
     path("units/", views.search, name="search"),
     path("units/<int:pk>/", views.unit_detail, name="unit"),
     path("import/", views.import_page, name="import"),
+    path("import/jobs/<int:pk>/", views.import_job_status, name="import-job"),
     path("workbench/", collection_views.workbench, name="workbench"),
     path("workbench/tasks/<int:pk>/log/", collection_views.task_log, name="task_log"),
     path("cases/", collection_views.cases, name="cases"),

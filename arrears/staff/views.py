@@ -8,7 +8,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -18,14 +20,15 @@ from arrears.collection import selectors as collection_selectors
 from arrears.collection.models import AttachmentKind, ExcuseReason, Intent, Persona, Reason
 from arrears.collection.services import LOGGED_BACK_DAYS, RELAYED_OUTCOMES
 from arrears.estate import selectors as estate_selectors
-from arrears.ledger import importers
+from arrears.ledger import import_jobs
 from arrears.ledger import selectors as ledger_selectors
+from arrears.ledger.models import ACTIVE_JOB_STATUSES, ImportJob, ImportJobKind, ImportJobStatus
 from arrears.notices import selectors as notices_selectors
 from arrears.portal import links as portal_links
 from arrears.staff import access, uploads
 from arrears.staff import selectors as staff_selectors
 from arrears.staff.collection_forms import LOGGED_CHANNELS, LOGGED_OUTCOMES, NEUTRAL_OUTCOMES
-from arrears.staff.forms import ImportUploadForm, SearchForm
+from arrears.staff.forms import ImportUploadForm, SearchForm, too_large_message
 
 PAGE_SIZE = 20
 
@@ -98,38 +101,92 @@ def _portal_links(user, unit, ownerships, today) -> list:
             for o in ownerships if o.start <= today and (o.end is None or o.end >= today)]
 
 
+UPLOAD_FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the other fields around the file
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_page(request):
+    """Upload, check and import a workbook; each pass runs as a job and the page follows its progress."""
     if not access.can_import(request.user):
         raise PermissionDenied
-    action = request.POST.get("action") if request.method == "POST" else None
     form = ImportUploadForm()
-    report = None
+    if request.method == "POST" and uploads.declared_size(request) > settings.ARREARS_IMPORT_MAX_UPLOAD_BYTES + UPLOAD_FORM_OVERHEAD:
+        # Refused on the declared length, before the body is read.
+        context = {**_import_context(request, form, None), "upload_error": too_large_message()}
+        return render(request, "staff/import.html", context, status=413)
+    action = request.POST.get("action") if request.method == "POST" else None
     if action == "check":
         form = ImportUploadForm(request.POST, request.FILES)
         if form.is_valid():
             kept = uploads.keep(request, form.cleaned_data["file"])
-            report = importers.run_import(
-                uploads.path_of(kept), dry_run=True, company_name=estate_selectors.company_name_of(request.user)
-            )
-            uploads.mark_checked(request, report.ok)
+            return _start_import_job(request, kept, ImportJobKind.CHECK)
     elif action == "import":
         kept = uploads.current(request)
-        if kept is None or not kept.get("checked_ok"):
+        if kept is None or not import_jobs.passed_check(request.user.pk, kept.get("digest", "")):
             messages.error(request, _("请先上传文件并通过校验，再执行导入。"))
             return redirect("staff:import")
-        report = importers.run_import(
-            uploads.path_of(kept), dry_run=False, company_name=estate_selectors.company_name_of(request.user)
-        )
-        if report.ok:
-            uploads.discard(request)
+        return _start_import_job(request, kept, ImportJobKind.IMPORT)
     elif action == "discard":
         uploads.discard(request)
         return redirect("staff:import")
-    return render(request, "staff/import.html", {
-        "form": form, "report": report, "upload": uploads.current(request),
+    job_id = request.GET.get("job", "")
+    job = ImportJob.objects.filter(user=request.user, pk=job_id).first() if job_id.isdigit() else None  # own jobs only
+    return render(request, "staff/import.html", _import_context(request, form, job))
+
+
+def _start_import_job(request, kept: dict, kind: str):
+    job = import_jobs.start_job(
+        user=request.user, kind=kind, path=uploads.path_of(kept), token=kept["token"], file_name=kept["name"],
+        company_name=estate_selectors.company_name_of(request.user), scope=access.import_scope(request.user),
+    )
+    return redirect(f"{reverse('staff:import')}?job={job.pk}#job")
+
+
+def _import_context(request, form, job) -> dict:
+    upload = uploads.current(request)
+    return {
+        "form": form, "job": job, "report": import_jobs.report_of(job) if job else None,
+        "job_running": job is not None and job.status in ACTIVE_JOB_STATUSES,
+        "upload": upload,
+        "checked_ok": upload is not None and import_jobs.passed_check(request.user.pk, upload.get("digest", "")),
+    }
+
+
+@login_required
+@require_http_methods(["GET"])
+def import_job_status(request, pk):
+    """Progress of one of the user's own import jobs, for the page's progress bar."""
+    if not access.can_import(request.user):
+        raise PermissionDenied
+    job = get_object_or_404(ImportJob.objects.filter(user=request.user), pk=pk)
+    return JsonResponse({
+        "status": job.status, "finished": job.status not in ACTIVE_JOB_STATUSES,
+        "rows_done": job.rows_done, "rows_total": job.rows_total, "percent": job_percent(job), "text": job_text(job),
     })
+
+
+def job_percent(job) -> int:
+    """Reading is the measured part (to 90%); checking and writing fill the rest in two steps."""
+    if job.status not in ACTIVE_JOB_STATUSES:
+        return 100
+    if job.stage == "read":
+        return int(90 * job.rows_done / job.rows_total) if job.rows_total else 0
+    return {"check": 92, "write": 96}.get(job.stage, 0)
+
+
+def job_text(job) -> str:
+    if job.status == ImportJobStatus.QUEUED:
+        return _("排队中…")
+    if job.status == ImportJobStatus.FAILED:
+        return _("任务失败，未写入任何数据，请重试或联系管理员。")
+    if job.status == ImportJobStatus.DONE:
+        return _("已完成")
+    if job.stage == "read":
+        return _("正在读取：%(done)s / %(total)s 行") % {"done": job.rows_done, "total": job.rows_total}
+    if job.stage == "write":
+        return _("正在写入…")
+    return _("正在校验…")
 
 
 def locked_out(request, original_response=None, credentials=None):

@@ -67,7 +67,7 @@ def test_it_refuses_an_xlsx_name_on_other_content(client, finance):
 def test_it_lists_every_bad_row_and_offers_no_import(client, finance, settings):
     client.force_login(finance)
     bad = workbook(rows=(("阳光花园", "8栋", "", "0801", "-5", "自住"), ("阳光花园", "8栋", "", "0802", "88.50", "别墅")))
-    response = client.post(reverse("staff:import"), {"action": "check", "file": upload(content=bad)})
+    response = client.post(reverse("staff:import"), {"action": "check", "file": upload(content=bad)}, follow=True)
     html = response.content.decode()
     report = response.context["report"]
     assert [(e.sheet, e.row, e.column) for e in report.errors] == [("房屋", 2, "建筑面积"), ("房屋", 3, "状态")]
@@ -98,13 +98,13 @@ def test_it_runs_the_dry_run_then_imports_the_same_file(client, estate, settings
     StaffScope.objects.create(user=user, community=estate["community"])
     client.force_login(user)
     # given: a dry run that passes
-    response = client.post(reverse("staff:import"), {"action": "check", "file": upload()})
+    response = client.post(reverse("staff:import"), {"action": "check", "file": upload()}, follow=True)
     assert response.context["report"].ok, response.context["report"].errors
     assert 'id="import-button"' in response.content.decode()
     assert not Unit.objects.filter(room="0801").exists()
     # when
-    response = client.post(reverse("staff:import"), {"action": "import"})
+    response = client.post(reverse("staff:import"), {"action": "import"}, follow=True)
     # then
     assert response.context["report"].ok and not response.context["report"].dry_run
     assert Unit.objects.filter(room="0801", building__name="8栋").exists()
-    assert uploads.SESSION_KEY not in client.session
+    assert uploads.current(response.wsgi_request) is None  # the imported file is spent

@@ -58,3 +58,26 @@
     document.querySelectorAll("form.attempt-form").forEach(filterOutcomes);
   });
 })();
+
+// The import page: follow the background job's progress, then load the page with its report.
+(function () {
+  "use strict";
+  var meter = document.querySelector(".meter[data-status-url]");
+  if (!meter) return;
+  var fill = meter.querySelector(".fill");
+  var text = meter.parentNode.querySelector(".progress-text");
+  function poll() {
+    fetch(meter.dataset.statusUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (job) {
+        if (!job) { setTimeout(poll, 5000); return; }
+        fill.style.width = job.percent + "%";
+        meter.setAttribute("aria-valuenow", String(job.percent));
+        if (text) text.textContent = job.text;
+        if (job.finished) { window.location.replace(meter.dataset.doneUrl); return; }
+        setTimeout(poll, 1000);
+      })
+      .catch(function () { setTimeout(poll, 5000); });
+  }
+  poll();
+})();

@@ -1,0 +1,211 @@
+"""Reading an import workbook safely: limits first, then a streaming read of the known sheets.
+
+An .xlsx is a zip archive. Its members' declared sizes are checked before anything is unpacked,
+so a small file that unpacks to hundreds of megabytes (a zip bomb) is refused at the door;
+Python's zipfile never hands out more than a member declares, so a lying header only truncates.
+The sheets are then read with openpyxl in read-only mode, row by row, keeping only the known
+columns of each row, and the read stops at the row limit.
+
+Every key cell (community, building, entrance, room, names, references) is read through `key`,
+which gives the normal form of `arrears.core.text.normalise_key`: lookups and writes use it.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from sys import intern
+
+from django.conf import settings
+from openpyxl import load_workbook
+
+from arrears.core.text import normalise_key
+
+REQUIRED_REASON = "必填 / required"
+FORMULA_REASON = (
+    "公式没有计算结果（{formula}），请在 Excel 中复制后“选择性粘贴为数值”再上传 / "
+    "a formula without a saved value: paste it as values"
+)
+RATIO_FLOOR = 1024 * 1024  # members smaller than this unpack to little whatever their ratio (styles, themes)
+
+
+@dataclass(frozen=True)
+class RowError:
+    sheet: str
+    row: int
+    column: str
+    reason: str
+
+    def __str__(self):
+        where = f"{self.sheet} 第{self.row}行" if self.row else (self.sheet or "文件")
+        return f"{where} {self.column}: {self.reason}" if self.column else f"{where}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much one import may read (settings ARREARS_IMPORT_*; see config/settings.py)."""
+
+    unpacked_bytes: int
+    ratio: int
+    rows: int
+
+    @classmethod
+    def from_settings(cls) -> Limits:
+        return cls(settings.ARREARS_IMPORT_MAX_UNPACKED_BYTES, settings.ARREARS_IMPORT_MAX_RATIO,
+                   settings.ARREARS_IMPORT_MAX_ROWS)
+
+
+class _Row:
+    """One data row: its values as a tuple, looked up through the sheet's shared column index."""
+
+    __slots__ = ("sheet", "number", "values", "index")
+
+    def __init__(self, sheet: str, number: int, values: tuple, index: dict[str, int]):
+        self.sheet, self.number, self.values, self.index = sheet, number, values, index
+
+    def raw(self, column: str):
+        i = self.index.get(column)
+        value = self.values[i] if i is not None and i < len(self.values) else None
+        return None if isinstance(value, str) and not value.strip() else value
+
+
+def text(value) -> str:
+    """Cell as text; Excel turns 101 into 101.0, which is still room 101."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def key(value) -> str:
+    """A key cell in its normal form: the one way the import reads names, rooms and references."""
+    return intern(normalise_key(text(value)))  # keys repeat across rows and plans: keep each once
+
+
+def normalise_header(value) -> str:
+    return text(value).replace("（", "(").replace("）", ")").replace(" ", "")
+
+
+def _rewind(source):
+    if isinstance(source, str | Path):
+        return str(source)
+    if hasattr(source, "seek"):
+        source.seek(0)
+    return source
+
+
+def check_archive(source, limits: Limits) -> RowError | None:
+    """Refuse a workbook whose members would unpack too large, judged by their declared sizes only."""
+    try:
+        with zipfile.ZipFile(_rewind(source)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        return RowError("", 0, "", f"无法读取文件，请上传 .xlsx 文件 / cannot read the file as .xlsx: {exc}")
+    total = sum(member.file_size for member in members)
+    limit_mb = limits.unpacked_bytes // (1024 * 1024)
+    if total > limits.unpacked_bytes:
+        return RowError("", 0, "", (
+            f"文件解压后约 {total // (1024 * 1024)} MB，超过上限 {limit_mb} MB，未读取；请拆分后上传 / "
+            f"the workbook unpacks to {total // (1024 * 1024)} MB, over the {limit_mb} MB limit: split it"
+        ))
+    for member in members:
+        if member.file_size > RATIO_FLOOR and member.file_size > limits.ratio * max(member.compress_size, 1):
+            return RowError("", 0, "", (
+                f"文件压缩比异常（{member.filename} 压缩 {member.file_size // max(member.compress_size, 1)} 倍），"
+                f"疑似压缩炸弹，未读取 / the workbook is compressed abnormally (a zip bomb?): refused unread"
+            ))
+    return None
+
+
+def read_workbook(
+    source, columns: dict[str, list[str]], optional: dict[str, set[str]], *, limits: Limits,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[dict[str, list[_Row]], list[RowError]]:
+    """Rows of the known sheets; a missing required column is an error on row 1.
+
+    Errors at file level (unreadable, too large, too many rows, no known sheet) come back with no
+    rows. `progress(done, total)` is told every thousand rows; total is the sheets' declared size.
+    """
+    refused = check_archive(source, limits)
+    if refused is not None:
+        return {}, [refused]
+    try:
+        workbook = load_workbook(_rewind(source), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
+        return {}, [RowError("", 0, "", f"无法读取文件，请上传 .xlsx 文件 / cannot read the file as .xlsx: {exc}")]
+    sheets, errors, done = {}, [], 0
+    try:
+        known = [name for name in columns if name in workbook.sheetnames]
+        if not known:
+            found = "、".join(workbook.sheetnames) or "无"
+            return {}, [RowError("", 0, "", (
+                f"没有可导入的工作表：工作表名应为 {'/'.join(columns)}（本文件中：{found}）/ "
+                f"no sheet to import: name the sheets {'/'.join(columns)}"
+            ))]
+        total = sum(max((workbook[name].max_row or 1) - 1, 0) for name in known)
+        for name in known:
+            rows = workbook[name].iter_rows(values_only=True)
+            header = [normalise_header(cell) for cell in next(rows, ())]
+            for column in columns[name]:
+                if column not in header and column not in optional[name]:
+                    errors.append(RowError(name, 1, column, "缺少此列 / column missing"))
+            index = {c: header.index(c) for c in columns[name] if c in header}
+            width = max(index.values(), default=-1) + 1
+            sheets[name] = []
+            for number, values in enumerate(rows, start=2):
+                values = values[:width]
+                if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+                    continue
+                done += 1
+                if done > limits.rows:
+                    return {}, [RowError(name, number, "", (
+                        f"文件超过 {limits.rows} 行，未导入；请拆分后分批上传 / "
+                        f"more than {limits.rows} rows: split the file"
+                    ))]
+                # One object per distinct short text: a community's name repeated on 200,000 rows is kept once.
+                values = tuple(intern(v) if isinstance(v, str) and len(v) <= 64 else v for v in values)
+                sheets[name].append(_Row(name, number, values, index))
+                if progress is not None and done % 1000 == 0:
+                    progress(done, max(total, done))
+    finally:
+        workbook.close()
+    if progress is not None:
+        progress(done, done)
+    return sheets, errors
+
+
+def explain_formulas(source, errors: list[RowError], columns: dict[str, list[str]]) -> list[RowError]:
+    """Say "formula" where a required cell was empty only because its formula has no saved value.
+
+    Read-only openpyxl gives either the saved values or the formulas, not both: the first read
+    took the values, so this second read, of the error rows only, takes the formulas.
+    """
+    wanted: dict[str, dict[int, set[str]]] = {}
+    for error in errors:
+        if error.reason == REQUIRED_REASON and error.sheet in columns:
+            wanted.setdefault(error.sheet, {}).setdefault(error.row, set()).add(error.column)
+    if not wanted:
+        return errors
+    formulas: dict[tuple[str, int, str], str] = {}
+    workbook = load_workbook(_rewind(source), read_only=True, data_only=False)
+    try:
+        for name, rows in wanted.items():
+            sheet = workbook[name]
+            header = [normalise_header(cell) for cell in next(sheet.iter_rows(max_row=1, values_only=True), ())]
+            for number, values in enumerate(sheet.iter_rows(min_row=min(rows), max_row=max(rows), values_only=True),
+                                            start=min(rows)):
+                for column in rows.get(number, ()):
+                    value = values[header.index(column)] if column in header and header.index(column) < len(values) else None
+                    formula = getattr(value, "text", value)  # ArrayFormula keeps its text in .text
+                    if isinstance(formula, str) and formula.startswith("="):
+                        formulas[(name, number, column)] = formula
+    finally:
+        workbook.close()
+    return [
+        RowError(e.sheet, e.row, e.column, FORMULA_REASON.format(formula=formulas[(e.sheet, e.row, e.column)][:40]))
+        if (e.sheet, e.row, e.column) in formulas else e
+        for e in errors
+    ]
