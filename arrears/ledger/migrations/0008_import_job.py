@@ -8,8 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('estate', '0004_contact_authorise_disclosure'),
-        ('ledger', '0006_append_only_ledger'),
+        ('estate', '0006_normalise_keys'),
+        ('ledger', '0007_normalise_keys'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
