@@ -253,3 +253,15 @@ def test_the_migration_links_re_entries_and_lists_real_repeats(estate, finance, 
     # and the data step changed no money
     assert sorted(Payment.objects.filter(reference=REF).values_list("amount", flat=True)) == [
         D("100.00"), D("100.00"), D("1000.00")]
+
+
+def test_the_admin_shows_which_reversal_a_payment_re_enters(admin_client, estate, finance, approver):
+    wrong = _take(estate, finance, "1000.00")
+    _reverse(wrong, finance, approver)
+    right = _take(estate, finance, corrects=wrong.receipt_number)
+
+    page = admin_client.get(reverse("admin:ledger_payment_change", args=[right.pk]))
+    listing = admin_client.get(reverse("admin:ledger_payment_changelist"), {"repeats_reference__exact": "1"})
+
+    assert page.status_code == 200 and "重新登记的冲正" in page.content.decode()
+    assert listing.status_code == 200
