@@ -265,3 +265,20 @@ def test_the_admin_shows_which_reversal_a_payment_re_enters(admin_client, estate
 
     assert page.status_code == 200 and "重新登记的冲正" in page.content.decode()
     assert listing.status_code == 200
+
+
+def test_the_cashier_page_re_enters_a_reversed_transfer_through_preview_and_confirmation(client, estate, finance,
+                                                                                        approver):
+    # given a transfer taken with a wrong amount and reversed
+    wrong = _take(estate, finance, "1000.00")
+    _reverse(wrong, finance, approver)
+    client.force_login(finance)
+    url = reverse("staff:cashier", args=[estate["unit"].pk])
+    form = {"action": "preview", "owner": estate["owner"].pk, "amount": "100.00", "method": "bank_transfer",
+            "paid_on": "2026-05-10", "reference": REF, "corrects": wrong.receipt_number}
+    # when the cashier previews it naming the reversed receipt, then confirms
+    preview = client.post(url, form)
+    assert 'data-testid="preview-corrects"' in preview.content.decode()
+    client.post(url, {"action": "confirm", "token": preview.context["token"]})
+    # then the new payment re-enters that reversal
+    assert Payment.objects.get(reference=REF, reversal__isnull=True).corrects == wrong.reversal
