@@ -2,6 +2,7 @@
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -142,10 +143,18 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "staff:home"
 LOGOUT_REDIRECT_URL = "login"
 
-# django-axes: lock an account and address after repeated failures (brute force on staff logins).
+# django-axes: lock a username after repeated failed logins (brute force on staff logins), two ways
+# (arrears/staff/lockout.py): AXES_FAILURE_LIMIT failures from one address lock that username and
+# address for AXES_COOLOFF_HOURS; ARREARS_LOGIN_USERNAME_LIMIT failures from anywhere (each address
+# counting at most AXES_FAILURE_LIMIT, so it takes several addresses) lock the username everywhere,
+# until ARREARS_LOGIN_USERNAME_COOLOFF_MINUTES after the last failure.
 AXES_FAILURE_LIMIT = int(env_str("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = float(env_str("AXES_COOLOFF_HOURS", "1"))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+ARREARS_LOGIN_USERNAME_LIMIT = int(env_str("ARREARS_LOGIN_USERNAME_LIMIT", str(3 * AXES_FAILURE_LIMIT)))
+ARREARS_LOGIN_USERNAME_COOLOFF = timedelta(minutes=float(env_str("ARREARS_LOGIN_USERNAME_COOLOFF_MINUTES", "15")))
+AXES_HANDLER = "arrears.staff.lockout.LockoutHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # what a successful login clears: its own address's failures
+AXES_CLIENT_IP_CALLABLE = "arrears.core.ratelimit.client_address"  # PORTAL_CLIENT_IP_HEADER behind a proxy
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "arrears.staff.views.locked_out"  # a Chinese page saying why and for how long
 

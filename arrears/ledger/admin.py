@@ -127,7 +127,7 @@ class ChargeAdmin(CreateThroughServiceAdmin):
 @admin.register(Payment)
 class PaymentAdmin(CreateThroughServiceAdmin):
     list_display = ["receipt_number", "unit", "owner", "amount", "paid_on", "method", "unallocated", "operator", "reversed"]
-    list_filter = ["community", "method"]
+    list_filter = ["community", "method", "repeats_reference"]
     list_select_related = ["unit__building", "owner", "operator", "reversal"]
     search_fields = ["receipt_number", "reference", "owner__name", "unit__room"]
     raw_id_fields = ["unit", "owner"]
@@ -137,7 +137,8 @@ class PaymentAdmin(CreateThroughServiceAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return self.fields
-        return [*self.fields, "unallocated", "designation", "operator", "company", "community", "created_at"]
+        return [*self.fields, "unallocated", "designation", "corrects", "repeats_reference", "operator", "company",
+                "community", "created_at"]
 
     @admin.display(description=_("已冲正"), boolean=True)
     def reversed(self, obj):

@@ -11,7 +11,7 @@ from arrears.core.db import Frozen
 
 PAYMENT = Frozen("ledger_payment", (
     "id", "company_id", "community_id", "unit_id", "owner_id", "amount", "paid_on", "method", "reference",
-    "receipt_number", "operator_id", "designation", "created_at",
+    "receipt_number", "operator_id", "designation", "corrects_id", "repeats_reference", "created_at",
 ), refuse_delete=True)
 PAYMENT_REVERSAL = Frozen("ledger_paymentreversal", (
     "id", "community_id", "payment_id", "reversed_on", "reason", "requested_by_id", "approved_by_id", "created_at",

@@ -708,6 +708,14 @@ class _Importer:
                 found[receipt] = (unit_id, paid_on, amount)
         return found
 
+    def taken_receipts(self) -> list[RowError]:
+        """After a refused write: the file's new payments whose 票据号 another import or desk took
+        (and committed) meanwhile, each refused as the check would have refused it."""
+        taken = self._existing_receipts({v["票据号"] for _, v in self.new_payments if v["票据号"]})
+        return [RowError(row.sheet, row.number, "票据号", f"票据号 {v['票据号']} 已登记（另一笔缴费刚刚写入），"
+                         f"本文件未写入任何数据 / receipt number already recorded by a concurrent write, nothing written")
+                for row, v in self.new_payments if v["票据号"] in taken]
+
     def _existing_anonymous(self, rows) -> Counter:
         unit_ids = sorted({self.units[k] for _, k, v, _ in rows if k in self.units and not v["票据号"]})
         counter: Counter = Counter()
@@ -917,7 +925,9 @@ def run_import(
     except _Refused as refused:
         report.errors.append(refused.error)
     except IntegrityError as exc:  # a concurrent write took a receipt number or a unit between check and write
-        report.errors.append(RowError("", 0, "", f"写入时与其他操作冲突，未写入任何数据，请重试 / conflict while writing, nothing written: {exc}"))
+        report.errors.extend(importer.taken_receipts() or [
+            RowError("", 0, "", f"写入时与其他操作冲突，未写入任何数据，请重试 / conflict while writing, nothing written: {exc}"),
+        ])
     return report
 
 

@@ -157,6 +157,15 @@ class Payment(models.Model):
     unallocated = MoneyField(_("未冲抵余额"), editable=False)
     # The payer's designation (民法典第560条), as given: the charge ids this money goes to first.
     designation = models.JSONField(_("缴款人指定冲抵的费用"), default=list, db_default=[], blank=True, editable=False)
+    # A reference is taken once per company and method (one bank transfer, one payment). A payment
+    # reversed for a typing mistake is entered again by naming its reversal here: each reversal is
+    # re-entered at most once, so at most one payment of a reference is ever in force.
+    corrects = models.OneToOneField("PaymentReversal", on_delete=models.PROTECT, null=True, blank=True, editable=False,
+                                    related_name="correction", verbose_name=_("重新登记的冲正"))
+    # Set only by the migration that made references unique: a payment that already repeated an
+    # older payment's reference (the older keeps it). Listed when migrating; never set by new entries.
+    repeats_reference = models.BooleanField(_("与更早的缴费交易参考号重复（历史数据）"), default=False, db_default=False,
+                                            editable=False)
     created_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
 
     frozen_groups = EVIDENCE_COLUMNS["ledger_payment"]  # the proof as written: `arrears keys` never rewrites it
@@ -169,6 +178,11 @@ class Payment(models.Model):
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
             models.CheckConstraint(condition=Q(unallocated__gte=0) & Q(unallocated__lte=F("amount")), name="payment_unallocated_range"),
             models.UniqueConstraint(fields=["company", "receipt_number"], condition=~Q(receipt_number=""), name="payment_receipt_unique"),
+            models.UniqueConstraint(
+                fields=["company", "method", "reference"],
+                condition=~Q(reference="") & Q(corrects__isnull=True) & Q(repeats_reference=False),
+                name="payment_reference_unique",
+            ),
         ]
         indexes = [
             models.Index(fields=["unit", "owner"], name="payment_credit", condition=Q(unallocated__gt=0)),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
@@ -244,13 +244,73 @@ def check_designation(*, unit_id, owner_id, designation: Iterable) -> tuple[int,
     return ids
 
 
+def _receipt_label(payment: Payment) -> str:
+    return payment.receipt_number or f"#{payment.pk}"
+
+
+def check_reference(*, company_id, method: str, reference: str, corrects_id=None) -> PaymentReversal | None:
+    """Refuse a reference already taken in the company for this method; the reversal a correction re-enters.
+
+    One bank transfer (POS voucher, QR order) is one payment: a second entry of its reference
+    would credit the owner twice. A payment reversed for a typing mistake is entered again by
+    naming it (`corrects_id`): it must be reversed, carry this method and reference, and not have
+    been re-entered already; then at most one payment of the reference is ever in force. The
+    database enforces the same (`payment_reference_unique`, one correction per reversal), so two
+    desks racing past this check still end with one payment.
+    """
+    if not reference:
+        if corrects_id:
+            raise DomainError("重新登记冲正的缴费须填写原交易参考号", "a re-entry needs the reversed payment's reference",
+                              code="correction")
+        return None
+    same = Payment.objects.filter(company_id=company_id, method=method, reference=reference).order_by("pk")
+    live = same.filter(reversal__isnull=True).first()
+    if live is not None:
+        raise DomainError(
+            f"交易参考号 {reference} 已登记（收据号 {_receipt_label(live)}），请勿重复收款",
+            f"reference {reference} is already recorded (receipt {_receipt_label(live)})", code="duplicate_reference",
+        )
+    if corrects_id is None:
+        waiting = same.filter(repeats_reference=False, reversal__correction__isnull=True).last()
+        if waiting is not None:  # every payment of it was reversed: a re-entry must say which one it corrects
+            raise DomainError(
+                f"交易参考号 {reference} 已登记（收据号 {_receipt_label(waiting)}，已冲正）；"
+                f"冲正后重新登记的，请填写“更正的收据号”{_receipt_label(waiting)}",
+                f"reference {reference} is already recorded (receipt {_receipt_label(waiting)}, reversed): "
+                f"to enter it again, name the receipt it corrects", code="duplicate_reference",
+            )
+        return None
+    target = same.filter(pk=corrects_id).first()
+    reversal = PaymentReversal.objects.filter(payment_id=corrects_id).first()
+    if target is None or reversal is None or target.repeats_reference:
+        raise DomainError(
+            f"更正的收据须是一笔已冲正、收款方式和交易参考号（{reference}）都相同的缴费",
+            "the corrected payment must be reversed and carry the same method and reference", code="correction",
+        )
+    again = Payment.objects.filter(corrects=reversal).first()
+    if again is not None:
+        raise DomainError(
+            f"收据号 {_receipt_label(target)} 的缴费已重新登记过（收据号 {_receipt_label(again)}），请勿重复收款",
+            f"receipt {_receipt_label(target)} was already entered again (receipt {_receipt_label(again)})",
+            code="duplicate_reference",
+        )
+    return reversal
+
+
+def _check_receipt_number(company_id, receipt_number: str) -> None:
+    if receipt_number and Payment.objects.filter(company_id=company_id, receipt_number=receipt_number).exists():
+        raise DomainError(f"票据号 {receipt_number} 已登记", f"receipt number {receipt_number} is already recorded",
+                          code="receipt")
+
+
 @transaction.atomic
 def record_payment(*, unit_id, owner_id, amount, paid_on: date, method: str, reference: str = "",
-                   receipt_number: str = "", operator=None, designation: Iterable = ()) -> Payment:
+                   receipt_number: str = "", operator=None, designation: Iterable = (), corrects_id=None) -> Payment:
     """Take a payment: first to the charges the payer designated, then by the company's rule.
 
     民法典第560条: the debtor's designation comes first; only what it leaves is allocated by the
     rule (which passes by held charges), and what is still left stays as prepaid credit.
+    `corrects_id` names the reversed payment this one enters again (`check_reference`).
     """
     amount = to_money(amount)
     if amount <= 0:
@@ -260,13 +320,22 @@ def record_payment(*, unit_id, owner_id, amount, paid_on: date, method: str, ref
     unit = _lock_unit(unit_id)
     _check_owner_of_unit(unit_id, owner_id)
     designation = check_designation(unit_id=unit.pk, owner_id=owner_id, designation=designation)
-    if receipt_number and Payment.objects.filter(company_id=unit.community.company_id, receipt_number=receipt_number).exists():
-        raise DomainError(f"票据号 {receipt_number} 已存在", f"receipt number {receipt_number} already used", code="receipt")
-    payment = Payment.objects.create(
-        company_id=unit.community.company_id, community_id=unit.community_id, unit_id=unit_id, owner_id=owner_id,
-        amount=amount, unallocated=amount, paid_on=paid_on, method=method, reference=reference,
-        receipt_number=receipt_number, operator=operator, designation=list(designation),
-    )
+    company_id = unit.community.company_id
+    _check_receipt_number(company_id, receipt_number)
+    corrects = check_reference(company_id=company_id, method=method, reference=reference, corrects_id=corrects_id)
+    try:
+        with transaction.atomic():
+            payment = Payment.objects.create(
+                company_id=company_id, community_id=unit.community_id, unit_id=unit_id, owner_id=owner_id,
+                amount=amount, unallocated=amount, paid_on=paid_on, method=method, reference=reference,
+                receipt_number=receipt_number, operator=operator, designation=list(designation), corrects=corrects,
+            )
+    except IntegrityError:
+        # Another desk (of another unit: this unit is locked) took the reference or the number
+        # between the check and the insert, and has committed: say so as the check would have.
+        _check_receipt_number(company_id, receipt_number)
+        check_reference(company_id=company_id, method=method, reference=reference, corrects_id=corrects_id)
+        raise
     apply_credit(pairs=[(unit.pk, int(owner_id))], since=paid_on, designations={payment.pk: designation})
     payment.refresh_from_db(fields=["unallocated"])
     return payment

@@ -26,12 +26,14 @@ from django.utils import timezone
 from arrears.core.errors import DomainError
 from arrears.core.models import AuditEvent, record
 from arrears.core.money import ZERO, MoneyError, to_money
+from arrears.core.text import normalise_key
 from arrears.estate import selectors as estate_selectors
 from arrears.estate.models import Owner, Ownership, Unit
 from arrears.ledger import rules
 from arrears.ledger.models import Charge, Component, Payment, PaymentMethod, PaymentReversal
 from arrears.ledger.selectors import ChargeLine
 from arrears.ledger.services import check_designation as check_ledger_designation
+from arrears.ledger.services import check_reference as check_ledger_reference
 from arrears.ledger.services import load_accounts, reverse_payment
 from arrears.portal import receipts
 from arrears.portal.models import Receipt, RequestStatus, ReversalRequest
@@ -158,13 +160,32 @@ def check_method(*, method: str, reference: str) -> str:
     if method not in DESK_METHODS:
         raise DomainError("前台收银只能选择现金、银行转账、POS刷卡、微信或支付宝", "method not taken at the desk",
                           code="method")
-    reference = (reference or "").strip()
+    reference = normalise_key(reference)  # a pasted invisible character would make a second "different" reference
     if method != PaymentMethod.CASH and not reference:
         raise DomainError(
             f"{PaymentMethod(method).label!s}收款须填写交易参考号（转账流水号、POS凭证号或扫码订单号）",
             "a non-cash payment needs its transaction reference", code="reference",
         )
     return reference
+
+
+def check_reference(*, unit: Unit, method: str, reference: str, corrects: str = "") -> int | None:
+    """The reference not yet taken in the company for this method, or the re-entry of a reversed
+    payment named by its receipt number (`corrects`); the id of that payment.
+
+    The preview says so early; `record_payment` checks again under its locks, and the database
+    refuses a second payment of one reference whatever the timing.
+    """
+    corrects = normalise_key(corrects)
+    corrects_id = None
+    if corrects:
+        corrects_id = (Payment.objects.filter(company_id=unit.community.company_id, receipt_number=corrects)
+                       .values_list("pk", flat=True).first())
+        if corrects_id is None:
+            raise DomainError(f"更正的收据号 {corrects} 不存在", f"no receipt {corrects} to correct", code="correction")
+    check_ledger_reference(company_id=unit.community.company_id, method=method, reference=reference,
+                           corrects_id=corrects_id)
+    return corrects_id
 
 
 def check_designation(*, unit_id: int, owner_id: int, charge_ids) -> tuple[int, ...]:
@@ -237,7 +258,7 @@ def preview(*, unit_id: int, owner_id: int, amount, paid_on: date, charge_ids=()
 
 
 def take_payment(*, unit_id: int, owner_id: int, amount, method: str, paid_on: date, reference: str, operator,
-                 key: str = "", charge_ids=()) -> Payment:
+                 key: str = "", charge_ids=(), corrects: str = "") -> Payment:
     """Take money at the desk: record it (first to the charges ticked for the payer, then by the
     company's rule), issue its numbered receipt, close the owner's case if nothing is overdue any
     more; all or nothing.
@@ -245,18 +266,13 @@ def take_payment(*, unit_id: int, owner_id: int, amount, method: str, paid_on: d
     `key` names one confirmation (the page's preview token): a second request with the same key,
     a double click or a resubmitted form, is refused instead of taking the money twice. It is
     checked under the receipt counter's lock, which the first request holds until it commits.
+    A reference already taken in the company (any unit) is refused under the same locks, and by
+    the database; `corrects` names the reversed receipt this payment enters again.
     """
     amount, unit = check_payment(unit_id=unit_id, owner_id=owner_id, amount=amount, paid_on=paid_on)
     reference = check_method(method=method, reference=reference)
     designation = check_designation(unit_id=unit_id, owner_id=owner_id, charge_ids=charge_ids)
-    if reference:
-        twin = (Payment.objects.filter(unit_id=unit_id, method=method, reference=reference, reversal__isnull=True)
-                .only("receipt_number").first())
-        if twin is not None:  # the same voucher twice on one unit is a double entry, not two payments
-            raise DomainError(
-                f"交易参考号 {reference} 已登记过（收据号 {twin.receipt_number or twin.pk}），请勿重复收款",
-                f"reference {reference} was already taken for this unit", code="duplicate_reference",
-            )
+    corrects_id = check_reference(unit=unit, method=method, reference=reference, corrects=corrects)
     with transaction.atomic():
         number = receipts.next_number(company_id=unit.community.company_id, year=paid_on.year)
         if key and AuditEvent.objects.filter(action=PAYMENT_ACTION, at__gte=timezone.now() - timedelta(days=1),
@@ -264,9 +280,11 @@ def take_payment(*, unit_id: int, owner_id: int, amount, method: str, paid_on: d
             raise DomainError("这笔收款已经确认过，请勿重复提交", "this payment was already confirmed", code="duplicate")
         payment = receipts.record_with_receipt(unit_id=unit_id, owner_id=owner_id, amount=amount, paid_on=paid_on,
                                                method=method, reference=reference, number=number, operator=operator,
-                                               channel_label=CHANNEL_LABEL, designation=designation)
+                                               channel_label=CHANNEL_LABEL, designation=designation,
+                                               corrects_id=corrects_id)
         record(actor=operator, action=PAYMENT_ACTION, community_id=unit.community_id, payment=payment.pk,
-               receipt=number, amount=str(amount), method=method, key=key, designation=list(designation))
+               receipt=number, amount=str(amount), method=method, key=key, designation=list(designation),
+               corrects=corrects_id)
     return payment
 
 

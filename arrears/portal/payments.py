@@ -120,7 +120,13 @@ def handle_notification(*, provider_code: str, headers: dict, body: bytes) -> Ha
                          "订单已由另一笔交易支付，需人工核对 / order already paid by another trade: check by hand",
                          order=order, order_number=note.order_number)
             return Handled(provider.ack(False), kept)
-        credit_order(order, note)
+        try:
+            with transaction.atomic():  # a refusal takes back the receipt number too
+                credit_order(order, note)
+        except DomainError as refused:  # the trade number is already a payment of the company: never twice
+            kept = _keep(provider_code, body, NotificationOutcome.REFUSED, f"{refused}: 需人工核对 / check by hand",
+                         order=order, order_number=note.order_number)
+            return Handled(provider.ack(False), kept)
         kept = _keep(provider_code, body, NotificationOutcome.CREDITED, order=order, order_number=note.order_number)
     return Handled(provider.ack(True), kept)
 

@@ -87,12 +87,13 @@ def issue_receipt(payment: Payment, *, number: str, at: datetime | None = None, 
 
 @transaction.atomic
 def record_with_receipt(*, unit_id: int, owner_id: int, amount, paid_on, method: str, reference: str, number: str,
-                        operator=None, channel_label: str = "", designation=()) -> Payment:
+                        operator=None, channel_label: str = "", designation=(), corrects_id=None) -> Payment:
     """Money taken online or at the desk: record it (first to the payer's designated charges, then
     by the ledger's rule) under its receipt number, issue the receipt, and close the owner's case
     at once if nothing is overdue any more."""
     payment = record_payment(unit_id=unit_id, owner_id=owner_id, amount=amount, paid_on=paid_on, method=method,
-                             reference=reference, receipt_number=number, operator=operator, designation=designation)
+                             reference=reference, receipt_number=number, operator=operator, designation=designation,
+                             corrects_id=corrects_id)
     issue_receipt(payment, number=number, channel_label=channel_label)
     close_if_cleared(unit_id=unit_id, owner_id=owner_id, as_of=paid_on)
     return payment

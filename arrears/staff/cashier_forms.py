@@ -17,6 +17,8 @@ class PaymentForm(forms.Form):
     paid_on = forms.DateField(label=_("缴费日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     reference = forms.CharField(label=_("交易参考号"), max_length=100, required=False,
                                 help_text=_("转账流水号、POS凭证号或扫码订单号；现金可不填"))
+    corrects = forms.CharField(label=_("更正的收据号"), max_length=50, required=False,
+                               help_text=_("仅在重新登记一笔已冲正的缴费（如金额录错）时填写原收据号；同一交易参考号只能登记一次"))
     charges = forms.TypedMultipleChoiceField(
         label=_("业主指定缴纳的费用"), coerce=int, required=False, choices=(), widget=forms.CheckboxSelectMultiple,
         help_text=_("业主指定时勾选：款项先冲抵所选费用，余额再按本公司的冲抵规则；不勾选则全部按规则冲抵，异议处理中的费用不会被冲抵"),

@@ -61,7 +61,7 @@ def cashier(request, pk):
             payment = desk.take_payment(
                 unit_id=unit.pk, owner_id=pending["owner"], amount=Decimal(pending["amount"]), method=pending["method"],
                 paid_on=date.fromisoformat(pending["paid_on"]), reference=pending["reference"], operator=request.user,
-                key=pending["token"], charge_ids=pending.get("charges", []),
+                key=pending["token"], charge_ids=pending.get("charges", []), corrects=pending.get("corrects", ""),
             )
         except DomainError as error:
             form = PaymentForm(pending, owners=owners, accounts=accounts)
@@ -76,7 +76,8 @@ def cashier(request, pk):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                desk.check_method(method=data["method"], reference=data["reference"])
+                reference = desk.check_method(method=data["method"], reference=data["reference"])
+                desk.check_reference(unit=unit, method=data["method"], reference=reference, corrects=data["corrects"])
                 extra["preview"] = desk.preview(unit_id=unit.pk, owner_id=data["owner"], amount=data["amount"],
                                                 paid_on=data["paid_on"], charge_ids=data["charges"])
             except DomainError as error:
@@ -114,6 +115,7 @@ def _keep_pending(request, unit, data, designation) -> str:
     pending[token] = {
         "token": token, "unit": unit.pk, "owner": data["owner"], "amount": str(data["amount"]), "method": data["method"],
         "paid_on": data["paid_on"].isoformat(), "reference": data["reference"], "charges": list(designation),
+        "corrects": data["corrects"],
     }
     request.session[SESSION_KEY] = dict(list(pending.items())[-PENDING_KEPT:])
     return token

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -25,7 +26,7 @@ from arrears.ledger import selectors as ledger_selectors
 from arrears.ledger.models import ACTIVE_JOB_STATUSES, ImportJob, ImportJobKind, ImportJobStatus
 from arrears.notices import selectors as notices_selectors
 from arrears.portal import links as portal_links
-from arrears.staff import access, uploads
+from arrears.staff import access, lockout, uploads
 from arrears.staff import selectors as staff_selectors
 from arrears.staff.collection_forms import LOGGED_CHANNELS, LOGGED_OUTCOMES, NEUTRAL_OUTCOMES
 from arrears.staff.forms import ImportUploadForm, SearchForm, too_large_message
@@ -190,11 +191,17 @@ def job_text(job) -> str:
 
 
 def locked_out(request, original_response=None, credentials=None):
-    """django-axes lockout page (AXES_LOCKOUT_CALLABLE): say in Chinese what happened and for how long."""
-    from axes.helpers import get_cool_off, get_failure_limit
-
-    cool_off = get_cool_off(request)
+    """django-axes lockout page (AXES_LOCKOUT_CALLABLE): say what happened, where and for how long."""
+    lock = lockout.standing(request, credentials)
     return render(request, "staff/lockout.html", {
-        "failure_limit": get_failure_limit(request, credentials),
-        "cooloff_minutes": int(cool_off.total_seconds() // 60) if cool_off else None,
+        "failure_limit": lock.limit, "cooloff_minutes": lock.minutes, "everywhere": lock.everywhere,
     }, status=429)
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login page, warning before the try that would lock the account."""
+
+    def form_invalid(self, form):
+        username = form.data.get("username", "")
+        lock = lockout.standing(self.request, {"username": username}) if username else None
+        return self.render_to_response(self.get_context_data(form=form, last_try=lock if lock and lock.remaining == 1 else None))
