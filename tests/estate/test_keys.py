@@ -23,7 +23,7 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 ZWSP = "\u200b"
-LOOKALIKE_ROOMS = ["１０１", f"101{ZWSP}", "\ufeff101", "101\u00a0", "\u202e101"]
+LOOKALIKE_ROOMS = ["１０１", f"101{ZWSP}", "\ufeff101", "101\u00a0", "\u202e101", "101\ufe0f", "101\u3164"]
 
 
 @pytest.fixture
