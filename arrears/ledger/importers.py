@@ -29,6 +29,7 @@ from openpyxl.utils import get_column_letter
 
 from arrears.core.errors import DomainError
 from arrears.core.money import CENT
+from arrears.core.text import normalise_key
 from arrears.estate.models import (
     Building,
     Community,
@@ -173,12 +174,14 @@ class _Bad(Exception):
 
 
 def _text(value) -> str:
-    """Cell as text; Excel turns 101 into 101.0, which is still room 101."""
+    """Cell as text in the keys' normal form (`core.text`): the plan matches the rows the database
+    holds, as the database will store them ("１０１" and "101\u200b" are room 101). Excel turns 101
+    into 101.0, which is still room 101."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return str(value).strip()
+    return normalise_key(str(value))
 
 
 def _decimal(value, *, places: int, limit: int = 10**8) -> Decimal:
@@ -262,7 +265,7 @@ class _Row:
 
     def raw(self, column: str):
         value = self.cells.get(column)
-        return None if isinstance(value, str) and not value.strip() else value
+        return None if isinstance(value, str) and not normalise_key(value) else value  # invisible only: empty
 
 
 def _read_workbook(source) -> tuple[dict[str, list[_Row]], list[RowError]]:
@@ -288,7 +291,7 @@ def _read_workbook(source) -> tuple[dict[str, list[_Row]], list[RowError]]:
             index = {c: header.index(c) for c in columns if c in header}
             sheets[name] = []
             for number, values in enumerate(rows, start=2):
-                if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+                if all(v is None or (isinstance(v, str) and not normalise_key(v)) for v in values):
                     continue
                 cells = {c: values[i] if i < len(values) else None for c, i in index.items()}
                 sheets[name].append(_Row(name, number, cells))
@@ -350,6 +353,7 @@ class _Importer:
     # ------------------------------------------------------------------ database state
 
     def _find_company(self, name):
+        name = normalise_key(name)
         if name:
             return name, Company.objects.filter(name=name).first()
         companies = list(Company.objects.order_by("pk")[:2])
