@@ -198,6 +198,27 @@ def _finish(message, token: str, at: datetime, kind: str, detail: str = "", **fi
     return bool(done)
 
 
+# What a hand-over's outcome may still write once a delivery report has come in ahead of it.
+_AFTER_REPORT = frozenset({"provider", "provider_message_id", "sent_at", "claim_token", "last_error"})
+
+
+def _finish_hand_over(message, token: str, at: datetime, kind: str, detail: str = "", **fields) -> bool:
+    """`_finish` for the provider's answer. A fast provider may push its delivery report (matched by
+    our out-id) before its send call returns: the report's status stands (a delivered row's status is
+    frozen; an undelivered one must stay in the attention list), and the hand-over adds only who took
+    it and when, and gives up the claim."""
+    with transaction.atomic():
+        done = OutgoingMessage.objects.filter(pk=message.pk, claim_token=token, status=MessageStatus.SENDING).update(**fields)
+        if not done:
+            kept = {name: value for name, value in fields.items() if name in _AFTER_REPORT}
+            done = OutgoingMessage.objects.filter(
+                pk=message.pk, claim_token=token, status__in=(MessageStatus.DELIVERED, MessageStatus.UNDELIVERED),
+            ).update(**{**kept, "claim_token": ""})
+        if done:
+            _event(message, kind, at, detail)
+    return bool(done)
+
+
 def _outbound(message, template, backend) -> channels.Outbound:
     return channels.Outbound(
         key=message.key, channel=message.channel, to=message.recipient, body=message.body, subject=message.subject,
@@ -321,7 +342,7 @@ def _hand_over(message, template, backend, token, clock) -> str:
     except channels.PermanentError as exc:
         now = clock()
         detail = f"{exc.code} {exc}".strip()
-        _finish(message, token, now, EventKind.FAILED, detail, status=MessageStatus.FAILED, last_error=detail[:300],
+        _finish_hand_over(message, token, now, EventKind.FAILED, detail, status=MessageStatus.FAILED, last_error=detail[:300],
                 handed_at=None, claim_token="")
         return "failed"
     except channels.TransientError as exc:
@@ -330,16 +351,16 @@ def _hand_over(message, template, backend, token, clock) -> str:
         # A timeout may have reached the provider: keep handed_at, so the next try asks first.
         kept = handed_at if exc.in_doubt else None
         if attempts >= max_attempts():
-            _finish(message, token, now, EventKind.FAILED, f"第 {attempts} 次仍失败，不再重试 / gave up: {detail}",
+            _finish_hand_over(message, token, now, EventKind.FAILED, f"第 {attempts} 次仍失败，不再重试 / gave up: {detail}",
                     status=MessageStatus.FAILED, last_error=detail[:300], handed_at=kept, claim_token="")
             return "failed"
         retry_at = now + backoff(attempts)
-        _finish(message, token, now, EventKind.RETRY, f"{detail} → {retry_at:%Y-%m-%d %H:%M:%S}",
+        _finish_hand_over(message, token, now, EventKind.RETRY, f"{detail} → {retry_at:%Y-%m-%d %H:%M:%S}",
                 status=MessageStatus.QUEUED, next_try_at=retry_at, last_error=detail[:300], handed_at=kept,
                 claim_token="")
         return "retry"
     now = clock()
-    _finish(message, token, now, EventKind.SENT, f"{result.provider} {result.provider_message_id}",
+    _finish_hand_over(message, token, now, EventKind.SENT, f"{result.provider} {result.provider_message_id}",
             status=MessageStatus.SENT, provider=result.provider, provider_message_id=result.provider_message_id[:100],
             sent_at=now, claim_token="", last_error="")
     return "sent"

@@ -232,3 +232,27 @@ def test_it_refuses_to_start_with_a_lease_shorter_than_a_provider_call(settings)
     assert len(outbox.check_lease()) == 2
     settings.NOTICES_LEASE_SECONDS = 300  # the default
     assert outbox.check_lease() == []
+
+
+@pytest.mark.parametrize("delivered", [False, True], ids=["undelivered", "delivered"])
+def test_it_keeps_a_delivery_report_that_arrives_before_the_sender_records_the_hand_over(slow, estate, delivered):
+    # given: a provider that pushes its report (matched by our out-id, as Aliyun's) while its
+    # send call has not yet returned to the sender
+    (message,) = queue_messages(estate["community"], 1)
+
+    def report_first(outbound):
+        assert outbox.apply_receipts([Receipt(provider="slow", provider_message_id="", delivered=delivered,
+                                              at=at(TUESDAY, "10:00"), code="" if delivered else "MK:0001",
+                                              key=outbound.key)]) == (1, 0)
+
+    slow.during_call = report_first
+    # when
+    with time_machine.travel(at(TUESDAY), tick=False):
+        assert outbox.dispatch() == {"sent": 1}
+    # then: the report stands (an undelivered message stays in the attention list, to be resent);
+    # the hand-over is still recorded
+    message = _reload(message)
+    assert message.status == (MessageStatus.DELIVERED if delivered else MessageStatus.UNDELIVERED)
+    assert (message.provider, message.provider_message_id, message.sent_at, message.claim_token) == (
+        "slow", f"slow-{message.key}", at(TUESDAY), "")
+    assert slow.accepted == {message.key: 1}
