@@ -65,7 +65,7 @@ def _bulk_set_unnest(connection, meta, fields, objects) -> int:
     """PostgreSQL: one UPDATE … FROM unnest(arrays), a column of values per field, bound as arrays.
 
     Thousands of single-row UPDATEs cost a round trip each even pipelined; one statement joining
-    typed arrays costs one. The values are the model's Python values, which psycopg adapts.
+    typed arrays costs one. The values are each field's prepared Python values, which psycopg adapts.
     """
     quote = connection.ops.quote_name
     pk = meta.pk
@@ -77,7 +77,8 @@ def _bulk_set_unnest(connection, meta, fields, objects) -> int:
         f"UPDATE {quote(meta.db_table)} AS t SET {assignments} FROM unnest({arrays}) AS v({names}) "
         f"WHERE t.{quote(pk.column)} = v.c0"
     )
-    values = [[getattr(obj, column.attname) for obj in objects] for column in columns]
+    # Each field prepares its values as the ORM would (a KeyField its normal form); psycopg adapts them.
+    values = [[column.get_prep_value(getattr(obj, column.attname)) for obj in objects] for column in columns]
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
     return len(objects)

@@ -13,13 +13,23 @@ import re
 import unicodedata
 
 _SPACES = re.compile(r"\s+")
+# Unicode's Default_Ignorable_Code_Point: drawn as nothing. Most are format characters (Cf), but
+# variation selectors, the combining grapheme joiner and the Hangul fillers are marks or letters,
+# and "101" followed by one of them displays exactly as "101".
+_IGNORABLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f"
+    "\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
+)
+# Drawn as blank space without being whitespace to Python: counted as a space.
+_BLANKS = re.compile("[\u2800]")
 
 
 def normalise_key(value: str | None) -> str:
-    """NFKC, without format/control characters, whitespace runs as one space, trimmed."""
+    """NFKC, without format/control/default-ignorable characters, blank runs as one space, trimmed."""
     if value is None:
         return ""
     text = unicodedata.normalize("NFKC", str(value))
+    text = _BLANKS.sub(" ", _IGNORABLE.sub("", text))
     text = "".join(
         " " if char.isspace() else char
         for char in text

@@ -36,7 +36,8 @@ TOTAL_FONT = Font(bold=True)
 TEXT, MONEY, DATE, NUMBER, AUTO = "text", "money", "date", "number", "auto"
 
 # What a spreadsheet reads as the start of a formula when the cell is typed or edited.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+# The fullwidth signs too: with a Chinese or Japanese input method a typed "＝" starts a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 
 
 @dataclass(frozen=True)

@@ -198,6 +198,27 @@ def _finish(message, token: str, at: datetime, kind: str, detail: str = "", **fi
     return bool(done)
 
 
+# What a hand-over's outcome may still write once a delivery report has come in ahead of it.
+_AFTER_REPORT = frozenset({"provider", "provider_message_id", "sent_at", "claim_token", "last_error"})
+
+
+def _finish_hand_over(message, token: str, at: datetime, kind: str, detail: str = "", **fields) -> bool:
+    """`_finish` for the provider's answer. A fast provider may push its delivery report (matched by
+    our out-id) before its send call returns: the report's status stands (a delivered row's status is
+    frozen; an undelivered one must stay in the attention list), and the hand-over adds only who took
+    it and when, and gives up the claim."""
+    with transaction.atomic():
+        done = OutgoingMessage.objects.filter(pk=message.pk, claim_token=token, status=MessageStatus.SENDING).update(**fields)
+        if not done:
+            kept = {name: value for name, value in fields.items() if name in _AFTER_REPORT}
+            done = OutgoingMessage.objects.filter(
+                pk=message.pk, claim_token=token, status__in=(MessageStatus.DELIVERED, MessageStatus.UNDELIVERED),
+            ).update(**{**kept, "claim_token": ""})
+        if done:
+            _event(message, kind, at, detail)
+    return bool(done)
+
+
 def _outbound(message, template, backend) -> channels.Outbound:
     return channels.Outbound(
         key=message.key, channel=message.channel, to=message.recipient, body=message.body, subject=message.subject,
@@ -321,7 +342,7 @@ def _hand_over(message, template, backend, token, clock) -> str:
     except channels.PermanentError as exc:
         now = clock()
         detail = f"{exc.code} {exc}".strip()
-        _finish(message, token, now, EventKind.FAILED, detail, status=MessageStatus.FAILED, last_error=detail[:300],
+        _finish_hand_over(message, token, now, EventKind.FAILED, detail, status=MessageStatus.FAILED, last_error=detail[:300],
                 handed_at=None, claim_token="")
         return "failed"
     except channels.TransientError as exc:
@@ -330,16 +351,16 @@ def _hand_over(message, template, backend, token, clock) -> str:
         # A timeout may have reached the provider: keep handed_at, so the next try asks first.
         kept = handed_at if exc.in_doubt else None
         if attempts >= max_attempts():
-            _finish(message, token, now, EventKind.FAILED, f"第 {attempts} 次仍失败，不再重试 / gave up: {detail}",
+            _finish_hand_over(message, token, now, EventKind.FAILED, f"第 {attempts} 次仍失败，不再重试 / gave up: {detail}",
                     status=MessageStatus.FAILED, last_error=detail[:300], handed_at=kept, claim_token="")
             return "failed"
         retry_at = now + backoff(attempts)
-        _finish(message, token, now, EventKind.RETRY, f"{detail} → {retry_at:%Y-%m-%d %H:%M:%S}",
+        _finish_hand_over(message, token, now, EventKind.RETRY, f"{detail} → {retry_at:%Y-%m-%d %H:%M:%S}",
                 status=MessageStatus.QUEUED, next_try_at=retry_at, last_error=detail[:300], handed_at=kept,
                 claim_token="")
         return "retry"
     now = clock()
-    _finish(message, token, now, EventKind.SENT, f"{result.provider} {result.provider_message_id}",
+    _finish_hand_over(message, token, now, EventKind.SENT, f"{result.provider} {result.provider_message_id}",
             status=MessageStatus.SENT, provider=result.provider, provider_message_id=result.provider_message_id[:100],
             sent_at=now, claim_token="", last_error="")
     return "sent"
@@ -352,16 +373,16 @@ def _recover(message, template, backend, token, now) -> str | None:
         found = backend.lookup(outbound, message.handed_at - timedelta(minutes=5))
     except channels.LookupUnsupported:
         detail = "发送结果不明：服务商无法查询，请核实业主是否收到后再人工重发 / outcome unknown: check, then resend by hand"
-        _finish(message, token, now, EventKind.FAILED, detail, status=MessageStatus.FAILED, last_error=detail[:300],
+        _finish_hand_over(message, token, now, EventKind.FAILED, detail, status=MessageStatus.FAILED, last_error=detail[:300],
                 claim_token="")
         return "unknown"
     except channels.ChannelError as exc:
         retry_at = now + backoff(message.attempts)
-        _finish(message, token, now, EventKind.RETRY, f"核实失败 / lookup failed: {exc}", status=MessageStatus.QUEUED,
+        _finish_hand_over(message, token, now, EventKind.RETRY, f"核实失败 / lookup failed: {exc}", status=MessageStatus.QUEUED,
                 next_try_at=retry_at, last_error=str(exc)[:300], claim_token="")
         return "retry"
     if found is not None:
-        _finish(message, token, now, EventKind.RECOVERED,
+        _finish_hand_over(message, token, now, EventKind.RECOVERED,
                 f"服务商已有此消息，不再重发 / the provider has it: {found.provider_message_id}",
                 status=MessageStatus.SENT, provider=found.provider, provider_message_id=found.provider_message_id[:100],
                 sent_at=message.handed_at, claim_token="")
@@ -392,18 +413,32 @@ def apply_receipts(receipts) -> tuple[int, int]:
         status = MessageStatus.DELIVERED if receipt.delivered else MessageStatus.UNDELIVERED
         if message.status == status:
             continue
-        if message.status not in (MessageStatus.SENT, MessageStatus.SENDING, MessageStatus.UNDELIVERED):
+        if not _takes_reports(message):
             continue  # delivered stays delivered; a late failure report cannot undo a delivery
         at = receipt.at or timezone.now()
         with transaction.atomic():
-            OutgoingMessage.objects.filter(pk=message.pk).update(
+            # Only if it still takes reports: a sender may have moved it since it was read.
+            done = OutgoingMessage.objects.filter(_TAKES_REPORTS, pk=message.pk).update(
                 status=status, delivered_at=at if receipt.delivered else None,
                 receipt_code=receipt.code[:60], receipt_description=receipt.description[:200],
             )
-            _event(message, EventKind.DELIVERED if receipt.delivered else EventKind.UNDELIVERED, at,
-                   f"{receipt.code} {receipt.description}".strip())
-        applied += 1
+            if done:
+                _event(message, EventKind.DELIVERED if receipt.delivered else EventKind.UNDELIVERED, at,
+                       f"{receipt.code} {receipt.description}".strip())
+        applied += bool(done)
     return applied, unmatched
+
+
+# A report can arrive for a message handed over: sent, being sent, reported undelivered, or back in
+# the queue after a call that may have reached the provider (handed_at kept). The last must not be
+# dropped: it is the provider saying it has the message, so the retry must not send it again.
+_TAKES_REPORTS = Q(status__in=(MessageStatus.SENT, MessageStatus.SENDING, MessageStatus.UNDELIVERED)) | Q(
+    status=MessageStatus.QUEUED, handed_at__isnull=False)
+
+
+def _takes_reports(message) -> bool:
+    return message.status in (MessageStatus.SENT, MessageStatus.SENDING, MessageStatus.UNDELIVERED) or (
+        message.status == MessageStatus.QUEUED and message.handed_at is not None)
 
 
 # ----------------------------------------------------------------------------- resend

@@ -30,3 +30,25 @@ def test_it_tells_a_normal_key_from_a_lookalike():
     assert is_normal_key("10栋")
     assert not is_normal_key("10栋\u200b")
     assert is_normal_key(None)
+
+
+@pytest.mark.parametrize(
+    "invisible",
+    [
+        "\u034f",  # combining grapheme joiner (Mn)
+        "\ufe0f",  # variation selector-16 (Mn)
+        "\ufe00",  # variation selector-1 (Mn)
+        "\U000e0100",  # variation selector-17 (Mn)
+        "\u180b",  # Mongolian free variation selector (Mn)
+        "\u17b4",  # Khmer inherent vowel (Mn, not drawn)
+        "\u3164",  # Hangul filler (Lo, drawn as nothing)
+        "\uffa0",  # halfwidth Hangul filler
+        "\u115f",  # Hangul choseong filler
+        "\u2800",  # Braille blank (So, drawn as a space)
+    ],
+)
+def test_it_drops_invisible_characters_that_are_not_format_characters(invisible):
+    # Default-ignorable code points outside Cf/Cc display as nothing: "101" + one of them is "101".
+    assert normalise_key(f"101{invisible}") == "101"
+    assert normalise_key(f"阳光{invisible}花园") in {"阳光花园", "阳光 花园"}
+    assert not is_normal_key(f"10栋{invisible}")

@@ -81,3 +81,13 @@ def test_it_writes_a_template_shaped_workbook_with_per_column_header_fills():
     assert workbook["房屋"]["A1"].fill.fgColor.rgb == "00C00000"
     assert [(c.value, c.data_type) for c in workbook["房屋"][2]] == [("=阳光花园", "s"), (89.5, "n")]
     assert formulas(buffer.getvalue()) == []
+
+
+@pytest.mark.parametrize("text", ['＝HYPERLINK("http://evil.example/","点此查看")', "＋1", "－1+2", "＠SUM(A1)"])
+def test_it_quotes_text_that_starts_with_a_fullwidth_formula_sign(text):
+    # Excel and WPS with a Chinese or Japanese input method take a fullwidth "＝" typed at the start
+    # of a cell as "=": editing such a cell must keep it text too.
+    data = written([[text, D("1.00"), date(2026, 1, 5)]])
+    row = load_workbook(BytesIO(data))["表"][2]
+    assert (row[0].value, row[0].data_type) == (text, "s")
+    assert row[0].quotePrefix

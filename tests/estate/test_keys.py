@@ -23,7 +23,7 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 ZWSP = "\u200b"
-LOOKALIKE_ROOMS = ["１０１", f"101{ZWSP}", "\ufeff101", "101\u00a0", "\u202e101"]
+LOOKALIKE_ROOMS = ["１０１", f"101{ZWSP}", "\ufeff101", "101\u00a0", "\u202e101", "101\ufe0f", "101\u3164"]
 
 
 @pytest.fixture
@@ -169,3 +169,17 @@ def test_it_stores_payment_references_in_the_normal_form_and_finds_them_by_a_loo
     assert Owner.objects.values_list("name", flat=True).get() == "张三"
     assert Payment.objects.values_list("reference", "receipt_number").get() == ("SJ2026 001", "R-1")
     assert Payment.objects.get(reference="SJ2026\u3000001") == payment
+
+
+def test_it_stores_the_normal_form_through_the_bulk_writer_on_every_database(estate):
+    # given: the daily run's bulk writer (an UPDATE … FROM unnest(arrays) on PostgreSQL, no ORM)
+    from arrears.core.db import bulk_set
+
+    unit, building = estate["unit"], estate["building"]
+    unit.room, building.name = "１０２\u200b", "1栋\ufe0f"
+    # when
+    bulk_set([unit], ["room"])
+    bulk_set([building], ["name"])
+    # then
+    assert Unit.objects.values_list("room", flat=True).get() == "102"
+    assert Building.objects.values_list("name", flat=True).get() == "1栋"

@@ -444,3 +444,40 @@ def test_imported_payments_never_pay_a_held_charge(estate):
         (february.pk, "principal", D("200.00")), (february.pk, "late_fee", D("0.50"))]
     assert imported.unallocated == D("99.50")
     assert list(january.allocations.values_list("amount", flat=True)) == [D("10.00")]
+
+
+LOOKALIKE = ("阳光\u200b花园", "１栋", "1\u00a0", "101\ufe0f")  # displays as 阳光花园 1栋 1 101
+
+
+def test_it_matches_a_lookalike_file_to_the_rows_the_system_holds(estate):
+    # given: the estate fixture's unit, owner and receipt DB-1, named in a file with lookalike keys
+    _community, unit, owner = estate
+    before = snapshot()
+    # when
+    report = run_import(xlsx({
+        "房屋": [[*LOOKALIKE, unit.floor_area, "自住"]],
+        "业主": [[*LOOKALIKE, f"{owner.name}\u200b", None, None, "2020-01-01"]],
+        "缴费": [[*LOOKALIKE, date(2026, 1, 2), 10, "现金", "DB-1\u200b"]],
+    }), dry_run=False)
+    # then: every row is the existing one; nothing new, and no write-time conflict
+    assert report.ok, report.errors
+    assert report.counts["小区"] == report.counts["楼栋"] == report.counts["房屋"] == report.counts["缴费"] == 0
+    assert snapshot() == before
+
+
+def test_it_sees_a_lookalike_repeated_in_one_file():
+    # when: the same new unit twice, once with a fullwidth room number
+    report = run_import(xlsx({"房屋": [["新城", "1栋", "1", "101", 90, "自住"], ["新城", "1栋", "1", "１０１", 90, "自住"]]}),
+                        dry_run=False)
+    # then: the file's own duplicate is reported on its row, not a conflict while writing
+    assert [(e.sheet, e.row, e.column) for e in report.errors] == [("房屋", 3, "房号")]
+    assert not Unit.objects.exists()
+
+
+def test_it_treats_a_cell_of_invisible_characters_as_empty():
+    # when: the owner's name is only a zero-width space
+    report = run_import(xlsx({"房屋": [["新城", "1栋", "1", "101", 90, "自住"]],
+                              "业主": [["新城", "1栋", "1", "101", "\u200b", None, None, "2020-01-01"]]}), dry_run=False)
+    # then
+    assert [(e.sheet, e.row, e.column) for e in report.errors] == [("业主", 2, "业主姓名")]
+    assert not Owner.objects.exists()

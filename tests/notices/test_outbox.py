@@ -232,3 +232,63 @@ def test_it_refuses_to_start_with_a_lease_shorter_than_a_provider_call(settings)
     assert len(outbox.check_lease()) == 2
     settings.NOTICES_LEASE_SECONDS = 300  # the default
     assert outbox.check_lease() == []
+
+
+@pytest.mark.parametrize("delivered", [False, True], ids=["undelivered", "delivered"])
+def test_it_keeps_a_delivery_report_that_arrives_before_the_sender_records_the_hand_over(slow, estate, delivered):
+    # given: a provider that pushes its report (matched by our out-id, as Aliyun's) while its
+    # send call has not yet returned to the sender
+    (message,) = queue_messages(estate["community"], 1)
+
+    def report_first(outbound):
+        assert outbox.apply_receipts([Receipt(provider="slow", provider_message_id="", delivered=delivered,
+                                              at=at(TUESDAY, "10:00"), code="" if delivered else "MK:0001",
+                                              key=outbound.key)]) == (1, 0)
+
+    slow.during_call = report_first
+    # when
+    with time_machine.travel(at(TUESDAY), tick=False):
+        assert outbox.dispatch() == {"sent": 1}
+    # then: the report stands (an undelivered message stays in the attention list, to be resent);
+    # the hand-over is still recorded
+    message = _reload(message)
+    assert message.status == (MessageStatus.DELIVERED if delivered else MessageStatus.UNDELIVERED)
+    assert (message.provider, message.provider_message_id, message.sent_at, message.claim_token) == (
+        "slow", f"slow-{message.key}", at(TUESDAY), "")
+    assert slow.accepted == {message.key: 1}
+
+
+def test_it_takes_the_delivery_report_of_a_hand_over_in_doubt_instead_of_dropping_it(provider, message):
+    # given: the call timed out after the provider took the message; the row waits to ask it again
+    provider.reset("timeout")
+    assert outbox.dispatch(now=at(TUESDAY)) == {"retry": 1}
+    # when: the provider's report, matched by our out-id, arrives before the retry
+    report = Receipt(provider="recording", provider_message_id="", delivered=True, at=at(TUESDAY, "10:00:05"),
+                     code="DELIVRD", key=message.key)
+    assert outbox.apply_receipts([report]) == (1, 0)
+    # then: it is delivered, and nothing is asked or sent again
+    assert outbox.dispatch(now=at(TUESDAY, "10:01")) == {}
+    assert (_reload(message).status, provider.calls, provider.lookups) == (MessageStatus.DELIVERED, 1, 0)
+
+
+def test_a_report_during_the_recovery_lookup_stands(provider, message, monkeypatch):
+    # given: a hand-over in doubt, being recovered; the provider's report arrives while we ask it
+    from tests.notices.recording import RecordingBackend
+
+    provider.reset("timeout")
+    assert outbox.dispatch(now=at(TUESDAY)) == {"retry": 1}
+    asked = RecordingBackend.lookup
+
+    def lookup(self, outbound, sent_after):
+        outbox.apply_receipts([Receipt(provider="recording", provider_message_id="", delivered=True,
+                                       at=at(TUESDAY, "10:00:30"), code="DELIVRD", key=outbound.key)])
+        return asked(self, outbound, sent_after)
+
+    monkeypatch.setattr(RecordingBackend, "lookup", lookup)
+    # when
+    assert outbox.dispatch(now=at(TUESDAY, "10:01")) == {"recovered": 1}
+    # then: the report's status stands, the provider's record is kept, the claim is given up
+    message = _reload(message)
+    assert (message.status, message.provider_message_id, message.claim_token) == (
+        MessageStatus.DELIVERED, f"found-{message.key}", "")
+    assert provider.calls == 1

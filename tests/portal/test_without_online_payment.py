@@ -158,3 +158,28 @@ def test_it_serves_the_demo_with_the_sandbox_named_and_saying_so(db, no_provider
     assert list(served["providers"]) == ["sandbox"]
     assert "模拟支付不会转移任何真实款项" in out.getvalue()
     assert no_providers.PORTAL_PAYMENT_PROVIDERS == {}
+
+
+@pytest.mark.parametrize("deployment", [{"SECRET_KEY": "k" * 64}, {"ARREARS_HTTPS": True}], ids=["secret-key", "https"])
+def test_it_refuses_to_bring_the_demo_up_on_a_deployment(db, no_providers, tmp_path, monkeypatch, deployment):
+    # given a deployment's environment (SECRET_KEY set in it, as arrears.E001 asks, or HTTPS on) and the demo
+    # command, whose server would offer the sandbox over that deployment's ledger
+    from django.contrib.auth import get_user_model
+    from django.core.management import CommandError
+
+    from arrears.core.management.commands import demo
+    from arrears.estate.models import Company
+
+    served = []
+    monkeypatch.setattr(demo, "call_command", lambda name, *args, **kwargs: served.append(name))
+    if "SECRET_KEY" in deployment:
+        monkeypatch.setenv("SECRET_KEY", deployment["SECRET_KEY"])
+    else:
+        no_providers.ARREARS_HTTPS = True
+    no_providers.DATA_DIR = tmp_path
+    # when / then: it stops before it migrates, builds data, makes logins with the public password or serves
+    with pytest.raises(CommandError, match="demo"):
+        call_command("demo", units=20, seed=7, stdout=io.StringIO())
+    assert served == []
+    assert not get_user_model().objects.filter(username="admin").exists()
+    assert not Company.objects.exists()

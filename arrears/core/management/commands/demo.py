@@ -1,8 +1,10 @@
+import os
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.test.utils import override_settings
 from django.utils import timezone
 
@@ -56,6 +58,14 @@ class Command(BaseCommand):
         parser.add_argument("--no-serve", action="store_true", help="set up only, do not start the server")
 
     def handle(self, *args, units, seed, addrport, no_serve, **options):
+        # The demo logs in with a public password (a superuser among them) and serves the sandbox, which
+        # settles debts without money, whatever DEBUG says: never over a deployment's database.
+        if os.environ.get("SECRET_KEY") or getattr(settings, "ARREARS_HTTPS", False):
+            raise CommandError(
+                "这是部署环境（环境变量中设置了 SECRET_KEY 或开启了 ARREARS_HTTPS）：演示会创建公开密码的账号并启用模拟支付，"
+                "不能在此运行 / this is a deployment (SECRET_KEY in the environment or ARREARS_HTTPS on): the demo "
+                "makes logins with a public password and turns the sandbox payment on, so it does not run here"
+            )
         call_command("migrate", verbosity=0)
         if not Company.objects.exists():
             self.stdout.write("生成演示数据（约一分钟）/ building demo data (about a minute)…")
