@@ -68,7 +68,7 @@ class _Row:
     def raw(self, column: str):
         i = self.index.get(column)
         value = self.values[i] if i is not None and i < len(self.values) else None
-        return None if isinstance(value, str) and not value.strip() else value
+        return None if isinstance(value, str) and not normalise_key(value) else value  # invisible only: empty
 
 
 def text(value) -> str:
@@ -157,7 +157,7 @@ def read_workbook(
             sheets[name] = []
             for number, values in enumerate(rows, start=2):
                 values = values[:width]
-                if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+                if all(v is None or (isinstance(v, str) and not normalise_key(v)) for v in values):
                     continue
                 done += 1
                 if done > limits.rows:
