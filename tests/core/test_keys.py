@@ -81,7 +81,7 @@ def test_it_lists_lookalikes_and_collisions_and_exits_non_zero(lookalikes):
 
 def test_it_normalises_the_safe_lookalikes_and_leaves_money_rows_to_a_person(lookalikes, capsys):
     # given: the data migrations, as migrate runs them
-    estate = importlib.import_module("arrears.estate.migrations.0005_normalise_keys")
+    estate = importlib.import_module("arrears.estate.migrations.0006_normalise_keys")
     ledger = importlib.import_module("arrears.ledger.migrations.0007_normalise_keys")
     # when
     estate.normalise_keys(apps, None)
