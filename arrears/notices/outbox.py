@@ -232,7 +232,7 @@ def _freeze(message, template, now: datetime) -> None:
     context = message_context(unit=message.unit, owner=message.owner, template_code=message.template_code,
                               today=timezone.localdate(now), case=message.case, promise=promise)
     used = texts.placeholders_in(template.body) + texts.placeholders_in(template.subject)
-    body = texts.render(template.body, context)
+    body = texts.render(texts.without_online_promise(template.body, online=texts.online_payment()), context)
     if message.channel == Channel.SMS:
         body = f"【{_sign_name(message)}】{body}"
     message.body, message.subject = body, texts.render(template.subject, context)
