@@ -26,6 +26,7 @@ from django.utils import timezone
 from arrears.core.errors import DomainError
 from arrears.core.models import AuditEvent, record
 from arrears.core.money import ZERO, MoneyError, to_money
+from arrears.core.text import normalise_key
 from arrears.estate import selectors as estate_selectors
 from arrears.estate.models import Owner, Ownership, Unit
 from arrears.ledger import rules
@@ -236,6 +237,15 @@ def preview(*, unit_id: int, owner_id: int, amount, paid_on: date, charge_ids=()
 # ----------------------------------------------------------------------------- payments
 
 
+def _twin(*, unit_id: int, method: str, reference: str) -> Payment | None:
+    """The unit's unreversed payment by `method` under `reference`. Compared in the normal form in
+    Python: a reference stored before keys had one ("ＩＣＢＣ-001") is evidence left as written, and
+    the database's exact match would not see that it is the same voucher."""
+    return next((payment for payment in Payment.objects.filter(unit_id=unit_id, method=method, reversal__isnull=True)
+                 .exclude(reference="").only("reference", "receipt_number").order_by("pk")
+                 if normalise_key(payment.reference) == normalise_key(reference)), None)
+
+
 def take_payment(*, unit_id: int, owner_id: int, amount, method: str, paid_on: date, reference: str, operator,
                  key: str = "", charge_ids=()) -> Payment:
     """Take money at the desk: record it (first to the charges ticked for the payer, then by the
@@ -250,8 +260,7 @@ def take_payment(*, unit_id: int, owner_id: int, amount, method: str, paid_on: d
     reference = check_method(method=method, reference=reference)
     designation = check_designation(unit_id=unit_id, owner_id=owner_id, charge_ids=charge_ids)
     if reference:
-        twin = (Payment.objects.filter(unit_id=unit_id, method=method, reference=reference, reversal__isnull=True)
-                .only("receipt_number").first())
+        twin = _twin(unit_id=unit_id, method=method, reference=reference)
         if twin is not None:  # the same voucher twice on one unit is a double entry, not two payments
             raise DomainError(
                 f"交易参考号 {reference} 已登记过（收据号 {twin.receipt_number or twin.pk}），请勿重复收款",
