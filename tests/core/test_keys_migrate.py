@@ -52,7 +52,7 @@ def keys(option: str) -> tuple[bool, str]:
     return True, out.getvalue()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_it_migrates_lookalikes_with_money_on_them_without_merging_or_rewriting_anything(monkeypatch, capsys):
     # given: rows stored as typed, before the normal form existed
     company = factories.company()
