@@ -29,6 +29,7 @@ class TableReport:
     collisions: list[tuple[tuple[str, ...], list[int]]] = field(default_factory=list)  # (fields, pks sharing one key)
     frozen: list[int] = field(default_factory=list)  # pks not normalised: append-only evidence
     normalised: list[int] = field(default_factory=list)
+    frozen_fields: frozenset[str] = frozenset()  # append-only columns: never merged, corrected by a reversal
 
     @property
     def left(self) -> bool:
@@ -55,7 +56,7 @@ def _attnames(model, names) -> list[str]:
 
 def scan(model, key_fields, *, frozen=()) -> TableReport:
     """Every stored lookalike of `model` and every group that collides once normalised."""
-    report = TableReport(model._meta.label)
+    report = TableReport(model._meta.label, frozen_fields=frozenset(frozen))
     key_fields = list(key_fields)
     sets = unique_sets(model, key_fields)
     wanted = sorted({name for fields, _ in sets for name in _attnames(model, fields)} | set(key_fields))
@@ -121,7 +122,9 @@ def describe(report: TableReport) -> list[str]:
     lookalike = dict(report.lookalikes)
     for fields, pks in report.collisions:
         shown = "；".join(f"#{pk} {lookalike.get(pk, '（规范）')!r}" for pk in pks)
-        lines.append(f"{report.label} 撞键 / collide on {','.join(fields)}: {shown} — 请人工合并 / merge by hand")
+        advice = ("是证据，不改写也不合并；如为重复录入请冲正其一 / append-only evidence, never merged: "
+                  "if entered twice, reverse one" if set(fields) & report.frozen_fields else "请人工合并 / merge by hand")
+        lines.append(f"{report.label} 撞键 / collide on {','.join(fields)}: {shown} — {advice}")
     for pk in report.frozen:
         lines.append(f"{report.label} #{pk} {lookalike[pk]!r} 是证据，不改写 / append-only evidence, left as written")
     done = set(report.normalised)

@@ -31,7 +31,7 @@ from openpyxl.utils import get_column_letter
 
 from arrears.core.errors import DomainError
 from arrears.core.money import CENT
-from arrears.core.text import normalise_key
+from arrears.core.text import is_normal_key, normalise_key
 from arrears.estate.models import (
     Building,
     Community,
@@ -73,6 +73,8 @@ SHEETS: dict[str, list[str]] = {
     CHARGES: [*UNIT_COLUMNS, "收费项目", "账期起", "账期止", "金额", "到期日"],
     PAYMENTS: [*UNIT_COLUMNS, "缴费日期", "金额", "方式", "票据号"],
 }
+# The columns that name something stored in a KeyField: matched and written in the normal form.
+KEY_COLUMNS = frozenset({*UNIT_COLUMNS, "业主姓名", "手机", "证件号", "收费项目", "票据号"})
 OPTIONAL = {
     HOUSES: {"单元", "状态"},
     OWNERS: {"单元", "手机", "证件号"},
@@ -706,6 +708,18 @@ class _Importer:
                 company=self.company, receipt_number__in=chunk,
             ).values_list("receipt_number", "unit_id", "paid_on", "amount"):
                 found[receipt] = (unit_id, paid_on, amount)
+        # A receipt number stored before keys had a normal form is append-only evidence, left as
+        # written ("R2\u200b"): the file's "R2" is still that payment, not a second one.
+        # Only a number with a character outside printable ASCII (or a space) can be a lookalike: the
+        # database narrows to those, so the import does not read the company's whole payment history.
+        stored = Payment.objects.filter(company=self.company, receipt_number__regex=r"[^!-~]").values_list(
+            "pk", "receipt_number")
+        lookalikes = [pk for pk, receipt in stored.iterator(chunk_size=5000)
+                      if not is_normal_key(receipt) and normalise_key(receipt) in numbers]
+        for receipt, unit_id, paid_on, amount in Payment.objects.filter(pk__in=lookalikes).values_list(
+            "receipt_number", "unit_id", "paid_on", "amount",
+        ):
+            found.setdefault(normalise_key(receipt), (unit_id, paid_on, amount))
         return found
 
     def taken_receipts(self) -> list[RowError]:

@@ -358,7 +358,10 @@ def _content(kind, case, numbers, template, number, issued_on, deadline, firm, e
         "letter_number": number, "law_firm": firm.name if firm else "", "reminders": reminders.sentence(earlier),
     })
     paragraphs = texts.paragraphs(texts.render(texts.without_unrecorded_claims(template.body), context))
-    methods = [texts.render(line.strip(), context) for line in template.payment_methods.splitlines() if line.strip()]
+    letterhead = _letterhead(company)
+    online = texts.online_payment()
+    methods = [texts.render(line, context)
+               for line in texts.offered_methods(template.payment_methods, online=online, bank=bool(letterhead.bank_account))]
     lines = [
         pdf.LetterLine(period=f"{line.period_start:%Y.%m.%d}–{line.period_end:%Y.%m.%d}", item=line.charge_type,
                        due_on=line.due, amount=line.amount, paid=line.paid + line.waived, outstanding=line.outstanding,
@@ -369,11 +372,11 @@ def _content(kind, case, numbers, template, number, issued_on, deadline, firm, e
         kind=kind, number=number, issued_on=issued_on, deadline=deadline, addressee=salutation(case.owner),
         owner_name=case.owner.name, community=case.unit.community.name, unit=case.unit.label, lines=tuple(lines),
         as_of=issued_on, paragraphs=tuple(paragraphs), payment_methods=tuple(methods),
-        payment_link=context["payment_link"], legal_basis=tuple(pdf.default_legal_basis(kind)),
-        letterhead=_letterhead(company), law_firm=firm, signatory=company.name,
+        payment_link=context["payment_link"], online_payment=online, legal_basis=tuple(pdf.default_legal_basis(kind)),
+        letterhead=letterhead, law_firm=firm, signatory=company.name,
     )
     frozen = {
-        "paragraphs": paragraphs, "payment_methods": methods, "payment_link": context["payment_link"],
+        "paragraphs": paragraphs, "payment_methods": methods, "payment_link": context["payment_link"], "online_payment": online,
         "lines": [{"charge_id": line.charge_id, "item": line.charge_type, "period_start": f"{line.period_start}",
                    "period_end": f"{line.period_end}", "due": f"{line.due}", "amount": _money(line.amount),
                    "paid": _money(line.paid + line.waived), "outstanding": _money(line.outstanding),

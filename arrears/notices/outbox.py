@@ -253,7 +253,7 @@ def _freeze(message, template, now: datetime) -> None:
     context = message_context(unit=message.unit, owner=message.owner, template_code=message.template_code,
                               today=timezone.localdate(now), case=message.case, promise=promise)
     used = texts.placeholders_in(template.body) + texts.placeholders_in(template.subject)
-    body = texts.render(template.body, context)
+    body = texts.render(texts.without_online_promise(template.body, online=texts.online_payment()), context)
     if message.channel == Channel.SMS:
         body = f"【{_sign_name(message)}】{body}"
     message.body, message.subject = body, texts.render(template.subject, context)
@@ -454,7 +454,16 @@ def resend(message: OutgoingMessage, *, staff, now: datetime | None = None) -> O
     if message.case_id and message.case.status != CaseStatus.OPEN and message.template_code not in AFTER_CLOSE_TEMPLATES:
         raise DomainError("案件已结案，无需重发", "the case is closed: nothing to resend", code="case_closed")
     with transaction.atomic():
-        count = OutgoingMessage.objects.filter(key__startswith=f"{message.key}:resend:").count()
+        # A second press of "resend" (or two staff at once) must not queue the owner's message twice:
+        # the original's row lock orders them, and a copy still on its way refuses the second.
+        OutgoingMessage.objects.select_for_update().filter(pk=message.pk).first()
+        copies = OutgoingMessage.objects.filter(key__startswith=f"{message.key}:resend:")
+        pending = copies.exclude(status__in=RESENDABLE | {MessageStatus.CANCELLED}).order_by("pk").first()
+        if pending is not None:
+            raise DomainError(f"这条消息已重新排队（新消息 #{pending.pk}，{pending.get_status_display()}），请勿重复重发",
+                              f"this message was already queued again (#{pending.pk}, {pending.status}): not resent twice",
+                              code="resend_pending")
+        count = copies.count()
         copy = OutgoingMessage.objects.create(
             community_id=message.community_id, case_id=message.case_id, unit_id=message.unit_id, owner_id=message.owner_id,
             contact_id=message.contact_id, key=f"{message.key}:resend:{count + 1}"[:100], channel=message.channel,

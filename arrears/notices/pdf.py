@@ -85,6 +85,7 @@ class LetterContent:
     payment_methods: tuple[str, ...]
     letterhead: Letterhead
     payment_link: str = ""
+    online_payment: bool = True  # False: the link shows the statement and how to pay, it takes no money
     legal_basis: tuple[str, ...] = ()
     law_firm: LawFirm | None = None  # required when kind == "lawyer"
     signatory: str = ""  # e.g. "阳光花园物业服务中心"
@@ -235,6 +236,7 @@ TEXT = {  # every fixed string the letter prints: the font of a letter is cut fr
     "payment": "缴费方式",
     "bank": "银行转账：户名 {account_name}；开户银行 {bank_name}；账号 {bank_account}（请在附言中注明房号）",
     "link": "在线缴费：{link}",
+    "statement_link": "查看账单及缴费方式：{link}",
     "legal": "法律依据",
     "address_phone": "地址：{address}　电话：{phone}",
     "lawyer": "承办律师：{lawyer}",
@@ -552,7 +554,7 @@ def _payment(pdf: _LetterPDF, content: LetterContent) -> None:
         items.append(TEXT["bank"].format(account_name=head.account_name or head.company, bank_name=head.bank_name,
                                          bank_account=head.bank_account.replace(" ", NBSP)))
     if content.payment_link:
-        items.append(TEXT["link"].format(link=content.payment_link))
+        items.append(TEXT["link" if content.online_payment else "statement_link"].format(link=content.payment_link))
     if items:
         _heading(pdf, TEXT["payment"])
         _numbered(pdf, items, size=BODY_PT - 1, leading=BODY_LEADING - 0.8)

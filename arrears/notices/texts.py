@@ -13,6 +13,7 @@ import math
 import re
 from collections.abc import Mapping
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 
@@ -151,6 +152,33 @@ DEFAULT_PAYMENT_METHODS = (
     "打开缴费链接或扫描服务中心公示的二维码在线缴纳",
     "银行转账至本函所列账户，请在附言中注明房号",
 )
+ONLINE_METHOD, BANK_METHOD = DEFAULT_PAYMENT_METHODS[1], DEFAULT_PAYMENT_METHODS[2]
+
+
+# What the default messages say about paying online, and what they say instead when no online
+# provider is configured (the link then shows the statement and where to pay).
+ONLINE_PROMISES = {"查看费用明细并在线缴费": "查看费用明细和缴费方式"}
+
+
+def online_payment() -> bool:
+    """Whether owners can pay online at all: some provider is configured."""
+    return bool(getattr(settings, "PORTAL_PAYMENT_PROVIDERS", {}))
+
+
+def without_online_promise(text: str, *, online: bool) -> str:
+    """A message text that promises online payment only when there is one."""
+    if not online:
+        for promise, replacement in ONLINE_PROMISES.items():
+            text = text.replace(promise, replacement)
+    return text
+
+
+def offered_methods(lines: str, *, online: bool, bank: bool) -> list[str]:
+    """A letter's payment-method lines, without the default ones it cannot keep: a letter is
+    evidence of what the owner was told, so it promises online payment only when a provider is
+    configured and a transfer "to the account listed" only when it lists one."""
+    dropped = {line for line, kept in ((ONLINE_METHOD, online), (BANK_METHOD, bank)) if not kept}
+    return [line.strip() for line in lines.splitlines() if line.strip() and line.strip() not in dropped]
 
 
 def render(text: str, context: Mapping) -> str:

@@ -102,3 +102,22 @@ def test_it_normalises_from_the_command_too(lookalikes):
         call_command("keys", "--normalise", stdout=StringIO())
     # then
     assert Community.objects.filter(pk=lookalikes["lone"].pk).values_list("name", flat=True).get() == "明月小区"
+
+
+def test_it_never_advises_merging_payments_whose_receipt_numbers_collide(monkeypatch):
+    # given: two payments whose receipt numbers read the same, one stored with a zero-width space
+    unit = factories.unit(factories.community(), room="101")
+    owner = factories.owner(unit)
+    first = services.record_payment(unit_id=unit.pk, owner_id=owner.pk, amount="10.00", paid_on=date(2026, 1, 5),
+                                    method="cash", receipt_number="R1")
+    with as_typed(monkeypatch):
+        second = services.record_payment(unit_id=unit.pk, owner_id=owner.pk, amount="10.00", paid_on=date(2026, 1, 6),
+                                         method="cash", receipt_number=f"R1{ZWSP}")
+    # when
+    with pytest.raises(CommandError):
+        call_command("keys", "--normalise", stdout=(out := StringIO()))
+    # then: both payments as written; the advice is a reversal, never a merge of evidence
+    line = next(line for line in out.getvalue().splitlines() if line.startswith("ledger.Payment"))
+    assert f"#{first.pk}" in line and f"#{second.pk}" in line
+    assert "请人工合并" not in line and "merge by hand" not in line and "冲正" in line
+    assert list(Payment.objects.order_by("pk").values_list("receipt_number", flat=True)) == ["R1", f"R1{ZWSP}"]

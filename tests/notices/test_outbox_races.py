@@ -129,3 +129,22 @@ def test_it_sends_each_message_once_when_two_senders_start_together(slow, estate
     assert sum(result["sent"] for result in results) == 8, results
     assert slow.accepted == {message.key: 1 for message in messages}
     assert _statuses(messages) == [MessageStatus.SENT] * 8
+
+
+def test_it_queues_a_failed_message_once_when_two_staff_press_resend_at_once(estate, insider):
+    # given: a failed reminder
+    message = queue_messages(estate["community"], 1)[0]
+    OutgoingMessage.objects.filter(pk=message.pk).update(status=MessageStatus.FAILED, last_error="bad number")
+    message.refresh_from_db()
+    barrier = threading.Barrier(2)
+
+    def press():
+        return outbox.resend(OutgoingMessage.objects.get(pk=message.pk), staff=insider)
+
+    # when: two presses at once
+    senders = [_started(job=press, start=barrier) for _ in range(2)]
+    results = [sender.finish() for sender in senders]
+    # then: one copy; the other press is refused with its reason (not a crash on the unique key)
+    assert OutgoingMessage.objects.filter(key__startswith=f"{message.key}:resend:").count() == 1
+    refused = [result for result in results if not isinstance(result, OutgoingMessage)]
+    assert len(refused) == 1 and getattr(refused[0], "code", None) == "resend_pending", refused

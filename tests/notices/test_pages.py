@@ -368,3 +368,17 @@ def test_the_pages_speak_english_on_request(client, insider, message, manager):
     client.force_login(manager)
     html = client.get(reverse("staff:template_edit", args=[_default().pk])).content.decode()
     assert "Copy for my community" in html and "the owner as addressed" in html and "billed as" in html
+
+
+def test_it_queues_a_failed_message_once_when_resend_is_pressed_twice(client, insider, message):
+    # given
+    _set(message, status=MessageStatus.FAILED, last_error="bad number")
+    client.force_login(insider)
+    url = reverse("staff:outbox_resend", args=[message.pk])
+    # when: a double click
+    first, second = client.post(url), client.post(url, follow=True)
+    # then: one copy for the owner, and the second press says why nothing more was queued
+    assert first.status_code == 302
+    copy = OutgoingMessage.objects.exclude(pk=message.pk).get()
+    assert f"这条消息已重新排队（新消息 #{copy.pk}，待发送），请勿重复重发" in second.content.decode()
+

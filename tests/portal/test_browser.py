@@ -3,6 +3,8 @@
 import shutil
 import subprocess
 
+import pytest
+
 from arrears.collection.models import Case, CaseStatus
 from arrears.core import roles
 from arrears.estate.models import StaffScope
@@ -108,4 +110,34 @@ def test_an_owner_without_online_payment_sees_how_to_pay_on_a_phone(live_server,
     assert "5栋架空层物业服务中心" in how and "7559 0000 1234 567" in how and "3栋1单元1201" in how
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     page.screenshot(path=str(ARTIFACTS / "portal-statement-offline-phone.png"), full_page=True)
+    context.close()
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
+def test_an_owner_sees_a_useful_how_to_pay_on_a_phone_when_nothing_is_configured(live_server, estate, browser, settings,  # noqa: F811
+                                                                                 locale):
+    # given: no provider, no BANK_*, blank service-centre fields, address and phone (a careless setup)
+    settings.ARREARS_PUBLIC_URL = live_server.url
+    settings.PORTAL_PAYMENT_PROVIDERS = {}
+    settings.ARREARS_BANK_ACCOUNT = {"bank": "", "account": "", "name": ""}
+    community = estate["unit"].community
+    type(community).objects.filter(pk=community.pk).update(service_centre="", service_hours="", address="")
+    type(community.company).objects.filter(pk=community.company_id).update(phone="", address="")
+    link = statement_link(estate["owner"].pk, estate["unit"].pk)
+    context = browser.new_context(viewport=PHONE, locale=locale, user_agent=IPHONE_AGENT, device_scale_factor=2)
+    if locale == "en-US":  # the owner chose English on the page before
+        context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": "en", "url": live_server.url}])
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    # when
+    page.goto(link)
+    # then: it still says how to pay, in one language, never "None", and fits the phone
+    how = page.locator("[data-testid=how-to-pay]").inner_text()
+    text = page.locator("body").inner_text()
+    if locale == "zh-CN":
+        assert "到物业服务中心缴纳" in how and "How to pay" not in text
+    else:
+        assert "service centre" in how and "如何缴费" not in text
+    assert "None" not in text
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     context.close()

@@ -430,3 +430,18 @@ def test_a_collector_may_not_decide_reversals(client, estate, insider, asked):
     assert response.status_code == 403
     asked.refresh_from_db()
     assert asked.status == RequestStatus.REQUESTED
+
+
+def test_it_refuses_a_transfer_reference_stored_before_keys_had_a_normal_form(estate, finance, monkeypatch):
+    # given: the voucher taken before the upgrade, its reference stored as typed (fullwidth: evidence, left as written)
+    from tests.core.test_keys import as_typed
+
+    with as_typed(monkeypatch):
+        _take(estate, finance, "100.00", method="bank_transfer", reference="ＩＣＢＣ-20260510-001")
+    before = _ledger_rows()
+    # when: the same voucher is typed again, now in its normal form
+    with pytest.raises(DomainError) as refused:
+        _take(estate, finance, "100.00", method="bank_transfer", reference="ICBC-20260510-001")
+    # then
+    assert refused.value.code == "duplicate_reference"
+    assert _ledger_rows() == before

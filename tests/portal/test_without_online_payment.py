@@ -111,6 +111,7 @@ def test_it_says_in_english_how_to_pay_for_an_english_reader(client, estate, no_
     page = client.get(reverse("portal:statement", args=[_token(estate)]))
     body = page.content.decode()
     assert "How to pay" in body and "No online payment" in body and "如何缴费" not in body
+    assert "(cash, bank card, WeChat Pay, Alipay)" in body and "（" not in body  # no Chinese punctuation either
 
 
 def test_it_offers_the_sandbox_only_with_a_notice_that_it_moves_no_money(client, estate, settings):
