@@ -336,11 +336,13 @@ class _Importer:
         }
         self.units: dict[UnitKey, int] = {}
         self.unit_facts: dict[int, tuple[Decimal, str]] = {}
-        for pk, community, building, entrance, room, area, status in Unit.objects.filter(community_id__in=ids).values_list(
-            "pk", "community__name", "building__name", "entrance", "room", "floor_area", "status",
-        ):
+        self.unit_buildings: dict[int, int] = {}  # the scope of an existing unit is its own building's
+        for pk, community, building_id, building, entrance, room, area, status in Unit.objects.filter(
+            community_id__in=ids,
+        ).values_list("pk", "community__name", "building_id", "building__name", "entrance", "room", "floor_area", "status"):
             self.units[(normalise_key(community), normalise_key(building), normalise_key(entrance), normalise_key(room))] = pk
             self.unit_facts[pk] = (area, status)
+            self.unit_buildings[pk] = building_id
         self.unit_keys = {pk: key for key, pk in self.units.items()}
         self.holdings: dict[UnitKey, list[_Holding]] = defaultdict(list)
         self.db_ownership_names: dict[tuple[int, str, date], tuple[int, int]] = {}
@@ -415,7 +417,10 @@ class _Importer:
             return True
         if pk in self.scope.communities:
             return False
-        if len(key) > 1 and key[1] and self.buildings.get(key[:2]) in self.scope.buildings:
+        # An existing unit is judged by the building it is in, not by the building its key names:
+        # two legacy buildings whose names differ only by invisible characters share one key.
+        building = self.unit_buildings[self.units[key]] if key in self.units else self.buildings.get(key[:2])
+        if len(key) > 1 and key[1] and building in self.scope.buildings:
             return False
         if len(key) > 1 and key[1]:
             self._error(row, "小区", f"房屋“{_label(key)}”不在您的管辖范围内，不能导入 / the unit is outside your scope")
