@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from arrears.core.errors import DomainError
 from arrears.core.money import ZERO, to_money
+from arrears.core.text import normalise_key
 from arrears.estate.models import Ownership, Unit, Vehicle
 from arrears.ledger import rules
 from arrears.ledger.models import (
@@ -248,6 +249,12 @@ def _receipt_label(payment: Payment) -> str:
     return payment.receipt_number or f"#{payment.pk}"
 
 
+def desk_reference(value: str | None) -> str:
+    """A reference a person typed, as stored and compared: a bank serial or voucher number means the
+    same in any letter case and with or without the spaces that group its digits on a slip."""
+    return normalise_key(value).replace(" ", "").upper()
+
+
 def check_reference(*, company_id, method: str, reference: str, corrects_id=None) -> PaymentReversal | None:
     """Refuse a reference already taken in the company for this method; the reversal a correction re-enters.
 
@@ -263,7 +270,8 @@ def check_reference(*, company_id, method: str, reference: str, corrects_id=None
             raise DomainError("重新登记冲正的缴费须填写原交易参考号", "a re-entry needs the reversed payment's reference",
                               code="correction")
         return None
-    same = Payment.objects.filter(company_id=company_id, method=method, reference=reference).order_by("pk")
+    # Letter case is ignored too, for the references stored before desk_reference upper-cased them.
+    same = Payment.objects.filter(company_id=company_id, method=method, reference__iexact=reference).order_by("pk")
     live = same.filter(reversal__isnull=True).first()
     if live is not None:
         raise DomainError(
