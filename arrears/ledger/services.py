@@ -27,6 +27,7 @@ from arrears.ledger.models import (
     ChargeOrigin,
     Component,
     Payment,
+    PaymentMethod,
     PaymentReversal,
     Tariff,
     TariffScope,
@@ -255,6 +256,23 @@ def desk_reference(value: str | None) -> str:
     return normalise_key(value).replace(" ", "").upper()
 
 
+WALLET_METHODS = (PaymentMethod.WECHAT, PaymentMethod.ALIPAY)
+
+
+def _same_transaction(company_id, method: str, reference: str):
+    """The company's payments of this method carrying the reference, oldest first.
+
+    Letter case is ignored, for references stored before desk_reference upper-cased them. A WeChat
+    or Alipay payment credited online is stored as "provider:trade number" and the same trade
+    number typed at the desk (from the payer's bill) is bare: each finds the other.
+    """
+    match = Q(reference__iexact=reference)
+    bare = reference.rpartition(":")[2]
+    if method in WALLET_METHODS and bare:
+        match |= Q(reference__iexact=bare) | Q(reference__iendswith=f":{bare}")
+    return Payment.objects.filter(match, company_id=company_id, method=method).order_by("pk")
+
+
 def check_reference(*, company_id, method: str, reference: str, corrects_id=None) -> PaymentReversal | None:
     """Refuse a reference already taken in the company for this method; the reversal a correction re-enters.
 
@@ -270,8 +288,7 @@ def check_reference(*, company_id, method: str, reference: str, corrects_id=None
             raise DomainError("重新登记冲正的缴费须填写原交易参考号", "a re-entry needs the reversed payment's reference",
                               code="correction")
         return None
-    # Letter case is ignored too, for the references stored before desk_reference upper-cased them.
-    same = Payment.objects.filter(company_id=company_id, method=method, reference__iexact=reference).order_by("pk")
+    same = _same_transaction(company_id, method, reference)
     live = same.filter(reversal__isnull=True).first()
     if live is not None:
         raise DomainError(

@@ -43,3 +43,34 @@ def test_it_refuses_a_desk_reference_repeating_an_older_lower_case_one(estate, f
         cashier.check_reference(unit=estate["unit"], method="bank_transfer", reference=cashier.check_method(
             method="bank_transfer", reference="ICBC-OLD-7"))
     assert refused.value.code == "duplicate_reference"
+
+
+def _online(estate, trade_no, method="wechat"):
+    """A payment as the portal credits a WeChat/Alipay order (payments.credit_order)."""
+    return services.record_payment(unit_id=estate["unit"].pk, owner_id=estate["owner"].pk, amount=D("100.00"),
+                                   paid_on=TODAY, method=method, reference=f"{method}:{trade_no}")
+
+
+@pytest.mark.parametrize("method", ["wechat", "alipay"])
+def test_it_refuses_at_the_desk_a_wallet_trade_number_already_credited_online(estate, finance, method):
+    # given the owner paid online: the trade is stored as "provider:trade number"
+    online = _online(estate, "4200002026051012345678", method)
+    before = _counts()
+    # when the owner shows the wallet's bill at the desk and the cashier types its trade number
+    with pytest.raises(DomainError) as refused:
+        _take(estate, finance, method=method, reference="4200002026051012345678")
+    # then it is one payment already: refused, naming the online payment
+    assert refused.value.code == "duplicate_reference"
+    assert f"#{online.pk}" in refused.value.zh
+    assert _counts() == before
+
+
+def test_it_refuses_online_a_wallet_trade_number_already_taken_at_the_desk(estate, finance):
+    # given the cashier took the owner's online payment at the desk before its notification arrived
+    _take(estate, finance, method="wechat", reference="4200002026051099999999")
+    # when the notification credits the same trade
+    with pytest.raises(DomainError) as refused:
+        _online(estate, "4200002026051099999999")
+    # then it is refused (the notification is kept for a person to check)
+    assert refused.value.code == "duplicate_reference"
+    assert Payment.objects.filter(reference__endswith="4200002026051099999999").count() == 1
