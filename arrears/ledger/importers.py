@@ -347,11 +347,13 @@ class _Importer:
         self.holdings: dict[UnitKey, list[_Holding]] = defaultdict(list)
         self.db_ownership_names: dict[tuple[int, str, date], tuple[int, int]] = {}
         self.db_owners: dict[tuple[str, str, str], int] = {}
+        self.owner_units: dict[int, set[int]] = defaultdict(set)
         for pk, unit_id, owner_id, start, end, name, id_number, community in Ownership.objects.filter(
             community_id__in=ids,
         ).values_list("pk", "unit_id", "owner_id", "start", "end", "owner__name", "owner__id_number", "community__name"):
             self.holdings[self.unit_keys[unit_id]].append(_Holding(start, end, ("db", owner_id), db_pk=pk))
             self.db_ownership_names[(unit_id, normalise_key(name), start)] = (pk, owner_id)
+            self.owner_units[owner_id].add(unit_id)
             if id_number:
                 self.db_owners[(normalise_key(community), normalise_key(name), normalise_key(id_number))] = owner_id
         owner_ids = {owner for _, owner in self.db_ownership_names.values()}
@@ -427,6 +429,20 @@ class _Importer:
         else:
             self._error(row, "小区", f"小区“{community}”不在您的管辖范围内，不能导入 / the community is outside your scope")
         return True
+
+    def _owner_writable(self, owner_id: int) -> bool:
+        """Whether every unit the owner holds or held is in the scope: a phone added to an owner
+        reaches the collection of all their units (an owner is matched across units by ID number)."""
+        if self.scope is None:
+            return True
+        return all(
+            self._unit_community(unit_id) in self.scope.communities or self.unit_buildings.get(unit_id) in self.scope.buildings
+            for unit_id in self.owner_units.get(owner_id, ())
+        )
+
+    def _unit_community(self, unit_id: int) -> int | None:
+        key = self.unit_keys.get(unit_id)
+        return self.communities.get(key[0]) if key else None
 
     def _holder(self, key: UnitKey, on: date):
         for holding in self.holdings.get(key, ()):
@@ -509,6 +525,10 @@ class _Importer:
                 self.holdings[key].append(holding)
                 added.append(holding)
             if values["手机"] and not (owner[0] == "db" and (owner[1], values["手机"]) in self.db_contacts):
+                if owner[0] == "db" and not self._owner_writable(owner[1]):
+                    self._error(row, "手机", f"业主“{name}”在您的管辖范围外还有房屋，不能在此添加其联系方式 / "
+                                             f"the owner also owns units outside your scope: their contacts cannot be added here")
+                    continue
                 self.new_contacts[(owner, values["手机"])] = key[0]
         self._chain_holdings({id(h) for h in added})
 
