@@ -147,7 +147,7 @@ class PaymentAdmin(CreateThroughServiceAdmin):
     def create(self, request, data):
         return services.record_payment(
             unit_id=data["unit"].pk, owner_id=data["owner"].pk, amount=data["amount"], paid_on=data["paid_on"],
-            method=data["method"], reference=data.get("reference", ""), receipt_number=data.get("receipt_number", ""),
+            method=data["method"], reference=services.desk_reference(data.get("reference", "")), receipt_number=data.get("receipt_number", ""),
             operator=request.user,
         )
 

@@ -3,6 +3,8 @@
 An .xlsx is a zip archive. Its members' declared sizes are checked before anything is unpacked,
 so a small file that unpacks to hundreds of megabytes (a zip bomb) is refused at the door;
 Python's zipfile never hands out more than a member declares, so a lying header only truncates.
+A part openpyxl reads whole (shared strings, styles: everything but the worksheets) may not be
+larger than the row limit allows (WHOLE_PART_BYTES_PER_ROW), whatever its compression.
 The sheets are then read with openpyxl in read-only mode, row by row, keeping only the known
 columns of each row, and the read stops at the row limit.
 
@@ -20,6 +22,7 @@ from sys import intern
 
 from django.conf import settings
 from openpyxl import load_workbook
+from openpyxl.xml.functions import fromstring
 
 from arrears.core.text import normalise_key
 
@@ -29,6 +32,11 @@ FORMULA_REASON = (
     "a formula without a saved value: paste it as values"
 )
 RATIO_FLOOR = 1024 * 1024  # members smaller than this unpack to little whatever their ratio (styles, themes)
+# openpyxl streams the worksheets, but reads every other part whole (the shared strings above all,
+# about 8 bytes of memory per byte of XML): such a part may hold this much text per allowed row.
+WHOLE_PART_BYTES_PER_ROW = 200
+WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+CONTENT_TYPES = "[Content_Types].xml"
 
 
 @dataclass(frozen=True)
@@ -117,7 +125,40 @@ def check_archive(source, limits: Limits) -> RowError | None:
                 f"文件压缩比异常（{member.filename} 压缩 {member.file_size // max(member.compress_size, 1)} 倍），"
                 f"疑似压缩炸弹，未读取 / the workbook is compressed abnormally (a zip bomb?): refused unread"
             ))
+    return _check_whole_parts(source, members, limits)
+
+
+def _check_whole_parts(source, members: list[zipfile.ZipInfo], limits: Limits) -> RowError | None:
+    """Refuse a part openpyxl would read whole (not a worksheet) that is larger than the rows allow:
+    millions of shared strings in a few MB of upload would otherwise take gigabytes of memory."""
+    whole_limit = max(limits.rows * WHOLE_PART_BYTES_PER_ROW, RATIO_FLOOR)
+    streamed = _worksheet_parts(source, members, whole_limit)
+    for member in members:
+        if member.file_size > whole_limit and member.filename not in streamed:
+            return RowError("", 0, "", (
+                f"文件中 {member.filename} 须整体读入内存，解压后约 {member.file_size // (1024 * 1024)} MB，"
+                f"超过上限 {whole_limit // (1024 * 1024)} MB，未读取；请拆分后上传或另存为新的 .xlsx / "
+                f"{member.filename} would be read whole and unpacks over the {whole_limit // (1024 * 1024)} MB "
+                f"limit: refused unread"
+            ))
     return None
+
+
+def _worksheet_parts(source, members: list[zipfile.ZipInfo], whole_limit: int) -> set[str]:
+    """The parts the archive declares as worksheets (read as a stream); none if it cannot say."""
+    declared = next((m for m in members if m.filename == CONTENT_TYPES), None)
+    if declared is None or declared.file_size > whole_limit:
+        return set()
+    try:
+        with zipfile.ZipFile(_rewind(source)) as archive:
+            root = fromstring(archive.read(declared))  # defusedxml when installed, as openpyxl reads it
+    except Exception:  # noqa: BLE001 - an unreadable manifest streams nothing; openpyxl reports the file
+        return set()
+    declared_as: dict[str, set[str]] = {}
+    for node in root:
+        if node.tag.endswith("}Override"):
+            declared_as.setdefault(node.get("PartName", "").lstrip("/"), set()).add(node.get("ContentType"))
+    return {part for part, types in declared_as.items() if types == {WORKSHEET_TYPE}}  # declared twice: read whole
 
 
 def read_workbook(

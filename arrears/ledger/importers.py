@@ -338,20 +338,24 @@ class _Importer:
         }
         self.units: dict[UnitKey, int] = {}
         self.unit_facts: dict[int, tuple[Decimal, str]] = {}
-        for pk, community, building, entrance, room, area, status in Unit.objects.filter(community_id__in=ids).values_list(
-            "pk", "community__name", "building__name", "entrance", "room", "floor_area", "status",
-        ):
+        self.unit_buildings: dict[int, int] = {}  # the scope of an existing unit is its own building's
+        for pk, community, building_id, building, entrance, room, area, status in Unit.objects.filter(
+            community_id__in=ids,
+        ).values_list("pk", "community__name", "building_id", "building__name", "entrance", "room", "floor_area", "status"):
             self.units[(normalise_key(community), normalise_key(building), normalise_key(entrance), normalise_key(room))] = pk
             self.unit_facts[pk] = (area, status)
+            self.unit_buildings[pk] = building_id
         self.unit_keys = {pk: key for key, pk in self.units.items()}
         self.holdings: dict[UnitKey, list[_Holding]] = defaultdict(list)
         self.db_ownership_names: dict[tuple[int, str, date], tuple[int, int]] = {}
         self.db_owners: dict[tuple[str, str, str], int] = {}
+        self.owner_units: dict[int, set[int]] = defaultdict(set)
         for pk, unit_id, owner_id, start, end, name, id_number, community in Ownership.objects.filter(
             community_id__in=ids,
         ).values_list("pk", "unit_id", "owner_id", "start", "end", "owner__name", "owner__id_number", "community__name"):
             self.holdings[self.unit_keys[unit_id]].append(_Holding(start, end, ("db", owner_id), db_pk=pk))
             self.db_ownership_names[(unit_id, normalise_key(name), start)] = (pk, owner_id)
+            self.owner_units[owner_id].add(unit_id)
             if id_number:
                 self.db_owners[(normalise_key(community), normalise_key(name), normalise_key(id_number))] = owner_id
         owner_ids = {owner for _, owner in self.db_ownership_names.values()}
@@ -417,13 +421,30 @@ class _Importer:
             return True
         if pk in self.scope.communities:
             return False
-        if len(key) > 1 and key[1] and self.buildings.get(key[:2]) in self.scope.buildings:
+        # An existing unit is judged by the building it is in, not by the building its key names:
+        # two legacy buildings whose names differ only by invisible characters share one key.
+        building = self.unit_buildings[self.units[key]] if key in self.units else self.buildings.get(key[:2])
+        if len(key) > 1 and key[1] and building in self.scope.buildings:
             return False
         if len(key) > 1 and key[1]:
             self._error(row, "小区", f"房屋“{_label(key)}”不在您的管辖范围内，不能导入 / the unit is outside your scope")
         else:
             self._error(row, "小区", f"小区“{community}”不在您的管辖范围内，不能导入 / the community is outside your scope")
         return True
+
+    def _owner_writable(self, owner_id: int) -> bool:
+        """Whether every unit the owner holds or held is in the scope: a phone added to an owner
+        reaches the collection of all their units (an owner is matched across units by ID number)."""
+        if self.scope is None:
+            return True
+        return all(
+            self._unit_community(unit_id) in self.scope.communities or self.unit_buildings.get(unit_id) in self.scope.buildings
+            for unit_id in self.owner_units.get(owner_id, ())
+        )
+
+    def _unit_community(self, unit_id: int) -> int | None:
+        key = self.unit_keys.get(unit_id)
+        return self.communities.get(key[0]) if key else None
 
     def _holder(self, key: UnitKey, on: date):
         for holding in self.holdings.get(key, ()):
@@ -506,6 +527,10 @@ class _Importer:
                 self.holdings[key].append(holding)
                 added.append(holding)
             if values["手机"] and not (owner[0] == "db" and (owner[1], values["手机"]) in self.db_contacts):
+                if owner[0] == "db" and not self._owner_writable(owner[1]):
+                    self._error(row, "手机", f"业主“{name}”在您的管辖范围外还有房屋，不能在此添加其联系方式 / "
+                                             f"the owner also owns units outside your scope: their contacts cannot be added here")
+                    continue
                 self.new_contacts[(owner, values["手机"])] = key[0]
         self._chain_holdings({id(h) for h in added})
 

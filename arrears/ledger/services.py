@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from arrears.core.errors import DomainError
 from arrears.core.money import ZERO, to_money
+from arrears.core.text import normalise_key
 from arrears.estate.models import Ownership, Unit, Vehicle
 from arrears.ledger import rules
 from arrears.ledger.models import (
@@ -26,6 +27,7 @@ from arrears.ledger.models import (
     ChargeOrigin,
     Component,
     Payment,
+    PaymentMethod,
     PaymentReversal,
     Tariff,
     TariffScope,
@@ -248,6 +250,29 @@ def _receipt_label(payment: Payment) -> str:
     return payment.receipt_number or f"#{payment.pk}"
 
 
+def desk_reference(value: str | None) -> str:
+    """A reference a person typed, as stored and compared: a bank serial or voucher number means the
+    same in any letter case and with or without the spaces that group its digits on a slip."""
+    return normalise_key(value).replace(" ", "").upper()
+
+
+WALLET_METHODS = (PaymentMethod.WECHAT, PaymentMethod.ALIPAY)
+
+
+def _same_transaction(company_id, method: str, reference: str):
+    """The company's payments of this method carrying the reference, oldest first.
+
+    Letter case is ignored, for references stored before desk_reference upper-cased them. A WeChat
+    or Alipay payment credited online is stored as "provider:trade number" and the same trade
+    number typed at the desk (from the payer's bill) is bare: each finds the other.
+    """
+    match = Q(reference__iexact=reference)
+    bare = reference.rpartition(":")[2]
+    if method in WALLET_METHODS and bare:
+        match |= Q(reference__iexact=bare) | Q(reference__iendswith=f":{bare}")
+    return Payment.objects.filter(match, company_id=company_id, method=method).order_by("pk")
+
+
 def check_reference(*, company_id, method: str, reference: str, corrects_id=None) -> PaymentReversal | None:
     """Refuse a reference already taken in the company for this method; the reversal a correction re-enters.
 
@@ -263,7 +288,7 @@ def check_reference(*, company_id, method: str, reference: str, corrects_id=None
             raise DomainError("重新登记冲正的缴费须填写原交易参考号", "a re-entry needs the reversed payment's reference",
                               code="correction")
         return None
-    same = Payment.objects.filter(company_id=company_id, method=method, reference=reference).order_by("pk")
+    same = _same_transaction(company_id, method, reference)
     live = same.filter(reversal__isnull=True).first()
     if live is not None:
         raise DomainError(

@@ -34,7 +34,7 @@ from arrears.ledger.models import Charge, Component, Payment, PaymentMethod, Pay
 from arrears.ledger.selectors import ChargeLine
 from arrears.ledger.services import check_designation as check_ledger_designation
 from arrears.ledger.services import check_reference as check_ledger_reference
-from arrears.ledger.services import load_accounts, reverse_payment
+from arrears.ledger.services import desk_reference, load_accounts, reverse_payment
 from arrears.portal import receipts
 from arrears.portal.models import Receipt, RequestStatus, ReversalRequest
 from arrears.portal.statements import credit_by_owner, owner_lines
@@ -160,7 +160,9 @@ def check_method(*, method: str, reference: str) -> str:
     if method not in DESK_METHODS:
         raise DomainError("前台收银只能选择现金、银行转账、POS刷卡、微信或支付宝", "method not taken at the desk",
                           code="method")
-    reference = normalise_key(reference)  # a pasted invisible character would make a second "different" reference
+    # A pasted invisible character, another letter case or the slip's digit grouping would make a
+    # second "different" reference for one transfer.
+    reference = desk_reference(reference)
     if method != PaymentMethod.CASH and not reference:
         raise DomainError(
             f"{PaymentMethod(method).label!s}收款须填写交易参考号（转账流水号、POS凭证号或扫码订单号）",

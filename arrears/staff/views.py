@@ -202,6 +202,7 @@ class LoginView(auth_views.LoginView):
     """Django's login page, warning before the try that would lock the account."""
 
     def form_invalid(self, form):
-        username = form.data.get("username", "")
+        # As the form read it (trimmed, NFKC), which is the username the lockout counted.
+        username = form.cleaned_data.get("username") or ""
         lock = lockout.standing(self.request, {"username": username}) if username else None
         return self.render_to_response(self.get_context_data(form=form, last_try=lock if lock and lock.remaining == 1 else None))
