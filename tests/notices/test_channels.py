@@ -300,14 +300,14 @@ def test_it_retries_later_when_aliyun_fails_with_500(aliyun_fake):
 
 
 def test_it_gives_up_waiting_for_aliyun_and_the_lookup_finds_the_message(aliyun_fake):
-    aliyun_fake.delay = 0.5
+    aliyun_fake.delay = 5  # far beyond the timeout: the bound below holds however busy the machine is
     backend = aliyun(aliyun_fake)
     started = time.monotonic()
 
     with pytest.raises(TransientError) as raised:
         backend.send(SMS)
 
-    assert time.monotonic() - started < 0.4
+    assert time.monotonic() - started < 4
     assert raised.value.in_doubt is True
     assert len(aliyun_fake.calls) == 1
     aliyun_fake.delay = 0
@@ -531,13 +531,13 @@ def test_it_retries_later_when_tencent_fails_with_500(tencent_fake):
 
 
 def test_it_gives_up_waiting_for_tencent(tencent_fake):
-    tencent_fake.delay = 0.5
+    tencent_fake.delay = 5  # far beyond the timeout: the bound below holds however busy the machine is
     started = time.monotonic()
 
     with pytest.raises(TransientError) as raised:
         tencent(tencent_fake).send(TENCENT_SMS)
 
-    assert time.monotonic() - started < 0.4
+    assert time.monotonic() - started < 4
     assert raised.value.in_doubt is True
     assert len(tencent_fake.calls) == 1
 
