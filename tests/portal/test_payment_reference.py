@@ -282,3 +282,21 @@ def test_the_cashier_page_re_enters_a_reversed_transfer_through_preview_and_conf
     client.post(url, {"action": "confirm", "token": preview.context["token"]})
     # then the new payment re-enters that reversal
     assert Payment.objects.get(reference=REF, reversal__isnull=True).corrects == wrong.reversal
+
+
+def test_it_names_the_receipt_a_re_entered_payment_replaces_on_both_receipts(estate, finance, approver):
+    # given a transfer taken with the wrong amount, reversed, and entered again naming its receipt
+    from arrears.portal import receipts
+    from tests.notices.test_pdf import text_of
+
+    wrong = _take(estate, finance, "1000.00")
+    _reverse(wrong, finance, approver)
+    right = _take(estate, finance, "100.00", corrects=wrong.receipt_number)
+    # when the owner's new receipt and the voided old one are printed
+    new_text = text_of(receipts.receipt_pdf(Receipt.objects.get(payment=right)))
+    old_text = text_of(receipts.receipt_pdf(Receipt.objects.get(payment=wrong)))
+    # then the new one says which receipt it replaces (a reader with both in hand must not count two payments),
+    # frozen in its content, and the voided one says which receipt replaced it
+    assert Receipt.objects.get(payment=right).content["replaces"] == wrong.receipt_number
+    assert f"本收据更正并取代收据{wrong.receipt_number}" in new_text
+    assert f"已由收据{right.receipt_number}更正" in old_text and "作废" in old_text
