@@ -12,13 +12,15 @@ which gives the normal form of `arrears.core.text.normalise_key`: lookups and wr
 
 from __future__ import annotations
 
+import re
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from sys import intern
 
 from django.conf import settings
+from django.utils.translation import get_language
 from openpyxl import load_workbook
 
 from arrears.core.text import normalise_key
@@ -28,6 +30,7 @@ FORMULA_REASON = (
     "公式没有计算结果（{formula}），请在 Excel 中复制后“选择性粘贴为数值”再上传 / "
     "a formula without a saved value: paste it as values"
 )
+ENGLISH_HALF = re.compile(r"\s?/ (?=[a-z])")  # a reason reads "中文 / english": the English half starts lowercase
 RATIO_FLOOR = 1024 * 1024  # members smaller than this unpack to little whatever their ratio (styles, themes)
 
 
@@ -41,6 +44,19 @@ class RowError:
     def __str__(self):
         where = f"{self.sheet} 第{self.row}行" if self.row else (self.sheet or "文件")
         return f"{where} {self.column}: {self.reason}" if self.column else f"{where}: {self.reason}"
+
+    def localized(self) -> RowError:
+        """This error with its reason in the active language only (a page speaks one language;
+        the command line and the stored report keep both halves)."""
+        return replace(self, reason=one_language(self.reason))
+
+
+def one_language(reason: str) -> str:
+    """The half of a "中文 / english" reason in the active language; a reason in one language stays as it is."""
+    parts = ENGLISH_HALF.split(reason, maxsplit=1)
+    if len(parts) != 2:
+        return reason
+    return parts[1] if (get_language() or "").startswith("en") else parts[0]
 
 
 @dataclass(frozen=True)

@@ -133,6 +133,9 @@ def import_page(request):
         return redirect("staff:import")
     job_id = request.GET.get("job", "")
     job = ImportJob.objects.filter(user=request.user, pk=job_id).first() if job_id.isdigit() else None  # own jobs only
+    if not job_id and (kept := uploads.current(request)) is not None:
+        # Back through the menu after leaving mid-job: follow the latest job of the file still held.
+        job = ImportJob.objects.filter(user=request.user, token=kept["token"]).order_by("-pk").first()
     return render(request, "staff/import.html", _import_context(request, form, job))
 
 
@@ -149,6 +152,8 @@ def _import_context(request, form, job) -> dict:
     return {
         "form": form, "job": job, "report": import_jobs.report_of(job) if job else None,
         "job_running": job is not None and job.status in ACTIVE_JOB_STATUSES,
+        # drawn by the server too, so the page tells the truth without JavaScript (refreshed by its link)
+        "job_percent": job_percent(job) if job else 0, "job_text": job_text(job) if job else "",
         "upload": upload,
         "checked_ok": upload is not None and import_jobs.passed_check(request.user.pk, upload.get("digest", "")),
     }
