@@ -155,6 +155,14 @@ def test_it_refuses_a_correction_that_names_the_wrong_payment(estate, finance, a
 
     assert refused.value.code == "correction"
     assert _counts() == before
+    # and the cashier is told what to do instead, not only that it is wrong
+    expected = {
+        "not_reversed": f"收据号 {other.receipt_number} 的缴费尚未冲正",
+        "other_reference": f"收据号 {other.receipt_number} 的交易参考号是 OTHER-1",
+        "unknown_receipt": "更正的收据号 SJ2026-999999 不存在",
+        "no_reference": "重新登记冲正的缴费须填写原交易参考号",
+    }[case]
+    assert expected in refused.value.zh
 
 
 def test_the_cashier_page_says_the_reference_is_taken_at_the_preview(client, estate, finance):
