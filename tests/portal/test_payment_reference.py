@@ -308,3 +308,30 @@ def test_it_names_the_receipt_a_re_entered_payment_replaces_on_both_receipts(est
     assert Receipt.objects.get(payment=right).content["replaces"] == wrong.receipt_number
     assert f"本收据更正并取代收据{wrong.receipt_number}" in new_text
     assert f"已由收据{right.receipt_number}更正" in old_text and "作废" in old_text
+
+
+@pytest.mark.parametrize("change", ["mark_as_repeat", "unmark_repeat", "unlink_correction", "relink_correction"])
+def test_the_database_refuses_changing_a_payments_repeat_mark_or_correction_link(estate, finance, approver, change):
+    # given a re-entered transfer, and an old repeat marked by the migration (written as the migration writes it)
+    first = _take(estate, finance, "1000.00")
+    _reverse(first, finance, approver)
+    right = _take(estate, finance, corrects=first.receipt_number)
+    other = _take(estate, finance, "20.00", reference="OTHER-1")
+    _reverse(other, finance, approver)
+    repeat = Payment.objects.create(company=first.company, community=first.community, unit=first.unit, owner=first.owner,
+                                    amount=D("5.00"), unallocated=D("5.00"), paid_on=TODAY, method="pos",
+                                    reference="POS-1", repeats_reference=True)
+    target, values = {
+        # marking a live payment as an old repeat would take it out of the unique index and let a second one in
+        "mark_as_repeat": (right, {"repeats_reference": True}),
+        "unmark_repeat": (repeat, {"repeats_reference": False}),
+        "unlink_correction": (right, {"corrects": None}),
+        "relink_correction": (right, {"corrects": other.reversal}),
+    }[change]
+    # when anyone changes them afterwards, around the services
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Payment.objects.filter(pk=target.pk).update(**values)
+    # then the evidence stands as written
+    target.refresh_from_db()
+    assert (target.repeats_reference, target.corrects_id) == (
+        target is repeat, None if target is repeat else first.reversal.pk)
