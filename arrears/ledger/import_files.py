@@ -12,6 +12,7 @@ which gives the normal form of `arrears.core.text.normalise_key`: lookups and wr
 
 from __future__ import annotations
 
+import logging
 import re
 import zipfile
 from collections.abc import Callable
@@ -25,12 +26,18 @@ from openpyxl import load_workbook
 
 from arrears.core.text import normalise_key
 
+log = logging.getLogger(__name__)
+
 REQUIRED_REASON = "必填 / required"
 FORMULA_REASON = (
     "公式没有计算结果（{formula}），请在 Excel 中复制后“选择性粘贴为数值”再上传 / "
     "a formula without a saved value: paste it as values"
 )
 ENGLISH_HALF = re.compile(r"\s?/ (?=[a-z])")  # a reason reads "中文 / english": the English half starts lowercase
+UNREADABLE = (
+    "文件不是可读取的 Excel 工作簿：请在 Excel 或 WPS 表格中打开，“另存为 .xlsx”后再上传（改了扩展名的 Word、.xls 或 .csv 文件不行） / "
+    "the file is not a readable Excel workbook: open it in Excel and save it as .xlsx (a renamed Word, .xls or .csv file will not do)"
+)
 RATIO_FLOOR = 1024 * 1024  # members smaller than this unpack to little whatever their ratio (styles, themes)
 
 
@@ -119,7 +126,8 @@ def check_archive(source, limits: Limits) -> RowError | None:
         with zipfile.ZipFile(_rewind(source)) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        return RowError("", 0, "", f"无法读取文件，请上传 .xlsx 文件 / cannot read the file as .xlsx: {exc}")
+        log.info("import file is not a zip archive: %s", exc)  # the reader's words are for the log, not the user
+        return RowError("", 0, "", UNREADABLE)
     total = sum(member.file_size for member in members)
     limit_mb = limits.unpacked_bytes // (1024 * 1024)
     if total > limits.unpacked_bytes:
@@ -151,7 +159,8 @@ def read_workbook(
     try:
         workbook = load_workbook(_rewind(source), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
-        return {}, [RowError("", 0, "", f"无法读取文件，请上传 .xlsx 文件 / cannot read the file as .xlsx: {exc}")]
+        log.info("import file is not a workbook: %s", exc)
+        return {}, [RowError("", 0, "", UNREADABLE)]
     sheets, errors, done = {}, [], 0
     try:
         known = [name for name in columns if name in workbook.sheetnames]

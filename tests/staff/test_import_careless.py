@@ -1,6 +1,8 @@
 """A careless manager on the import page: leaves mid-job, has no JavaScript, sends a second file, reads the report."""
 
+import io
 import re
+import zipfile
 
 import pytest
 from django.urls import reverse
@@ -85,3 +87,20 @@ def test_it_says_the_file_was_replaced_when_a_second_upload_replaced_a_queued_on
     reasons = [e.reason for e in page.context["report"].errors]
     assert reasons == [import_jobs.GONE.split(" / ")[0]]
     assert uploads.current(page.wsgi_request)["name"] == "房屋.xlsx"
+
+
+@pytest.mark.parametrize(("language", "says"), [("zh-hans", "另存为 .xlsx"), ("en", "save it as .xlsx")])
+def test_it_tells_a_renamed_word_file_to_be_saved_as_a_workbook_without_the_readers_internals(client, finance, language,
+                                                                                              says):
+    # given: a .docx renamed .xlsx (a zip, so it passes the upload's first look)
+    client.cookies.load({"django_language": language})
+    client.force_login(finance)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<w:document/>")
+    # when: it is checked
+    response = check(client, out.getvalue(), name="通知.xlsx")
+    # then: the one reason says what to do, in the page's language, and not the reader's exception
+    [reason] = _reasons(response)
+    assert says in reason and "workbook part" not in reason and "Content_Types" not in reason
