@@ -277,7 +277,7 @@ def check_reference(*, company_id, method: str, reference: str, corrects_id=None
                 f"交易参考号 {reference} 已登记（收据号 {_receipt_label(waiting)}，已冲正）；"
                 f"冲正后重新登记的，请填写“更正的收据号”{_receipt_label(waiting)}",
                 f"reference {reference} is already recorded (receipt {_receipt_label(waiting)}, reversed): "
-                f"to enter it again, name the receipt it corrects", code="duplicate_reference",
+                f"to enter it again, give {_receipt_label(waiting)} in “Receipt this corrects”", code="duplicate_reference",
             )
         return None
     target = same.filter(pk=corrects_id).first()

@@ -87,6 +87,7 @@ def cashier(request, pk):
                 extra["preview_owner"] = next(o for o in owners if o.pk == data["owner"])
                 extra["preview_method"] = dict(form.fields["method"].choices)[data["method"]]
                 extra["preview_upper"] = rmb_upper(data["amount"])
+                extra["preview_reference"] = reference  # as it will be recorded: a typo is caught here
     else:
         first = accounts[0] if accounts else None
         form = PaymentForm(owners=owners, accounts=accounts, initial={

@@ -110,6 +110,7 @@ def test_a_reversed_transfer_is_entered_again_only_by_naming_its_receipt_and_onl
     # then it is refused, saying how to do it lawfully
     assert refused.value.code == "duplicate_reference"
     assert f"收据号 {wrong.receipt_number}，已冲正" in refused.value.zh and "更正的收据号" in refused.value.zh
+    assert f"give {wrong.receipt_number} in “Receipt this corrects”" in refused.value.en  # the English field's name
     assert _counts() == before
     # when the correction names the reversed receipt
     right = _take(estate, finance, "100.00", corrects=wrong.receipt_number)
@@ -335,3 +336,15 @@ def test_the_database_refuses_changing_a_payments_repeat_mark_or_correction_link
     target.refresh_from_db()
     assert (target.repeats_reference, target.corrects_id) == (
         target is repeat, None if target is repeat else first.reversal.pk)
+
+
+def test_the_cashier_preview_shows_the_reference_as_it_will_be_recorded(client, estate, finance):
+    # given a cashier who pasted a transfer serial with a fullwidth letter and an invisible space
+    client.force_login(finance)
+    url = reverse("staff:cashier", args=[estate["unit"].pk])
+    # when they preview it
+    page = client.post(url, {"action": "preview", "owner": estate["owner"].pk, "amount": "100.00",
+                             "method": "bank_transfer", "paid_on": "2026-05-10", "reference": "ＩCBC-777\u200b"})
+    # then the preview shows the reference as it will be recorded, so a typo is caught before confirming
+    html = page.content.decode()
+    assert 'data-testid="preview-reference"' in html and ">ICBC-777<" in html
