@@ -170,6 +170,12 @@ def read_workbook(
                 f"没有可导入的工作表：工作表名应为 {'/'.join(columns)}（本文件中：{found}）/ "
                 f"no sheet to import: name the sheets {'/'.join(columns)}"
             ))]
+        hidden = [name for name in known if workbook[name].sheet_state != "visible"]
+        if hidden:  # rows nobody looked at would be written: the user unhides and checks them, or deletes the sheet
+            return {}, [RowError(name, 0, "", (
+                f"工作表“{name}”是隐藏的：请在 Excel 中取消隐藏并检查；不要导入的工作表请删除 / "
+                f"sheet {name} is hidden: unhide and check it, or delete it if it is not to be imported"
+            )) for name in hidden]
         total = sum(max((workbook[name].max_row or 1) - 1, 0) for name in known)
         for name in known:
             rows = workbook[name].iter_rows(values_only=True)

@@ -104,3 +104,23 @@ def test_it_tells_a_renamed_word_file_to_be_saved_as_a_workbook_without_the_read
     # then: the one reason says what to do, in the page's language, and not the reader's exception
     [reason] = _reasons(response)
     assert says in reason and "workbook part" not in reason and "Content_Types" not in reason
+
+
+def test_it_refuses_a_known_sheet_the_manager_cannot_see(client, finance):
+    # given: a workbook whose 业主 sheet was hidden (to "leave it out"), its rows still in the file
+    client.force_login(finance)
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(houses(NEW_HOUSE)))
+    hidden = book.create_sheet("业主")
+    hidden.sheet_state = "hidden"
+    hidden.append(["小区", "楼栋", "单元", "房号", "业主姓名", "手机", "证件号", "起始日期"])
+    hidden.append(["阳光花园", "8栋", "", "0801", "张三", "13800000000", None, "2024-01-01"])
+    out = io.BytesIO()
+    book.save(out)
+    # when: it is checked
+    response = check(client, out.getvalue())
+    # then: the hidden sheet is an error that says what to do, so nobody imports rows they did not see
+    report = response.context["report"]
+    assert not report.ok
+    assert [(e.sheet, e.reason) for e in report.errors] == [("业主", "工作表“业主”是隐藏的：请在 Excel 中取消隐藏并检查；不要导入的工作表请删除")]
