@@ -64,6 +64,8 @@ def cashier(request, pk):
                 key=pending["token"], charge_ids=pending.get("charges", []), corrects=pending.get("corrects", ""),
             )
         except DomainError as error:
+            desk.record_refusal(operator=request.user, unit=unit, error=error, step="confirm", method=pending["method"],
+                                reference=pending["reference"], corrects=pending.get("corrects", ""))
             form = PaymentForm(pending, owners=owners, accounts=accounts)
             form.is_valid()
             form.add_error(None, _domain_message(error))
@@ -81,6 +83,8 @@ def cashier(request, pk):
                 extra["preview"] = desk.preview(unit_id=unit.pk, owner_id=data["owner"], amount=data["amount"],
                                                 paid_on=data["paid_on"], charge_ids=data["charges"])
             except DomainError as error:
+                desk.record_refusal(operator=request.user, unit=unit, error=error, step="preview", method=data["method"],
+                                    reference=data["reference"], corrects=data["corrects"])
                 form.add_error(None, _domain_message(error))
             else:
                 extra["token"] = _keep_pending(request, unit, data, extra["preview"].designation)

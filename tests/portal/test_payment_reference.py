@@ -348,3 +348,20 @@ def test_the_cashier_preview_shows_the_reference_as_it_will_be_recorded(client, 
     # then the preview shows the reference as it will be recorded, so a typo is caught before confirming
     html = page.content.decode()
     assert 'data-testid="preview-reference"' in html and ">ICBC-777<" in html
+
+
+def test_it_logs_each_refused_second_entry_of_a_reference_with_who_where_and_why(client, estate, finance):
+    # given a transfer taken on 3栋1单元1201
+    first = _take(estate, finance)
+    client.force_login(finance)
+    url = reverse("staff:cashier", args=[estate["other_unit"].pk])
+    form = {"action": "preview", "owner": estate["neighbour_owner"].pk, "amount": "100.00", "method": "bank_transfer",
+            "paid_on": "2026-05-10", "reference": REF}
+    # when a cashier tries the same transfer on the neighbour's unit (refused at the preview)
+    client.post(url, form)
+    # then the refusal is in the audit log: who, which unit, which reference, which receipt holds it, and why
+    event = AuditEvent.objects.get(action=cashier.REFUSED_ACTION)
+    assert event.actor == finance and event.community_id == estate["community"].pk
+    assert event.detail == {"unit": estate["other_unit"].pk, "step": "preview", "code": "duplicate_reference",
+                            "method": "bank_transfer", "reference": REF, "corrects": "",
+                            "reason": f"交易参考号 {REF} 已登记（收据号 {first.receipt_number}），请勿重复收款"}
