@@ -133,9 +133,10 @@ def import_page(request):
         return redirect("staff:import")
     job_id = request.GET.get("job", "")
     job = ImportJob.objects.filter(user=request.user, pk=job_id).first() if job_id.isdigit() else None  # own jobs only
-    if not job_id and (kept := uploads.current(request)) is not None:
-        # Back through the menu after leaving mid-job: follow the latest job of the file still held.
-        job = ImportJob.objects.filter(user=request.user, token=kept["token"]).order_by("-pk").first()
+    if not job_id and (token := uploads.last_token(request)):
+        # Back through the menu after leaving mid-job: the latest job of the file last uploaded, running
+        # or ended (an imported file is spent, but what happened to it is still worth saying).
+        job = ImportJob.objects.filter(user=request.user, token=token).order_by("-pk").first()
     return render(request, "staff/import.html", _import_context(request, form, job))
 
 

@@ -124,3 +124,19 @@ def test_it_refuses_a_known_sheet_the_manager_cannot_see(client, finance):
     report = response.context["report"]
     assert not report.ok
     assert [(e.sheet, e.reason) for e in report.errors] == [("业主", "工作表“业主”是隐藏的：请在 Excel 中取消隐藏并检查；不要导入的工作表请删除")]
+
+
+def test_it_shows_the_import_result_when_the_manager_comes_back_after_it_ended(client, finance, settings, monkeypatch):
+    # given: a checked file whose import was started, then the manager left the page
+    client.force_login(finance)
+    check(client, houses(NEW_HOUSE))
+    settings.ARREARS_IMPORT_RUNNER = "thread"
+    monkeypatch.setattr(import_jobs, "_start_thread", lambda job_id: None)
+    job = client.post(reverse("staff:import"), {"action": "import"}, follow=True).context["job"]
+    client.get(reverse("staff:home"))
+    # when: the job ends (the imported file is spent) and they come back through the menu
+    import_jobs.run_job(job.pk)
+    page = client.get(reverse("staff:import"))
+    # then: the page shows what happened to their import
+    assert page.context["job"] == job and page.context["report"].ok and not page.context["report"].dry_run
+    assert "导入完成" in page.content.decode()
