@@ -18,7 +18,7 @@ PHONE = {"width": 390, "height": 844}
 
 
 def _holes(path):
-    """A workbook as people send it: trailing spaces in headers, blank and merged rows, a hidden sheet, text dates."""
+    """A workbook as people send it: trailing spaces in headers, blank and merged rows, text dates."""
     import openpyxl
 
     book = openpyxl.Workbook()
@@ -30,10 +30,9 @@ def _holes(path):
     sheet.append(["阳光花园", "9栋", "1", "102", 80, "自住"])
     sheet.append([None, "9栋", "1", "103", 80, "自住"])
     sheet.merge_cells("A4:A5")
-    hidden = book.create_sheet("业主")
-    hidden.sheet_state = "hidden"
-    hidden.append(["小区", "楼栋", "单元", "房号", "业主姓名", "手机", "证件号", "起始日期"])
-    hidden.append(["阳光花园", "9栋", "1", "101", "张三", "13800000000", None, "2024年13月1日"])
+    owners = book.create_sheet("业主")  # a hidden sheet is refused outright: test_import_careless
+    owners.append(["小区", "楼栋", "单元", "房号", "业主姓名", "手机", "证件号", "起始日期"])
+    owners.append(["阳光花园", "9栋", "1", "101", "张三", "13800000000", None, "2024年13月1日"])
     book.save(path)
     return path
 
@@ -110,4 +109,56 @@ def test_it_guides_the_re_entry_of_a_reversed_transfer_on_a_phone(live_server, e
     page.click("[data-testid=preview]")
     page.wait_for_selector("[data-testid=preview-corrects]")
     page.screenshot(path=str(ARTIFACTS / f"careless-cashier-preview-{language}.png"), full_page=True)
+    context.close()
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_it_follows_a_slow_job_after_the_manager_leaves_and_comes_back(live_server, estate, browser, language, settings,  # noqa: F811
+                                                                        monkeypatch, tmp_path):
+    import threading
+
+    import openpyxl
+
+    from arrears.ledger import import_jobs, importers
+
+    # given: a worker thread that reads half the file, then waits (a slow job)
+    settings.ARREARS_IMPORT_RUNNER = "thread"
+    halfway, release = threading.Event(), threading.Event()
+    real = importers.run_import
+
+    def slow(*args, progress=None, **kwargs):
+        progress("read", 1000, 2000)  # the job writes progress every thousand rows
+        halfway.set()
+        assert release.wait(30)
+        return real(*args, progress=progress, **kwargs)
+
+    monkeypatch.setattr(importers, "run_import", slow)
+    user = factories.user("manager", groups=[roles.MANAGER])
+    StaffScope.objects.create(user=user, community=estate["community"])
+    book = openpyxl.Workbook()
+    book.active.title = "房屋"
+    book.active.append(HOUSE_HEADER)
+    book.active.append(["阳光花园", "8栋", "", "0801", 88.5, "自住"])
+    book.save(tmp_path / "房屋.xlsx")
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(viewport=PHONE)
+    page = _login(context, live_server, "manager", "pw-manager", language)
+    page.goto(f"{live_server.url}/import/")
+    page.set_input_files("#id_file", str(tmp_path / "房屋.xlsx"))
+    page.click("form.busy-form button[type=submit]")
+    assert halfway.wait(30)
+    # when: the manager wanders off and comes back through the menu
+    page.goto(f"{live_server.url}/")
+    page.goto(f"{live_server.url}/import/")
+    # then: the bar shows where the job is
+    page.wait_for_selector("text=" + ("正在读取：1000 / 2000 行" if language == "zh-hans" else "Reading: 1000 / 2000 rows"))
+    assert page.get_attribute(".meter", "aria-valuenow") == "45"
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.screenshot(path=str(ARTIFACTS / f"careless-import-slow-{language}.png"), full_page=True)
+    # and when the job ends, the page turns into its report by itself
+    release.set()
+    page.wait_for_selector(".report .ok")
+    page.screenshot(path=str(ARTIFACTS / f"careless-import-slow-done-{language}.png"), full_page=True)
+    for thread in import_jobs.threads:
+        thread.join(30)
     context.close()

@@ -140,3 +140,12 @@ def test_it_shows_the_import_result_when_the_manager_comes_back_after_it_ended(c
     # then: the page shows what happened to their import
     assert page.context["job"] == job and page.context["report"].ok and not page.context["report"].dry_run
     assert "导入完成" in page.content.decode()
+
+
+def test_it_names_the_counts_of_a_passed_check_in_english_on_the_english_page(client, finance):
+    client.cookies.load({"django_language": "en"})
+    client.force_login(finance)
+    html = check(client, houses(NEW_HOUSE)).content.decode()
+    counts = re.search(r'<table class="counts">.*?</table>', html, re.S).group(0)
+    assert not CJK.search(counts), counts
+    assert ">Units<" in counts and ">Already there (skipped)<" in counts
