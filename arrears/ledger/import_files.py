@@ -14,22 +14,32 @@ which gives the normal form of `arrears.core.text.normalise_key`: lookups and wr
 
 from __future__ import annotations
 
+import logging
+import re
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from sys import intern
 
 from django.conf import settings
+from django.utils.translation import get_language
 from openpyxl import load_workbook
 from openpyxl.xml.functions import fromstring
 
 from arrears.core.text import normalise_key
 
+log = logging.getLogger(__name__)
+
 REQUIRED_REASON = "必填 / required"
 FORMULA_REASON = (
     "公式没有计算结果（{formula}），请在 Excel 中复制后“选择性粘贴为数值”再上传 / "
     "a formula without a saved value: paste it as values"
+)
+ENGLISH_HALF = re.compile(r"\s?/ (?=[a-z])")  # a reason reads "中文 / english": the English half starts lowercase
+UNREADABLE = (
+    "文件不是可读取的 Excel 工作簿：请在 Excel 或 WPS 表格中打开，“另存为 .xlsx”后再上传（改了扩展名的 Word、.xls 或 .csv 文件不行） / "
+    "the file is not a readable Excel workbook: open it in Excel and save it as .xlsx (a renamed Word, .xls or .csv file will not do)"
 )
 RATIO_FLOOR = 1024 * 1024  # members smaller than this unpack to little whatever their ratio (styles, themes)
 # openpyxl streams the worksheets, but reads every other part whole (the shared strings above all,
@@ -49,6 +59,19 @@ class RowError:
     def __str__(self):
         where = f"{self.sheet} 第{self.row}行" if self.row else (self.sheet or "文件")
         return f"{where} {self.column}: {self.reason}" if self.column else f"{where}: {self.reason}"
+
+    def localized(self) -> RowError:
+        """This error with its reason in the active language only (a page speaks one language;
+        the command line and the stored report keep both halves)."""
+        return replace(self, reason=one_language(self.reason))
+
+
+def one_language(reason: str) -> str:
+    """The half of a "中文 / english" reason in the active language; a reason in one language stays as it is."""
+    parts = ENGLISH_HALF.split(reason, maxsplit=1)
+    if len(parts) != 2:
+        return reason
+    return parts[1] if (get_language() or "").startswith("en") else parts[0]
 
 
 @dataclass(frozen=True)
@@ -111,7 +134,8 @@ def check_archive(source, limits: Limits) -> RowError | None:
         with zipfile.ZipFile(_rewind(source)) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        return RowError("", 0, "", f"无法读取文件，请上传 .xlsx 文件 / cannot read the file as .xlsx: {exc}")
+        log.info("import file is not a zip archive: %s", exc)  # the reader's words are for the log, not the user
+        return RowError("", 0, "", UNREADABLE)
     total = sum(member.file_size for member in members)
     limit_mb = limits.unpacked_bytes // (1024 * 1024)
     if total > limits.unpacked_bytes:
@@ -176,7 +200,8 @@ def read_workbook(
     try:
         workbook = load_workbook(_rewind(source), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
-        return {}, [RowError("", 0, "", f"无法读取文件，请上传 .xlsx 文件 / cannot read the file as .xlsx: {exc}")]
+        log.info("import file is not a workbook: %s", exc)
+        return {}, [RowError("", 0, "", UNREADABLE)]
     sheets, errors, done = {}, [], 0
     try:
         known = [name for name in columns if name in workbook.sheetnames]
@@ -186,6 +211,12 @@ def read_workbook(
                 f"没有可导入的工作表：工作表名应为 {'/'.join(columns)}（本文件中：{found}）/ "
                 f"no sheet to import: name the sheets {'/'.join(columns)}"
             ))]
+        hidden = [name for name in known if workbook[name].sheet_state != "visible"]
+        if hidden:  # rows nobody looked at would be written: the user unhides and checks them, or deletes the sheet
+            return {}, [RowError(name, 0, "", (
+                f"工作表“{name}”是隐藏的：请在 Excel 中取消隐藏并检查；不要导入的工作表请删除 / "
+                f"sheet {name} is hidden: unhide and check it, or delete it if it is not to be imported"
+            )) for name in hidden]
         total = sum(max((workbook[name].max_row or 1) - 1, 0) for name in known)
         for name in known:
             rows = workbook[name].iter_rows(values_only=True)

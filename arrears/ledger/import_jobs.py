@@ -31,6 +31,8 @@ MAX_REPORTED_ERRORS = 1000  # the page lists this many; the count says how many 
 PROGRESS_EVERY = 1000
 STALE_AFTER = timedelta(hours=1)
 CHANGED = "文件在校验之后已改变，未导入；请重新上传并校验 / the file changed after it was checked: nothing imported"
+GONE = ("文件已被之后上传的文件替换或已放弃，未读取；请重新上传 / "
+        "the file was replaced by a later upload or discarded: nothing read, upload it again")
 NOT_CHECKED = "文件尚未通过校验，未导入 / the file has not passed the check: nothing imported"
 
 threads: list[threading.Thread] = []  # started by the thread runner; tests join them
@@ -124,7 +126,9 @@ def _path(job: ImportJob) -> Path:
 def _run(job: ImportJob) -> importers.ImportReport:
     dry_run = job.kind == ImportJobKind.CHECK
     path = _path(job)
-    if not path.exists() or file_digest(path) != job.digest:
+    if not path.exists():  # a second upload (or 放弃此文件) removed it before this job ran
+        return importers.ImportReport(errors=[RowError("", 0, "", GONE)], dry_run=dry_run)
+    if file_digest(path) != job.digest:
         return importers.ImportReport(errors=[RowError("", 0, "", CHANGED)], dry_run=dry_run)
     if not dry_run and not passed_check(job.user_id, job.digest):
         return importers.ImportReport(errors=[RowError("", 0, "", NOT_CHECKED)], dry_run=dry_run)
@@ -158,10 +162,10 @@ def report_json(report: importers.ImportReport) -> dict:
 
 
 def report_of(job: ImportJob) -> importers.ImportReport | None:
-    """The job's report as the page shows it (at most MAX_REPORTED_ERRORS rows of errors)."""
+    """The job's report as the page shows it: at most MAX_REPORTED_ERRORS rows of errors, each in the page's language."""
     if job.report is None:
         return None
     data = job.report
     return importers.ImportReport(
-        errors=[RowError(*error) for error in data["errors"]], counts=data["counts"], dry_run=data["dry_run"],
+        errors=[RowError(*error).localized() for error in data["errors"]], counts=data["counts"], dry_run=data["dry_run"],
     )

@@ -302,11 +302,25 @@ def check_reference(*, company_id, method: str, reference: str, corrects_id=None
                 f"交易参考号 {reference} 已登记（收据号 {_receipt_label(waiting)}，已冲正）；"
                 f"冲正后重新登记的，请填写“更正的收据号”{_receipt_label(waiting)}",
                 f"reference {reference} is already recorded (receipt {_receipt_label(waiting)}, reversed): "
-                f"to enter it again, name the receipt it corrects", code="duplicate_reference",
+                f"to enter it again, give {_receipt_label(waiting)} in “Receipt this corrects”", code="duplicate_reference",
             )
         return None
     target = same.filter(pk=corrects_id).first()
     reversal = PaymentReversal.objects.filter(payment_id=corrects_id).first()
+    named = target or Payment.objects.filter(pk=corrects_id).first()
+    if named is not None and reversal is None:
+        raise DomainError(
+            f"收据号 {_receipt_label(named)} 的缴费尚未冲正：请先申请冲正并经另一位同事审批，再重新登记",
+            f"receipt {_receipt_label(named)} is not reversed yet: have it reversed (four eyes) first",
+            code="correction",
+        )
+    if named is not None and target is None:  # the typo was in the reference itself: this one is simply new
+        raise DomainError(
+            f"收据号 {_receipt_label(named)} 的交易参考号是 {named.reference or '（空）'}，收款方式是"
+            f"{named.get_method_display()}，与本次不同：原参考号录错的，冲正后请清空“更正的收据号”，按正确的参考号直接登记",
+            f"receipt {_receipt_label(named)} has another method or reference: if its reference was mistyped, "
+            f"leave the corrected receipt blank and enter the right reference", code="correction",
+        )
     if target is None or reversal is None or target.repeats_reference:
         raise DomainError(
             f"更正的收据须是一笔已冲正、收款方式和交易参考号（{reference}）都相同的缴费",

@@ -45,6 +45,8 @@ DESK_METHODS = (PaymentMethod.CASH, PaymentMethod.BANK_TRANSFER, PaymentMethod.P
                 PaymentMethod.ALIPAY)
 CHANNEL_LABEL = "前台收银"
 PAYMENT_ACTION = "cashier.payment"
+REFUSED_ACTION = "cashier.payment_refused"
+REFUSALS_LOGGED = {"duplicate_reference", "correction", "duplicate"}  # a second entry of the same money
 REASON_MAX = 300
 COMPONENT_LABELS = dict(Component.choices)
 
@@ -288,6 +290,17 @@ def take_payment(*, unit_id: int, owner_id: int, amount, method: str, paid_on: d
                receipt=number, amount=str(amount), method=method, key=key, designation=list(designation),
                corrects=corrects_id)
     return payment
+
+
+def record_refusal(*, operator, unit: Unit, error: DomainError, step: str, method: str, reference: str,
+                   corrects: str = "") -> None:
+    """Keep a refused second entry of the same money in the audit log (who, where, what, why): a
+    pattern of them is what a reviewer looks for; other refusals are typing errors, told and not kept."""
+    if error.code not in REFUSALS_LOGGED:
+        return
+    record(actor=operator, action=REFUSED_ACTION, community_id=unit.community_id, unit=unit.pk, step=step,
+           code=error.code, method=method, reference=normalise_key(reference), corrects=normalise_key(corrects),
+           reason=error.zh)
 
 
 # ----------------------------------------------------------------------------- reversals

@@ -8,7 +8,8 @@ the same document, and its SHA-256 kept with the receipt proves it.
 A line the payer designated (民法典第560条) is marked 指定, with a note saying what that means.
 
 A voided receipt (its payment was reversed) is drawn with a red 作废 VOID stamp over it and says so
-beside its number, so a copy printed after the reversal cannot pass for a valid one.
+beside its number, so a copy printed after the reversal cannot pass for a valid one. A re-entry of
+a reversed payment names the receipt it replaces, and the voided receipt names its replacement.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ TEXT = {  # every fixed string the receipt prints: its font is cut from these an
     "number": "收据号：{number}",
     "issued": "开具日期：{date}",
     "void_note": "（本收据已作废 VOID）",
+    "replaced_by": "本收据的缴费已冲正，已由收据 {number} 更正。",
+    "replaces": "本收据更正并取代收据 {number}（该笔缴费已冲正，原收据作废），两张收据只代表一笔缴费。",
     "payer": "交款人：{owner}",
     "unit": "房屋：{community} {unit}",
     "paid_on": "缴费日期：{date}",
@@ -64,8 +67,10 @@ HEADING_FILL = (238, 238, 238)
 FAMILY = "receipt"
 
 
-def render_receipt(*, number: str, issued_at: datetime, content: Mapping, voided: bool) -> bytes:
+def render_receipt(*, number: str, issued_at: datetime, content: Mapping, voided: bool, replaced_by: str = "") -> bytes:
     """The receipt as a PDF; the same arguments give byte-identical output."""
+    if replaced_by:
+        content = {**content, "replaced_by": replaced_by}
     figures = _figures(content)
     fonts = letter_fonts()
     regular = face_for(fonts.regular)
@@ -186,6 +191,12 @@ def _compose(pdf: _ReceiptPDF, number: str, issued_at: datetime, content: Mappin
     if voided:
         pdf.font(10, bold=True, color=RED)
         pdf.cell(0, 5, TEXT["void_note"], new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        if content.get("replaced_by"):
+            pdf.multi_cell(0, 5, TEXT["replaced_by"].format(number=content["replaced_by"]),
+                           new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    if content.get("replaces"):
+        pdf.font(10, bold=True)
+        pdf.multi_cell(0, 5, TEXT["replaces"].format(number=content["replaces"]), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_draw_color(*RULE)
     pdf.set_line_width(0.3)
     pdf.line(MARGIN, pdf.get_y() + 1, pdf.w - MARGIN, pdf.get_y() + 1)

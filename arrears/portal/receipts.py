@@ -40,7 +40,8 @@ def unit_label(unit) -> str:
 
 def receipt_content(payment: Payment, *, channel_label: str = "") -> dict:
     """What the receipt says, read once from the ledger right after the payment was allocated."""
-    payment = Payment.objects.select_related("unit__building", "unit__community__company", "owner", "operator").get(pk=payment.pk)
+    payment = Payment.objects.select_related("unit__building", "unit__community__company", "owner", "operator",
+                                             "corrects__payment").get(pk=payment.pk)
     rows = (
         Allocation.objects.filter(payment=payment, reversal__isnull=True)
         .select_related("charge__charge_type").order_by("charge__due_date", "charge_id", "component")
@@ -72,6 +73,8 @@ def receipt_content(payment: Payment, *, channel_label: str = "") -> dict:
         "lines": lines,
         "credit": str(payment.amount - allocated),
         "operator": payment.operator.get_full_name() or payment.operator.get_username() if payment.operator else "",
+        # A re-entry of a reversed payment names the receipt it replaces: with both in hand, nobody counts two payments.
+        "replaces": payment.corrects.payment.receipt_number if payment.corrects_id else "",
     }
 
 
@@ -104,8 +107,9 @@ def receipt_pdf(receipt: Receipt) -> bytes:
     if receipt.pdf:
         with receipt.pdf.open("rb") as handle:
             return handle.read()
+    voided = receipt.voided_at is not None
     data = render_receipt(number=receipt.number, issued_at=timezone.localtime(receipt.issued_at),
-                          content=receipt.content, voided=receipt.voided_at is not None)
+                          content=receipt.content, voided=voided, replaced_by=replaced_by(receipt) if voided else "")
     with transaction.atomic():
         locked = Receipt.objects.select_for_update().get(pk=receipt.pk)
         if not locked.pdf and locked.voided_at is None:
@@ -113,6 +117,12 @@ def receipt_pdf(receipt: Receipt) -> bytes:
             locked.pdf_sha256 = hashlib.sha256(data).hexdigest()
             locked.save(update_fields=["pdf", "pdf_sha256"])
     return data
+
+
+def replaced_by(receipt: Receipt) -> str:
+    """The receipt of the payment that re-entered this receipt's reversed payment, if any (a voided PDF is not kept)."""
+    return (Payment.objects.filter(corrects__payment_id=receipt.payment_id).values_list("receipt_number", flat=True)
+            .first() or "")
 
 
 def void_receipt(payment: Payment, *, at: datetime) -> None:

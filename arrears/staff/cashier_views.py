@@ -64,6 +64,8 @@ def cashier(request, pk):
                 key=pending["token"], charge_ids=pending.get("charges", []), corrects=pending.get("corrects", ""),
             )
         except DomainError as error:
+            desk.record_refusal(operator=request.user, unit=unit, error=error, step="confirm", method=pending["method"],
+                                reference=pending["reference"], corrects=pending.get("corrects", ""))
             form = PaymentForm(pending, owners=owners, accounts=accounts)
             form.is_valid()
             form.add_error(None, _domain_message(error))
@@ -81,12 +83,15 @@ def cashier(request, pk):
                 extra["preview"] = desk.preview(unit_id=unit.pk, owner_id=data["owner"], amount=data["amount"],
                                                 paid_on=data["paid_on"], charge_ids=data["charges"])
             except DomainError as error:
+                desk.record_refusal(operator=request.user, unit=unit, error=error, step="preview", method=data["method"],
+                                    reference=data["reference"], corrects=data["corrects"])
                 form.add_error(None, _domain_message(error))
             else:
                 extra["token"] = _keep_pending(request, unit, data, extra["preview"].designation)
                 extra["preview_owner"] = next(o for o in owners if o.pk == data["owner"])
                 extra["preview_method"] = dict(form.fields["method"].choices)[data["method"]]
                 extra["preview_upper"] = rmb_upper(data["amount"])
+                extra["preview_reference"] = reference  # as it will be recorded: a typo is caught here
     else:
         first = accounts[0] if accounts else None
         form = PaymentForm(owners=owners, accounts=accounts, initial={

@@ -45,6 +45,12 @@ def current(request) -> dict | None:
     return kept
 
 
+def last_token(request) -> str:
+    """The token of the file last uploaded in this session, even once it is spent (imported)."""
+    token = (request.session.get(SESSION_KEY) or {}).get("token", "")
+    return token if _TOKEN.match(token) else ""
+
+
 def path_of(kept: dict) -> Path:
     return Path(settings.MEDIA_ROOT) / "imports" / f"{kept['token']}.xlsx"
 

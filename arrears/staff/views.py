@@ -133,6 +133,10 @@ def import_page(request):
         return redirect("staff:import")
     job_id = request.GET.get("job", "")
     job = ImportJob.objects.filter(user=request.user, pk=job_id).first() if job_id.isdigit() else None  # own jobs only
+    if not job_id and (token := uploads.last_token(request)):
+        # Back through the menu after leaving mid-job: the latest job of the file last uploaded, running
+        # or ended (an imported file is spent, but what happened to it is still worth saying).
+        job = ImportJob.objects.filter(user=request.user, token=token).order_by("-pk").first()
     return render(request, "staff/import.html", _import_context(request, form, job))
 
 
@@ -149,6 +153,8 @@ def _import_context(request, form, job) -> dict:
     return {
         "form": form, "job": job, "report": import_jobs.report_of(job) if job else None,
         "job_running": job is not None and job.status in ACTIVE_JOB_STATUSES,
+        # drawn by the server too, so the page tells the truth without JavaScript (refreshed by its link)
+        "job_percent": job_percent(job) if job else 0, "job_text": job_text(job) if job else "",
         "upload": upload,
         "checked_ok": upload is not None and import_jobs.passed_check(request.user.pk, upload.get("digest", "")),
     }

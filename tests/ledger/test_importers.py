@@ -245,7 +245,7 @@ def test_it_reports_a_missing_column_and_an_unreadable_file():
     # then
     assert missing.errors == [RowError("房屋", 1, "建筑面积", "缺少此列 / column missing")]
     assert [(e.sheet, e.row) for e in unreadable.errors] == [("", 0)]
-    assert unreadable.errors[0].reason.startswith("无法读取文件")
+    assert unreadable.errors[0].reason.startswith("文件不是可读取的 Excel 工作簿")
 
 
 def test_it_exits_non_zero_from_the_command_and_prints_each_error(tmp_path, estate, capsys):

@@ -110,6 +110,7 @@ def test_a_reversed_transfer_is_entered_again_only_by_naming_its_receipt_and_onl
     # then it is refused, saying how to do it lawfully
     assert refused.value.code == "duplicate_reference"
     assert f"收据号 {wrong.receipt_number}，已冲正" in refused.value.zh and "更正的收据号" in refused.value.zh
+    assert f"give {wrong.receipt_number} in “Receipt this corrects”" in refused.value.en  # the English field's name
     assert _counts() == before
     # when the correction names the reversed receipt
     right = _take(estate, finance, "100.00", corrects=wrong.receipt_number)
@@ -155,6 +156,14 @@ def test_it_refuses_a_correction_that_names_the_wrong_payment(estate, finance, a
 
     assert refused.value.code == "correction"
     assert _counts() == before
+    # and the cashier is told what to do instead, not only that it is wrong
+    expected = {
+        "not_reversed": f"收据号 {other.receipt_number} 的缴费尚未冲正",
+        "other_reference": f"收据号 {other.receipt_number} 的交易参考号是 OTHER-1",
+        "unknown_receipt": "更正的收据号 SJ2026-999999 不存在",
+        "no_reference": "重新登记冲正的缴费须填写原交易参考号",
+    }[case]
+    assert expected in refused.value.zh
 
 
 def test_the_cashier_page_says_the_reference_is_taken_at_the_preview(client, estate, finance):
@@ -282,3 +291,77 @@ def test_the_cashier_page_re_enters_a_reversed_transfer_through_preview_and_conf
     client.post(url, {"action": "confirm", "token": preview.context["token"]})
     # then the new payment re-enters that reversal
     assert Payment.objects.get(reference=REF, reversal__isnull=True).corrects == wrong.reversal
+
+
+def test_it_names_the_receipt_a_re_entered_payment_replaces_on_both_receipts(estate, finance, approver):
+    # given a transfer taken with the wrong amount, reversed, and entered again naming its receipt
+    from arrears.portal import receipts
+    from tests.notices.test_pdf import text_of
+
+    wrong = _take(estate, finance, "1000.00")
+    _reverse(wrong, finance, approver)
+    right = _take(estate, finance, "100.00", corrects=wrong.receipt_number)
+    # when the owner's new receipt and the voided old one are printed
+    new_text = text_of(receipts.receipt_pdf(Receipt.objects.get(payment=right)))
+    old_text = text_of(receipts.receipt_pdf(Receipt.objects.get(payment=wrong)))
+    # then the new one says which receipt it replaces (a reader with both in hand must not count two payments),
+    # frozen in its content, and the voided one says which receipt replaced it
+    assert Receipt.objects.get(payment=right).content["replaces"] == wrong.receipt_number
+    assert f"本收据更正并取代收据{wrong.receipt_number}" in new_text
+    assert f"已由收据{right.receipt_number}更正" in old_text and "作废" in old_text
+
+
+@pytest.mark.parametrize("change", ["mark_as_repeat", "unmark_repeat", "unlink_correction", "relink_correction"])
+def test_the_database_refuses_changing_a_payments_repeat_mark_or_correction_link(estate, finance, approver, change):
+    # given a re-entered transfer, and an old repeat marked by the migration (written as the migration writes it)
+    first = _take(estate, finance, "1000.00")
+    _reverse(first, finance, approver)
+    right = _take(estate, finance, corrects=first.receipt_number)
+    other = _take(estate, finance, "20.00", reference="OTHER-1")
+    _reverse(other, finance, approver)
+    repeat = Payment.objects.create(company=first.company, community=first.community, unit=first.unit, owner=first.owner,
+                                    amount=D("5.00"), unallocated=D("5.00"), paid_on=TODAY, method="pos",
+                                    reference="POS-1", repeats_reference=True)
+    target, values = {
+        # marking a live payment as an old repeat would take it out of the unique index and let a second one in
+        "mark_as_repeat": (right, {"repeats_reference": True}),
+        "unmark_repeat": (repeat, {"repeats_reference": False}),
+        "unlink_correction": (right, {"corrects": None}),
+        "relink_correction": (right, {"corrects": other.reversal}),
+    }[change]
+    # when anyone changes them afterwards, around the services
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Payment.objects.filter(pk=target.pk).update(**values)
+    # then the evidence stands as written
+    target.refresh_from_db()
+    assert (target.repeats_reference, target.corrects_id) == (
+        target is repeat, None if target is repeat else first.reversal.pk)
+
+
+def test_the_cashier_preview_shows_the_reference_as_it_will_be_recorded(client, estate, finance):
+    # given a cashier who pasted a transfer serial with a fullwidth letter and an invisible space
+    client.force_login(finance)
+    url = reverse("staff:cashier", args=[estate["unit"].pk])
+    # when they preview it
+    page = client.post(url, {"action": "preview", "owner": estate["owner"].pk, "amount": "100.00",
+                             "method": "bank_transfer", "paid_on": "2026-05-10", "reference": "ＩCBC-777\u200b"})
+    # then the preview shows the reference as it will be recorded, so a typo is caught before confirming
+    html = page.content.decode()
+    assert 'data-testid="preview-reference"' in html and ">ICBC-777<" in html
+
+
+def test_it_logs_each_refused_second_entry_of_a_reference_with_who_where_and_why(client, estate, finance):
+    # given a transfer taken on 3栋1单元1201
+    first = _take(estate, finance)
+    client.force_login(finance)
+    url = reverse("staff:cashier", args=[estate["other_unit"].pk])
+    form = {"action": "preview", "owner": estate["neighbour_owner"].pk, "amount": "100.00", "method": "bank_transfer",
+            "paid_on": "2026-05-10", "reference": REF}
+    # when a cashier tries the same transfer on the neighbour's unit (refused at the preview)
+    client.post(url, form)
+    # then the refusal is in the audit log: who, which unit, which reference, which receipt holds it, and why
+    event = AuditEvent.objects.get(action=cashier.REFUSED_ACTION)
+    assert event.actor == finance and event.community_id == estate["community"].pk
+    assert event.detail == {"unit": estate["other_unit"].pk, "step": "preview", "code": "duplicate_reference",
+                            "method": "bank_transfer", "reference": REF, "corrects": "",
+                            "reason": f"交易参考号 {REF} 已登记（收据号 {first.receipt_number}），请勿重复收款"}
