@@ -36,27 +36,33 @@ def legal(path: Path, rows: int) -> None:
     book.save(path)
 
 
-def bomb(path: Path, megabytes: int) -> None:
+def zip_bomb(megabytes: int) -> bytes:
+    """A valid workbook of a few hundred KB whose one sheet (房屋) unpacks to `megabytes` MB of rows."""
     from openpyxl import Workbook
 
-    small = io.BytesIO()
+    small, out = io.BytesIO(), io.BytesIO()
     book = Workbook()
     book.active.title = "房屋"
     book.active.append(HEADER)
     book.save(small)
     row = b'<row><c t="inlineStr"><is><t>x</t></is></c></row>' * 20_000
-    with zipfile.ZipFile(small) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as target:
+    with zipfile.ZipFile(small) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as target:
         for member in source.infolist():
             if member.filename != "xl/worksheets/sheet1.xml":
                 target.writestr(member, source.read(member))
                 continue
-            with target.open(member.filename, "w", force_zip64=True) as out:
-                out.write(b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
+            with target.open(member.filename, "w", force_zip64=True) as sheet:
+                sheet.write(b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
                 written = 0
                 while written < megabytes * 1024 * 1024:
-                    out.write(row)
+                    sheet.write(row)
                     written += len(row)
-                out.write(b"</sheetData></worksheet>")
+                sheet.write(b"</sheetData></worksheet>")
+    return out.getvalue()
+
+
+def bomb(path: Path, megabytes: int) -> None:
+    path.write_bytes(zip_bomb(megabytes))
 
 
 def measure(path: Path) -> None:
