@@ -160,6 +160,10 @@ class WriteScope:
     def empty(self) -> bool:
         return not (self.communities or self.buildings)
 
+    def covers(self, community_id: int | None, building_id: int | None) -> bool:
+        """A unit is writable when its community is in the scope whole, or its building is."""
+        return community_id in self.communities or (building_id is not None and building_id in self.buildings)
+
     def as_json(self) -> dict:
         return {"communities": sorted(self.communities), "buildings": sorted(self.buildings),
                 "may_create_communities": self.may_create_communities}
@@ -419,14 +423,15 @@ class _Importer:
                 return False
             self._error(row, "小区", f"新建小区“{community}”需要系统管理员角色 / creating a community needs the admin role")
             return True
-        if pk in self.scope.communities:
-            return False
+        names_building = len(key) > 1 and bool(key[1])
         # An existing unit is judged by the building it is in, not by the building its key names:
         # two legacy buildings whose names differ only by invisible characters share one key.
-        building = self.unit_buildings[self.units[key]] if key in self.units else self.buildings.get(key[:2])
-        if len(key) > 1 and key[1] and building in self.scope.buildings:
+        building = None
+        if names_building:
+            building = self.unit_buildings[self.units[key]] if key in self.units else self.buildings.get(key[:2])
+        if self.scope.covers(pk, building):
             return False
-        if len(key) > 1 and key[1]:
+        if names_building:
             self._error(row, "小区", f"房屋“{_label(key)}”不在您的管辖范围内，不能导入 / the unit is outside your scope")
         else:
             self._error(row, "小区", f"小区“{community}”不在您的管辖范围内，不能导入 / the community is outside your scope")
@@ -437,10 +442,8 @@ class _Importer:
         reaches the collection of all their units (an owner is matched across units by ID number)."""
         if self.scope is None:
             return True
-        return all(
-            self._unit_community(unit_id) in self.scope.communities or self.unit_buildings.get(unit_id) in self.scope.buildings
-            for unit_id in self.owner_units.get(owner_id, ())
-        )
+        return all(self.scope.covers(self._unit_community(unit_id), self.unit_buildings.get(unit_id))
+                   for unit_id in self.owner_units.get(owner_id, ()))
 
     def _unit_community(self, unit_id: int) -> int | None:
         key = self.unit_keys.get(unit_id)
@@ -737,14 +740,11 @@ class _Importer:
         # written ("R2\u200b"): the file's "R2" is still that payment, not a second one.
         # Only a number with a character outside printable ASCII (or a space) can be a lookalike: the
         # database narrows to those, so the import does not read the company's whole payment history.
-        stored = Payment.objects.filter(company=self.company, receipt_number__regex=r"[^!-~]").values_list(
-            "pk", "receipt_number")
-        lookalikes = [pk for pk, receipt in stored.iterator(chunk_size=5000)
-                      if not is_normal_key(receipt) and normalise_key(receipt) in numbers]
-        for receipt, unit_id, paid_on, amount in Payment.objects.filter(pk__in=lookalikes).values_list(
-            "receipt_number", "unit_id", "paid_on", "amount",
-        ):
-            found.setdefault(normalise_key(receipt), (unit_id, paid_on, amount))
+        stored = Payment.objects.filter(company=self.company, receipt_number__regex=r"[^!-~]").order_by("pk").values_list(
+            "receipt_number", "unit_id", "paid_on", "amount")
+        for receipt, unit_id, paid_on, amount in stored.iterator(chunk_size=5000):
+            if not is_normal_key(receipt) and normalise_key(receipt) in numbers:
+                found.setdefault(normalise_key(receipt), (unit_id, paid_on, amount))
         return found
 
     def taken_receipts(self) -> list[RowError]:
