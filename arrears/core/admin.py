@@ -9,8 +9,8 @@ from django.contrib import admin
 from arrears.core.models import AuditEvent
 
 
-class ViewOnlyAdmin(admin.ModelAdmin):
-    """Viewable only: rows written by a service (the daily run, the outbox, a payment), never by hand."""
+class NoHandWrites:
+    """No add, change or delete in the admin: for a ModelAdmin or an inline alike."""
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -20,6 +20,10 @@ class ViewOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ViewOnlyAdmin(NoHandWrites, admin.ModelAdmin):
+    """Viewable only: rows written by a service (the daily run, the outbox, a payment), never by hand."""
 
 
 class EvidenceAdmin(ViewOnlyAdmin):
@@ -31,7 +35,7 @@ class EvidenceAdmin(ViewOnlyAdmin):
         return [*(field.name for field in self.model._meta.fields), *self.readonly_fields]
 
 
-class EvidenceInline(admin.TabularInline):
+class EvidenceInline(NoHandWrites, admin.TabularInline):
     """Rows hanging off a piece of evidence (its attachments, its corrections), shown read-only."""
 
     extra = 0
@@ -41,15 +45,6 @@ class EvidenceInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related(*self.select_related)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(AuditEvent)
