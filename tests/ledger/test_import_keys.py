@@ -7,11 +7,9 @@ number was stored with an invisible character (append-only evidence, left as wri
 """
 
 from datetime import date
-from io import BytesIO
 
 import pytest
 import time_machine
-from openpyxl import Workbook
 
 from arrears.estate.models import Community, Owner, Unit
 from arrears.ledger import import_files, importers
@@ -19,6 +17,7 @@ from arrears.ledger.importers import run_import
 from arrears.ledger.models import Charge, Payment
 from tests import factories
 from tests.core.test_keys import as_typed
+from tests.ledger.test_importers import xlsx
 
 pytestmark = pytest.mark.django_db
 
@@ -29,20 +28,6 @@ ZWSP, NBSP = "\u200b", "\u00a0"
 def _today():
     with time_machine.travel(date(2026, 11, 23), tick=False):
         yield
-
-
-def xlsx(sheets: dict[str, list[list]]) -> BytesIO:
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    for name, rows in sheets.items():
-        sheet = workbook.create_sheet(name)
-        sheet.append(importers.SHEETS[name])
-        for row in rows:
-            sheet.append(row)
-    buffer = BytesIO()
-    workbook.save(buffer)
-    buffer.seek(0)
-    return buffer
 
 
 @pytest.fixture

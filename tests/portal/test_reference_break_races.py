@@ -1,6 +1,5 @@
 """Issue 13, path 4, attacked again on PostgreSQL: one reversed transfer corrected at two desks at once."""
 
-import threading
 from datetime import date
 from decimal import Decimal as D
 
@@ -9,12 +8,12 @@ from django.db import connection
 
 from arrears.core import roles
 from arrears.core.errors import DomainError
-from arrears.estate.models import StaffScope, Unit
-from arrears.ledger import services
+from arrears.estate.models import StaffScope
 from arrears.ledger.models import Payment
 from arrears.portal import cashier
 from tests import factories
 from tests.collection.test_break_races import _race
+from tests.portal.test_reference_races import hold_two_desks_after_the_check
 from tests.staff import conftest as staff
 
 pytestmark = [
@@ -35,18 +34,7 @@ def test_two_desks_correcting_one_reversal_at_once_take_one_payment(estate, monk
     cashier.approve_reversal(request=request, approver=boss, on=staff.TODAY)
     # and two desks that share no lock (two units, receipt counters of two years, the unit lock narrowed to the unit's row), held
     # together after both passed the ledger's check
-    passed, original, seen = threading.Barrier(2), services.check_reference, threading.local()
-    monkeypatch.setattr(services, "_lock_unit", lambda unit_id: Unit.objects.select_for_update(of=("self",))
-                        .select_related("community__company").get(pk=unit_id))
-
-    def check_then_wait(**kwargs):
-        found = original(**kwargs)
-        if not getattr(seen, "waited", False):
-            seen.waited = True
-            passed.wait(timeout=10)
-        return found
-
-    monkeypatch.setattr(services, "check_reference", check_then_wait)
+    hold_two_desks_after_the_check(monkeypatch)
 
     def correct(unit, owner, paid_on):
         return lambda: cashier.take_payment(unit_id=estate[unit].pk, owner_id=estate[owner].pk, amount=D("100.00"),

@@ -35,6 +35,24 @@ def _desk(estate, user, *, unit="unit", owner="owner", paid_on=staff.TODAY, key=
     return job
 
 
+def hold_two_desks_after_the_check(monkeypatch):
+    """Two desks that share no lock: the unit lock narrowed to the unit's own row (today it also
+    locks the company's, which serialises a company's payments; the constraint must not depend on
+    that), and each desk held, once, right after the ledger's reference check passed, until both have."""
+    passed, original, seen = threading.Barrier(2), services.check_reference, threading.local()
+    monkeypatch.setattr(services, "_lock_unit", lambda unit_id: Unit.objects.select_for_update(of=("self",))
+                        .select_related("community__company").get(pk=unit_id))
+
+    def check_then_wait(**kwargs):
+        found = original(**kwargs)
+        if not getattr(seen, "waited", False):
+            seen.waited = True
+            passed.wait(timeout=10)
+        return found
+
+    monkeypatch.setattr(services, "check_reference", check_then_wait)
+
+
 def _one_taken_one_refused(results):
     taken = [r for r in results if isinstance(r, Payment)]
     refused = [r for r in results if isinstance(r, DomainError)]
@@ -60,18 +78,7 @@ def test_the_database_keeps_one_payment_when_two_desks_pass_every_check_at_once(
     # company's payments; the constraint must not depend on that), held together right after the
     # ledger's reference check has passed for both
     desk = factories.user("desk1")
-    passed, original, seen = threading.Barrier(2), services.check_reference, threading.local()
-    monkeypatch.setattr(services, "_lock_unit", lambda unit_id: Unit.objects.select_for_update(of=("self",))
-                        .select_related("community__company").get(pk=unit_id))
-
-    def check_then_wait(**kwargs):
-        found = original(**kwargs)
-        if not getattr(seen, "waited", False):
-            seen.waited = True
-            passed.wait(timeout=10)
-        return found
-
-    monkeypatch.setattr(services, "check_reference", check_then_wait)
+    hold_two_desks_after_the_check(monkeypatch)
     # when both insert: the second waits on the unique index until the first commits
     results = _race(_desk(estate, desk), _desk(estate, desk, unit="other_unit", owner="neighbour_owner",
                                                 paid_on=date(2025, 12, 31)))
