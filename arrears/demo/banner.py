@@ -7,7 +7,7 @@ import unicodedata
 from django.utils.translation import gettext
 
 from arrears.core import roles
-from arrears.demo.staff import DemoLogin, full_name
+from arrears.demo.staff import DEMO_PASSWORD, DemoLogin, full_name
 
 
 def public_url(addrport: str) -> str:
@@ -30,10 +30,11 @@ def pad(text: str, columns: int) -> str:
 
 
 def login_table(logins: list[DemoLogin]) -> list[str]:
-    """The logins as a table in the active language: role, username, name, what to try first."""
-    header = (gettext("角色"), gettext("账号"), gettext("姓名"), gettext("先试试"))
-    rows = [(gettext(roles.ROLE_LABELS[login.role]), login.username, full_name(login), str(login.try_first))
+    """The logins as a table in the active language: role, username, password, name, what to try first."""
+    header = (gettext("角色"), gettext("账号"), gettext("密码"), gettext("姓名"), gettext("先试试"))
+    rows = [(gettext(roles.ROLE_LABELS[login.role]), login.username, DEMO_PASSWORD, full_name(login), str(login.try_first))
             for login in logins]
-    columns = [max(width(row[index]) for row in [header, *rows]) for index in range(3)]
-    return ["  " + "  ".join(pad(cell, columns[index]) if index < 3 else cell for index, cell in enumerate(row)).rstrip()
+    last = len(header) - 1  # the last column is not padded
+    columns = [max(width(row[index]) for row in [header, *rows]) for index in range(last)]
+    return ["  " + "  ".join(pad(cell, columns[index]) if index < last else cell for index, cell in enumerate(row)).rstrip()
             for row in [header, *rows]]

@@ -11,7 +11,14 @@ from django.utils import timezone, translation
 
 from arrears.collection.models import Case, CaseStatus, CollectorAssignment
 from arrears.demo.banner import login_table, public_url, width
-from arrears.demo.staff import COLLECTORS, DEMO_PASSWORD, LOGINS, ensure_demo_staff, split
+from arrears.demo.staff import (
+    COLLECTORS,
+    DEMO_PASSWORD,
+    LOGINS,
+    ensure_demo_staff,
+    full_name,
+    split,
+)
 from arrears.estate.models import Building, StaffScope
 from arrears.notices.outbox import due_ids
 from tests import factories
@@ -39,19 +46,19 @@ def test_the_other_buildings_are_split_in_even_runs(items, parts, runs):
 
 def test_the_logins_print_as_a_labelled_table_with_aligned_columns():
     lines = login_table(list(LOGINS))
-    assert lines[0].split() == ["角色", "账号", "姓名", "先试试"]
+    assert lines[0].split() == ["角色", "账号", "密码", "姓名", "先试试"]
     collector = next(line for line in lines if " collector " in line)
-    assert collector.split()[:3] == ["催收员（客服/管家）", "collector", "李明"] and "工作台" in collector
+    assert collector.split()[:4] == ["催收员（客服/管家）", "collector", "demo-pass-2026", "李明"] and "工作台" in collector
     # the username column starts at the same screen column on every row (CJK characters are two wide)
-    starts = {width(line[: line.index(word)]) for line, word in zip(lines, ["账号", *[x.username for x in LOGINS]],
-                                                                       strict=True)}
-    assert len(starts) == 1
+    for column in (["账号", *[x.username for x in LOGINS]], ["姓名", *[full_name(x) for x in LOGINS]]):
+        starts = {width(line[: line.index(word)]) for line, word in zip(lines, column, strict=True)}
+        assert len(starts) == 1, column
 
 
 def test_the_table_is_in_english_for_an_english_reader():
     with translation.override("en"):
         lines = login_table(list(LOGINS))
-    assert lines[0].split() == ["Role", "Username", "Name", "Try", "first"]
+    assert lines[0].split() == ["Role", "Username", "Password", "Name", "Try", "first"]
     assert "Collector (service / housekeeper)" in "\n".join(lines)
     assert not any("角色" in line or "工作台" in line for line in lines)
 

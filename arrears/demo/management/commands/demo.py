@@ -10,7 +10,7 @@ from django.utils.translation import gettext
 from arrears.demo.banner import login_table, public_url
 from arrears.demo.portal import demo_providers, ensure_fee_compositions, sample_link
 from arrears.demo.schedule import Scheduler
-from arrears.demo.staff import DEMO_PASSWORD, ensure_demo_staff
+from arrears.demo.staff import ensure_demo_staff
 from arrears.estate.models import Company
 
 
@@ -68,7 +68,7 @@ class Command(BaseCommand):
         write(gettext("已发送待发消息 %(sent)s 条，写入 %(folder)s") % {"sent": scheduler.sent["sent"], "folder": outbox})
         write("")
         write(gettext("员工站点：%(url)s") % {"url": f"{url}/"})
-        write(gettext("演示账号（密码均为 %(password)s）：") % {"password": DEMO_PASSWORD})
+        write(gettext("演示账号："))
         for line in login_table(logins):
             write(line)
         link = sample_link()
