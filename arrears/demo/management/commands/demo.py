@@ -7,6 +7,7 @@ from django.test.utils import override_settings
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from arrears.collection.models import MessageStatus, OutgoingMessage
 from arrears.demo.banner import login_table, public_url
 from arrears.demo.portal import demo_providers, ensure_fee_compositions, sample_link
 from arrears.demo.schedule import Scheduler
@@ -66,6 +67,9 @@ class Command(BaseCommand):
         write = self.stdout.write
         outbox = settings.DATA_DIR / "outbox"
         write(gettext("已发送待发消息 %(sent)s 条，写入 %(folder)s") % {"sent": scheduler.sent["sent"], "folder": outbox})
+        waiting = OutgoingMessage.objects.filter(status=MessageStatus.QUEUED).count()
+        if waiting:  # not yet due (the guard's sending hours): the scheduler sends them when they are
+            write(gettext("另有 %(waiting)s 条待到允许发送的时段，届时自动发送") % {"waiting": waiting})
         write("")
         write(gettext("员工站点：%(url)s") % {"url": f"{url}/"})
         write(gettext("演示账号："))
