@@ -59,14 +59,33 @@ def ensure_cjk_font() -> None:
               flush=True)
 
 
-def ensure_chromium() -> None:
-    """Browser tests drive Debian's chromium; install it when missing and we may (root, apt)."""
-    if (shutil.which("chromium") and FONT.exists()) or os.environ.get("ARREARS_SKIP_BROWSER"):
-        return
-    # fonts-noto-cjk: without a CJK font the screenshots show boxes instead of Chinese.
-    _apt_install("chromium", "fonts-noto-cjk")
-    if not shutil.which("chromium"):
-        print("chromium not found: browser tests will be skipped / 未找到 chromium，跳过浏览器测试", flush=True)
+# What the test suite needs from Debian, and the command that shows each is there.
+TEST_PACKAGES = {
+    "chromium": ("chromium",),  # browser tests drive it
+    "poppler-utils": ("pdftotext", "pdffonts", "pdftoppm"),  # PDF tests read letters and receipts back with it
+}
+
+
+def missing_test_packages(which=shutil.which, font_exists=FONT.exists, environ=os.environ) -> list[str]:
+    """The Debian packages the tests would miss on this machine (a CJK font too, unless one is configured)."""
+    missing = [package for package, commands in TEST_PACKAGES.items()
+               if not all(which(command) for command in commands)]
+    if environ.get("ARREARS_SKIP_BROWSER") and "chromium" in missing:
+        missing.remove("chromium")
+    # fonts-noto-cjk: letter PDFs embed it, and without it the screenshots show boxes instead of Chinese.
+    if not font_exists() and not environ.get("ARREARS_PDF_FONT"):
+        missing.append("fonts-noto-cjk")
+    return missing
+
+
+def ensure_test_packages() -> None:
+    """Install what the tests need from Debian in one go, when missing and we may (root, apt)."""
+    missing = missing_test_packages()
+    if missing:
+        _apt_install(*missing)
+    for package in missing_test_packages():
+        print(f"{package} not found: the tests that need it will be skipped or fail / 未找到 {package}，相关测试将跳过或失败",
+              flush=True)
 
 
 def arrears(*args, **kwargs):
@@ -82,7 +101,7 @@ def main(argv: list[str]) -> int:
         return 0
     if command == "test":
         install()
-        ensure_chromium()
+        ensure_test_packages()
         result = run(PYTHON, "-m", "pytest", *argv[1:], check=False)
         if result.returncode == 5:
             print("pytest collected no tests: that is a failure / 没有运行任何测试", flush=True)

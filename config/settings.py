@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "arrears.notices",
     "arrears.portal",
     "arrears.staff",
+    "arrears.demo",  # the top floor: stands on every app, nothing imports it
 ]
 
 MIDDLEWARE = [

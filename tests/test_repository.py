@@ -1,6 +1,9 @@
-"""What must never be shipped inside the package."""
+"""What must never be shipped inside the package, and which way its apps may import."""
 
+import ast
 from pathlib import Path
+
+import pytest
 
 import arrears
 
@@ -8,3 +11,73 @@ import arrears
 def test_the_package_holds_no_secret_key():
     # A key in the repository signs sessions, owner links and sandbox notifications for anyone who reads it.
     assert list(Path(arrears.__file__).parent.rglob("secret_key")) == []
+
+
+# ---- the house (DESIGN.md §4): core is the ground floor, demo the top floor
+
+APPS = sorted(p.name for p in Path(arrears.__file__).parent.iterdir() if (p / "apps.py").exists())
+
+
+def imported_apps(source: str, package: str) -> set[str]:
+    """The arrears apps a module imports (absolute or relative, at the top or inside a function)."""
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # relative: resolve against the module's package
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                names = [".".join(base + ([node.module] if node.module else []))]
+            else:
+                names = [node.module or ""]
+            names += [f"{names[0]}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        for name in names:
+            parts = name.split(".")
+            if len(parts) > 1 and parts[0] == "arrears" and parts[1] in APPS:
+                found.add(parts[1])
+    return found
+
+
+def imports_of(app: str) -> dict[str, set[str]]:
+    """Each module of `app` → the other apps it imports."""
+    root = Path(arrears.__file__).parent / app
+    result = {}
+    for path in sorted(root.rglob("*.py")):
+        package = ".".join(("arrears", *path.relative_to(root.parent).parent.parts))
+        others = imported_apps(path.read_text(encoding="utf-8"), package) - {app}
+        if others:
+            result[str(path.relative_to(root.parent))] = others
+    return result
+
+
+def test_the_house_has_a_core_and_a_demo_app():
+    assert {"core", "demo", "estate", "ledger", "collection"} <= set(APPS)
+
+
+def test_core_imports_no_app():
+    # core stands under every app: money, errors, audit, roles, db helpers
+    assert imports_of("core") == {}
+
+
+def test_no_app_imports_the_demo():
+    # the demo stands on every app; an app importing it would ship demo data in the product
+    offenders = {module: others for app in APPS if app != "demo" for module, others in imports_of(app).items()
+                 if "demo" in others}
+    assert offenders == {}
+
+
+@pytest.mark.parametrize(("source", "package", "expected"), [
+    ("from arrears.estate.models import Unit", "arrears.core", {"estate"}),
+    ("import arrears.ledger.services", "arrears.core", {"ledger"}),
+    ("from arrears import demo", "arrears.portal", {"demo"}),
+    ("def f():\n    from arrears.demo.staff import LOGINS", "arrears.staff", {"demo"}),
+    ("from ..demo import staff", "arrears.portal", {"demo"}),
+    ("from ..demo import staff", "arrears.portal.management", {"portal"}),
+    ("from .money import ZERO", "arrears.core", {"core"}),
+    ("from django.db import models", "arrears.core", set()),
+])
+def test_it_sees_every_way_of_importing_an_app(source, package, expected):
+    # the checks above fail on any of these (they cannot pass by not looking)
+    assert imported_apps(source, package) == expected

@@ -8,8 +8,4 @@ class CoreConfig(AppConfig):
     verbose_name = _("基础")
 
     def ready(self):
-        # django.contrib.admin comes first in INSTALLED_APPS: every admin module is registered by now.
         from arrears.core import checks  # noqa: F401  (registers the deployment checks)
-        from arrears.core.admin_scope import scope_site
-
-        scope_site()

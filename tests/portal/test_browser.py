@@ -7,9 +7,9 @@ import pytest
 
 from arrears.collection.models import Case, CaseStatus
 from arrears.core import roles
+from arrears.demo.portal import ensure_fee_compositions
 from arrears.estate.models import StaffScope
 from arrears.notices.context import statement_link
-from arrears.portal.demo import ensure_fee_compositions
 from tests import factories
 from tests.collection.conftest import make_case
 from tests.staff.test_browser import ARTIFACTS, browser  # noqa: F401 - the Chromium fixture

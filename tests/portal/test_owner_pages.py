@@ -17,12 +17,12 @@ from arrears.collection.models import (
     PlanStatus,
 )
 from arrears.core import roles
+from arrears.demo.portal import ensure_fee_compositions
 from arrears.estate.models import ServiceTicket
 from arrears.ledger.models import Charge, Payment
 from arrears.notices.context import statement_token
 from arrears.portal import payments, tasks
 from arrears.portal import requests as owner_requests
-from arrears.portal.demo import ensure_fee_compositions
 from arrears.portal.models import (
     Complaint,
     InstalmentRequest,

@@ -137,7 +137,7 @@ def test_it_offers_the_sandbox_only_with_a_notice_that_it_moves_no_money(client,
 
 def test_it_serves_the_demo_with_the_sandbox_named_and_saying_so(db, no_providers, tmp_path, monkeypatch):
     # given production's default (no provider) and the demo command, its server replaced by a recorder
-    from arrears.core.management.commands import demo
+    from arrears.demo.management.commands import demo
 
     served = {}
 
@@ -168,7 +168,7 @@ def test_it_refuses_to_bring_the_demo_up_on_a_deployment(db, no_providers, tmp_p
     from django.contrib.auth import get_user_model
     from django.core.management import CommandError
 
-    from arrears.core.management.commands import demo
+    from arrears.demo.management.commands import demo
     from arrears.estate.models import Company
 
     served = []

@@ -11,7 +11,7 @@ from django.urls import reverse
 from arrears.collection import services
 from arrears.collection.models import Case
 from arrears.core import roles
-from arrears.core.admin_scope import ScopedQuerysetMixin
+from arrears.estate.admin_scope import ScopedQuerysetMixin
 from arrears.estate.models import Owner, StaffScope
 from tests import factories
 from tests.collection.conftest import make_case

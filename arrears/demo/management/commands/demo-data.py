@@ -1,8 +1,10 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from arrears.core import demo
 from arrears.core.errors import DomainError
+from arrears.demo import history
+from arrears.demo.collection import seed_collection
+from arrears.demo.staff import ensure_demo_staff
 
 
 class Command(BaseCommand):
@@ -14,22 +16,22 @@ class Command(BaseCommand):
 
     def handle(self, *args, units, seed, **options):
         try:
-            result = demo.build_demo(units=units, seed=seed)
+            result = history.build_demo(units=units, seed=seed)
         except DomainError as exc:
             raise CommandError(exc.message) from exc
         write = self.stdout.write
         write(f"演示数据已生成 / demo data built in {result.seconds:.1f} s (seed {seed})")
         write(f"  房屋 / units {result.units}，业主 / owners {result.owners}")
-        write(f"  应收 / charges {result.charges} 笔，¥{result.billed:.2f}")
-        write(f"  缴费 / payments {result.payments} 笔，¥{result.paid:.2f}；冲抵 / allocations {result.allocations}")
-        write(f"  欠费本金 / principal overdue ¥{result.principal_overdue:.2f}，违约金 / late fees ¥{result.late_fee:.2f}，"
-              f"预存 / prepaid ¥{result.prepaid:.2f}")
+        write(f"  应收 / charges {result.charges} 笔，¥{result.billed:,.2f}")
+        write(f"  缴费 / payments {result.payments} 笔，¥{result.paid:,.2f}；冲抵 / allocations {result.allocations}")
+        write(f"  欠费本金 / principal overdue ¥{result.principal_overdue:,.2f}，违约金 / late fees ¥{result.late_fee:,.2f}，"
+              f"预存 / prepaid ¥{result.prepaid:,.2f}")
         write(f"  欠费率（按户）/ arrears rate by households: {result.arrears_rate}% "
               f"({result.units_in_arrears} / {result.units_owned})")
-        from arrears.collection.demo import seed_collection
-
+        # Staff first: the cases the history opens go to their building's collector.
+        staff = ensure_demo_staff()
         seeded = seed_collection(result.owner_personas, today=timezone.localdate(), seed=seed)
-        write(f"  催收 / collection: 在催案件 / open cases {seeded['cases']}，催收记录 / attempts {seeded['attempts']}，"
-              f"违约承诺 / broken promises {seeded['promises_broken']}")
-        personas = "，".join(f"{demo.PERSONAS[key]} {count}" for key, count in sorted(result.personas.items()))
+        write(f"  员工 / staff {len(staff)}；催收 / collection: 在催案件 / open cases {seeded['cases']}，"
+              f"催收记录 / attempts {seeded['attempts']}，违约承诺 / broken promises {seeded['promises_broken']}")
+        personas = "，".join(f"{history.PERSONAS[key]} {count}" for key, count in sorted(result.personas.items()))
         write(f"  业主类型 / personas: {personas}")

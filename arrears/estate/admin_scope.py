@@ -17,14 +17,13 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Q
 
 from arrears.core.text import normalise_key
+from arrears.estate.models import StaffScope
 
 # Models whose community is reached through another row.
 THROUGH = {"collection.LadderStep": "policy__community_id", "portal.PaymentNotification": "order__community_id"}
 
 
 def whole_communities(user) -> list[int]:
-    from arrears.estate.models import StaffScope
-
     return list(StaffScope.objects.filter(user_id=user.pk, building__isnull=True).values_list("community_id", flat=True))
 
 

@@ -1,4 +1,4 @@
-"""Demo data for the portal: a published fee composition per community, and a link to try."""
+"""Demo data for the portal: a published fee composition per community, a link to try, the sandbox named."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def ensure_fee_compositions(published_on: date) -> int:
 
 
 def sample_link() -> str:
-    """The statement link of an owner with an open case, for trying the portal."""
+    """The statement link of an owner with an open case, for trying the portal (on ARREARS_PUBLIC_URL)."""
     case = Case.objects.filter(status=CaseStatus.OPEN).select_related("owner").order_by("-principal").first()
     if case is None:
         return ""

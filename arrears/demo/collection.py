@@ -2,7 +2,9 @@
 
 Two weeks before the demo date the daily run opens the cases; then attempts, promises, tickets
 and profiles are written the way the personas behave (DESIGN.md §2), and the run goes again on
-the demo date, so every page shows situations, techniques, promises and guard verdicts.
+the demo date, so every page shows situations, techniques, promises and guard verdicts. The
+demo staff exist first (arrears.demo.staff), so each case has its building's collector and each
+call is logged by them.
 """
 
 from __future__ import annotations
@@ -23,10 +25,9 @@ from arrears.collection.models import (
     PromiseStatus,
 )
 from arrears.collection.run import run_collection
+from arrears.demo.history import DISPUTE, EVASIVE, LATE, PROMISE_BREAKER, VACANT
 from arrears.estate.models import ServiceTicket
 
-# The demo personas of arrears.core.demo.
-LATE, VACANT, DISPUTE, EVASIVE, PROMISE_BREAKER = "late", "vacant", "dispute", "evasive", "promise_breaker"
 JUDGED = {LATE: ("understanding", "economic", ""), DISPUTE: ("resistant", "service", ""),
           EVASIVE: ("evasive", "communication", "deliberate"), VACANT: ("neglectful", "cognition", "")}
 
@@ -51,7 +52,7 @@ def seed_collection(owner_personas: dict[int, str], *, today: date, seed: int = 
             attempts.append(ContactAttempt(
                 community_id=case.community_id, case=case, unit_id=case.unit_id, owner_id=case.owner_id,
                 channel=channel, at=_at(when, rng.choice([10, 11, 15, 16, 19])), outcome=outcome, reason=reason,
-                notes=notes, relation="self",
+                notes=notes, relation="self", staff_id=case.collector_id,  # the building's collector made the call
             ))
 
         if persona == EVASIVE:

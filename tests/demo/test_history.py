@@ -10,8 +10,8 @@ from django.db import transaction
 from django.db.models import DecimalField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from arrears.core import demo
 from arrears.core.errors import DomainError
+from arrears.demo import history as demo
 from arrears.estate.models import (
     Community,
     Company,

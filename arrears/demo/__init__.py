@@ -1,0 +1,1 @@
+"""The demo: a company with three years of history, named staff, logins and a scheduler (DESIGN.md §4)."""
