@@ -101,7 +101,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-            ]
+            ],
+            "builtins": ["arrears.core.templatetags.money"],  # {{ amount|yuan }} on every page, one way
         },
     }
 ]
