@@ -102,7 +102,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-            ]
+            ],
+            "builtins": ["arrears.core.templatetags.money"],  # {{ amount|yuan }} on every page, one way
         },
     }
 ]
@@ -161,6 +162,7 @@ AXES_LOCKOUT_CALLABLE = "arrears.staff.views.locked_out"  # a Chinese page sayin
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
+CSRF_FAILURE_VIEW = "arrears.staff.errors.csrf_failure"  # "page expired, nothing saved", not Django's bare 403
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 

@@ -12,3 +12,8 @@ urlpatterns = [
     path("", include("arrears.portal.urls")),
     path("", include("arrears.staff.urls")),
 ]
+
+# Styled, one-language error pages with the way back; owners' pages get the portal's look.
+handler403 = "arrears.staff.errors.permission_denied"
+handler404 = "arrears.staff.errors.page_not_found"
+handler500 = "arrears.staff.errors.server_error"

@@ -204,6 +204,9 @@ SORTS = {
     "principal": ("principal", "pk"), "-principal": ("-principal", "-pk"),
     "days": ("days_overdue", "pk"), "-days": ("-days_overdue", "-pk"),
     "tier": ("tier", "-principal", "pk"), "-tier": ("-tier", "principal", "-pk"),
+    # by address, as people count: 小区, then 1栋, 2栋, … 10栋, then 1单元101, 1单元102, … 2单元101
+    "unit": ("community__name", "unit__building__sort_key", "unit__sort_key", "pk"),
+    "-unit": ("-community__name", "-unit__building__sort_key", "-unit__sort_key", "-pk"),
 }
 DEFAULT_SORT = "-principal"
 
@@ -255,7 +258,7 @@ def case_filter_choices(user, *, community: int | None = None) -> dict:
     """Communities, buildings and collectors to filter by, from the user's scope (three queries)."""
     units = estate_selectors.units_visible_to(user)
     communities = list(estate_selectors.communities_visible_to(user).order_by("name").values_list("pk", "name"))
-    buildings = units.order_by("community__name", "building__name").values_list("building_id", "community__name", "building__name").distinct()
+    buildings = units.order_by("community__name", "building__sort_key").values_list("building_id", "community__name", "building__name").distinct()
     if community:
         buildings = buildings.filter(community_id=community)
     collector_ids = Case.objects.filter(status=CaseStatus.OPEN, unit__in=units, collector__isnull=False).values("collector_id")

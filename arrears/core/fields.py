@@ -19,7 +19,7 @@ from __future__ import annotations
 from django import forms
 from django.db import models
 
-from arrears.core.text import normalise_key
+from arrears.core.text import natural_key, normalise_key
 
 
 class KeyFormField(forms.CharField):
@@ -52,3 +52,43 @@ class KeyField(models.CharField):
 
     def formfield(self, **kwargs):
         return super().formfield(**{"form_class": KeyFormField, **kwargs})
+
+
+class SortKeyField(models.CharField):
+    """The natural sort key of other fields of the row ("10栋" after "2栋"), kept by the field itself.
+
+    `pre_save` computes it from `sources` (joined by a space, which sorts before every digit and
+    letter), so `save()`, `create()` and `bulk_create()` all fill it and no write path can forget;
+    `QuerySet.update()` of a source field does not (write sources through a save).
+    On PostgreSQL the column uses the "C" collation: byte order, so a database created with a
+    language collation (en_US.UTF-8 ignores spaces and punctuation) sorts the key as SQLite does.
+    """
+
+    def __init__(self, *args, sources: tuple[str, ...] = (), **kwargs):
+        self.sources = tuple(sources)
+        kwargs.setdefault("max_length", 255)
+        kwargs.setdefault("editable", False)
+        kwargs.setdefault("default", "")
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["sources"] = self.sources
+        for key, value in (("max_length", 255), ("editable", False), ("default", "")):
+            if kwargs.get(key) == value:
+                kwargs.pop(key)
+        return name, path, args, kwargs
+
+    def db_parameters(self, connection):
+        params = super().db_parameters(connection)
+        if connection.vendor == "postgresql":
+            params["collation"] = "C"
+        return params
+
+    def key_of(self, model_instance) -> str:
+        return " ".join(natural_key(getattr(model_instance, source)) for source in self.sources)
+
+    def pre_save(self, model_instance, add):
+        value = self.key_of(model_instance)
+        setattr(model_instance, self.attname, value)
+        return value

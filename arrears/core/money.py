@@ -37,6 +37,18 @@ def round_money(value: Decimal) -> Decimal:
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def format_yuan(value, *, sign: bool = True) -> str:
+    """¥1,568,379.74: money as people read it, grouped by thousands, two decimals, in every language.
+
+    Django's number formatting follows the locale, and zh-hans groups nothing; amounts are read in
+    thousands in both languages, so the grouping is fixed here. A negative amount reads -¥1,234.50.
+    Decimal (or int, or text of a number) in; a float is refused, as everywhere money is handled.
+    """
+    amount = to_money(value, strict=False)
+    text = f"{abs(amount):,.2f}"
+    return ("-" if amount < 0 else "") + ("¥" if sign else "") + text
+
+
 def format_money(value: Decimal) -> str:
     """Two decimals, no grouping: the form exports and JSON carry."""
     return f"{round_money(value):.2f}"

@@ -40,3 +40,16 @@ def normalise_key(value: str | None) -> str:
 
 def is_normal_key(value: str | None) -> bool:
     return value is None or value == normalise_key(value)
+
+
+_DIGIT_RUNS = re.compile(r"[0-9]+")
+SORT_DIGITS = 10  # room and building numbers are far shorter; a longer run still sorts by its text
+
+
+def natural_key(value: str | None) -> str:
+    """Text that sorts as people count: "2栋" → "0000000002栋", so 2栋 comes before 10栋 in any ORDER BY.
+
+    Each run of digits (after `normalise_key`, so fullwidth digits count) is zero-padded to
+    SORT_DIGITS; letters are case-folded so "a座" and "B座" sort as A, B.
+    """
+    return _DIGIT_RUNS.sub(lambda run: run.group().zfill(SORT_DIGITS), normalise_key(value).casefold())

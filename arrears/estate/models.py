@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from arrears.core.fields import KeyField
+from arrears.core.fields import KeyField, SortKeyField
 
 
 class AllocationRule(models.TextChoices):
@@ -60,12 +60,15 @@ class Community(models.Model):
 class Building(models.Model):
     community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="buildings", verbose_name=_("小区"))
     name = KeyField(_("楼栋"), max_length=50)
+    # 2栋 before 10栋: the name with its numbers padded, sorted by the database (indexed, any size)
+    sort_key = SortKeyField(_("排序键"), sources=("name",))
 
     class Meta:
         verbose_name = _("楼栋")
         verbose_name_plural = _("楼栋")
-        ordering = ["community_id", "name"]
+        ordering = ["community_id", "sort_key", "pk"]
         constraints = [models.UniqueConstraint(fields=["community", "name"], name="building_unique_name")]
+        indexes = [models.Index(fields=["community", "sort_key"], name="building_sort")]
 
     def __str__(self):
         return f"{self.community.name} {self.name}"
@@ -86,15 +89,18 @@ class Unit(models.Model):
     floor_area = models.DecimalField(_("建筑面积（㎡）"), max_digits=10, decimal_places=2)
     status = models.CharField(_("状态"), max_length=20, choices=UnitStatus.choices, default=UnitStatus.OCCUPIED)
     status_since = models.DateField(_("状态起始日"), null=True, blank=True)
+    # 2单元 before 10单元, 902 before 1001: within a building, units sort by this (the building by its own)
+    sort_key = SortKeyField(_("排序键"), sources=("entrance", "room"))
 
     class Meta:
         verbose_name = _("房屋")
         verbose_name_plural = _("房屋")
-        ordering = ["community_id", "building__name", "entrance", "room"]
+        ordering = ["community_id", "building__sort_key", "sort_key", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["building", "entrance", "room"], name="unit_unique_address"),
             models.CheckConstraint(condition=Q(floor_area__gt=0), name="unit_floor_area_positive"),
         ]
+        indexes = [models.Index(fields=["building", "sort_key"], name="unit_sort")]
 
     def __str__(self):
         return self.label

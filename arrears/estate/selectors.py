@@ -110,7 +110,7 @@ def search_units(user, query: str, *, today: date) -> QuerySet[Unit]:
     return (
         units.filter(conditions)
         .select_related("community", "building")
-        .order_by("community__name", "building__name", "entrance", "room", "pk")
+        .order_by("community__name", "building__sort_key", "sort_key", "pk")
     )
 
 

@@ -288,7 +288,7 @@ def issue_batch(*, kind: str, cases: list[Case], issued_on: date, staff, overrid
     """Validate every letter, then number, render and store them all in one transaction."""
     cases = list(Case.objects.filter(pk__in=[c.pk for c in cases]).select_related(
         "unit__building", "unit__community__company", "owner", "community",
-    ).order_by("unit__building__name", "unit__entrance", "unit__room", "pk"))
+    ).order_by("unit__building__sort_key", "unit__sort_key", "pk"))
     candidates = _validate_batch(kind, cases, issued_on, staff, override_reason)
     overridden = bool(candidates and any(c.building_conflict for c in candidates))
     deadline = deadline or issued_on + timedelta(days=LAWYER_DEADLINE_DAYS if kind == LetterKind.LAWYER else COLLECTION_DEADLINE_DAYS)

@@ -30,7 +30,7 @@ from fpdf import FPDF, FontFace
 from fpdf.enums import XPos, YPos
 
 from arrears.core.errors import DomainError
-from arrears.core.money import ZERO, to_money
+from arrears.core.money import ZERO, format_yuan, to_money
 
 from .pdf_fonts import Face, face_for, letter_fonts
 
@@ -115,7 +115,7 @@ def totals(lines: Iterable[LetterLine]) -> Totals:
 
 def format_money(value: Decimal) -> str:
     """Grouped yuan with 分: Decimal("1234.5") → "1,234.50"."""
-    return f"{to_money(value):,.2f}"
+    return format_yuan(value, sign=False)
 
 
 def format_date(value: date) -> str:

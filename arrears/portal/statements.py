@@ -50,7 +50,7 @@ def resolve_token(token: str) -> Access | None:
     unit_ids = list(Ownership.objects.filter(owner=owner).values_list("unit_id", flat=True).distinct())
     if found.unit_id not in unit_ids:
         return None
-    units = list(Unit.objects.filter(pk__in=unit_ids).select_related("community", "building").order_by("building__name", "room"))
+    units = list(Unit.objects.filter(pk__in=unit_ids).select_related("community", "building").order_by("building__sort_key", "sort_key", "pk"))
     unit = next(u for u in units if u.pk == found.unit_id)
     units.sort(key=lambda u: u.pk != unit.pk)
     return Access(owner=owner, unit=unit, units=units)

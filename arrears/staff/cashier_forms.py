@@ -5,6 +5,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from arrears.core.money import format_yuan
 from arrears.ledger.models import PaymentMethod
 from arrears.portal.cashier import DESK_METHODS, REASON_MAX
 
@@ -38,7 +39,7 @@ class PaymentForm(forms.Form):
 
 def _charge_label(line, owner: str, held: bool) -> str:
     """物业费 2026-03-01 – 2026-03-31 ¥206.60 (its owner when the unit has several; 异议处理中 when held)."""
-    label = f"{_(line.charge_type)} {line.period_start:%Y-%m-%d} – {line.period_end:%Y-%m-%d} ¥{line.outstanding + line.late_fee:,.2f}"
+    label = f"{_(line.charge_type)} {line.period_start:%Y-%m-%d} – {line.period_end:%Y-%m-%d} {format_yuan(line.outstanding + line.late_fee)}"
     if owner:
         label = f"{owner}：{label}"
     if held:

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from arrears.core.errors import DomainError
+from arrears.core.money import format_yuan
 from arrears.estate import selectors as estate_selectors
 from arrears.ledger.models import Payment
 from arrears.notices.pdf import rmb_upper
@@ -71,7 +72,7 @@ def cashier(request, pk):
             form.add_error(None, _domain_message(error))
         else:
             messages.success(request, _("已收款 ¥%(amount)s，收据号 %(number)s。") % {
-                "amount": f"{payment.amount:,.2f}", "number": payment.receipt_number})
+                "amount": format_yuan(payment.amount, sign=False), "number": payment.receipt_number})
             return redirect(f"{reverse('staff:cashier', args=[unit.pk])}?paid={payment.pk}#result")
     elif action == "preview":
         form = PaymentForm(request.POST, owners=owners, accounts=accounts)

@@ -69,7 +69,7 @@ def letters(request):
         cases = list(
             Case.objects.filter(unit__in=units, status=CaseStatus.OPEN, tasks__channel=Channel.LETTER,
                                 tasks__status=TaskStatus.OPEN)
-            .select_related("unit__building", "owner", "community").distinct().order_by("community_id", "unit__building__name", "unit__room")[:CANDIDATES_SHOWN]
+            .select_related("unit__building", "owner", "community").distinct().order_by("community_id", "unit__building__sort_key", "unit__sort_key", "pk")[:CANDIDATES_SHOWN]
         )
     lawyer = []
     if request.user.has_perm("notices.issue_lawyer_letter"):

@@ -1,3 +1,4 @@
+from datetime import date
 from decimal import Decimal as D
 
 import pytest
@@ -5,6 +6,7 @@ from django.urls import reverse
 
 from arrears.ledger import selectors, services
 from arrears.ledger.models import Charge, Payment
+from tests import factories
 from tests.staff.conftest import TODAY
 
 
@@ -137,3 +139,16 @@ def test_the_unit_page_query_count_does_not_grow_with_rows(client, insider, esta
     with django_assert_max_num_queries(len(small.captured_queries)):
         response = client.get(url)
     assert sorted({e.kind for e in response.context["history"]}) == ["charge", "payment", "reversal", "waiver"]
+
+
+def test_it_shows_amounts_with_thousands_separators(client, insider, estate):
+    # given: 5000 m² at ¥2.00/m² a month, January to April unpaid: ¥10,000.00 a month, ¥40,000.00 overdue
+    big = factories.unit(estate["community"], building="9栋", room="0901", area="5000.00")
+    factories.owner(big, "周大户", start=date(2024, 1, 1))
+    services.bill(through=date(2026, 4, 1))
+    client.force_login(insider)
+    # when
+    html = client.get(reverse("staff:unit", args=[big.pk])).content.decode()
+    # then
+    assert "¥40,000.00" in html and "10,000.00" in html
+    assert "40000.00" not in html and "10000.00" not in html

@@ -1,18 +1,10 @@
-from decimal import Decimal
-
 from django import template
 
+from arrears.core.templatetags.money import yuan
 from arrears.portal import receipts
 
 register = template.Library()
 
-
-@register.filter
-def yuan(value) -> str:
-    """¥1,234.50: money as owners read it, always two decimals."""
-    if value is None or value == "":
-        return ""
-    return f"¥{Decimal(value):,.2f}"
-
-
+# The house's one money filter (a builtin already); registered here too so `{% load portal %}` never shadows it.
+register.filter("yuan", yuan)
 register.filter("unit_label", receipts.unit_label)
