@@ -95,6 +95,8 @@ class Unit(models.Model):
             models.UniqueConstraint(fields=["building", "entrance", "room"], name="unit_unique_address"),
             models.CheckConstraint(condition=Q(floor_area__gt=0), name="unit_floor_area_positive"),
         ]
+        # The desk types a room alone ("2504"): found by index within the community, not by a scan.
+        indexes = [models.Index(fields=["community", "room"], name="unit_community_room")]
 
     def __str__(self):
         return self.label
