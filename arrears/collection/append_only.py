@@ -10,7 +10,7 @@ from arrears.core.db import Frozen
 CONTACT_ATTEMPT = Frozen("collection_contactattempt", (
     "id", "community_id", "case_id", "unit_id", "owner_id", "contact_id", "relation", "channel", "at", "outcome", "reason",
     "notes", "script_code", "blocked_rule", "blocked_reason", "violation_rule", "violation_reason", "third_party",
-    "task_id", "corrects_id", "correction_reason", "staff_id", "created_at",
+    "task_id", "corrects_id", "correction_reason", "staff_id", "created_at", "place",
 ), refuse_delete=True)
 ATTEMPT_ATTACHMENT = Frozen("collection_attemptattachment", (
     "id", "community_id", "attempt_id", "kind", "file", "sha256", "uploaded_by_id", "uploaded_at",

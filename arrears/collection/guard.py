@@ -88,8 +88,8 @@ QUIET_CHANNELS = frozenset({Channel.SMS, Channel.CALL, Channel.VISIT, Channel.WE
 # Letters are posted, not delivered at a chosen hour: holidays and windows do not apply to them;
 # nor to email, which waits in the inbox until the owner opens it.
 TIMED_CHANNELS = frozenset({Channel.SMS, Channel.CALL, Channel.VISIT, Channel.WECHAT})
-# The front-desk reminder is spoken to the owner in person when the gate sees them: no hours of its
-# own (the owner walks past when they walk past), but never on a holiday or a day off.
+# The front-desk reminder is spoken to the owner in person when the gate sees them: in the daytime
+# (`_in_person_block`), never on a holiday or a day off.
 DAY_CHANNELS = TIMED_CHANNELS | {Channel.FRONT_DESK_FLAG}
 SPOKEN_CHANNELS = frozenset({Channel.CALL, Channel.VISIT})
 TEXT_CHANNELS = frozenset({Channel.SMS, Channel.WECHAT, Channel.EMAIL})
@@ -329,6 +329,8 @@ def _time_block(local: datetime, channel: str, facts: GuardFacts, policy: GuardP
             f"{today:%Y-%m-%d} 是周末，本小区策略为周末不联系",
             f"{today:%Y-%m-%d} is a weekend and this community does not contact owners at weekends",
         )
+    if channel == Channel.FRONT_DESK_FLAG:
+        return _in_person_block(local, policy)
     if channel not in TIMED_CHANNELS:
         return None
     windows = policy.windows(channel)
@@ -341,6 +343,19 @@ def _time_block(local: datetime, channel: str, facts: GuardFacts, policy: GuardP
             f"{name_en} only {_spans(windows, ' and ')}",
         )
     return _cap_block(today, channel, facts.recent, policy)
+
+
+def _in_person_block(local: datetime, policy: GuardPolicy) -> _Block | None:
+    """An in-person reminder (⑦) only in the daytime: from the first call of the morning to the last of
+    the evening. The lunch break of calls does not apply: the owner walks past when they walk past."""
+    start, end = policy.call_morning_start, policy.call_afternoon_end
+    if start <= local.time() < end:
+        return None
+    return _Block(
+        GuardRule.OUTSIDE_HOURS,
+        f"当面提醒仅可在 {start:%H:%M}–{end:%H:%M} 进行",
+        f"In-person reminders only {start:%H:%M}–{end:%H:%M}",
+    )
 
 
 def _spans(windows: Iterable[tuple[time, time]], joiner: str) -> str:
@@ -399,6 +414,8 @@ def _next_allowed(local: datetime, channel: str, facts: GuardFacts, policy: Guar
     for offset in range(SEARCH_DAYS + 1):
         day = local.date() + timedelta(days=offset)
         starts = [start for start, _end in policy.windows(channel)] if channel in TIMED_CHANNELS else [time(0, 0)]
+        if channel == Channel.FRONT_DESK_FLAG:
+            starts.append(policy.call_morning_start)
         for start in sorted(starts):
             candidate = datetime.combine(day, start, tzinfo=LOCAL)
             if candidate < local:

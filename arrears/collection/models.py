@@ -341,6 +341,16 @@ class Outcome(models.TextChoices):
     # Historic only: before issue 12 a logged contact the guard disliked was stored as "blocked"
     # and its outcome lost. A logged contact is now recorded as made, with the broken rule.
     BLOCKED = "blocked", _("已拦截")
+    # ⑦ 全民总动员: the front desk, gate or parking reminded the owner in person (`ContactAttempt.place`).
+    REMINDED = "reminded", _("已当面提醒")
+
+
+class ReminderPlace(models.TextChoices):
+    """Where the owner was reminded in person (⑦): the places a front desk, gate or car park staffs."""
+
+    GATE = "gate", _("门岗")
+    PARKING = "parking", _("车场")
+    DESK = "desk", _("前台")
 
 
 # Outcomes that mean the owner was not reached: a streak of them is the 'unreachable' signal.
@@ -548,6 +558,8 @@ class ContactAttempt(models.Model):
     corrects = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrections", verbose_name=_("更正"))
     correction_reason = models.CharField(_("更正原因"), max_length=300, blank=True)
     staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("经办人"))
+    place = models.CharField(_("提醒地点"), max_length=20, choices=ReminderPlace.choices, blank=True, default="",
+                             help_text=_("当面提醒的地点（前台、门岗、车场）"))
     created_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
 
     objects = ContactAttemptQuerySet.as_manager()
@@ -558,7 +570,7 @@ class ContactAttempt(models.Model):
         verbose_name = _("催收记录")
         verbose_name_plural = _("催收记录")
         ordering = ["-at", "-id"]
-        permissions = [("view_compliance", _("可查看合规报告"))]
+        permissions = [("view_compliance", _("可查看合规报告")), ("record_reminder", _("可登记当面提醒"))]
         constraints = [
             models.CheckConstraint(condition=~Q(outcome="blocked") | ~Q(blocked_rule=""), name="attempt_blocked_has_rule"),
             models.CheckConstraint(condition=Q(violation_rule="") | ~Q(violation_reason=""), name="attempt_violation_has_reason"),

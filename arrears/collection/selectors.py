@@ -232,9 +232,14 @@ def _situation_q(number: int) -> Q:
         situations__contains=f",{text},")
 
 
-def open_cases(user, filters: CaseFilters) -> QuerySet[Case]:
-    """Open cases in the user's scope, filtered and sorted; persona is the collector's if set, else none."""
-    cases = Case.objects.filter(status=CaseStatus.OPEN, unit__in=estate_selectors.units_visible_to(user))
+def open_cases(user, filters: CaseFilters, *, today: date | None = None) -> QuerySet[Case]:
+    """Open cases in the user's scope whose owner is in arrears today, filtered and sorted.
+
+    A case is the daily run's snapshot: one whose owner paid up or had the debt waived since then
+    is not in arrears and is not listed (the arrears list agrees with every other count)."""
+    today = today or timezone.localdate()
+    owing = ledger_selectors.overdue_principal_charges(today).filter(unit_id=OuterRef("unit_id"), owner_id=OuterRef("owner_id"))
+    cases = Case.objects.filter(status=CaseStatus.OPEN, unit__in=estate_selectors.units_visible_to(user)).filter(Exists(owing))
     if filters.community:
         cases = cases.filter(community_id=filters.community)
     if filters.building:
@@ -336,7 +341,8 @@ def arrears_rates(user, *, today: date, community: int | None = None, building: 
         month_due=_money_sum(SqlCase(When(due_date__gte=month_start, then=F("amount")), default=Value(ZERO), output_field=SUM_FIELD)),
         month_paid=_money_sum(SqlCase(When(due_date__gte=month_start, then=F("paid")), default=Value(ZERO), output_field=SUM_FIELD)),
     )
-    owing = charges.filter(due_date__lt=today, amount__gt=F("paid") + F("waived")).values("unit_id").distinct().count()
+    # Households in arrears: the ledger's one definition, the same count as the home page's.
+    owing = ledger_selectors.units_in_arrears(today, units=units).count()
     owned = (
         Ownership.objects.filter(unit__in=units, start__lte=today).filter(Q(end__isnull=True) | Q(end__gte=today))
         .values("unit_id").distinct().count()
@@ -359,6 +365,7 @@ class DeskRow:
     remind: bool = False
     amount: Decimal | None = None  # on a reminder row, for users who may see amounts
     script_text: str = ""
+    case_id: int | None = None  # on a reminder row: the case a reminder in person is recorded on
 
 
 def _name(user) -> str:
@@ -399,14 +406,16 @@ def desk_lookup(user, query: str, *, now: datetime, show_amount: bool, collector
     cases = _desk_reminders(units, {pk: {owner.pk for owner in owners} for pk, owners in owners_of.items()}, now)
     owed = {}
     if cases:
-        owed = {s.unit_id: s.total for s in ledger_selectors.statement(today, unit_ids=list(cases)) if s.total > ZERO}
+        # Only a unit in arrears (overdue principal, not a fee still to fall due) is reminded.
+        owing = ledger_selectors.units_in_arrears(today, unit_ids=list(cases)).values_list("unit_id", flat=True)
+        owed = {s.unit_id: s.total for s in ledger_selectors.statement(today, unit_ids=list(owing))} if owing else {}
     script = Script.objects.filter(code="front_desk_polite", active=True).first() if owed else None
     rows = []
     for unit in units:
         row = DeskRow(unit, [mask_name(owner.name) for owner in owners_of[unit.pk]])
         case = cases.get(unit.pk)
         if case is not None and unit.pk in owed:
-            row.remind, row.amount = True, owed[unit.pk] if show_amount else None
+            row.remind, row.amount, row.case_id = True, owed[unit.pk] if show_amount else None, case.pk
             if script is not None:
                 row.script_text = render_script(script.body.strip(), {
                     "owner_name": mask_name(case.owner.name), "room": unit.label, "community": unit.community.name,

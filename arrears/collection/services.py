@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from arrears.collection import guard, limitation
@@ -35,6 +36,7 @@ from arrears.collection.models import (
     Promise,
     PromiseStatus,
     Reason,
+    ReminderPlace,
     Task,
     TaskStatus,
 )
@@ -42,6 +44,7 @@ from arrears.core.errors import DomainError
 from arrears.core.money import CENT, ZERO, MoneyError, to_money
 from arrears.estate.models import ContactRelation, Ownership
 from arrears.ledger import rules as ledger_rules
+from arrears.ledger import selectors as ledger_selectors
 from arrears.ledger import services as ledger_services
 
 PROMISE_MAX_DAYS = 60
@@ -521,3 +524,60 @@ def close_dispute(*, dispute: ChargeDispute, resolution: str, closed_on: date) -
         dispute.save(update_fields=["closed_on", "resolution"])
         sync_charge_hold(charge_id=dispute.charge_id, on=closed_on)  # waiting credit may now pay it
     return dispute
+
+
+# -- ⑦ 全民总动员: reminded in person ---------------------------------------------------------------
+
+REMINDER_REPEAT_WINDOW = timedelta(minutes=2)  # a second tap or a form sent twice within it is the same reminder
+
+
+def record_in_person_reminder(*, case: Case, place: str, staff, owner_in_person: bool,
+                              at: datetime | None = None) -> tuple[ContactAttempt, bool]:
+    """Record that the front desk, gate or car park reminded the owner in person, through the guard.
+
+    Evidence of ⑦ (the desk script says to record when and where): one `ContactAttempt` on the
+    front-desk channel with the place, written now and never edited. Refused, with the reason,
+    when the guard refuses the reminder now (hours, holiday, a year without a confirmed holiday
+    schedule, do-not-contact, dispute), when the person reminded was not the owner (the debt is
+    never told to anyone else, 个人信息保护法), when the case is not flagged for the desk or the
+    owner is no longer in arrears. Returns (attempt, created): a repeat by the same staff member
+    for the same case and place within `REMINDER_REPEAT_WINDOW` returns the first record.
+    """
+    if place not in ReminderPlace.values:
+        raise DomainError("请选择提醒地点：前台、门岗或车场", "choose where: desk, gate or parking", code="place")
+    if not owner_in_person:
+        raise DomainError("只能当面提醒业主本人：不得向家人、租户或他人透露欠费", "only the owner in person may be "
+                          "reminded: the debt is never told to family, tenants or anyone else", code="third_party")
+    at = at or timezone.now()
+    today = timezone.localdate(at)
+    holds = Ownership.objects.filter(unit_id=case.unit_id, owner_id=case.owner_id, start__lte=today).filter(
+        Q(end__isnull=True) | Q(end__gte=today))
+    if not holds.exists():
+        # A past owner who still owes does not walk past this gate as its owner: the letter and calls reach them.
+        raise DomainError("案件业主已不是该房屋的业主：不能在此当面提醒", "the case's owner no longer owns this unit: "
+                          "no in-person reminder here", code="not_owner")
+    decision = guard.check_contact(guard.ContactRequest(
+        owner_id=case.owner_id, unit_id=case.unit_id, channel=Channel.FRONT_DESK_FLAG, at=at, case_id=case.pk))
+    if not decision.allowed:
+        raise DomainError(f"现在不能提醒：{decision.reason_zh}", f"No reminder now: {decision.reason_en}",
+                          code=f"guard_{decision.rule}")
+    with transaction.atomic():
+        # The case row is the lock: two taps at once serialise here and the second finds the first.
+        locked = Case.objects.select_for_update().filter(pk=case.pk).values_list("status", "front_desk_flag").first()
+        if locked != (CaseStatus.OPEN, True):
+            raise DomainError("该户无需前台提醒", "this owner is not on the desk's reminder list", code="not_flagged")
+        if not ledger_selectors.arrears_by_owner_unit(today, unit_ids=[case.unit_id]).get(
+                (case.unit_id, case.owner_id)):
+            raise DomainError("该户已无逾期欠费，无需提醒", "nothing is overdue any more: no reminder", code="not_in_arrears")
+        earlier = ContactAttempt.objects.filter(
+            case_id=case.pk, channel=Channel.FRONT_DESK_FLAG, place=place, staff=staff,
+            at__gte=at - REMINDER_REPEAT_WINDOW, at__lte=at,
+        ).order_by("-at", "-pk").first()
+        if earlier is not None:
+            return earlier, False
+        attempt = ContactAttempt.objects.create(
+            community_id=case.community_id, case=case, unit_id=case.unit_id, owner_id=case.owner_id,
+            relation=ContactRelation.SELF, channel=Channel.FRONT_DESK_FLAG, at=at, outcome=Outcome.REMINDED,
+            place=place, staff=staff,
+        )
+    return attempt, True

@@ -41,7 +41,7 @@ _LETTERS = ["notices.add_letterbatch", "notices.change_letter", "collection.chan
 _COLLECT = [
     "collection.add_contactattempt", "collection.add_promise", "collection.add_instalmentplan",
     "collection.change_ownerprofile", "collection.change_task", "collection.add_chargedispute",
-    "estate.add_serviceticket", "collection.add_attemptattachment",
+    "estate.add_serviceticket", "collection.add_attemptattachment", "collection.record_reminder",
 ]
 # Proving limitation restarts (待补证据), recording a suit or the owner's written acknowledgement.
 _LIMITATION = ["collection.add_limitationproof", "collection.add_limitationevent"]
@@ -50,7 +50,8 @@ ROLE_PERMISSIONS = {
     COLLECTOR: _VIEW_ALL + _COLLECT + _OWNER_REQUESTS + ["ledger.add_waiver", "estate.add_contact", "estate.change_contact",
                                        "notices.change_letter", "collection.change_outgoingmessage"],
     # The front desk learns only "in arrears, remind politely": no amounts, no ledger.
-    FRONT_DESK: ["estate.view_unit", "estate.view_building", "estate.view_community"],
+    # It records "reminded in person at the gate / parking / desk" (⑦), through the guard.
+    FRONT_DESK: ["estate.view_unit", "estate.view_building", "estate.view_community", "collection.record_reminder"],
     MANAGER: _VIEW_ALL + _COLLECT + _OWNER_REQUESTS + [
         "ledger.add_paymentreversal", "portal.change_reversalrequest", "portal.change_feecomposition",
         "portal.add_feecomposition",

@@ -100,7 +100,9 @@ class Unit(models.Model):
             models.UniqueConstraint(fields=["building", "entrance", "room"], name="unit_unique_address"),
             models.CheckConstraint(condition=Q(floor_area__gt=0), name="unit_floor_area_positive"),
         ]
-        indexes = [models.Index(fields=["building", "sort_key"], name="unit_sort")]
+        # The desk types a room alone ("2504"): found by index within the community, not by a scan.
+        indexes = [models.Index(fields=["building", "sort_key"], name="unit_sort"),
+                   models.Index(fields=["community", "room"], name="unit_community_room")]
 
     def __str__(self):
         return self.label

@@ -78,8 +78,28 @@ def _entrance_names(raw: str) -> set[str]:
     return {raw, f"{raw}单元"}
 
 
+def _room_spellings(text: str) -> set[str]:
+    """A room as typed and in either case ("a1201", "A1201"): an `IN` the room index answers, unlike iexact."""
+    return {text, text.upper(), text.lower()}
+
+
+def _community_prefix(user, text: str) -> tuple[int | None, str]:
+    """Split "锦绣华庭10栋2504" into the community (one the user sees) and the rest, as every page writes a unit.
+
+    The longest visible community name that starts the text wins; a name alone (nothing after it)
+    is not a unit query and is left as typed (an owner may share it). One small query: names only.
+    """
+    candidates = [(name, pk) for name, pk in communities_visible_to(user).values_list("name", "pk")
+                  if text.startswith(re.sub(r"\s+", "", name)) and len(text) > len(re.sub(r"\s+", "", name))]
+    if not candidates:
+        return None, text
+    name, pk = max(candidates, key=lambda item: len(item[0]))
+    return pk, text[len(re.sub(r"\s+", "", name)):]
+
+
 def search_units(user, query: str, *, today: date) -> QuerySet[Unit]:
-    """Units in the user's scope matching a room ("3栋1201", "1201"), owner name or phone's last 4.
+    """Units in the user's scope matching a room ("锦绣华庭 3栋1201", "3栋1201", "3-1201", "1201"), owner
+    name or surname, phone's last 4 or plate.
 
     Matches on owners look at every owner the unit has had (a past owner may still owe); the
     phone match is on the last digits of mobile and landline contacts. Address first, then name.
@@ -89,10 +109,13 @@ def search_units(user, query: str, *, today: date) -> QuerySet[Unit]:
     text = re.sub(r"\s+", "", normalise_key(query))
     if not text:
         return units.none()
-    conditions = Q(room__iexact=text)
+    community_id, text = _community_prefix(user, text)
+    if community_id is not None:
+        units = units.filter(community_id=community_id)
+    conditions = Q(room__in=_room_spellings(text))
     address = _ADDRESS.match(text)
     if address:
-        found = Q(building__name__in=_building_names(address["building"])) & Q(room__iexact=address["room"])
+        found = Q(building__name__in=_building_names(address["building"])) & Q(room__in=_room_spellings(address["room"]))
         if address["entrance"]:
             found &= Q(entrance__in=_entrance_names(address["entrance"]))
         conditions |= found

@@ -34,6 +34,7 @@ from arrears.ledger.models import (
 )
 
 SUM_FIELD = MoneyField(max_digits=20)
+HALF_FEN = Decimal("0.005")
 
 
 @dataclass
@@ -109,6 +110,55 @@ def annotate_as_of(charges, as_of: date):
         weighted_paid=_sum_subquery(principal_allocs, ExpressionWrapper(F("amount") * weight("value_date"), output_field=SUM_FIELD)),
         weighted_waived=_sum_subquery(principal_waivers, ExpressionWrapper(F("amount") * weight("decided_on"), output_field=SUM_FIELD)),
         days_from_due=DaysBetween(when, F("due_date")),
+    )
+
+
+def overdue_principal_charges(as_of: date, *, units=None, community_ids=None, unit_ids=None):
+    """Charges with principal overdue on `as_of`, annotated `paid`, `waived` and `left`.
+
+    The one definition of arrears every page, report, count and desk answer reads (issue 14):
+    a charge is overdue on D when its due date is before D (grace only delays the late fee,
+    DESIGN.md §3), and its principal left on D is the amount less principal allocations valued
+    by D (a reversal's negative rows included) and principal waivers approved by D. A charge not
+    yet due is never arrears; a late fee alone is not arrears either. Cases are the workflow's
+    snapshot of this read, refreshed by the daily run; they are never counted as arrears.
+    """
+    charges = Charge.objects.filter(due_date__lt=as_of).filter(Q(settled_on__isnull=True) | Q(settled_on__gt=as_of))
+    if units is not None:
+        charges = charges.filter(unit__in=units)
+    if community_ids is not None:
+        charges = charges.filter(community_id__in=list(community_ids))
+    if unit_ids is not None:
+        charges = charges.filter(unit_id__in=list(unit_ids))
+    paid = Allocation.objects.filter(charge_id=OuterRef("pk"), component=Component.PRINCIPAL, value_date__lte=as_of)
+    waived = Waiver.objects.filter(charge_id=OuterRef("pk"), component=Component.PRINCIPAL,
+                                   status=WaiverStatus.APPROVED, decided_on__lte=as_of)
+    return (
+        charges.annotate(paid=_sum_subquery(paid, F("amount")), waived=_sum_subquery(waived, F("amount")))
+        .annotate(left=ExpressionWrapper(F("amount") - F("paid") - F("waived"), output_field=SUM_FIELD))
+        # Half a fen, not zero: SQLite sums decimals as floats, so a charge paid in full in three
+        # parts can leave 0.00000000003 behind (the old rate counted 25 demo units so).
+        .filter(left__gt=HALF_FEN)
+    )
+
+
+def arrears_by_owner_unit(as_of: date, *, units=None, community_ids=None, unit_ids=None) -> dict[tuple[int, int], Decimal]:
+    """Overdue principal per (unit, owner) in arrears on `as_of`: one grouped query."""
+    rows = (
+        overdue_principal_charges(as_of, units=units, community_ids=community_ids, unit_ids=unit_ids)
+        .order_by().values_list("unit_id", "owner_id").annotate(total=Sum("left", output_field=SUM_FIELD))
+    )
+    return {(unit_id, owner_id): total for unit_id, owner_id, total in rows}
+
+
+def units_in_arrears(as_of: date, *, units=None, community_ids=None, unit_ids=None):
+    """Ids of the units (households) with an owner in arrears on `as_of`, as a subquery-ready queryset.
+
+    Count it with `.count()`; filter other querysets with `unit_id__in=units_in_arrears(...)`.
+    """
+    return (
+        overdue_principal_charges(as_of, units=units, community_ids=community_ids, unit_ids=unit_ids)
+        .order_by().values("unit_id").distinct()
     )
 
 

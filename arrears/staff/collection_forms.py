@@ -13,6 +13,7 @@ from arrears.collection.models import (
     Outcome,
     Persona,
     Reason,
+    ReminderPlace,
     Tier,
 )
 from arrears.collection.rules import SITUATION_LABELS
@@ -95,6 +96,14 @@ class CaseFilterForm(forms.Form):
 
 class DeskForm(forms.Form):
     q = forms.CharField(label=_("房号、车牌、姓名或手机尾号"), max_length=50, required=False)
+
+
+class ReminderForm(forms.Form):
+    """One tap at the desk: where, and that it was the owner in person (the button says so)."""
+
+    place = forms.ChoiceField(label=_("提醒地点"), choices=ReminderPlace.choices)
+    owner_in_person = forms.BooleanField(label=_("业主本人"), required=False)
+    q = forms.CharField(max_length=50, required=False)
 
 
 class ComplianceForm(forms.Form):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from io import BytesIO
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -19,7 +20,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from arrears.collection import compliance, exports, guard, services
 from arrears.collection import selectors as collection_selectors
-from arrears.collection.models import Case, CaseStatus, ContactAttempt, Task, TaskStatus
+from arrears.collection.models import (
+    Case,
+    CaseStatus,
+    ContactAttempt,
+    ReminderPlace,
+    Task,
+    TaskStatus,
+)
 from arrears.core.errors import DomainError
 from arrears.core.models import record
 from arrears.estate import selectors as estate_selectors
@@ -37,6 +45,7 @@ from arrears.staff.collection_forms import (
     OutcomeForm,
     ProfileForm,
     PromiseForm,
+    ReminderForm,
 )
 from arrears.staff.navigation import safe_next
 
@@ -133,7 +142,7 @@ def cases(request):
     form = CaseFilterForm(request.GET or None, choices=choices)
     data = form.cleaned_data if form.is_valid() else {}
     filters = collection_selectors.CaseFilters(**{k: v for k, v in data.items() if v not in (None, "")})
-    found = collection_selectors.open_cases(request.user, filters)
+    found = collection_selectors.open_cases(request.user, filters, today=today)
     if request.GET.get("format") == "xlsx":
         return _export(request, found, filters, today)
     page = Paginator(found, CASES_PAGE).get_page(request.GET.get("page"))
@@ -173,7 +182,42 @@ def desk(request):
         communities = {row.unit.community_id for row in rows}
         record(actor=request.user, action="desk_lookup", community_id=communities.pop() if len(communities) == 1 else None,
                query=query, results=len(rows))
-    return render(request, "staff/desk.html", {"form": form, "query": query, "rows": rows})
+    return render(request, "staff/desk.html", {
+        "form": form, "query": query, "rows": rows, "places": ReminderPlace.choices,
+        "can_record": request.user.has_perm("collection.record_reminder"),
+    })
+
+
+@login_required
+@require_POST
+def desk_remind(request, pk):
+    """One tap: "reminded the owner in person at the gate / parking / desk", through the guard.
+
+    The case must be in the user's scope (another community's is a 404); a refusal says why; a
+    second tap or a form sent twice within a short window records nothing new and says so."""
+    _require(request.user, "collection.record_reminder")
+    in_scope = Case.objects.filter(unit__in=estate_selectors.units_visible_to(request.user))
+    case = get_object_or_404(in_scope.select_related("unit__building"), pk=pk)
+    form = ReminderForm(request.POST)
+    query = request.POST.get("q", "")[:50]
+    back = f"{reverse('staff:desk')}?{urlencode({'q': query})}" if query else reverse("staff:desk")
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+        return redirect(back)
+    try:
+        attempt, created = services.record_in_person_reminder(
+            case=case, place=form.cleaned_data["place"], staff=request.user,
+            owner_in_person=form.cleaned_data["owner_in_person"])
+    except DomainError as error:
+        messages.error(request, _domain_message(error))
+        return redirect(back)
+    said = {"time": formats.time_format(timezone.localtime(attempt.at), "H:i"), "place": attempt.get_place_display(),
+            "unit": case.unit.label}
+    if created:
+        messages.success(request, _("已记录：%(time)s 在%(place)s当面提醒 %(unit)s 业主本人") % said)
+    else:
+        messages.info(request, _("%(time)s 在%(place)s的提醒刚刚已记录，没有重复记录") % said)
+    return redirect(back)
 
 
 # -- the unit page's case section ---------------------------------------------------------------

@@ -7,13 +7,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Q
+from django.db.models import Q, Sum, Value
+from django.db.models.functions import Coalesce
 
 from arrears.core.money import ZERO
 from arrears.estate import selectors as estate_selectors
 from arrears.estate.models import Ownership
 from arrears.ledger import selectors as ledger_selectors
 from arrears.ledger.models import Allocation, Charge, Payment, Waiver
+from arrears.ledger.selectors import SUM_FIELD
 
 
 @dataclass(frozen=True)
@@ -26,7 +28,7 @@ class ScopeSummary:
 
 
 def scope_summary(user, *, today: date, with_arrears: bool = True) -> ScopeSummary:
-    """Counts for the home page: units, current owners, units in arrears, total overdue today.
+    """Counts for the home page: units, current owners, units in arrears and their overdue principal today.
 
     Without `with_arrears` (a user who sees no amounts) the ledger is not read at all."""
     units = estate_selectors.units_visible_to(user)
@@ -42,30 +44,27 @@ def scope_summary(user, *, today: date, with_arrears: bool = True) -> ScopeSumma
     if not with_arrears:
         return ScopeSummary(units=units.count(), owners=owners, units_in_arrears=None, overdue_total=None,
                             communities=names)
-    community_ids = None if user.is_superuser else list(communities.values_list("pk", flat=True))
-    statements = ledger_selectors.statement(today, community_ids=community_ids) if community_ids != [] else []
-    if estate_selectors.has_partial_scope(user):
-        visible = set(units.values_list("pk", flat=True))
-        statements = [s for s in statements if s.unit_id in visible]
-    owing = [s for s in statements if s.total > ZERO]
+    overdue = ledger_selectors.overdue_principal_charges(today, units=units)
     return ScopeSummary(
         units=units.count(),
         owners=owners,
-        units_in_arrears=len(owing),
-        overdue_total=sum((s.total for s in owing), ZERO),
+        units_in_arrears=ledger_selectors.units_in_arrears(today, units=units).count(),
+        overdue_total=overdue.aggregate(total=Coalesce(Sum("left"), Value(ZERO), output_field=SUM_FIELD))["total"],
         communities=names,
     )
 
 
 def overdue_totals(unit_ids, *, today: date) -> dict[int, Decimal]:
-    """Principal plus late fee overdue per unit today (units owing nothing are left out)."""
+    """Principal plus late fee overdue per unit in arrears today; units not in arrears are left out.
+
+    Which units are in arrears is the ledger's one definition (overdue principal > 0): a unit
+    owing only a fee not yet due, or only a late fee, shows no arrears."""
     if not unit_ids:
         return {}
-    return {
-        s.unit_id: s.total
-        for s in ledger_selectors.statement(today, unit_ids=list(unit_ids))
-        if s.total > ZERO
-    }
+    owing = set(ledger_selectors.units_in_arrears(today, unit_ids=list(unit_ids)).values_list("unit_id", flat=True))
+    if not owing:
+        return {}
+    return {s.unit_id: s.total for s in ledger_selectors.statement(today, unit_ids=list(owing))}
 
 
 @dataclass

@@ -27,6 +27,7 @@ urlpatterns = [
     path("attempts/<int:pk>/correct/", collection_views.attempt_correct, name="attempt_correct"),
     path("compliance/", collection_views.compliance_page, name="compliance"),
     path("desk/", collection_views.desk, name="desk"),
+    path("desk/cases/<int:pk>/remind/", collection_views.desk_remind, name="desk_remind"),
     # limitation proof (待补证据)
     path("legal/evidence-needed/", proof_views.evidence_needed, name="evidence_needed"),
     path("legal/evidence-needed/<int:pk>/proof/", proof_views.event_proof, name="event_proof"),

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from arrears.collection.models import Promise, Task
+from arrears.collection.models import ContactAttempt, Promise, Task
 from tests.collection.conftest import make_case
 from tests.staff.test_browser import ARTIFACTS, browser  # noqa: F401 - the Chromium fixture
 from tests.staff.test_browser import pytestmark as browser_marks
@@ -81,6 +81,16 @@ def test_it_logs_a_promise_from_the_workbench(live_server, estate, insider, fron
     assert desk.inner_text("[data-testid=desk-status]") == "欠费，请礼貌提醒"
     assert desk.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
     desk.screenshot(path=str(ARTIFACTS / f"desk-{name}.png"), full_page=True)
+    # one tap records the reminder in person at the gate; a second tap records nothing new
+    desk.locator("[data-testid=remind-form] button[value=gate]").click()
+    desk.wait_for_selector(".messages li.success")
+    assert "在门岗当面提醒" in desk.inner_text(".messages")
+    desk.locator("[data-testid=remind-form] button[value=gate]").click()
+    desk.wait_for_selector(".messages li.info")
+    reminders = ContactAttempt.objects.filter(channel="front_desk_flag", outcome="reminded", place="gate")
+    assert reminders.count() == 1
+    assert desk.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    desk.screenshot(path=str(ARTIFACTS / f"desk-reminded-{name}.png"), full_page=True)
     assert date.today()
 
 

@@ -42,8 +42,8 @@ DAYS_OFF_2027 = """2027-01-01 至 2027-01-03
 WORKING_DAYS_2027 = "2027-02-20\n2027-10-09\n"
 
 
-def at(day: date, hour: int = 10) -> datetime:
-    return datetime.combine(day, time(hour, 0), tzinfo=SH)
+def at(day: date, hour: int = 10, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=SH)
 
 
 DEFAULT_POLICY = GuardPolicy()
@@ -151,12 +151,16 @@ def test_it_blocks_the_whole_presumed_spring_festival_and_says_why():
     assert presumed.next_allowed == at(date(2027, 2, 15), 9)
 
 
-def test_the_front_desk_reminds_at_any_hour_of_an_ordinary_day_but_never_on_a_holiday():
-    # given the gate reminds an owner when the owner walks past, whenever that is
-    # then only the day matters, not the hour
-    assert judge("front_desk_flag", at(date(2027, 3, 9), 22)).allowed is True
+def test_the_front_desk_reminds_in_the_daytime_of_an_ordinary_day_but_never_on_a_holiday():
+    # given the gate reminds an owner when the owner walks past: from 08:00 to 21:00, the lunch
+    # break of calls included (issue 14: the reminder goes through the guard's quiet hours too)
+    assert judge("front_desk_flag", at(date(2027, 3, 9), 12, 30)).allowed is True
+    night = judge("front_desk_flag", at(date(2027, 3, 9), 22))
+    assert (night.rule, night.reason_zh) == ("outside_hours", "当面提醒仅可在 08:00–21:00 进行")
+    assert night.next_allowed == at(date(2027, 3, 10), 8)
+    assert judge("front_desk_flag", at(date(2027, 3, 10), 7, 59)).rule == "outside_hours"
     assert judge("front_desk_flag", at(date(2027, 2, 10), 22)).rule == "holiday"
-    assert judge("front_desk_flag", at(date(2027, 2, 10), 22)).next_allowed == at(date(2027, 2, 15), 0)
+    assert judge("front_desk_flag", at(date(2027, 2, 10), 22)).next_allowed == at(date(2027, 2, 15), 8)
 
 
 def test_it_allows_an_ordinary_tuesday_of_an_unconfirmed_year():

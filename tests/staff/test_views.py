@@ -29,10 +29,10 @@ def test_it_counts_the_scope_on_the_home_page(client, insider, estate):
     response = client.get(reverse("staff:home"))
     assert response.status_code == 200
     summary = response.context["summary"]
-    # 阳光花园: two units, two current owners; both owe (the neighbour's 80 m² unit: 4 × 160.00).
-    neighbour_total = selectors.unit_statement(estate["other_unit"].pk, TODAY).total
+    # 阳光花园: two units, two current owners; both owe principal (the neighbour's 80 m² unit: 4 × 160.00);
+    # the card sums overdue principal, as the arrears list's rate does: 600.00 + 640.00
     assert (summary.units, summary.owners, summary.units_in_arrears) == (2, 2, 2)
-    assert summary.overdue_total == D("621.00") + neighbour_total
+    assert summary.overdue_total == D("1240.00")
     assert summary.communities == ["阳光花园"]
 
 
@@ -40,7 +40,7 @@ def test_it_counts_only_the_building_for_a_building_scope(client, neighbour, est
     client.force_login(neighbour)
     summary = client.get(reverse("staff:home")).context["summary"]
     assert (summary.units, summary.owners, summary.units_in_arrears) == (1, 1, 1)
-    assert summary.overdue_total == selectors.unit_statement(estate["other_unit"].pk, TODAY).total
+    assert summary.overdue_total == D("640.00")
 
 
 @pytest.mark.parametrize("query", ["3栋1201", "3栋1单元1201", "3-1-1201", "3-1201", "王小明", "小明", "8888", "沪A12345"])
