@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from arrears.core.errors import DomainError
 from arrears.notices.pdf import sha256
-from arrears.portal import cashier, receipts
+from arrears.portal import cashier, receipt_pdf, receipts
 from arrears.portal.models import Receipt
 from arrears.portal.receipt_pdf import render_receipt
 from tests.notices.test_pdf import text_of
@@ -128,3 +128,70 @@ def test_the_stored_receipt_pdf_is_rendered_once_and_kept_with_its_hash(estate, 
     receipt.refresh_from_db()
     voided = receipts.receipt_pdf(receipt)
     assert "作废" in text_of(voided) and not receipt.pdf
+
+
+def monthly(count: int, *, principal="200.00", late_fee="9.40") -> list[dict]:
+    """One line per charge, as receipts are issued now: `count` months of 2025."""
+    amount = str(D(principal) + D(late_fee))
+    return [{"charge_type": "物业费", "period": f"2025-{month:02d}-01–2025-{month:02d}-28", "principal": principal,
+             "late_fee": late_fee, "amount": amount, "designated": month == 1} for month in range(1, count + 1)]
+
+
+def test_an_ordinary_payment_fits_one_a5_page_with_one_line_per_charge():
+    # given ten months paid with their late fees, a designation, a reference and credit left over:
+    # 10 × (200.00 + 9.40) = 2,094.00, plus 125.10 credit = 2,219.10
+    data = render_receipt(number="SJ2026-000042", issued_at=ISSUED,
+                          content=content(lines=monthly(10), amount="2219.10", credit="125.10"), voided=False)
+
+    reader = PdfReader(io.BytesIO(data))
+    assert len(reader.pages) == 1
+    text = text_of(data)
+    assert text.count("209.40") == 10 and "2,000.00" in text and "94.00" in text and "2,219.10" in text
+    assert "第 1 页" not in text  # a one-page receipt carries no page number
+
+
+def test_old_receipts_frozen_a_line_per_component_print_one_line_per_charge():
+    # content() is the old form: February's 违约金 9.40 and 本金 200.00 on two lines
+    merged = receipt_pdf.per_charge(content()["lines"])
+
+    assert [(line["period"][:7], line["principal"], line["late_fee"], line["amount"]) for line in merged] == [
+        ("2026-02", "200.00", "9.40", "209.40"), ("2026-01", "900.00", "0.00", "900.00")]
+
+
+def test_a_line_whose_principal_and_late_fee_do_not_make_its_amount_is_refused():
+    lines = monthly(1)
+    lines[0]["late_fee"] = "9.41"
+
+    with pytest.raises(DomainError) as refused:
+        render_receipt(number="SJ2026-000042", issued_at=ISSUED, content=content(lines=lines, amount="209.40", credit="0"),
+                       voided=False)
+
+    assert refused.value.code == "receipt_total"
+
+
+def test_a_long_payment_numbers_its_pages_and_repeats_the_heading():
+    # 40 charges of 209.40 = 8,376.00
+    data = render_receipt(number="SJ2026-000042", issued_at=ISSUED,
+                          content=content(lines=monthly(12) * 3 + monthly(4), amount="8376.00", credit="0.00"), voided=False)
+
+    pages = PdfReader(io.BytesIO(data)).pages
+    assert len(pages) == 3
+    for number, page in enumerate(pages, start=1):
+        text = page.extract_text()
+        assert f"第 {number} 页，共 3 页" in text and "SJ2026-000042" in text
+    continued = pages[1].extract_text()
+    assert "（续）" in continued and "收费项目" in continued  # the table's heading again
+    assert "捌仟叁佰柒拾陆元整" in text_of(data)
+
+
+def test_the_receipt_of_a_payment_over_many_late_fees_has_a_line_per_charge_that_adds_up_to_the_payment(estate, finance):
+    # given 王小明's four open months (January's late fee only): 1.50 + 209.40 + 206.60 + 203.50 = 621.00
+    payment = cashier.take_payment(unit_id=estate["unit"].pk, owner_id=estate["owner"].pk, amount=D("621.00"),
+                                   method="cash", paid_on=staff.TODAY, reference="", operator=finance)
+    receipt = Receipt.objects.get(payment=payment)
+
+    lines = receipt.content["lines"]
+    assert len(lines) == 4
+    assert sum((D(line["amount"]) for line in lines), D("0")) + D(receipt.content["credit"]) == payment.amount
+    assert all(D(line["principal"]) + D(line["late_fee"]) == D(line["amount"]) for line in lines)
+    assert len(PdfReader(io.BytesIO(receipts.receipt_pdf(receipt))).pages) == 1
