@@ -6,8 +6,10 @@ the creation date is the issue time, so the same receipt always gives the same b
 the same document, and its SHA-256 kept with the receipt proves it.
 
 One line per charge: the principal and the late fee (summed over its months) this payment put on
-it, so an ordinary payment fits one page; a long one runs on to continuation pages that repeat the
-table heading and the receipt number, each page numbered "第 n 页，共 N 页".
+it, so an ordinary payment fits one page. A payment over more charges than a page holds prints each
+fee's consecutive periods within a year as one row (车位管理费（12 期）), still exact to the fen; what
+is longer still runs on to continuation pages that repeat the table heading and the receipt number,
+each page numbered "第 n 页，共 N 页".
 
 A line the payer designated (民法典第560条) is marked 指定, with a note saying what that means.
 
@@ -21,7 +23,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from fpdf import FPDF, FontFace
@@ -57,6 +59,7 @@ TEXT = {  # every fixed string the receipt prints: its font is cut from these an
     "keep": "请妥善保管本收据。如有疑问，请凭收据号向物业服务中心查询。",
     "stamp": "作废 VOID",
     "continued": "（续）",
+    "periods": "（{count} 期）",
     "page": "第 {page} 页，共 {pages} 页",
     "numerals": "0123456789.,-¥" + "零壹贰叁肆伍陆柒捌玖拾佰仟万亿元角分整负年月日",
 }
@@ -71,6 +74,7 @@ GREY = (105, 105, 105)
 RULE = (150, 150, 150)
 HEADING_FILL = (238, 238, 238)
 FAMILY = "receipt"
+ROWS_ON_ONE_PAGE = 10  # charge lines that fit the first page beside the heading, credit, notes and signature
 PRINCIPAL_LABELS = ("本金", "Principal")  # how a legacy line named its component (in the language of the request)
 
 
@@ -112,6 +116,45 @@ def per_charge(lines) -> list[dict]:
                        "principal": str(amount if principal else ZERO), "late_fee": str(ZERO if principal else amount),
                        "amount": str(amount), "designated": bool(line.get("designated"))})
     return merged
+
+
+def _period(text: str) -> tuple[date, date] | None:
+    start, sep, end = text.partition("–")
+    try:
+        return date.fromisoformat(start), date.fromisoformat(end)
+    except ValueError:
+        return None
+
+
+def runs(lines) -> list[dict]:
+    """Too many charges for one page: consecutive periods of one fee in one year print as one row
+    (车位管理费（12 期）, 2025-01-01–2025-12-31, their principal and late fee summed to the fen), in
+    the order of each run's first charge; a gap in the periods starts a new row."""
+    if len(lines) <= ROWS_ON_ONE_PAGE:
+        return [dict(line) for line in lines]
+    rows: list[dict] = []
+    open_runs: dict[tuple, dict] = {}  # (fee, designated, year) -> its run still open for the next period
+    for line in lines:
+        period = _period(line["period"])
+        designated = bool(line.get("designated"))
+        key = (line["charge_type"], designated, period[0].year) if period else None
+        run = open_runs.get(key) if key else None
+        if run is not None and period[0] == run["_end"] + timedelta(days=1):
+            run["_count"] += 1
+            run["_end"] = period[1]
+            for field in ("principal", "late_fee", "amount"):
+                run[field] = str(to_money(run[field]) + to_money(line[field]))
+            continue
+        row = {**line, "designated": designated, "_count": 1,
+               "_start": period[0] if period else None, "_end": period[1] if period else None}
+        rows.append(row)
+        if key:
+            open_runs[key] = row
+    for row in rows:
+        if row["_count"] > 1:
+            row["period"] = f"{row['_start']:%Y-%m-%d}–{row['_end']:%Y-%m-%d}"
+            row["charge_type"] += TEXT["periods"].format(count=row["_count"])
+    return [{key: value for key, value in row.items() if not key.startswith("_")} for row in rows]
 
 
 def _figures(content: Mapping) -> dict[str, Decimal]:
@@ -297,7 +340,7 @@ def _compose(pdf: _ReceiptPDF, number: str, issued_at: datetime, content: Mappin
 def _table(pdf: _ReceiptPDF, content: Mapping, figures: dict[str, Decimal]) -> None:
     headings = TEXT["headings"].split("|")
     widths = tuple(pdf.epw * share for share in (0.25, 0.31, 0.15, 0.13, 0.16))
-    lines = content.get("lines", ())
+    lines = runs(content.get("lines", ()))
     rows = [(line["charge_type"] + (TEXT["designated_mark"] if line.get("designated") else ""), line["period"],
              format_money(to_money(line["principal"])), format_money(to_money(line["late_fee"])),
              format_money(to_money(line["amount"])))
