@@ -14,6 +14,7 @@ from arrears.estate.models import Company
 from arrears.ledger import services
 from arrears.ledger.selectors import ChargeLine
 from arrears.notices.context import statement_token
+from arrears.portal.models import PaymentOrder
 from arrears.portal.providers import reset_cache
 from arrears.portal.statements import Line, UnitAccount
 from tests.portal.test_owner_pages import _open_ids
@@ -133,3 +134,34 @@ def test_an_unknown_link_gives_the_only_companys_phone_or_says_honestly_it_canno
     assert "We cannot tell your community from this link" in several
     text = re.sub(r"<[^>]+>", " ", several).replace("中文", "")
     assert not CJK.search(text), CJK.findall(text)
+
+
+def _visible_text(body: str) -> str:
+    return re.sub(r"<script.*?</script>|<style.*?</style>|<[^>]+>", " ", body, flags=re.S)
+
+
+def test_the_pay_sandbox_order_and_too_many_requests_pages_are_wholly_english_under_en(client, estate, settings):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    token = token_of(estate)
+    names = ("王小明", "阳光花园", "3栋1单元1201", estate["unit"].community.company.name, "中文")
+
+    def english(body: str) -> str:
+        text = _visible_text(body)
+        for name in names:
+            text = text.replace(name, "")
+        assert not CJK.search(text), CJK.findall(text)[:20]
+        return text
+
+    to_sandbox = client.post(reverse("portal:pay", args=[token]), {"unit": estate["unit"].pk, "charge": _open_ids(estate),
+                                                                    "provider": "sandbox"})
+    english(client.get(to_sandbox.url).content.decode())
+    client.post(to_sandbox.url, {"action": "pay"})
+    order = PaymentOrder.objects.get()
+    assert order.status == "paid"
+    text = english(client.get(reverse("portal:order", args=[token, order.number])).content.decode())
+    assert "SJ2026-000001" in text
+
+    settings.PORTAL_RATE_LIMITS = {**settings.PORTAL_RATE_LIMITS, "page": (0, 60)}
+    limited = client.get(reverse("portal:statement", args=[token]))
+    assert limited.status_code == 429
+    assert "try again" in english(limited.content.decode())
