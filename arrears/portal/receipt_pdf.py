@@ -5,6 +5,12 @@ font is the letters' CJK font, cut down to the characters this receipt can print
 the creation date is the issue time, so the same receipt always gives the same bytes: a reprint is
 the same document, and its SHA-256 kept with the receipt proves it.
 
+One line per charge: the principal and the late fee (summed over its months) this payment put on
+it, so an ordinary payment fits one page. A payment over more charges than a page holds prints each
+fee's consecutive periods within a year as one row (车位管理费（12 期）), still exact to the fen; what
+is longer still runs on to continuation pages that repeat the table heading and the receipt number,
+each page numbered "第 n 页，共 N 页".
+
 A line the payer designated (民法典第560条) is marked 指定, with a note saying what that means.
 
 A voided receipt (its payment was reversed) is drawn with a red 作废 VOID stamp over it and says so
@@ -17,7 +23,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from fpdf import FPDF, FontFace
@@ -40,7 +46,7 @@ TEXT = {  # every fixed string the receipt prints: its font is cut from these an
     "paid_on": "缴费日期：{date}",
     "method": "缴费方式：{method}",
     "reference": "交易参考号：{reference}",
-    "headings": "收费项目|账期|款项|金额（元）",
+    "headings": "收费项目|账期|本金|违约金|小计（元）",
     "credit_line": "预存款（未冲抵）",
     "total": "合计",
     "in_words": "人民币（大写）：{upper}　　（小写）¥{amount}",
@@ -52,6 +58,9 @@ TEXT = {  # every fixed string the receipt prints: its font is cut from these an
     "phone": "客服电话：{phone}",
     "keep": "请妥善保管本收据。如有疑问，请凭收据号向物业服务中心查询。",
     "stamp": "作废 VOID",
+    "continued": "（续）",
+    "periods": "（{count} 期）",
+    "page": "第 {page} 页，共 {pages} 页",
     "numerals": "0123456789.,-¥" + "零壹贰叁肆伍陆柒捌玖拾佰仟万亿元角分整负年月日",
 }
 BOLD_TEXT = ("headings", "total", "stamp", "numerals")
@@ -59,18 +68,21 @@ BOLD_TEXT = ("headings", "total", "stamp", "numerals")
 # Layout, in millimetres (A5 landscape: 210 × 148).
 MARGIN = 12.0
 TOP = 10.0
-BOTTOM = 12.0
+BOTTOM = 10.0
 RED = (190, 30, 30)
 GREY = (105, 105, 105)
 RULE = (150, 150, 150)
 HEADING_FILL = (238, 238, 238)
 FAMILY = "receipt"
+ROWS_ON_ONE_PAGE = 10  # charge lines that fit the first page beside the heading, credit, notes and signature
+PRINCIPAL_LABELS = ("本金", "Principal")  # how a legacy line named its component (in the language of the request)
 
 
 def render_receipt(*, number: str, issued_at: datetime, content: Mapping, voided: bool, replaced_by: str = "") -> bytes:
     """The receipt as a PDF; the same arguments give byte-identical output."""
     if replaced_by:
         content = {**content, "replaced_by": replaced_by}
+    content = {**content, "lines": per_charge(content.get("lines", ()))}
     figures = _figures(content)
     fonts = letter_fonts()
     regular = face_for(fonts.regular)
@@ -83,10 +95,79 @@ def render_receipt(*, number: str, issued_at: datetime, content: Mapping, voided
     return data
 
 
+def per_charge(lines) -> list[dict]:
+    """Receipt lines one per charge. Receipts issued before this layout froze a line per component
+    (本金 / 违约金, in charge order): adjacent lines of the same charge become one, to the fen."""
+    merged: list[dict] = []
+    for line in lines:
+        if "component" not in line:
+            merged.append(dict(line))
+            continue
+        principal = line["component"] in PRINCIPAL_LABELS
+        amount = to_money(line["amount"])
+        last = merged[-1] if merged else None
+        if last is not None and last.get("legacy") and (last["charge_type"], last["period"]) == (line["charge_type"], line["period"]):
+            key = "principal" if principal else "late_fee"
+            last[key] = str(to_money(last[key]) + amount)
+            last["amount"] = str(to_money(last["amount"]) + amount)
+            last["designated"] = last["designated"] or bool(line.get("designated"))
+            continue
+        merged.append({"charge_type": line["charge_type"], "period": line["period"], "legacy": True,
+                       "principal": str(amount if principal else ZERO), "late_fee": str(ZERO if principal else amount),
+                       "amount": str(amount), "designated": bool(line.get("designated"))})
+    return merged
+
+
+def _period(text: str) -> tuple[date, date] | None:
+    start, sep, end = text.partition("–")
+    try:
+        return date.fromisoformat(start), date.fromisoformat(end)
+    except ValueError:
+        return None
+
+
+def runs(lines) -> list[dict]:
+    """Too many charges for one page: consecutive periods of one fee in one year print as one row
+    (车位管理费（12 期）, 2025-01-01–2025-12-31, their principal and late fee summed to the fen), in
+    the order of each run's first charge; a gap in the periods starts a new row."""
+    if len(lines) <= ROWS_ON_ONE_PAGE:
+        return [dict(line) for line in lines]
+    rows: list[dict] = []
+    open_runs: dict[tuple, dict] = {}  # (fee, designated, year) -> its run still open for the next period
+    for line in lines:
+        period = _period(line["period"])
+        designated = bool(line.get("designated"))
+        key = (line["charge_type"], designated, period[0].year) if period else None
+        run = open_runs.get(key) if key else None
+        if run is not None and period[0] == run["_end"] + timedelta(days=1):
+            run["_count"] += 1
+            run["_end"] = period[1]
+            for field in ("principal", "late_fee", "amount"):
+                run[field] = str(to_money(run[field]) + to_money(line[field]))
+            continue
+        row = {**line, "designated": designated, "_count": 1,
+               "_start": period[0] if period else None, "_end": period[1] if period else None}
+        rows.append(row)
+        if key:
+            open_runs[key] = row
+    for row in rows:
+        if row["_count"] > 1:
+            row["period"] = f"{row['_start']:%Y-%m-%d}–{row['_end']:%Y-%m-%d}"
+            row["charge_type"] += TEXT["periods"].format(count=row["_count"])
+    return [{key: value for key, value in row.items() if not key.startswith("_")} for row in rows]
+
+
 def _figures(content: Mapping) -> dict[str, Decimal]:
     """The amounts as exact money; refuses a receipt whose lines and credit do not make its amount,
     because a receipt is evidence and must add up to the fen."""
     amount = to_money(content["amount"])
+    for line in content.get("lines", ()):
+        if to_money(line["principal"]) + to_money(line["late_fee"]) != to_money(line["amount"]):
+            raise DomainError(
+                f"收据明细 {line['charge_type']} {line['period']} 的本金加违约金不等于其小计，不能出具。",
+                f"a receipt line's principal and late fee do not make its amount ({line['charge_type']} {line['period']})",
+                code="receipt_total",
+            )
     allocated = sum((to_money(line["amount"]) for line in content.get("lines", ())), ZERO)
     credit = to_money(content.get("credit") or "0")
     if allocated + credit != amount:
@@ -167,26 +248,26 @@ class _ReceiptPDF(FPDF):
             return
         self.font(8, color=GREY)
         self.set_xy(MARGIN, 5)
-        self.cell(0, 4, f"{TITLE}　{TEXT['number'].format(number=self.number)}", align="R")
+        self.cell(0, 4, f"{TITLE}{TEXT['continued']}　{TEXT['number'].format(number=self.number)}", align="R")
         self.set_xy(MARGIN, TOP)
 
 
 def _compose(pdf: _ReceiptPDF, number: str, issued_at: datetime, content: Mapping, figures: dict[str, Decimal],
              voided: bool) -> None:
     pdf.add_page()
-    pdf.font(13, bold=True)
-    pdf.cell(0, 7, str(content.get("company", "")), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.font(18, bold=True, color=RED if voided else 0)
+    pdf.font(12, bold=True)
+    pdf.cell(0, 6, str(content.get("company", "")), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.font(17, bold=True, color=RED if voided else 0)
     pdf.set_char_spacing(8)
     pdf.set_x(MARGIN + 8 / pdf.k / 2)  # spacing also follows the last character: keep the title centred
-    pdf.cell(0, 10, TITLE, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(0, 9, TITLE, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_char_spacing(0)
 
     half = pdf.epw / 2
     pdf.font(10)
     number_text = TEXT["number"].format(number=number)
-    pdf.cell(half, 6, number_text)
-    pdf.cell(half, 6, TEXT["issued"].format(date=format_date(issued_at.date())), align="R",
+    pdf.cell(half, 5.5, number_text)
+    pdf.cell(half, 5.5, TEXT["issued"].format(date=format_date(issued_at.date())), align="R",
              new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     if voided:
         pdf.font(10, bold=True, color=RED)
@@ -199,8 +280,8 @@ def _compose(pdf: _ReceiptPDF, number: str, issued_at: datetime, content: Mappin
         pdf.multi_cell(0, 5, TEXT["replaces"].format(number=content["replaces"]), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_draw_color(*RULE)
     pdf.set_line_width(0.3)
-    pdf.line(MARGIN, pdf.get_y() + 1, pdf.w - MARGIN, pdf.get_y() + 1)
-    pdf.ln(2.5)
+    pdf.line(MARGIN, pdf.get_y() + 0.8, pdf.w - MARGIN, pdf.get_y() + 0.8)
+    pdf.ln(1.8)
 
     method = str(content.get("method", ""))
     if content.get("channel"):
@@ -215,63 +296,69 @@ def _compose(pdf: _ReceiptPDF, number: str, issued_at: datetime, content: Mappin
         facts.append((TEXT["reference"].format(reference=content["reference"]), ""))
     pdf.font(10)
     for left, right in facts:
-        pdf.cell(half, 6, left)
-        pdf.cell(half, 6, right, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.ln(1.5)
+        pdf.cell(half, 5.2, left)
+        pdf.cell(half, 5.2, right, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(1.2)
 
     _table(pdf, content, figures)
     if any(line.get("designated") for line in content.get("lines", ())):
-        pdf.font(8.5, color=GREY)
-        pdf.multi_cell(0, 4.5, TEXT["designated_note"], new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.font(8, color=GREY)
+        pdf.multi_cell(0, 4, TEXT["designated_note"], new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
-    pdf.ln(2)
+    pdf.ln(1.2)
     pdf.font(10.5, bold=True)
-    pdf.multi_cell(0, 6, TEXT["in_words"].format(upper=rmb_upper(figures["amount"]), amount=format_money(figures["amount"])),
+    pdf.multi_cell(0, 5.5, TEXT["in_words"].format(upper=rmb_upper(figures["amount"]), amount=format_money(figures["amount"])),
                    new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     if figures["credit"] > ZERO:
-        pdf.font(9.5)
-        pdf.cell(0, 5.5, TEXT["credit_note"].format(credit=format_money(figures["credit"])),
+        pdf.font(9)
+        pdf.cell(0, 5, TEXT["credit_note"].format(credit=format_money(figures["credit"])),
                  new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
-    pdf.ln(3)
-    if pdf.will_page_break(20):
+    pdf.ln(2)
+    if pdf.will_page_break(10):
         pdf.add_page()
     third = pdf.epw / 3
     pdf.font(10)
-    pdf.cell(third * 1.4, 6, TEXT["payee"].format(company=content.get("company", "")))
-    pdf.cell(third * 0.8, 6, TEXT["operator"].format(operator=content.get("operator") or "—"))
+    pdf.cell(third * 1.4, 5.5, TEXT["payee"].format(company=content.get("company", "")))
+    pdf.cell(third * 0.8, 5.5, TEXT["operator"].format(operator=content.get("operator") or "—"))
     phone = content.get("company_phone") or ""
-    pdf.cell(third * 0.8, 6, TEXT["phone"].format(phone=phone) if phone else "", align="R",
+    pdf.cell(third * 0.8, 5.5, TEXT["phone"].format(phone=phone) if phone else "", align="R",
              new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.font(8, color=GREY)
-    pdf.cell(0, 5, TEXT["keep"], new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(0, 4.5, TEXT["keep"], new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
+    _number_pages(pdf)
     if voided:
         last = pdf.page
         for page in range(1, last + 1):
             pdf.page = page
+            _forget_state(pdf)
             _stamp(pdf)
         pdf.page = last
 
 
 def _table(pdf: _ReceiptPDF, content: Mapping, figures: dict[str, Decimal]) -> None:
     headings = TEXT["headings"].split("|")
-    widths = (pdf.epw * 0.30, pdf.epw * 0.34, pdf.epw * 0.14, pdf.epw * 0.22)
+    widths = tuple(pdf.epw * share for share in (0.25, 0.31, 0.15, 0.13, 0.16))
+    lines = runs(content.get("lines", ()))
     rows = [(line["charge_type"] + (TEXT["designated_mark"] if line.get("designated") else ""), line["period"],
-             line["component"], format_money(to_money(line["amount"])))
-            for line in content.get("lines", ())]
+             format_money(to_money(line["principal"])), format_money(to_money(line["late_fee"])),
+             format_money(to_money(line["amount"])))
+            for line in lines]
     if figures["credit"] > ZERO:
-        rows.append((TEXT["credit_line"], "", "", format_money(figures["credit"])))
+        rows.append((TEXT["credit_line"], "", "", "", format_money(figures["credit"])))
+    principal = sum((to_money(line["principal"]) for line in lines), ZERO)
+    late_fee = sum((to_money(line["late_fee"]) for line in lines), ZERO)
     pdf.set_draw_color(*RULE)
     pdf.set_line_width(0.2)
-    pdf.font(9.5)
+    pdf.font(9)
     with pdf.table(
         col_widths=widths,
         width=pdf.epw,
-        text_align=("LEFT", "LEFT", "CENTER", "RIGHT"),
+        text_align=("LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT"),
         headings_style=FontFace(emphasis="BOLD", fill_color=HEADING_FILL),
-        line_height=5.2,
-        padding=(1.0, 1.6),
+        line_height=4.0,
+        padding=(0.3, 1.6),
         repeat_headings=1,
     ) as table:
         row = table.row()
@@ -282,8 +369,36 @@ def _table(pdf: _ReceiptPDF, content: Mapping, figures: dict[str, Decimal]) -> N
             for text in cells:
                 row.cell(text)
         row = table.row(style=FontFace(emphasis="BOLD"))
-        row.cell(TEXT["total"], colspan=3, align="CENTER")
+        row.cell(TEXT["total"], colspan=2, align="CENTER")
+        row.cell(format_money(principal))
+        row.cell(format_money(late_fee))
         row.cell(format_money(figures["amount"]))
+
+
+def _forget_state(pdf: _ReceiptPDF) -> None:
+    """Back on an earlier page, fpdf2 would skip a font, colour or line width it believes is current,
+    and the page's own stream would draw with whatever it last set: make the next setters write."""
+    pdf.font_family = ""
+    pdf.draw_color = None
+    pdf.line_width = -1
+
+
+def _number_pages(pdf: _ReceiptPDF) -> None:
+    """第 n 页，共 N 页 at the foot of every page, once the count is known (only when there is more than one)."""
+    pages = pdf.pages_count
+    if pages < 2:
+        return
+    last = pdf.page
+    auto = pdf.auto_page_break
+    pdf.set_auto_page_break(False)
+    for page in range(1, pages + 1):
+        pdf.page = page
+        _forget_state(pdf)
+        pdf.font(8, color=GREY)
+        pdf.set_xy(MARGIN, pdf.h - BOTTOM + 2.5)
+        pdf.cell(0, 4, TEXT["page"].format(page=page, pages=pages), align="C")
+    pdf.set_auto_page_break(auto, margin=BOTTOM)
+    pdf.page = last
 
 
 def _stamp(pdf: _ReceiptPDF) -> None:

@@ -17,7 +17,7 @@ from django.utils import timezone
 from arrears.collection.run import close_if_cleared
 from arrears.core.errors import DomainError
 from arrears.core.money import ZERO
-from arrears.ledger.models import Allocation, Payment
+from arrears.ledger.models import Allocation, Component, Payment
 from arrears.ledger.services import record_payment
 from arrears.portal.models import Receipt, ReceiptCounter
 from arrears.portal.receipt_pdf import render_receipt
@@ -47,16 +47,17 @@ def receipt_content(payment: Payment, *, channel_label: str = "") -> dict:
         .select_related("charge__charge_type").order_by("charge__due_date", "charge_id", "component")
     )
     designated = set(payment.designation)
-    lines = [
-        {
+    lines = {}  # one line per charge: its principal and its late fee (of every month) paid by this payment
+    for row in rows:
+        line = lines.setdefault(row.charge_id, {
             "charge_type": row.charge.charge_type.name,
             "period": f"{row.charge.period_start:%Y-%m-%d}–{row.charge.period_end:%Y-%m-%d}",
-            "component": row.get_component_display(),
-            "amount": str(row.amount),
+            "principal": ZERO, "late_fee": ZERO,
             "designated": row.charge_id in designated,  # 民法典第560条: put here because the payer chose it
-        }
-        for row in rows
-    ]
+        })
+        line["principal" if row.component == Component.PRINCIPAL else "late_fee"] += row.amount
+    lines = [{**line, "principal": str(line["principal"]), "late_fee": str(line["late_fee"]),
+              "amount": str(line["principal"] + line["late_fee"])} for line in lines.values()]
     allocated = sum((row.amount for row in rows), ZERO)
     community = payment.unit.community
     return {

@@ -15,7 +15,7 @@ from django.db.models import Q, Sum
 
 from arrears.collection.models import ChargeDispute
 from arrears.core.money import ZERO, MoneyField, round_money
-from arrears.estate.models import Owner, Ownership, Unit
+from arrears.estate.models import Company, Owner, Ownership, Unit
 from arrears.ledger.models import Payment, Tariff
 from arrears.ledger.selectors import ChargeLine, charge_lines
 from arrears.notices.context import read_statement_token
@@ -57,6 +57,36 @@ def resolve_token(token: str) -> Access | None:
 
 
 @dataclass
+class Office:
+    """Where an owner whose link does not open can ask for a new one; says nothing about any debt."""
+
+    company: str
+    phone: str
+    community: str = ""
+    place: str = ""
+    hours: str = ""
+
+
+def office_for(token: str) -> Office | None:
+    """The property office of the community a link was sent about, else the company's when there is only one.
+
+    A link that is expired or revoked still carries our signature and its unit, so the owner is told
+    whom to call there; a forged or mangled one names nothing, and then only a single company's
+    phone is given (with several, we cannot know which to name, and the page says so).
+    """
+    found = read_statement_token(token, max_age_seconds=None)
+    unit = Unit.objects.filter(pk=found.unit_id).select_related("community__company").first() if found else None
+    if unit is not None:
+        community = unit.community
+        return Office(company=community.company.name, phone=community.company.phone, community=community.name,
+                      place=community.service_centre or community.address, hours=community.service_hours)
+    companies = list(Company.objects.order_by("pk")[:2])
+    if len(companies) == 1:
+        return Office(company=companies[0].name, phone=companies[0].phone, place=companies[0].address)
+    return None
+
+
+@dataclass
 class Line:
     charge: ChargeLine
     disputed: bool
@@ -69,12 +99,74 @@ class Line:
     def overdue(self) -> bool:
         return self.charge.days_overdue > 0
 
+    @property
+    def picked(self) -> bool:
+        """Ticked when the page opens: what is overdue and not disputed (a disputed charge is paid only
+        when the owner ticks it; one not yet due may be paid early, by ticking it)."""
+        return self.overdue and not self.disputed
+
+    @property
+    def year(self) -> int:
+        return self.charge.period_start.year
+
+
+@dataclass
+class YearGroup:
+    """The charges of one billing year: the newest year is open, older years are folded."""
+
+    year: int
+    lines: list[Line]
+    open: bool
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.total for line in self.lines), ZERO)
+
+    @property
+    def picked_count(self) -> int:
+        return sum(1 for line in self.lines if line.picked)
+
+
+@dataclass
+class Unpicked:
+    """Why part of what is owed is not in the pay button: the reason, how many charges, how much."""
+
+    reason: str  # "not_due" or "disputed"
+    count: int
+    amount: Decimal
+
 
 @dataclass
 class UnitAccount:
     unit: Unit
     lines: list[Line] = field(default_factory=list)
     credit: Decimal = ZERO
+
+    @property
+    def years(self) -> list[YearGroup]:
+        """Charges by billing year, newest year first and open, each year's charges oldest first."""
+        by_year: dict[int, list[Line]] = {}
+        for line in self.lines:
+            by_year.setdefault(line.year, []).append(line)
+        return [YearGroup(year, by_year[year], open=index == 0)
+                for index, year in enumerate(sorted(by_year, reverse=True))]
+
+    @property
+    def picked_total(self) -> Decimal:
+        """What the pay button asks when the page opens."""
+        return sum((line.total for line in self.lines if line.picked), ZERO)
+
+    @property
+    def unpicked_total(self) -> Decimal:
+        return self.total - self.picked_total
+
+    @property
+    def unpicked(self) -> list[Unpicked]:
+        """The difference between the total and the pay button, by reason; they add up to it exactly."""
+        disputed = [line for line in self.lines if line.disputed]
+        not_due = [line for line in self.lines if not line.disputed and not line.overdue]
+        return [Unpicked(reason, len(lines), sum((line.total for line in lines), ZERO))
+                for reason, lines in (("not_due", not_due), ("disputed", disputed)) if lines]
 
     @property
     def principal(self) -> Decimal:

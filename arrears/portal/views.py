@@ -46,7 +46,7 @@ def owner_page(view):
     def wrapped(request, token, *args, **kwargs):
         access = resolve_token(token)
         if access is None:
-            response = render(request, "portal/invalid.html", status=404)
+            response = render(request, "portal/invalid.html", {"office": statements.office_for(token)}, status=404)
         else:
             response = view(request, access, token, *args, **kwargs)
         response["Referrer-Policy"] = "same-origin"
@@ -75,6 +75,8 @@ def statement(request, access, token):
         "bank": settings.ARREARS_BANK_ACCOUNT,
         "months": owner_requests.plan_months_offered(access.unit.community_id),
         "pending_request": pending, "last_request": answered,
+        # One account to pay: its total and pay button stay on screen; several: each bar sticks within its account.
+        "fixed_bar": bool(providers) and sum(1 for account in accounts if account.lines) == 1,
         "complaints": Complaint.objects.filter(owner=access.owner).select_related("ticket", "dispute")[:5],
     })
 

@@ -141,3 +141,55 @@ def test_an_owner_sees_a_useful_how_to_pay_on_a_phone_when_nothing_is_configured
     assert "None" not in text
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     context.close()
+
+
+def test_on_a_phone_the_total_and_pay_button_show_without_scrolling_and_older_years_are_folded(live_server, estate, browser,  # noqa: F811
+                                                                                              settings):
+    # given a year more of charges (2025 December, overdue) and June 2026 billed but not yet due
+    from datetime import date
+
+    from arrears.ledger import services
+    from arrears.ledger.models import Charge
+
+    settings.ARREARS_PUBLIC_URL = live_server.url
+    january = Charge.objects.filter(unit=estate["unit"], owner=estate["owner"]).order_by("due_date").first()
+    Charge.objects.create(**{field.name: getattr(january, field.name) for field in Charge._meta.concrete_fields
+                             if field.name not in ("id", "period_start", "period_end", "due_date", "settled_on")},
+                          period_start=date(2025, 12, 1), period_end=date(2025, 12, 31), due_date=date(2025, 12, 5))
+    services.bill(through=date(2026, 6, 1))
+    link = statement_link(estate["owner"].pk, estate["unit"].pk)
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", user_agent=IPHONE_AGENT,
+                                  device_scale_factor=2)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+
+    # when the owner opens the link
+    page.goto(link)
+    page.screenshot(path=str(ARTIFACTS / "portal-statement-first-screen-390.png"))
+
+    # then the bar with the total and the pay button is on the first screen, inside the window
+    bar = page.locator("[data-testid=paybar]")
+    box = bar.bounding_box()
+    assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 844 and box["x"] >= 0
+    button = page.locator("[data-testid=pay]").bounding_box()
+    assert button["y"] + button["height"] <= 844 and button["x"] + button["width"] <= 390
+    # and what it asks, against the total, is explained: June (200.00) is not yet due
+    assert page.locator("[data-role=selected-total]").inner_text() != ""
+    assert "¥200.00" in page.locator("[data-testid=why]").inner_text()
+    assert page.locator("[data-role=gap-amount]").inner_text() == "¥200.00"
+    # and 2025 is folded under 2026, its December still ticked
+    assert page.locator("details[data-year='2026']").get_attribute("open") is not None
+    assert page.locator("details[data-year='2025']").get_attribute("open") is None
+    assert page.locator("details[data-year='2025'] input[name=charge]").is_checked()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+    # and the bar is still there after scrolling to the foot of the page
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    box = bar.bounding_box()
+    assert box["y"] + box["height"] <= 844 + 1
+    # ticking June adds it to the button and empties the gap
+    page.locator("details[data-year='2026'] input[name=charge]").last.check()
+    assert page.locator("[data-role=gap]").is_hidden()
+    page.screenshot(path=str(ARTIFACTS / "portal-statement-all-ticked-390.png"))
+    context.close()

@@ -121,8 +121,10 @@ def test_taking_300_cash_writes_what_the_preview_showed_with_a_receipt(estate, f
     receipt = Receipt.objects.get(payment=payment)
     assert receipt.number == "SJ2026-000001" and receipt.voided_at is None
     assert receipt.content["lines"] == [
-        {"charge_type": "物业费", "period": "2026-02-01–2026-02-28", "component": "本金", "amount": "200.00", "designated": False},
-        {"charge_type": "物业费", "period": "2026-03-01–2026-03-31", "component": "本金", "amount": "100.00", "designated": False},
+        {"charge_type": "物业费", "period": "2026-02-01–2026-02-28", "principal": "200.00", "late_fee": "0.00",
+         "amount": "200.00", "designated": False},
+        {"charge_type": "物业费", "period": "2026-03-01–2026-03-31", "principal": "100.00", "late_fee": "0.00",
+         "amount": "100.00", "designated": False},
     ]
     assert (receipt.content["amount"], receipt.content["credit"], receipt.content["channel"]) == ("300.00", "0.00", "前台收银")
     # Left: March 100.00 and April 200.00; the late fees stay 21.00 (paying today adds no day).

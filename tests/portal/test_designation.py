@@ -88,11 +88,11 @@ def test_an_owner_who_disputes_january_and_pays_only_april_pays_april_only(clien
     assert written(order.payment) == [(4, "late_fee", D("3.50")), (4, "principal", D("200.00"))]
     assert list(charge[1].allocations.values_list("amount", "value_date")) == [(D("200.00"), date(2026, 1, 20))]
     assert not Allocation.objects.filter(charge__in=[charge[2], charge[3]]).exists()
-    # and the receipt lists April's two lines, marked as the payer's designation
+    # and the receipt lists April on one line (principal and late fee), marked as the payer's designation
     receipt = Receipt.objects.get(payment=order.payment)
     assert receipt.content["lines"] == [
-        {"charge_type": "物业费", "period": "2026-04-01–2026-04-30", "component": "违约金", "amount": "3.50", "designated": True},
-        {"charge_type": "物业费", "period": "2026-04-01–2026-04-30", "component": "本金", "amount": "200.00", "designated": True},
+        {"charge_type": "物业费", "period": "2026-04-01–2026-04-30", "principal": "200.00", "late_fee": "3.50",
+         "amount": "203.50", "designated": True},
     ]
     assert receipt.content["credit"] == "0.00"
 
@@ -201,19 +201,21 @@ def test_a_ticked_charge_of_another_unit_is_refused_on_the_page(client, estate, 
 # -- the receipt --------------------------------------------------------------------------------
 
 
-def test_the_receipt_lists_each_charge_component_and_what_stays_as_credit(estate, finance):
+def test_the_receipt_lists_each_charge_once_and_what_stays_as_credit(estate, finance):
     # given
     charge = months(estate)
     # when: 700.00 designating April: 203.50 on it, the other 417.50 owed by the rule, 79.00 left
     payment = take(estate, finance, "700.00", charge_ids=[charge[4].pk])
     # then
     receipt = Receipt.objects.get(payment=payment)
-    assert [(line["period"][:7], line["component"], line["amount"], line["designated"]) for line in receipt.content["lines"]] == [
-        ("2026-01", "违约金", "1.50", False),
-        ("2026-02", "违约金", "9.40", False), ("2026-02", "本金", "200.00", False),
-        ("2026-03", "违约金", "6.60", False), ("2026-03", "本金", "200.00", False),
-        ("2026-04", "违约金", "3.50", True), ("2026-04", "本金", "200.00", True),
-    ]
+    lines = [(line["period"][:7], line["principal"], line["late_fee"], line["amount"], line["designated"])
+             for line in receipt.content["lines"]]
+    assert lines == [
+        ("2026-01", "0.00", "1.50", "1.50", False),
+        ("2026-02", "200.00", "9.40", "209.40", False),
+        ("2026-03", "200.00", "6.60", "206.60", False),
+        ("2026-04", "200.00", "3.50", "203.50", True),
+    ]  # 1.50 + 209.40 + 206.60 + 203.50 = 621.00, and 79.00 credit: 700.00
     assert receipt.content["credit"] == "79.00"
     text = text_of(render_receipt(number=receipt.number, issued_at=receipt.issued_at, content=receipt.content, voided=False))
     for expected in ("物业费（指定）", "预存款（未冲抵）", "79.00", "异议处理中的费用不会被自动冲抵"):

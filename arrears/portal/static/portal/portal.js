@@ -4,14 +4,25 @@
   function yuan(cents) {
     return "¥" + (cents / 100).toLocaleString("zh-CN", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
   }
+  function toCents(text) {  // "1234.50" -> 123450, without floating-point drift
+    var parts = String(text).split(".");
+    return parseInt(parts[0], 10) * 100 + parseInt(((parts[1] || "") + "00").slice(0, 2), 10);
+  }
   document.querySelectorAll("form.payform").forEach(function (form) {
     var out = form.querySelector("[data-role=selected-total]");
+    var gap = form.querySelector("[data-role=gap]");
+    var gapAmount = form.querySelector("[data-role=gap-amount]");
+    var total = form.dataset.total ? toCents(form.dataset.total) : 0;
     function update() {
       var cents = 0;
       form.querySelectorAll("input[name=charge]:checked").forEach(function (box) {
-        cents += Math.round(parseFloat(box.dataset.amount) * 100);
+        cents += toCents(box.dataset.amount);
       });
       if (out) out.textContent = cents ? yuan(cents) : "";
+      if (gap && gapAmount) {  // what is owed but not in the button
+        gap.hidden = total - cents <= 0;
+        gapAmount.textContent = yuan(total - cents);
+      }
       var button = form.querySelector("button[type=submit]");
       if (button) button.disabled = cents === 0;
     }
