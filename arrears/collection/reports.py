@@ -22,6 +22,7 @@ from arrears.collection.models import (
     Task,
     TaskStatus,
 )
+from arrears.core.text import natural_key
 from arrears.estate.models import Owner, Unit
 
 NEXT_STEPS = 4
@@ -156,5 +157,5 @@ def case_rows(as_of: date, *, community_ids=None) -> list[dict]:
             "situations": a.situations, "techniques": a.techniques, "next_steps": steps[a.key],
             "limitation_deadline": a.limitation_deadline.isoformat() if a.limitation_deadline else None,
         })
-    rows.sort(key=lambda r: (r["community"], r["building"], r["unit"], r["room"], r["owner"]))
+    rows.sort(key=lambda r: (r["community"], natural_key(r["building"]), natural_key(r["unit"]), natural_key(r["room"]), r["owner"]))
     return rows
