@@ -34,6 +34,7 @@ from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from arrears.core.money import ZERO, round_money  # noqa: E402
+from arrears.core.text import natural_key  # noqa: E402
 from arrears.estate.models import (  # noqa: E402
     Building,
     Community,
@@ -167,11 +168,14 @@ def build_history(*, units: int, months: int = 36, today: date | None = None, se
             area = Decimal(6000 + rng.randrange(12000)) / 100
             floor, room = divmod(local % UNITS_PER_BUILDING, 4)
             uid, oid = unit_id + index, owner_id + index
-            unit_rows.append((uid, community.pk, building.pk, "1", f"{floor + 1}{room + 1:02d}", area, "occupied"))
+            room_name = f"{floor + 1}{room + 1:02d}"
+            unit_rows.append((uid, community.pk, building.pk, "1", room_name, area, "occupied",
+                              f"{natural_key('1')} {natural_key(room_name)}"))
             owner_rows.append((oid, community.pk, "person", f"业主{index + 1:06d}", "", False))
             ownership_rows.append((ownership_id + index, community.pk, uid, oid, rules.add_months(first_month, -12)))
             layout.append((uid, oid, community.pk, area))
-        insert_rows(Unit, ["id", "community", "building", "entrance", "room", "floor_area", "status"], unit_rows)
+        insert_rows(Unit, ["id", "community", "building", "entrance", "room", "floor_area", "status", "sort_key"],
+                    unit_rows)
         insert_rows(Owner, ["id", "community", "kind", "name", "id_number", "do_not_contact"], owner_rows)
         insert_rows(Ownership, ["id", "community", "unit", "owner", "start"], ownership_rows)
 

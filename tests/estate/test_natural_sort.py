@@ -2,6 +2,7 @@
 
 import importlib
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.apps import apps
@@ -12,6 +13,7 @@ from arrears.core import roles
 from arrears.core.text import natural_key
 from arrears.estate import selectors
 from arrears.estate.models import Building, StaffScope, Unit
+from arrears.ledger.models import Charge, ChargeType
 from tests import factories
 from tests.collection.conftest import make_case
 
@@ -61,15 +63,20 @@ def test_search_lists_units_in_counted_order(community):
 
 
 def test_the_arrears_list_sorts_by_address_and_offers_buildings_in_counted_order(client, community):
-    # given: one case in each building
+    # given: one case in each building, each owing a fee overdue since February (the list shows only owners in arrears)
     user = factories.user("manager", groups=[roles.MANAGER])
     StaffScope.objects.create(user=user, community=community)
     for name in SHUFFLED:
         unit = factories.unit(community, building=name, room="101")
-        make_case(unit, factories.owner(unit, f"业主{name}"))
+        owner = factories.owner(unit, f"业主{name}")
+        Charge.objects.create(community=community, unit=unit, owner=owner, charge_type=ChargeType.objects.get(code="property_fee"),
+                              period_start=date(2026, 2, 1), period_end=date(2026, 2, 28), amount=Decimal("600.00"),
+                              due_date=date(2026, 2, 5), late_fee_daily_rate=Decimal("0"))
+        make_case(unit, owner)
     # when / then: the selector and the page
-    assert [c.unit.building.name for c in open_cases(user, CaseFilters(sort="unit"))] == COUNTED
-    assert [c.unit.building.name for c in open_cases(user, CaseFilters(sort="-unit"))] == COUNTED[::-1]
+    today = date(2026, 5, 10)
+    assert [c.unit.building.name for c in open_cases(user, CaseFilters(sort="unit"), today=today)] == COUNTED
+    assert [c.unit.building.name for c in open_cases(user, CaseFilters(sort="-unit"), today=today)] == COUNTED[::-1]
     assert [label for _pk, label in case_filter_choices(user)["buildings"]] == [f"阳光花园 {name}" for name in COUNTED]
     client.force_login(user)
     html = client.get(reverse("staff:cases"), {"sort": "unit"}).content.decode()

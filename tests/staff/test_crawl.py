@@ -45,10 +45,10 @@ def _demo():
     """The demo code (logins, fee compositions, an owner's link): the one place this test names where it lives."""
     from types import SimpleNamespace
 
-    from arrears.core.management.commands.demo import DEMO_USERS, ensure_demo_users
-    from arrears.portal.demo import ensure_fee_compositions, sample_link
+    from arrears.demo.portal import ensure_fee_compositions, sample_link
+    from arrears.demo.staff import LOGINS, ensure_demo_staff
 
-    return SimpleNamespace(usernames=[username for username, _role, _superuser in DEMO_USERS], ensure_users=ensure_demo_users,
+    return SimpleNamespace(usernames=[login.username for login in LOGINS], ensure_users=ensure_demo_staff,
                            ensure_fee_compositions=ensure_fee_compositions, sample_link=sample_link)
 
 
@@ -73,6 +73,11 @@ def _morning(collector, legal) -> None:
     attempt = log_attempt(unit=case.unit, owner=case.owner, channel="call", outcome="no_answer", staff=collector, case=case,
                           at=timezone.now())
     correct_attempt(attempt=attempt, staff=collector, correction_reason="录错了结果", outcome="refused")
+    # the demo staffs every case and attempt; history imported from elsewhere often has neither
+    other = Case.objects.filter(status=CaseStatus.OPEN).exclude(pk=case.pk).select_related("unit", "owner").order_by("pk").first()
+    log_attempt(unit=other.unit, owner=other.owner, channel="call", outcome="no_answer", staff=None, case=other,
+                at=timezone.now())
+    Case.objects.filter(pk=other.pk).update(collector=None)
     with contextlib.redirect_stdout(StringIO()):  # the console SMS backend prints each message
         dispatch(now=timezone.now(), limit=50)
     community_id = case.community_id
