@@ -1,6 +1,7 @@
 from django.urls import path
 
 from arrears.staff import (
+    assignment_views,
     cashier_views,
     collection_views,
     letters_views,
@@ -27,6 +28,8 @@ urlpatterns = [
     path("attempts/<int:pk>/correct/", collection_views.attempt_correct, name="attempt_correct"),
     path("compliance/", collection_views.compliance_page, name="compliance"),
     path("desk/", collection_views.desk, name="desk"),
+    path("collectors/", assignment_views.collectors, name="collectors"),
+    path("collectors/<int:pk>/", assignment_views.collectors_change, name="collectors_change"),
     # limitation proof (待补证据)
     path("legal/evidence-needed/", proof_views.evidence_needed, name="evidence_needed"),
     path("legal/evidence-needed/<int:pk>/proof/", proof_views.event_proof, name="event_proof"),
