@@ -4,6 +4,7 @@ days, and batches rendered as a job with a progress bar (letter_jobs)."""
 from datetime import date
 
 import pytest
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 
 from arrears.collection.models import CollectionPolicy, Task
@@ -185,3 +186,41 @@ def test_cases_of_another_community_cannot_be_posted(client, insider, due, estat
     client.force_login(legal)
     assert _post(client, [due["far"]]).status_code == 404
     assert not LetterJob.objects.exists()
+
+
+def test_one_active_job_per_selection_in_the_database(manager, due):
+    fields = {"user": manager, "community": due["here"].community, "kind": "collection", "issued_on": date(2026, 5, 10),
+              "digest": "d" * 64}
+    LetterJob.objects.create(**fields)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        LetterJob.objects.create(**fields)
+    LetterJob.objects.update(status="failed")
+    LetterJob.objects.create(**fields)  # once the first has ended, the same selection may run again
+
+
+def test_the_celery_runner_queues_the_task_after_the_commit(client, settings, manager, due,
+                                                            django_capture_on_commit_callbacks):
+    settings.ARREARS_IMPORT_RUNNER = "celery"
+    client.force_login(manager)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        _post(client, [due["here"]])
+    job = LetterJob.objects.get()
+    assert job.status == "queued" and len(callbacks) == 1
+    callbacks[0]()  # the task runs eagerly here: no broker in tests
+    job.refresh_from_db()
+    assert job.status == "done" and job.batch.count == 1
+
+
+@pytest.mark.skipif(connection.vendor == "sqlite", reason="the thread path needs a database that waits for locks: "
+                                                          "run on PostgreSQL (see the import job's thread test)")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_thread_runner_renders_after_the_commit(client, settings, manager, due):
+    settings.ARREARS_IMPORT_RUNNER = "thread"
+    client.force_login(manager)
+    response = _post(client, [due["here"], due["next_door"]])
+    for thread in list(letter_jobs.threads):
+        thread.join(timeout=120)
+    job = LetterJob.objects.get()
+    assert response.url == reverse("staff:letter_job", args=[job.pk])
+    assert job.status == "done" and (job.done, job.total) == (2, 2) and job.batch.count == 2
+    connection.close()
