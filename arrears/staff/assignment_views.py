@@ -29,7 +29,7 @@ def collectors(request):
         community = row.building.community_id
         if community not in choices:
             choices[community] = list(assignments.collector_choices(row.building))
-        row.choices = choices[community]
+        row.available = [user for user in choices[community] if user not in row.collectors]
     return render(request, "staff/collectors.html", {"rows": rows})
 
 
