@@ -110,6 +110,8 @@ def letters(request):
         batches, pending = batches.filter(community_id=community), pending.filter(community_id=community)
     return render(request, "staff/letters.html", {
         "communities": communities, "community": community, "cases": cases, "skipped": len(recent),
+        # the 欠费列表's filters ride along when the community is chosen after them
+        "carry": [(key, value) for key, values in request.GET.lists() if key != "community" for value in values],
         "repeat_days": max((r.days for r in recent.values()), default=_repeat_days(community)),
         "filtered": filtered, "lawyer": lawyer, "today": today, "max_batch": letter_service.MAX_BATCH,
         "batches": batches[:20], "pending": pending[:100],

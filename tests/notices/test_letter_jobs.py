@@ -224,3 +224,12 @@ def test_the_thread_runner_renders_after_the_commit(client, settings, manager, d
     assert response.url == reverse("staff:letter_job", args=[job.pk])
     assert job.status == "done" and (job.done, job.total) == (2, 2) and job.batch.count == 2
     connection.close()
+
+
+def test_the_case_lists_filters_ride_along_when_the_community_is_chosen(client, manager, due, estate):
+    client.force_login(manager)
+    first = _page(client, tier="B")
+    assert 'name="tier" value="B"' in first and 'name="case"' not in first
+    html = _page(client, tier="B", community=estate["community"].pk)
+    assert html.count('name="case"') == 2 and "按欠费列表的筛选条件列出在催案件" in html
+    assert 'name="case"' not in _page(client, tier="A", community=estate["community"].pk)
