@@ -98,7 +98,7 @@ class CollectionPolicyAdmin(admin.ModelAdmin):
                                    "contact_on_weekends"]}),
         (_("频次上限"), {"fields": ["sms_per_7_days", "calls_per_day", "calls_per_7_days", "visits_per_7_days"]}),
         (_("信号与分期"), {"fields": ["unreachable_after", "vacant_months", "plan_months", "plan_breach_days",
-                                     "plan_waives_late_fee", "lawyer_letters_at_once"]}),
+                                     "plan_waives_late_fee", "lawyer_letters_at_once", "letter_repeat_days"]}),
         (_("本小区额外不联系日"), {"fields": ["fallback_holidays"], "classes": ["collapse"]}),
     ]
 

@@ -101,6 +101,10 @@ class CollectionPolicy(models.Model):
         _("同一楼栋律师函间隔天数"), default=7,
         help_text=_("同一楼栋在此天数内只向一户发律师函；经理可注明理由后例外。"),
     )
+    letter_repeat_days = models.PositiveSmallIntegerField(
+        _("同一户催费函间隔天数"), default=30,
+        help_text=_("在此天数内已出过同类函件的业主不再列入出函候选，也不能再次出函。"),
+    )
     # Once the national holidays for years the calendar package lacked: now only extra days of the
     # community; it never makes a day a working day (guard.community_days_off).
     fallback_holidays = models.TextField(

@@ -160,6 +160,53 @@ class LetterBatch(models.Model):
         return f"{self.issued_on} {self.get_kind_display()} × {self.count}"
 
 
+class LetterJobStatus(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("生成中")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("失败")
+
+
+ACTIVE_LETTER_JOBS = [LetterJobStatus.QUEUED, LetterJobStatus.RUNNING]
+
+
+class LetterJob(models.Model):
+    """One batch being rendered outside the request (a batch of 200 takes half a minute).
+
+    The same selection posted twice while it runs finds this job (a partial unique index on the
+    user and the selection's digest); the page polls `done` of `total` and links the batch at the end.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("员工"))
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+", verbose_name=_("小区"))
+    kind = models.CharField(_("类型"), max_length=20, choices=LetterKind.choices)
+    issued_on = models.DateField(_("出函日期"))
+    case_ids = models.JSONField(_("案件"), default=list)
+    override_reason = models.CharField(_("例外理由"), max_length=300, blank=True)
+    digest = models.CharField(_("选择摘要"), max_length=64)
+    status = models.CharField(_("状态"), max_length=10, choices=LetterJobStatus.choices, default=LetterJobStatus.QUEUED)
+    done = models.PositiveIntegerField(_("已生成"), default=0)
+    total = models.PositiveIntegerField(_("总份数"), default=0)
+    batch = models.ForeignKey(LetterBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                              verbose_name=_("函件批次"))
+    error_zh = models.TextField(_("失败原因"), blank=True)
+    error_en = models.TextField(_("失败原因（英文）"), blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("出函任务")
+        verbose_name_plural = _("出函任务")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "digest"], condition=Q(status__in=ACTIVE_LETTER_JOBS),
+                                    name="letter_job_one_active_per_selection"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} × {self.total} ({self.status})"
+
+
 class Letter(models.Model):
     """A numbered letter to one owner about one unit; its content and PDF are frozen at issue."""
 

@@ -13,3 +13,11 @@ def dispatch_outbox(limit: int = 500) -> dict:
 
 def after_run(sender, **kwargs) -> None:
     dispatch_outbox.delay()
+
+
+@shared_task(name="arrears.notices.tasks.run_letter_job")
+def run_letter_job(job_id: int) -> None:
+    """Render one queued letter batch; a job already claimed is left alone, so a redelivery does nothing."""
+    from arrears.notices.letter_jobs import run_job
+
+    run_job(job_id)

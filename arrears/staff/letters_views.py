@@ -7,19 +7,31 @@ from datetime import date
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from arrears.collection import selectors as collection_selectors
+from arrears.collection.assess import policies_by_community, policy_or_default
 from arrears.collection.models import Case, CaseStatus, Channel, TaskStatus
 from arrears.core.errors import DomainError
 from arrears.estate import selectors as estate_selectors
+from arrears.notices import letter_jobs
 from arrears.notices import letters as letter_service
-from arrears.notices.models import DeliveryMethod, Letter, LetterBatch, LetterKind, LetterStatus
+from arrears.notices.models import (
+    ACTIVE_LETTER_JOBS,
+    DeliveryMethod,
+    Letter,
+    LetterBatch,
+    LetterJob,
+    LetterJobStatus,
+    LetterKind,
+    LetterStatus,
+)
 from arrears.staff.collection_forms import CaseFilterForm
 from arrears.staff.collection_views import _domain_message, _form_errors, _require
 
@@ -52,58 +64,123 @@ def _batches_in_scope(user):
     return LetterBatch.objects.filter(community_id__in=communities)
 
 
+def _chosen_community(request, communities: list) -> int | None:
+    """The community the page lists: the one asked for (in scope), the only one the user has, else none yet."""
+    wanted = request.GET.get("community") or request.POST.get("community") or ""
+    ids = [pk for pk, _name in communities]
+    if wanted.isdigit() and int(wanted) in ids:
+        return int(wanted)
+    return ids[0] if len(ids) == 1 else None
+
+
 @login_required
 def letters(request):
-    """待出函 (open letter tasks, or the 欠费列表 filter's cases) and 律师函候选, plus recent batches."""
+    """One community at a time: its cases due a letter (or the 欠费列表 filter's), none ticked, none lettered lately."""
     _require(request.user, "notices.view_letter")
     today = timezone.localdate()
     units = estate_selectors.units_visible_to(request.user)
-    filtered = any(key in request.GET for key in CaseFilterForm.base_fields)
-    if filtered:
-        choices = collection_selectors.case_filter_choices(request.user, community=None)
-        form = CaseFilterForm(request.GET, choices=choices)
-        data = form.cleaned_data if form.is_valid() else {}
-        filters = collection_selectors.CaseFilters(**{k: v for k, v in data.items() if v not in (None, "")})
-        cases = list(collection_selectors.open_cases(request.user, filters)[:CANDIDATES_SHOWN])
-    else:
-        cases = list(
-            Case.objects.filter(unit__in=units, status=CaseStatus.OPEN, tasks__channel=Channel.LETTER,
-                                tasks__status=TaskStatus.OPEN)
-            .select_related("unit__building", "owner", "community").distinct().order_by("community_id", "unit__building__sort_key", "unit__sort_key", "pk")[:CANDIDATES_SHOWN]
-        )
+    communities = list(estate_selectors.communities_visible_to(request.user).order_by("name").values_list("pk", "name"))
+    community = _chosen_community(request, communities)
+    filtered = any(key in request.GET for key in CaseFilterForm.base_fields if key != "community")
+    cases, recent = [], {}
+    if community is not None:
+        if filtered:
+            choices = collection_selectors.case_filter_choices(request.user, community=community)
+            form = CaseFilterForm(request.GET, choices=choices)
+            data = form.cleaned_data if form.is_valid() else {}
+            data["community"] = community
+            filters = collection_selectors.CaseFilters(**{k: v for k, v in data.items() if v not in (None, "")})
+            found = collection_selectors.open_cases(request.user, filters)
+        else:
+            found = (
+                Case.objects.filter(unit__in=units, community_id=community, status=CaseStatus.OPEN,
+                                    tasks__channel=Channel.LETTER, tasks__status=TaskStatus.OPEN)
+                .select_related("unit__building", "owner", "community").distinct()
+                .order_by("unit__building__sort_key", "unit__sort_key", "pk")
+            )
+        found = list(found[:CANDIDATES_SHOWN + letter_service.MAX_BATCH])
+        recent = letter_service.recent_letters(found, LetterKind.COLLECTION, today)
+        cases = [case for case in found if case.pk not in recent][:CANDIDATES_SHOWN]
     lawyer = []
-    if request.user.has_perm("notices.issue_lawyer_letter"):
-        communities = set(units.values_list("community_id", flat=True).distinct())
-        lawyer = letter_service.lawyer_candidates(communities, today)
+    if request.user.has_perm("notices.issue_lawyer_letter") and community is not None:
+        lawyer = letter_service.lawyer_candidates({community}, today)
+    batches = _batches_in_scope(request.user).select_related("community", "created_by")
+    pending = _letters_in_scope(request.user).filter(status=LetterStatus.ISSUED).select_related("unit__building", "owner")
+    if community is not None:
+        batches, pending = batches.filter(community_id=community), pending.filter(community_id=community)
     return render(request, "staff/letters.html", {
-        "cases": cases, "filtered": filtered, "lawyer": lawyer, "today": today,
-        "batches": _batches_in_scope(request.user).select_related("community", "created_by")[:20],
-        "pending": _letters_in_scope(request.user).filter(status=LetterStatus.ISSUED).select_related("unit__building", "owner")[:100],
+        "communities": communities, "community": community, "cases": cases, "skipped": len(recent),
+        # the 欠费列表's filters ride along when the community is chosen after them
+        "carry": [(key, value) for key, values in request.GET.lists() if key != "community" for value in values],
+        "repeat_days": max((r.days for r in recent.values()), default=_repeat_days(community)),
+        "filtered": filtered, "lawyer": lawyer, "today": today, "max_batch": letter_service.MAX_BATCH,
+        "batches": batches[:20], "pending": pending[:100],
+        "jobs": LetterJob.objects.filter(user=request.user, status__in=ACTIVE_LETTER_JOBS).order_by("-pk")[:5],
     })
+
+
+def _repeat_days(community: int | None) -> int:
+    policies = policies_by_community([community] if community else [])
+    return policy_or_default(policies, community or 0).letter_repeat_days
 
 
 @login_required
 @require_POST
 def issue(request):
+    """Check the batch now, render it in the background; the same selection posted twice finds the first job."""
     kind = request.POST.get("kind", LetterKind.COLLECTION)
     _require(request.user, "notices.add_letterbatch")
     ids = [int(v) for v in request.POST.getlist("case") if v.isdigit()]
     cases = list(Case.objects.filter(pk__in=ids, unit__in=estate_selectors.units_visible_to(request.user)))
     if len(cases) != len(set(ids)):
         raise Http404
+    back = reverse("staff:letters") + (f"?community={cases[0].community_id}" if cases else "")
     try:
         issued_on = date.fromisoformat(request.POST.get("issued_on") or f"{timezone.localdate()}")
     except ValueError:
         messages.error(request, _("出函日期格式应为 YYYY-MM-DD"))
-        return redirect("staff:letters")
+        return redirect(back)
     try:
-        batch = letter_service.issue_batch(kind=kind, cases=cases, issued_on=issued_on, staff=request.user,
-                                           override_reason=request.POST.get("override_reason", ""))
+        job = letter_jobs.start_job(user=request.user, kind=kind, cases=cases, issued_on=issued_on,
+                                    override_reason=request.POST.get("override_reason", ""))
     except DomainError as error:
         messages.error(request, _domain_message(error))
-        return redirect("staff:letters")
-    messages.success(request, _("已生成 %(count)s 份%(kind)s，请下载打印。") % {"count": batch.count, "kind": batch.get_kind_display()})
-    return redirect("staff:letter_batch", batch.pk)
+        return redirect(back)
+    if job.status == LetterJobStatus.DONE:
+        messages.success(request, _("已生成 %(count)s 份%(kind)s，请下载打印。") % {"count": job.batch.count, "kind": job.batch.get_kind_display()})
+        return redirect("staff:letter_batch", job.batch_id)
+    if job.status == LetterJobStatus.FAILED:
+        messages.error(request, job.error_en if translation.get_language().startswith("en") else job.error_zh)
+        return redirect(back)
+    return redirect("staff:letter_job", job.pk)
+
+
+def _job_for(request, pk) -> LetterJob:
+    """A job is its starter's own page; another user's is not found."""
+    _require(request.user, "notices.add_letterbatch")
+    return get_object_or_404(LetterJob.objects.select_related("community", "batch"), pk=pk, user=request.user)
+
+
+@login_required
+def job_page(request, pk):
+    """The progress bar of a batch being rendered, and the download links once it is done."""
+    job = _job_for(request, pk)
+    error = job.error_en if translation.get_language().startswith("en") else job.error_zh
+    return render(request, "staff/letter_job.html", {"job": job, "state": letter_jobs.status_of(job), "error": error})
+
+
+@login_required
+def job_status(request, pk):
+    """What the progress bar polls (JSON)."""
+    job = _job_for(request, pk)
+    state = letter_jobs.status_of(job)
+    if job.batch_id:
+        state["batch_url"] = reverse("staff:letter_batch", args=[job.batch_id])
+        state["pdf_url"] = reverse("staff:letter_batch_file", args=[job.batch_id, "pdf"])
+        state["zip_url"] = reverse("staff:letter_batch_file", args=[job.batch_id, "zip"])
+    if job.status == LetterJobStatus.FAILED:
+        state["error"] = job.error_en if translation.get_language().startswith("en") else job.error_zh
+    return JsonResponse(state)
 
 
 @login_required

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from arrears.staff import (
+    assignment_views,
     cashier_views,
     collection_views,
     letters_views,
@@ -28,6 +29,8 @@ urlpatterns = [
     path("compliance/", collection_views.compliance_page, name="compliance"),
     path("desk/", collection_views.desk, name="desk"),
     path("desk/cases/<int:pk>/remind/", collection_views.desk_remind, name="desk_remind"),
+    path("collectors/", assignment_views.collectors, name="collectors"),
+    path("collectors/<int:pk>/", assignment_views.collectors_change, name="collectors_change"),
     # limitation proof (待补证据)
     path("legal/evidence-needed/", proof_views.evidence_needed, name="evidence_needed"),
     path("legal/evidence-needed/<int:pk>/proof/", proof_views.event_proof, name="event_proof"),
@@ -37,6 +40,8 @@ urlpatterns = [
     path("evidence/<str:what>/<int:pk>/", proof_views.evidence_file, name="evidence_file"),
     path("letters/", letters_views.letters, name="letters"),
     path("letters/issue/", letters_views.issue, name="letters_issue"),
+    path("letters/jobs/<int:pk>/", letters_views.job_page, name="letter_job"),
+    path("letters/jobs/<int:pk>/status/", letters_views.job_status, name="letter_job_status"),
     path("letters/batches/<int:pk>/", letters_views.batch_detail, name="letter_batch"),
     path("letters/batches/<int:pk>/<str:what>/", letters_views.batch_file, name="letter_batch_file"),
     path("letters/<int:pk>/", letters_views.letter_detail, name="letter"),

@@ -44,7 +44,12 @@ def test_a_manager_prints_a_batch_of_collection_letters(live_server, due_letters
     page.wait_for_url(f"{live_server.url}/")
 
     page.goto(f"{live_server.url}/letters/")
+    # one community in scope: it is chosen; nothing is ticked until the user ticks
+    assert page.locator("[data-testid=collection-letters] input[name=case]").count() == 2
+    assert page.locator("[data-testid=collection-letters] input[name=case]:checked").count() == 0
+    page.check("[data-check-all]")
     assert page.locator("[data-testid=collection-letters] input[name=case]:checked").count() == 2
+    assert page.locator("[data-ticked] b").inner_text() == "2"
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
     page.screenshot(path=str(ARTIFACTS / f"letters-{name}.png"), full_page=True)
     page.click("[data-testid=issue-collection]")

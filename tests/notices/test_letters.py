@@ -92,7 +92,8 @@ def test_a_future_issue_date_or_a_mixed_batch_is_refused(street):
 
 def test_the_second_collection_letter_uses_its_own_wording(street):
     case = street["cases"][0]
-    letters.issue_batch(kind="collection", cases=[case], issued_on=date(2026, 5, 1), staff=street["collector"])
+    # 32 days apart: the policy's 30 days without a second letter have passed
+    letters.issue_batch(kind="collection", cases=[case], issued_on=date(2026, 4, 10), staff=street["collector"])
     batch = letters.issue_batch(kind="collection", cases=[case], issued_on=ISSUE, staff=street["collector"])
     assert batch.letters.get().template_code == "collection_letter_2"
 
