@@ -66,6 +66,13 @@ def _validate_card(*, task: Task, outcome: str, satisfaction: str, attachment_ki
         if attachment_kind not in CARD_ATTACHMENTS:
             raise DomainError("请选择录音或照片", "choose a recording or a photo", code="kind")
         limitation.check_upload(upload, limitation.FAMILIES_FOR_ATTACHMENT[attachment_kind])
+        upload.seek(0)  # add_attachment reads it again, inside the transaction
+
+
+def _require_open_task(task: Task) -> None:
+    """A card sent twice (a double tap, a resent form) finds its task done and writes nothing."""
+    if task.status != TaskStatus.OPEN:
+        raise DomainError("该任务已处理", "this task was already done", code="task_done")
 
 
 def log_card(*, task: Task, outcome: str, staff, at: datetime | None = None, reason: str = "", notes: str = "",
@@ -78,6 +85,7 @@ def log_card(*, task: Task, outcome: str, staff, at: datetime | None = None, rea
     channel are done by the same call. 不满意 opens a complaint ticket on the unit and a call-back
     task for the collector.
     """
+    _require_open_task(task)
     if satisfaction and not outcome:
         outcome = Outcome.ANSWERED
     _validate_card(task=task, outcome=outcome, satisfaction=satisfaction, attachment_kind=attachment_kind, upload=upload)

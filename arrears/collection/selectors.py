@@ -191,7 +191,9 @@ def workbench_rows(user, tasks, *, today: date, now: datetime,
             queryset=Contact.objects.filter(relation=ContactRelation.SELF, kind__in=PHONE_KINDS).order_by("kind", "pk"),
         ))
     )
-    techniques = [task.technique or (task.case.technique_list or [None])[0] for task in tasks]
+    # An internal step (a legal review) reaches no owner: no technique, no phone script.
+    techniques = [(task.technique or (task.case.technique_list or [None])[0]) if guard.channel_is_contact(task.channel) else None
+                  for task in tasks]
     by_code, by_technique = _scripts_by([*(t.script_code for t in tasks if t.script_code), *script_library.CHOSEN_CODES],
                                         [t for t in techniques if t])
     decisions = _guard_decisions([(task.case, task.channel) for task in tasks], now)
@@ -200,6 +202,8 @@ def workbench_rows(user, tasks, *, today: date, now: datetime,
         code = script_library.script_code_for(technique=technique, channel=task.channel, persona=persona_of(task.case),
                                               service_open=task.service_open, default=task.script_code)
         script = by_code.get(code) if code else by_technique.get(technique)
+        if not guard.channel_is_contact(task.channel):
+            script = None
         if script is None and code in script_library.PERSONA_SCRIPTS.values():  # staff retired the persona's words
             script = by_code.get(task.script_code) or by_technique.get(technique)
         context = script_context(task.case, collector=user, today=today,
