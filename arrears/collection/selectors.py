@@ -272,7 +272,8 @@ class CaseCard:
 
     @property
     def is_satisfaction_call(self) -> bool:
-        return any(row.task.kind == TaskKind.SATISFACTION for row in self.rows)
+        """The lead task is the follow-up after payment: the card asks for the owner's rating."""
+        return self.lead.task.kind == TaskKind.SATISFACTION
 
 
 @dataclass
