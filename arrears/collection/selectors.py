@@ -67,6 +67,7 @@ from arrears.ledger.models import Allocation, Charge, Component, Waiver, WaiverS
 SUM_FIELD = MoneyField(max_digits=20)
 PHONE_KINDS = (ContactKind.MOBILE, ContactKind.LANDLINE)
 PROMISE_DAYS_DEFAULT = 7
+AFTER_PAYMENT_KINDS = frozenset({TaskKind.SATISFACTION, TaskKind.COMPLAINT_FOLLOW_UP})
 
 
 def _in_language(pair: tuple[str, str]) -> str:
@@ -191,9 +192,13 @@ def workbench_rows(user, tasks, *, today: date, now: datetime,
             queryset=Contact.objects.filter(relation=ContactRelation.SELF, kind__in=PHONE_KINDS).order_by("kind", "pk"),
         ))
     )
-    # An internal step (a legal review) reaches no owner: no technique, no phone script.
-    techniques = [(task.technique or (task.case.technique_list or [None])[0]) if guard.channel_is_contact(task.channel) else None
-                  for task in tasks]
+    # An internal step (a legal review) reaches no owner: no technique, no phone script. A call
+    # after payment is no dunning call: it takes no technique from the case either.
+    techniques = [
+        None if not guard.channel_is_contact(task.channel) else
+        task.technique if task.kind in AFTER_PAYMENT_KINDS else (task.technique or (task.case.technique_list or [None])[0])
+        for task in tasks
+    ]
     by_code, by_technique = _scripts_by([*(t.script_code for t in tasks if t.script_code), *script_library.CHOSEN_CODES],
                                         [t for t in techniques if t])
     decisions = _guard_decisions([(task.case, task.channel) for task in tasks], now)

@@ -304,3 +304,10 @@ def test_another_communitys_task_and_waiver_are_404(client, insider, manager, fa
                                    reason="x", requested_by=far_manager, requested_on=today)
     client.force_login(manager)
     assert client.post(reverse("staff:waiver_decide", args=[waiver.pk, "approve"])).status_code == 404
+
+
+def test_a_follow_up_after_payment_borrows_no_dunning_technique(insider, case, today):
+    task = make_task(case, key="thanks", kind="satisfaction", title="缴费后回访", technique=None, script_code="")
+    [row] = collection_selectors.workbench_rows(insider, Task.objects.filter(pk=task.pk), today=today,
+                                                now=datetime(2026, 5, 10, 10, 0, tzinfo=SHANGHAI))
+    assert (row.technique, row.script) == (None, None)
