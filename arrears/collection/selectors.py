@@ -224,7 +224,7 @@ def workbench_rows(user, tasks, *, today: date, now: datetime,
 
 # -- the collector's day: one card per case -------------------------------------------------------
 
-CARDS_PER_PAGE = 20
+CARDS_PER_PAGE = 10  # a phone screenful or five: the building chips and the pager reach the rest
 # Quick filters of the day's list: a name → a filter on the open tasks (today = the day asked).
 QUICK_FILTERS = ("promise", "tier_a", "calls", "visits", "follow_up")
 FOLLOW_UP_KINDS = (TaskKind.PROMISE_FOLLOW_UP, TaskKind.SATISFACTION, TaskKind.COMPLAINT_FOLLOW_UP, TaskKind.PLAN_FOLLOW_UP)
