@@ -32,6 +32,7 @@ from arrears.collection.models import (
     OwnerProfile,
     ProfileChange,
     Promise,
+    SatisfactionRating,
     Script,
     Task,
 )
@@ -309,6 +310,14 @@ class AttemptAttachmentAdmin(EvidenceAdmin):
     list_filter = ["kind", "community"]
     list_select_related = ["attempt", "community"]
     search_fields = ["attempt__unit__room", "attempt__owner__name"]
+
+
+@admin.register(SatisfactionRating)
+class SatisfactionRatingAdmin(EvidenceAdmin):
+    list_display = ["created_at", "rating", "case", "ticket", "follow_up", "staff", "community"]
+    list_filter = ["rating", "community"]
+    list_select_related = ["case__unit__building", "case__owner", "ticket", "follow_up", "staff", "community"]
+    search_fields = ["case__unit__room", "case__owner__name"]
 
 
 @admin.register(Promise)

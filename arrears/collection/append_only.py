@@ -40,6 +40,10 @@ OUTGOING_MESSAGE_SENT = Frozen("collection_outgoingmessage", (
 OUTGOING_MESSAGE_DELIVERED = Frozen("collection_outgoingmessage", (
     "status", "delivered_at", "receipt_code", "receipt_description",
 ), name="frozen_delivered", when="OLD.status = 'delivered'")
+# What the owner said on the follow-up call after payment, and what it opened.
+SATISFACTION_RATING = Frozen("collection_satisfactionrating", (
+    "id", "community_id", "case_id", "attempt_id", "rating", "ticket_id", "follow_up_id", "staff_id", "created_at",
+), refuse_delete=True)
 # A row's id is frozen too: swapping two rows' ids would hand one row's proof to the other.
 
 EVIDENCE_COLUMNS = {
@@ -47,6 +51,7 @@ EVIDENCE_COLUMNS = {
     "collection_attemptattachment": (ATTEMPT_ATTACHMENT,),
     "collection_limitationevent": (LIMITATION_EVENT,),
     "collection_limitationproof": (LIMITATION_PROOF,),
+    "collection_satisfactionrating": (SATISFACTION_RATING,),
     "collection_outgoingmessage": (OUTGOING_MESSAGE, OUTGOING_MESSAGE_TEXT, OUTGOING_MESSAGE_SENT,
                                    OUTGOING_MESSAGE_DELIVERED),
 }

@@ -18,7 +18,15 @@ from django.utils.translation import gettext_lazy as _
 from arrears.collection.append_only import EVIDENCE_COLUMNS
 from arrears.core.db import EvidenceQuerySet, refuse_delete
 from arrears.core.money import MoneyField
-from arrears.estate.models import Building, Community, Contact, Owner, Unit
+from arrears.estate.models import (
+    Building,
+    Community,
+    Contact,
+    Owner,
+    Satisfaction,
+    ServiceTicket,
+    Unit,
+)
 from arrears.ledger.models import Charge
 
 
@@ -382,6 +390,7 @@ class TaskKind(models.TextChoices):
     PLAN_FOLLOW_UP = "plan_follow_up", _("分期违约跟进")
     LIMITATION_WARNING = "limitation_warning", _("诉讼时效预警")
     SATISFACTION = "satisfaction", _("缴费后回访")
+    COMPLAINT_FOLLOW_UP = "complaint_follow_up", _("不满意跟进")
 
 
 class TaskStatus(models.TextChoices):
@@ -594,6 +603,37 @@ class ContactAttempt(models.Model):
     def staff_name(self) -> str:
         """Who logged it; "" for rows with no staff member (imported, demo or system rows)."""
         return (self.staff.get_full_name() or self.staff.get_username()) if self.staff_id else ""
+
+
+class SatisfactionRating(models.Model):
+    """满意/一般/不满意 said on the follow-up call after payment (seed 002, 策略三).
+
+    Evidence, written once with its contact attempt: 不满意 opens a complaint ticket and a
+    follow-up task in the same transaction, and the row points at both.
+    """
+
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+", verbose_name=_("小区"))
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="ratings", verbose_name=_("案件"))
+    attempt = models.OneToOneField(ContactAttempt, on_delete=models.PROTECT, related_name="rating", verbose_name=_("催收记录"))
+    rating = models.CharField(_("满意度"), max_length=20, choices=Satisfaction.choices)
+    ticket = models.ForeignKey(ServiceTicket, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                               verbose_name=_("投诉工单"))
+    follow_up = models.ForeignKey(Task, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("跟进任务"))
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                              verbose_name=_("经办人"))
+    created_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
+
+    objects = EvidenceQuerySet.as_manager()
+    frozen_groups = EVIDENCE_COLUMNS["collection_satisfactionrating"]
+    delete = refuse_delete
+
+    class Meta:
+        verbose_name = _("回访满意度")
+        verbose_name_plural = _("回访满意度")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_rating_display()}"
 
 
 class AttachmentKind(models.TextChoices):

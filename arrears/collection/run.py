@@ -689,7 +689,7 @@ def _promise_follow_ups(as_of, cases: dict, summary) -> None:
     tasks = [
         Task(community_id=promise.community_id, case_id=promise.case_id, key=f"promise:{promise.pk}",
              kind=TaskKind.PROMISE_FOLLOW_UP, channel=Channel.CALL, technique=2, script_code="promise_call",
-             title=f"承诺今日缴费 ¥{promise.amount}：10 点、16 点前跟进", due_on=as_of,
+             title=f"承诺今日到期（承诺金额 ¥{promise.amount:,.2f}）：10 点、16 点前跟进", due_on=as_of,
              priority=TIER_PRIORITY[by_id[promise.case_id].tier] + KIND_PRIORITY[TaskKind.PROMISE_FOLLOW_UP],
              assignee_id=by_id[promise.case_id].collector_id, created_on=as_of)
         for promise in Promise.objects.filter(case_id__in=ids, status=PromiseStatus.OPEN, due_on=as_of)

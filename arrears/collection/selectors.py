@@ -7,15 +7,20 @@ lookups load their owners, contacts, scripts and guard decisions in batches, nev
 from __future__ import annotations
 
 import calendar
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.core.paginator import Paginator
 from django.db.models import Case as SqlCase
 from django.db.models import (
+    Count,
     Exists,
     F,
+    Max,
+    Min,
     OuterRef,
     Prefetch,
     Q,
@@ -27,7 +32,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 
-from arrears.collection import guard, reports, rules
+from arrears.collection import guard, reports, routing, rules
 from arrears.collection import scripts as script_library
 from arrears.collection.assess import Assessment
 from arrears.collection.models import (
@@ -37,6 +42,7 @@ from arrears.collection.models import (
     ContactAttempt,
     InstalmentPlan,
     Persona,
+    PlanStatus,
     Promise,
     PromiseStatus,
     Script,
@@ -61,6 +67,7 @@ from arrears.ledger.models import Allocation, Charge, Component, Waiver, WaiverS
 SUM_FIELD = MoneyField(max_digits=20)
 PHONE_KINDS = (ContactKind.MOBILE, ContactKind.LANDLINE)
 PROMISE_DAYS_DEFAULT = 7
+AFTER_PAYMENT_KINDS = frozenset({TaskKind.SATISFACTION, TaskKind.COMPLAINT_FOLLOW_UP})
 
 
 def _in_language(pair: tuple[str, str]) -> str:
@@ -76,15 +83,20 @@ def situation_label(number: int) -> str:
     return _in_language(rules.SITUATION_LABELS[number])
 
 
-def script_context(case: Case, *, collector, today: date, show_amount: bool = True) -> dict:
-    """What a script's placeholders are filled with for this case (amounts only when they may be shown)."""
+def script_context(case: Case, *, collector, today: date, show_amount: bool = True,
+                   amounts: tuple[Decimal, Decimal] | None = None) -> dict:
+    """What a script's placeholders are filled with for this case (amounts only when they may be shown).
+
+    `amounts` (principal, late fee) read from the ledger today replace the run's snapshot, so the
+    words say what the card and the statement say."""
     unit = case.unit
+    principal, late_fee = amounts if amounts is not None else (case.principal, case.late_fee)
     company = unit.community.company
     money = (lambda value: f"{value:.2f}") if show_amount else (lambda value: "")
     return {
         "owner_name": case.owner.name, "room": unit.label, "community": unit.community.name, "company": company.name,
         "company_phone": company.phone, "collector": _name(collector) if collector else "",
-        "amount": money(case.principal + case.late_fee), "principal": money(case.principal), "late_fee": money(case.late_fee),
+        "amount": money(principal + late_fee), "principal": money(principal), "late_fee": money(late_fee),
         "months": rules.months_words(rules.arrears_period(case.oldest_due, today)) if show_amount else "", "oldest_due": f"{case.oldest_due:%Y-%m-%d}" if show_amount else "",
         "due_date": f"{case.oldest_due:%Y-%m-%d}" if show_amount else "", "payment_link": "",
         "promise_date": f"{today + timedelta(days=PROMISE_DAYS_DEFAULT):%Y-%m-%d}",
@@ -155,16 +167,18 @@ class WorkbenchRow:
 
 
 def open_tasks_for(user, *, today: date) -> QuerySet[Task]:
-    """Open tasks due by today that are the user's or nobody's, in the user's scope, most urgent first."""
+    """Open tasks due by today that are the user's or nobody's, routed to one of the user's roles
+    (routing.py: a legal review is legal's, never a collector's), in scope, most urgent first."""
     units = estate_selectors.units_visible_to(user)
     return (
         Task.objects.filter(status=TaskStatus.OPEN, due_on__lte=today, case__unit__in=units)
-        .filter(Q(assignee_id=user.pk) | Q(assignee__isnull=True))
+        .filter(Q(assignee_id=user.pk) | Q(assignee__isnull=True)).filter(routing.visible_task_q(user))
         .order_by("-priority", "due_on", "pk")
     )
 
 
-def workbench_rows(user, tasks, *, today: date, now: datetime) -> list[WorkbenchRow]:
+def workbench_rows(user, tasks, *, today: date, now: datetime,
+                   amounts: dict[int, tuple[Decimal, Decimal]] | None = None) -> list[WorkbenchRow]:
     """Rows for a page of tasks: six queries (tasks, contacts, scripts, and the guard's batch).
 
     The script follows the owner's persona (scripts.script_code_for): the task's own script is
@@ -178,7 +192,13 @@ def workbench_rows(user, tasks, *, today: date, now: datetime) -> list[Workbench
             queryset=Contact.objects.filter(relation=ContactRelation.SELF, kind__in=PHONE_KINDS).order_by("kind", "pk"),
         ))
     )
-    techniques = [task.technique or (task.case.technique_list or [None])[0] for task in tasks]
+    # An internal step (a legal review) reaches no owner: no technique, no phone script. A call
+    # after payment is no dunning call: it takes no technique from the case either.
+    techniques = [
+        None if not guard.channel_is_contact(task.channel) else
+        task.technique if task.kind in AFTER_PAYMENT_KINDS else (task.technique or (task.case.technique_list or [None])[0])
+        for task in tasks
+    ]
     by_code, by_technique = _scripts_by([*(t.script_code for t in tasks if t.script_code), *script_library.CHOSEN_CODES],
                                         [t for t in techniques if t])
     decisions = _guard_decisions([(task.case, task.channel) for task in tasks], now)
@@ -187,15 +207,145 @@ def workbench_rows(user, tasks, *, today: date, now: datetime) -> list[Workbench
         code = script_library.script_code_for(technique=technique, channel=task.channel, persona=persona_of(task.case),
                                               service_open=task.service_open, default=task.script_code)
         script = by_code.get(code) if code else by_technique.get(technique)
+        if not guard.channel_is_contact(task.channel):
+            script = None
         if script is None and code in script_library.PERSONA_SCRIPTS.values():  # staff retired the persona's words
             script = by_code.get(task.script_code) or by_technique.get(technique)
-        text = render_script(script.body.strip(), script_context(task.case, collector=user, today=today)) if script else ""
+        context = script_context(task.case, collector=user, today=today,
+                                 amounts=(amounts or {}).get(task.case_id))
+        text = render_script(script.body.strip(), context) if script else ""
         warning = rules.limitation_warning(task.case.limitation_deadline, today)
         if task.kind == TaskKind.LIMITATION_WARNING and warning is None:
             warning = 0
         rows.append(WorkbenchRow(task, task.case, [c.value for c in task.case.owner.phones], technique, script, text,
                                  task.promise_due_today, warning, decision))
     return rows
+
+
+# -- the collector's day: one card per case -------------------------------------------------------
+
+CARDS_PER_PAGE = 10  # a phone screenful or five: the building chips and the pager reach the rest
+# Quick filters of the day's list: a name → a filter on the open tasks (today = the day asked).
+QUICK_FILTERS = ("promise", "tier_a", "calls", "visits", "follow_up")
+FOLLOW_UP_KINDS = (TaskKind.PROMISE_FOLLOW_UP, TaskKind.SATISFACTION, TaskKind.COMPLAINT_FOLLOW_UP, TaskKind.PLAN_FOLLOW_UP)
+
+
+def _quick_q(quick: str, today: date) -> Q:
+    if quick == "promise":
+        return Q(Exists(Promise.objects.filter(case_id=OuterRef("case_id"), status=PromiseStatus.OPEN, due_on__lte=today)))
+    if quick == "tier_a":
+        return Q(case__tier="A")
+    if quick == "calls":
+        return Q(channel=Channel.CALL)
+    if quick == "visits":
+        return Q(channel=Channel.VISIT)
+    if quick == "follow_up":
+        return Q(kind__in=FOLLOW_UP_KINDS)
+    return Q()
+
+
+def case_amounts(cases: list[Case], *, today: date) -> dict[int, tuple[Decimal, Decimal]]:
+    """(principal, late fee) owed today per case, from the ledger statement the unit page shows:
+    the case owner's lines of the unit's statement, never the run's snapshot."""
+    if not cases:
+        return {}
+    statements = {s.unit_id: s for s in ledger_selectors.statement(today, unit_ids=sorted({c.unit_id for c in cases}))}
+    amounts = {}
+    for case in cases:
+        lines = [line for line in getattr(statements.get(case.unit_id), "charges", []) if line.owner_id == case.owner_id]
+        amounts[case.pk] = (sum((line.outstanding for line in lines), ZERO), sum((line.late_fee for line in lines), ZERO))
+    return amounts
+
+
+@dataclass
+class CaseCard:
+    """A case and every step due on it today, with one set of amounts (principal + late fee = total)."""
+
+    case: Case
+    rows: list[WorkbenchRow]
+    principal: Decimal
+    late_fee: Decimal
+    promise: Promise | None
+
+    @property
+    def total(self) -> Decimal:
+        return self.principal + self.late_fee
+
+    @property
+    def lead(self) -> WorkbenchRow:
+        return self.rows[0]
+
+    @property
+    def is_satisfaction_call(self) -> bool:
+        """The lead task is the follow-up after payment: the card asks for the owner's rating."""
+        return self.lead.task.kind == TaskKind.SATISFACTION
+
+
+@dataclass
+class Workday:
+    cards: list[CaseCard]
+    page: object
+    buildings: list[tuple[int, str, int]]  # (building id, "小区 楼栋", cases with work today)
+    cases: int  # all cases with work today under the quick filter (every building)
+
+
+def _natural(text: str) -> tuple:
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text))
+
+
+def workday(user, *, today: date, now: datetime, building: int | None = None, quick: str = "",
+            page_number=None, per_page: int = CARDS_PER_PAGE) -> Workday:
+    """Today's work of a user: one card per case holding all its due tasks, the most urgent case
+    first (its highest task priority, then its oldest due task), building counts for the chips.
+
+    Reads a fixed number of queries whatever the page holds (counts, a page of cases, their tasks
+    through `workbench_rows`, their open promises, and the ledger statement of their units).
+    """
+    tasks = open_tasks_for(user, today=today).filter(_quick_q(quick, today))
+    counts = (tasks.order_by().values("case__unit__building_id", "case__unit__community__name", "case__unit__building__name")
+              .annotate(n=Count("case_id", distinct=True)))
+    buildings = sorted(((row["case__unit__building_id"], f"{row['case__unit__community__name']} {row['case__unit__building__name']}",
+                         row["n"]) for row in counts), key=lambda item: _natural(item[1]))
+    cases_total = sum(count for _, _, count in buildings)
+    if building:
+        tasks = tasks.filter(case__unit__building_id=building)
+    ordered = (tasks.order_by().values("case_id").annotate(top=Max("priority"), first_due=Min("due_on"))
+               .order_by("-top", "first_due", "case_id").values_list("case_id", flat=True))
+    page = Paginator(ordered, per_page).get_page(page_number)
+    case_ids = list(page.object_list)
+    if not case_ids:
+        return Workday([], page, buildings, cases_total)
+    page_tasks = tasks.filter(case_id__in=case_ids).order_by("-priority", "due_on", "pk")
+    cases = {task.case_id: task.case for task in page_tasks.select_related("case")}
+    amounts = case_amounts(list(cases.values()), today=today)
+    rows = workbench_rows(user, page_tasks, today=today, now=now, amounts=amounts)
+    promises = {}
+    for promise in Promise.objects.filter(case_id__in=case_ids, status=PromiseStatus.OPEN).order_by("due_on", "pk"):
+        promises.setdefault(promise.case_id, promise)
+    by_case: dict[int, list[WorkbenchRow]] = {}
+    for row in rows:
+        by_case.setdefault(row.task.case_id, []).append(row)
+    cards = []
+    for case_id in case_ids:
+        case_rows = by_case.get(case_id)
+        if case_rows:
+            principal, late_fee = amounts[case_id]
+            cards.append(CaseCard(case_rows[0].case, case_rows, principal, late_fee, promises.get(case_id)))
+    return Workday(cards, page, buildings, cases_total)
+
+
+def pending_approvals(user) -> dict:
+    """Waivers asked for and instalment plans proposed in the user's scope, waiting for a decision."""
+    units = estate_selectors.units_visible_to(user)
+    waivers = Waiver.objects.filter(status=WaiverStatus.REQUESTED, charge__unit__in=units)
+    plans = InstalmentPlan.objects.filter(status=PlanStatus.PROPOSED, case__unit__in=units)
+    return {
+        "waivers_qs": waivers, "plans_qs": plans,
+        "waivers": list(waivers.select_related("charge__unit__community", "charge__unit__building", "charge__owner",
+                                               "charge__charge_type", "requested_by").order_by("requested_on", "pk")[:200]),
+        "plans": list(plans.select_related("case__unit__community", "case__unit__building", "case__owner", "created_by")
+                      .prefetch_related("instalments").order_by("proposed_on", "pk")[:200]),
+    }
 
 
 # -- the case list ------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from arrears.collection.limitation import LETTER_CHANNELS
 from arrears.collection.models import (
     THIRD_PARTY_OUTCOMES,
+    AttachmentKind,
     Bucket,
     Channel,
     ExcuseReason,
@@ -19,6 +20,8 @@ from arrears.collection.models import (
 from arrears.collection.rules import SITUATION_LABELS
 from arrears.collection.selectors import SORTS, situation_label
 from arrears.collection.services import RELAYED_OUTCOMES
+from arrears.estate.models import Satisfaction
+from arrears.ledger.models import Component
 
 BLANK = [("", "—")]
 # Letters are recorded as delivered only in the letters module, which holds their proof.
@@ -115,3 +118,33 @@ class ComplianceForm(forms.Form):
         if data.get("since") and data.get("until") and data["since"] > data["until"]:
             raise forms.ValidationError(_("起始日期晚于结束日期"))
         return data
+
+
+class CardForm(OutcomeForm):
+    """The card's log form: an outcome, or a satisfaction rating alone (then the owner answered),
+    and optionally the call's recording or a photo."""
+
+    outcome = forms.ChoiceField(label=_("结果"), choices=BLANK + LOGGED_OUTCOMES, required=False)
+    satisfaction = forms.ChoiceField(label=_("满意度"), choices=BLANK + Satisfaction.choices, required=False)
+    attachment_kind = forms.ChoiceField(label=_("附件类型"), choices=BLANK + list(AttachmentKind.choices), required=False)
+    attachment = forms.FileField(label=_("附件"), required=False, allow_empty_file=True)
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("outcome") and not data.get("satisfaction"):
+            self.add_error("outcome", _("请选择结果"))
+        if data.get("attachment") is not None and not data.get("attachment_kind"):
+            data["attachment_kind"] = AttachmentKind.RECORDING
+        return data
+
+
+class WaiverRequestForm(forms.Form):
+    component = forms.ChoiceField(label=_("减免项"), choices=[(Component.LATE_FEE, _("违约金")), (Component.PRINCIPAL, _("本金"))])
+    amount = forms.DecimalField(label=_("减免金额"), max_digits=14, decimal_places=2)
+    reason = forms.CharField(label=_("减免原因"), max_length=300)
+
+
+class PlanProposalForm(forms.Form):
+    months = forms.IntegerField(label=_("分期月数"), min_value=2, max_value=12)
+    first_due = forms.DateField(label=_("首期应缴日期"))
+    include_late_fee = forms.BooleanField(label=_("含违约金"), required=False)

@@ -11,16 +11,18 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from arrears.collection import compliance, exports, guard, services
+from arrears.collection import compliance, exports, guard, outcomes, routing, services
 from arrears.collection import selectors as collection_selectors
 from arrears.collection.models import (
+    AttachmentKind,
     Case,
     CaseStatus,
     ContactAttempt,
@@ -31,25 +33,28 @@ from arrears.collection.models import (
 from arrears.core.errors import DomainError
 from arrears.core.models import record
 from arrears.estate import selectors as estate_selectors
-from arrears.estate.models import Contact
+from arrears.estate.models import Contact, Satisfaction
+from arrears.ledger import services as ledger_services
 from arrears.staff import access
 from arrears.staff.collection_forms import (
     LOGGED_OUTCOMES,
     NEUTRAL_OUTCOMES,
     OWNER_OUTCOMES,
     AttemptForm,
+    CardForm,
     CaseFilterForm,
     ComplianceForm,
     CorrectionForm,
     DeskForm,
     OutcomeForm,
+    PlanProposalForm,
     ProfileForm,
     PromiseForm,
     ReminderForm,
+    WaiverRequestForm,
 )
 from arrears.staff.navigation import safe_next
 
-WORKBENCH_PAGE = 50
 CASES_PAGE = 50
 
 
@@ -93,40 +98,172 @@ def _log(request, *, case, form, channel, task=None, contact=None, script_code="
 
 @login_required
 def workbench(request):
+    """The collector's day: one card per case with all its due steps, most urgent first."""
     _require(request.user, "collection.view_task")
+    return workday_page(request)
+
+
+def workday_page(request, **extra):
+    """The day's list, rendered for the workbench and for a collector's home page."""
     today, now = timezone.localdate(), timezone.now()
-    tasks = collection_selectors.open_tasks_for(request.user, today=today)
-    page = Paginator(tasks, WORKBENCH_PAGE).get_page(request.GET.get("page"))
-    rows = collection_selectors.workbench_rows(request.user, page.object_list, today=today, now=now)
+    building = request.GET.get("building") or ""
+    quick = request.GET.get("quick") or ""
+    quick = quick if quick in collection_selectors.QUICK_FILTERS else ""
+    day = collection_selectors.workday(request.user, today=today, now=now, quick=quick, page_number=request.GET.get("page"),
+                                       building=int(building) if building.isdigit() else None)
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(request, "staff/workbench.html", {
-        "page": page, "rows": rows, "today": today, "outcomes": OWNER_OUTCOMES, "now": now,
+        "day": day, "page": day.page, "cards": day.cards, "today": today, "outcomes": OWNER_OUTCOMES, "now": now,
         "reasons": OutcomeForm.base_fields["reason"].choices, "may_log": request.user.has_perm("collection.add_contactattempt"),
+        "may_waive": request.user.has_perm("ledger.add_waiver"),
+        "may_plan": request.user.has_perm("collection.add_instalmentplan"),
         "full_phones": access.sees_full_phone_numbers(request.user),
         "promise_due": today + timedelta(days=collection_selectors.PROMISE_DAYS_DEFAULT),
+        "plan_first_due": today + timedelta(days=collection_selectors.PROMISE_DAYS_DEFAULT),
+        "quick": quick, "building": building, "quick_filters": QUICK_LABELS, "query": query.urlencode(),
+        "satisfaction_choices": Satisfaction.choices, "attachment_kinds": [
+            (value, label) for value, label in AttachmentKind.choices if value in outcomes.CARD_ATTACHMENTS],
+        **extra,
     })
+
+
+QUICK_LABELS = [("", _lazy("全部")), ("promise", _lazy("承诺到期")), ("tier_a", _lazy("A 类")), ("calls", _lazy("电话")),
+                ("visits", _lazy("上门")), ("follow_up", _lazy("跟进回访"))]
+
+
+def _task_in_scope(request, pk) -> Task:
+    """A task of the user's scope routed to one of the user's roles (routing.py); else 404."""
+    tasks = Task.objects.filter(case__unit__in=estate_selectors.units_visible_to(request.user)).filter(
+        routing.visible_task_q(request.user))
+    return get_object_or_404(tasks.select_related("case__unit__building", "case__owner"), pk=pk)
 
 
 @login_required
 @require_POST
 def task_log(request, pk):
     _require(request.user, "collection.add_contactattempt")
-    tasks = Task.objects.filter(case__unit__in=estate_selectors.units_visible_to(request.user))
-    task = get_object_or_404(tasks.select_related("case__unit__building", "case__owner"), pk=pk)
+    task = _task_in_scope(request, pk)
     back = safe_next(request, reverse("staff:workbench"))
     if task.status != TaskStatus.OPEN:
         messages.error(request, _("该任务已处理。"))
         return redirect(back)
-    form = OutcomeForm(request.POST)
+    form = CardForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+        return redirect(back)
+    data = form.cleaned_data
+    upload = data.get("attachment") or None
+    if upload is not None and not request.user.has_perm("collection.add_attemptattachment"):
+        raise PermissionDenied
+    try:
+        logged = outcomes.log_card(
+            task=task, outcome=data.get("outcome") or "", staff=request.user, at=data.get("at"),
+            reason=data.get("reason") or "", notes=data.get("notes") or "", promise_amount=data.get("promise_amount"),
+            promise_due=data.get("promise_due"), satisfaction=data.get("satisfaction") or "",
+            attachment_kind=data.get("attachment_kind") or "", upload=upload,
+        )
+    except DomainError as error:
+        messages.error(request, _domain_message(error))
+        return redirect(back)
+    _report_attempt(request, logged.attempt)
+    if logged.rating is not None:
+        messages.info(request, _("满意度：%(rating)s") % {"rating": logged.rating.get_rating_display()}
+                      + (_("；已开投诉工单并生成跟进任务") if logged.rating.ticket_id else ""))
+    if logged.attachment is not None:
+        messages.info(request, _("已上传%(kind)s") % {"kind": logged.attachment.get_kind_display()})
+    return redirect(back)
+
+
+@login_required
+@require_POST
+def case_waiver(request, pk):
+    """A waiver agreed on the phone: asked here, approved by someone else (approvals page)."""
+    _require(request.user, "ledger.add_waiver")
+    case = _case_in_scope(request, pk)
+    back = safe_next(request, reverse("staff:workbench"))
+    form = WaiverRequestForm(request.POST)
     if not form.is_valid():
         messages.error(request, _form_errors(form))
         return redirect(back)
     try:
-        attempt = _log(request, case=task.case, form=form, channel=task.channel, task=task, script_code=task.script_code)
+        made = outcomes.request_case_waiver(case=case, staff=request.user, **form.cleaned_data)
     except DomainError as error:
         messages.error(request, _domain_message(error))
         return redirect(back)
-    _report_attempt(request, attempt)
+    messages.success(request, _("减免申请已提交（%(count)s 笔，合计 ¥%(amount)s），待经理审批") % {
+        "count": len(made), "amount": formats.number_format(sum(w.amount for w in made), 2, force_grouping=True)})
     return redirect(back)
+
+
+@login_required
+@require_POST
+def case_plan(request, pk):
+    """An instalment plan agreed on the phone: proposed here, accepted by a manager once the owner agrees."""
+    _require(request.user, "collection.add_instalmentplan")
+    case = _case_in_scope(request, pk)
+    back = safe_next(request, reverse("staff:workbench"))
+    form = PlanProposalForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+        return redirect(back)
+    try:
+        plan = services.propose_plan(case=case, staff=request.user, **form.cleaned_data)
+    except DomainError as error:
+        messages.error(request, _domain_message(error))
+        return redirect(back)
+    messages.success(request, _("分期方案已提交：¥%(total)s，待经理确认") % {
+        "total": formats.number_format(plan.total, 2, force_grouping=True)})
+    return redirect(back)
+
+
+# -- approvals (four eyes) ---------------------------------------------------------------------------
+
+
+@login_required
+def approvals(request):
+    """Waivers and instalment plans collectors asked for, waiting for a manager."""
+    if not (request.user.has_perm("ledger.change_waiver") or request.user.has_perm("collection.change_instalmentplan")):
+        raise PermissionDenied
+    found = collection_selectors.pending_approvals(request.user)
+    return render(request, "staff/approvals.html", {**found, "today": timezone.localdate()})
+
+
+@login_required
+@require_POST
+def waiver_decide(request, pk, decision):
+    _require(request.user, "ledger.change_waiver")
+    if decision not in ("approve", "reject"):
+        raise Http404
+    waiver = get_object_or_404(collection_selectors.pending_approvals(request.user)["waivers_qs"], pk=pk)
+    try:
+        if decision == "approve":
+            ledger_services.approve_waiver(waiver_id=waiver.pk, approved_by=request.user)
+            messages.success(request, _("已批准减免 ¥%(amount)s") % {
+                "amount": formats.number_format(waiver.amount, 2, force_grouping=True)})
+        else:
+            ledger_services.reject_waiver(waiver_id=waiver.pk, decided_by=request.user)
+            messages.success(request, _("已驳回减免申请"))
+    except DomainError as error:
+        messages.error(request, _domain_message(error))
+    return redirect("staff:approvals")
+
+
+@login_required
+@require_POST
+def plan_accept(request, pk):
+    _require(request.user, "collection.change_instalmentplan")
+    plan = get_object_or_404(collection_selectors.pending_approvals(request.user)["plans_qs"], pk=pk)
+    try:
+        if request.POST.get("decision") == "cancel":
+            services.cancel_plan(plan=plan, on=timezone.localdate())
+            messages.success(request, _("已取消分期方案"))
+        else:
+            services.accept_plan(plan=plan, accepted_on=timezone.localdate(), staff=request.user)
+            messages.success(request, _("已确认分期方案：业主同意，计划执行中"))
+    except DomainError as error:
+        messages.error(request, _domain_message(error))
+    return redirect("staff:approvals")
 
 
 # -- case list ----------------------------------------------------------------------------------

@@ -20,13 +20,14 @@ from arrears.collection import limitation
 from arrears.collection import selectors as collection_selectors
 from arrears.collection.models import AttachmentKind, ExcuseReason, Intent, Persona, Reason
 from arrears.collection.services import LOGGED_BACK_DAYS, RELAYED_OUTCOMES
+from arrears.core import roles
 from arrears.estate import selectors as estate_selectors
 from arrears.ledger import import_jobs
 from arrears.ledger import selectors as ledger_selectors
 from arrears.ledger.models import ACTIVE_JOB_STATUSES, ImportJob, ImportJobKind, ImportJobStatus
 from arrears.notices import selectors as notices_selectors
 from arrears.portal import links as portal_links
-from arrears.staff import access, lockout, uploads
+from arrears.staff import access, collection_views, lockout, uploads
 from arrears.staff import selectors as staff_selectors
 from arrears.staff.collection_forms import LOGGED_CHANNELS, LOGGED_OUTCOMES, NEUTRAL_OUTCOMES
 from arrears.staff.forms import ImportUploadForm, SearchForm, too_large_message
@@ -34,10 +35,18 @@ from arrears.staff.forms import ImportUploadForm, SearchForm, too_large_message
 PAGE_SIZE = 20
 
 
+# Roles whose working day is the list of today's work: their home page is that list.
+WORKDAY_ROLES = {roles.COLLECTOR, roles.LEGAL}
+
+
 @login_required
 def home(request):
+    """A collector's (or legal's) home is today's work; other roles see their scope in figures."""
     today = timezone.localdate()
     summary = staff_selectors.scope_summary(request.user, today=today, with_arrears=access.sees_amounts(request.user))
+    held = set(access.role_names(request.user))
+    if held & WORKDAY_ROLES and not held - WORKDAY_ROLES and request.user.has_perm("collection.view_task"):
+        return collection_views.workday_page(request, summary=summary)
     return render(request, "staff/home.html", {"summary": summary, "today": today, "form": SearchForm()})
 
 

@@ -189,6 +189,7 @@ def test_the_installed_trigger_matches_the_column_list(db, group):
 EVIDENCE_TRIGGERS = {
     "collection_contactattempt": {"append_only"},
     "collection_attemptattachment": {"append_only"},
+    "collection_satisfactionrating": {"append_only"},
     "collection_limitationevent": {"append_only"},
     "collection_limitationproof": {"append_only"},
     "collection_outgoingmessage": {"append_only", "frozen_text", "frozen_sent", "frozen_delivered"},

@@ -47,10 +47,10 @@ def test_it_logs_a_promise_from_the_workbench(live_server, estate, insider, fron
     _login(page, live_server, "insider")
 
     page.goto(f"{live_server.url}/workbench/")
-    assert page.locator("[data-testid=task]").count() == 2
+    assert page.locator("[data-testid=case-card]").count() == 2
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
     page.screenshot(path=str(ARTIFACTS / f"workbench-{name}.png"), full_page=True)
-    first = page.locator("[data-testid=task]").first
+    first = page.locator("[data-testid=case-card]").first
     first.locator("details.script summary").click()
     first.locator("[data-testid=log-open]").click()
     first.locator("summary.outcome-promised").click()
@@ -60,7 +60,7 @@ def test_it_logs_a_promise_from_the_workbench(live_server, estate, insider, fron
     first.locator("button[value=promised]").click()
     page.wait_for_selector(".messages li.success")
     assert "已记录" in page.inner_text(".messages")
-    assert page.locator("[data-testid=task]").count() == 1
+    assert page.locator("[data-testid=case-card]").count() == 1
     assert "王小明" not in page.inner_text("main")
     promise = Promise.objects.get()
     assert (str(promise.amount), promise.due_on) == ("600.00", worked["today"] + timedelta(days=7))
@@ -164,8 +164,55 @@ def test_it_shows_a_holiday_task_as_blocked_with_its_reason_within_a_phone(live_
         page.goto(f"{live_server.url}/workbench/")
 
         # Then the task is blocked, says why, and the reason wraps inside the screen
-        badge = page.locator("[data-testid=task] .badge.owing", has_text="受限").first
+        badge = page.locator("[data-testid=case-card] .badge.owing", has_text="受限").first
         assert badge.inner_text() == ("受限：2027-02-08 是法定节假日（春节），不联系业主；2027 年放假安排尚未确认，"
                                       "02-15 08:00 后可联系")
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
         page.screenshot(path=str(ARTIFACTS / f"workbench-holiday-{name}.png"), full_page=True)
+
+
+@pytest.mark.parametrize(("name", "viewport"), VIEWPORTS)
+def test_a_collector_logs_an_earlier_call_with_a_recording_and_rates_a_follow_up_on_one_card(
+        live_server, estate, insider, worked, browser, tmp_path, settings, name, viewport):  # noqa: F811
+    from arrears.collection.models import AttemptAttachment, ContactAttempt, SatisfactionRating
+
+    settings.MEDIA_ROOT = tmp_path
+    ARTIFACTS.mkdir(exist_ok=True)
+    today = worked["today"]
+    case = worked["case"]
+    Task.objects.create(community=case.community, case=case, key="thanks", kind="satisfaction", channel="call",
+                        title="缴费后回访", due_on=today, priority=5, assignee=insider, created_on=today)
+    recording = tmp_path / "call.m4a"
+    recording.write_bytes(b"ID3 owner says: I will pay")
+    page = browser.new_page(viewport=viewport, locale="zh-CN")
+    page.set_default_timeout(15_000)
+    _login(page, live_server, "insider")
+    # the collector's home page is the day: one card per case, the case's two tasks on one card
+    assert page.locator("[data-testid=case-card]").count() == 2
+    card = page.locator("[data-testid=case-card]").first
+    assert card.locator("[data-testid=task]").count() == 2
+    for summary in card.locator("details.more > summary").all():
+        summary.click()
+    card.locator("[data-testid=log-open]").click()
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    page.screenshot(path=str(ARTIFACTS / f"workday-card-open-{name}.png"), full_page=True)
+    # an earlier call (an hour ago, or the day's first minute) with its recording, as a promise
+    earlier = max(timezone.localtime() - timedelta(hours=1), timezone.localtime().replace(hour=0, minute=1))
+    card.locator("input[name=at]").fill(f"{earlier:%Y-%m-%dT%H:%M}")
+    card.locator("input[name=attachment]").set_input_files(str(recording))
+    card.locator("summary.outcome-promised").click()
+    card.locator("button[value=promised]").click()
+    page.wait_for_selector(".messages li")
+    attempt = ContactAttempt.objects.get()
+    assert (timezone.localtime(attempt.at).strftime("%H:%M"), attempt.outcome) == (f"{earlier:%H:%M}", "promised")
+    assert AttemptAttachment.objects.get().attempt == attempt
+    assert not Task.objects.filter(case=case, status="open").exclude(kind="satisfaction").exists()
+    page.screenshot(path=str(ARTIFACTS / f"workday-logged-{name}.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    # the follow-up after payment is now the card's lead: two taps rate it
+    card = page.locator("[data-testid=case-card]", has_text="缴费后回访").first
+    card.locator("[data-testid=log-open]").click()
+    card.locator("button[value=unsatisfied]").click()
+    page.wait_for_selector(".messages li")
+    rating = SatisfactionRating.objects.get()
+    assert (rating.rating, rating.ticket.kind, rating.follow_up.kind) == ("unsatisfied", "complaint", "complaint_follow_up")

@@ -465,7 +465,7 @@ def test_it_speaks_english_on_the_collection_pages(client, insider, case, estate
     client.force_login(insider)
     client.cookies.load({"django_language": "en"})
     html = client.get(reverse("staff:workbench")).content.decode()
-    assert "Today's collection tasks" in html and "Log outcome" in html and "close the exits" in html
+    assert "Today's work" in html and "Log outcome" in html and "close the exits" in html
     html = client.get(reverse("staff:cases")).content.decode()
     assert "Arrears rate (amount)" in html and "今日" not in html
     html = client.get(reverse("staff:unit", args=[estate["unit"].pk])).content.decode()
