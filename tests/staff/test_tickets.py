@@ -123,3 +123,14 @@ def test_a_bad_extension_is_refused_with_the_reason(client, insider):
     response = client.post(reverse("staff:my_profile"), {"last_name": "李", "first_name": "明", "extension": "八零"})
     assert response.status_code == 400 and "分机号只能是数字" in response.content.decode()
     assert not StaffProfile.objects.filter(user=insider).exists()
+
+
+def test_the_ticket_pages_speak_one_language(client, insider, estate, ticket):
+    client.force_login(insider)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    listing = client.get(reverse("staff:tickets")).content.decode()
+    detail = client.get(reverse("staff:ticket", args=[ticket.pk])).content.decode()
+    profile = client.get(reverse("staff:my_profile")).content.decode()
+    assert "Due date" in listing and "Mine only" in listing and "Start work" in detail and "Family name" in profile
+    for text in ("办理期限", "只看我的", "开始处理", "办理记录", "我的资料", "业主看到的"):
+        assert text not in listing + detail + profile, text
