@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Case as SqlCase
@@ -29,11 +28,11 @@ from arrears.estate.models import (
     TicketKind,
     TicketStatus,
     Unit,
+    ticket_due_days,
 )
 
 SUMMARY_LIMIT = ServiceTicket._meta.get_field("summary").max_length
 RESOLUTION_LIMIT = 1000
-DEFAULT_DUE_DAYS = {TicketKind.REPAIR: 3, TicketKind.COMPLAINT: 7, TicketKind.RECTIFICATION: 30}
 
 # Where each status may go next: resolved is final (a wrong resolution is a new ticket).
 NEXT_STATUS = {
@@ -43,10 +42,7 @@ NEXT_STATUS = {
 }
 
 
-def due_days(kind: str) -> int:
-    """The kind's service level in days: ARREARS_TICKET_DUE_DAYS, else the built-in default."""
-    configured = getattr(settings, "ARREARS_TICKET_DUE_DAYS", {}) or {}
-    return int(configured.get(kind, DEFAULT_DUE_DAYS.get(kind, 7)))
+due_days = ticket_due_days
 
 
 def default_due_on(kind: str, opened_on: date) -> date:

@@ -1,5 +1,7 @@
 """The portfolio: companies, communities (小区), buildings, units, owners and how to reach them."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -280,6 +282,15 @@ class TicketStatus(models.TextChoices):
     RESOLVED = "resolved", _("已办结")
 
 
+DEFAULT_TICKET_DUE_DAYS = {TicketKind.REPAIR: 3, TicketKind.COMPLAINT: 7, TicketKind.RECTIFICATION: 30}
+
+
+def ticket_due_days(kind: str) -> int:
+    """A kind's service level in days: settings.ARREARS_TICKET_DUE_DAYS, else the built-in default."""
+    configured = getattr(settings, "ARREARS_TICKET_DUE_DAYS", {}) or {}
+    return int(configured.get(kind, DEFAULT_TICKET_DUE_DAYS.get(kind, 7)))
+
+
 class ServiceTicket(models.Model):
     """A repair, complaint or rectification of a unit: an open one is often why an owner won't pay.
 
@@ -320,6 +331,12 @@ class ServiceTicket(models.Model):
 
     def __str__(self):
         return f"{self.unit} {self.get_kind_display()} {self.summary[:20]}"
+
+    def save(self, *args, **kwargs):
+        # A ticket opened by other code (the portal's complaint, a 不满意 rating) is due by its kind too.
+        if self._state.adding and self.due_on is None and self.opened_on and self.kind:
+            self.due_on = self.opened_on + timedelta(days=ticket_due_days(self.kind))
+        super().save(*args, **kwargs)
 
     @property
     def is_open(self) -> bool:

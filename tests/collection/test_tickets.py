@@ -42,10 +42,12 @@ def test_it_gives_each_kind_its_default_due_date(unit, collector, settings):
     assert due == {"repair": date(2026, 5, 13), "complaint": date(2026, 5, 17), "rectification": date(2026, 6, 9)}
 
 
-def test_it_keeps_the_plain_create_working_as_an_open_ticket(unit):
+def test_it_keeps_the_plain_create_working_as_an_open_ticket(unit, settings):
+    settings.ARREARS_TICKET_DUE_DAYS = {"repair": 3}
     ticket = ServiceTicket.objects.create(community=unit.community, unit=unit, kind="repair", summary="灯坏了",
                                           opened_on=MAY_10)
-    assert (ticket.status, ticket.due_on, ticket.assignee, ticket.resolution, ticket.is_open) == ("open", None, None, "", True)
+    assert (ticket.status, ticket.due_on, ticket.assignee, ticket.resolution, ticket.is_open) == (
+        "open", date(2026, 5, 13), None, "", True)  # due by its kind (报修: 3 days)
 
 
 def test_it_refuses_an_assignee_outside_the_units_scope(unit, collector):
