@@ -43,3 +43,11 @@ def test_it_gives_the_office_phone_and_extension(office, extension, expected):
 
 def test_without_a_profile_the_service_centre_answers():
     assert roles.staff_phone(factories.user("li"), fallback="0755-88886200") == "0755-88886200"
+
+
+def test_an_admin_keeps_the_profile_beside_the_users_name(admin_client):
+    from django.urls import reverse
+
+    colleague = factories.user("li")
+    page = admin_client.get(reverse("admin:auth_user_change", args=[colleague.pk])).content.decode()
+    assert "staff_profile-0-extension" in page and "分机号" in page
