@@ -285,6 +285,13 @@ NOTICES_SMS_SIGN_NAME = env_str("NOTICES_SMS_SIGN_NAME")  # 【签名】; the co
 NOTICES_RECEIPT_TOKEN = env_str("NOTICES_RECEIPT_TOKEN")
 # The public address owners open from SMS and letters (statement and payment links).
 ARREARS_PUBLIC_URL = env_str("ARREARS_PUBLIC_URL", "http://127.0.0.1:8000")
+
+# Service tickets: days from opening to the due date, by kind (报修 / 投诉 / 整改); a staff member may
+# set another date on the ticket. ARREARS_TICKET_DUE_DAYS="repair=3,complaint=7,rectification=30".
+ARREARS_TICKET_DUE_DAYS = {
+    kind: int(days)
+    for kind, days in (item.split("=", 1) for item in env_list("ARREARS_TICKET_DUE_DAYS", "repair=3,complaint=7,rectification=30"))
+}
 # Bank details printed on letters for transfers.
 ARREARS_BANK_ACCOUNT = {
     "bank": env_str("BANK_NAME"), "account": env_str("BANK_ACCOUNT"), "name": env_str("BANK_ACCOUNT_NAME"),

@@ -763,6 +763,9 @@ class ChargeDispute(models.Model):
     closed_on = models.DateField(_("处理完毕日期"), null=True, blank=True)
     resolution = models.CharField(_("处理结果"), max_length=300, blank=True)
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("登记人"))
+    # The service ticket the owner's complaint opened with it: resolving the ticket closes the dispute.
+    ticket = models.ForeignKey("estate.ServiceTicket", on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="disputes", verbose_name=_("工单"))
 
     class Meta:
         verbose_name = _("费用异议")

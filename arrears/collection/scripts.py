@@ -13,7 +13,8 @@ Placeholders (the only ones a script may use):
     {community}      the community (小区): 阳光花园
     {company}        the property-management company: 示范物业
     {company_phone}  the service centre's telephone
-    {collector}      the collector's (housekeeper's) name
+    {collector}      the responsible staff member's real name (roles.staff_name), never a login
+    {collector_phone} their office phone and extension, else the service centre's telephone
     {amount}         everything owed: principal + late fee, in yuan
     {principal}      the unpaid property fees, in yuan
     {late_fee}       the late fee (违约金) by the contract, in yuan
@@ -46,6 +47,7 @@ PLACEHOLDERS = {
     "company": ("物业公司", "the property-management company"),
     "company_phone": ("服务中心电话", "the service centre's telephone"),
     "collector": ("管家姓名", "the collector's name"),
+    "collector_phone": ("管家电话（含分机）", "the collector's phone and extension"),
     "amount": ("欠费合计（元）", "everything owed, in yuan"),
     "principal": ("欠费本金（元）", "unpaid fees, in yuan"),
     "late_fee": ("违约金（元）", "late fee, in yuan"),
@@ -63,7 +65,8 @@ EXAMPLE_CONTEXT = {
     "community": "阳光花园",
     "company": "示范物业",
     "company_phone": "021-55550000",
-    "collector": "李管家",
+    "collector": "李明",
+    "collector_phone": "021-55550000 转 8012",
     "amount": "1236.40",
     "principal": "1200.00",
     "late_fee": "36.40",
@@ -90,14 +93,14 @@ def _script(code, title, technique, channel, body, *, neutral=False) -> dict:
 DEFAULT_SCRIPTS: list[dict] = [
     _script("reminder_call", "适时提醒：电话提醒", 1, Channel.CALL, """
 【开场】
-{owner_name}您好，我是{community}物业服务中心的管家{collector}，耽误您一两分钟。知道您平时工作忙，这类小事很容易顾不上，所以特意打个电话跟您说一声。
+{owner_name}您好，我是{community}物业服务中心的{collector}，耽误您一两分钟。知道您平时工作忙，这类小事很容易顾不上，所以特意打个电话跟您说一声。
 【事实】
 您家{room}从{oldest_due}起的物业费还没有办理，一共{months}个月：物业费{principal}元，按合同计的违约金{late_fee}元，合计{amount}元。这笔钱用在小区的保洁、绿化、秩序维护，以及电梯、水泵、门禁等公共设施的日常运行和维修上。
 （提示：说完数字停一停，问业主对账单有没有疑问，认真听。）
 【方案】
 一次办理不方便的话您跟我说，可以分几个月缴；本月内缴清的，违约金我可以帮您申请减免。
 【承诺】
-您看哪天方便？我们定一个具体日期。缴费链接{payment_link}我发到您手机上，手机上就能缴，也可以到服务中心办理。约定日期的前一天我再提醒您一次。账单有任何疑问，随时打服务中心电话{company_phone}找我。谢谢您！
+您看哪天方便？我们定一个具体日期。缴费链接{payment_link}我发到您手机上，手机上就能缴，也可以到服务中心办理。约定日期的前一天我再提醒您一次。账单有任何疑问，随时打服务中心电话{collector_phone}找我。谢谢您！
 """),
     _script("promise_call", "断其后路：约定日期", 2, Channel.CALL, """
 【开场】
@@ -107,19 +110,19 @@ DEFAULT_SCRIPTS: list[dict] = [
 【方案】
 为了不占用您的时间，您挑一个最省事的方式：一是手机上直接缴，我把链接发给您；二是银行转账，我把账户信息发给您；三是办理代扣，以后每月自动缴，不用再记着这件事。本月内缴清的，违约金我帮您申请减免；一次缴不方便的，也可以分几个月。
 【承诺】
-那我们就定在{promise_date}，您看可以吗？缴费链接{payment_link}我现在发到您手机上，{promise_date}的前一天我再提醒您一次。到时如果临时有事，麻烦您给我回个电话（{company_phone}），我们再商量。
+那我们就定在{promise_date}，您看可以吗？缴费链接{payment_link}我现在发到您手机上，{promise_date}的前一天我再提醒您一次。到时如果临时有事，麻烦您给我回个电话（{collector_phone}），我们再商量。
 （提示：业主说“过两天”“有空就去”时，温和地追问一个具体日期和金额，当场在系统中记录承诺。）
 """),
     _script("sympathy", "苦肉计：真诚请业主支持", 3, Channel.CALL, """
 （提示：只用于欠费时间短、平时关系融洽的业主；业主易激动时不用。只说真实的情况，不编造处分、扣薪之类并不存在的困难。）
 【开场】
-{owner_name}您好，我是管家{collector}。平时多亏您照顾，有事找您您都很配合，真的谢谢您。
+{owner_name}您好，我是{collector}。平时多亏您照顾，有事找您您都很配合，真的谢谢您。
 【事实】
 今天给您打电话，想跟您说几句心里话。您家{room}还有{months}个月的物业费、合计{amount}元没有办理。我负责的这几栋楼，物业费的收缴情况是我每个月的工作考核，每次例会我都要说明进展，心里确实挺着急的。小区的保洁、安保、绿化和维修，也都靠大家的物业费支撑着。
 【方案】
 我也知道谁家都有难处。一次办理不方便的话，可以分几个月缴；本月内缴清的，违约金我帮您申请减免。
 【承诺】
-您看能不能帮我这个忙，我们定个日子？我把缴费链接{payment_link}发给您，约定日期的前一天我再提醒您。有什么需要我做的，打{company_phone}找我就行。太感谢您了！
+您看能不能帮我这个忙，我们定个日子？我把缴费链接{payment_link}发给您，约定日期的前一天我再提醒您。有什么需要我做的，打{collector_phone}找我就行。太感谢您了！
 """),
     _script("neutral_third_party", "地毯搜索：请第三方转告回电", 4, Channel.CALL, """
 （提示：用于业主亲属、单位、房屋中介、租户或开发商登记的联系人。只请对方转告业主回电，不说明具体事项，不提任何数字；对方不愿转告时礼貌致谢，结束通话。）
@@ -141,7 +144,7 @@ DEFAULT_SCRIPTS: list[dict] = [
 【方案】
 在整改这件事上，我们和您站在一起，会继续督促开发商和施工方尽快处理，有进展第一时间告诉您。如果开发商或施工方就整改给您补偿，可以考虑把物业费在补偿里一并结清，我们可以协助您和对方沟通。本月内缴清的，违约金我帮您申请减免。
 【承诺】
-您看我们先约个日子，定在{promise_date}可以吗？缴费链接{payment_link}我发给您，前一天我再提醒您一次。整改的事您随时打{company_phone}问我。
+您看我们先约个日子，定在{promise_date}可以吗？缴费链接{payment_link}我发给您，前一天我再提醒您一次。整改的事您随时打{collector_phone}问我。
 """),
     _script("sugar_coat", "糖衣炮弹：先解决不愉快", 6, Channel.VISIT, """
 （提示：用于以前有过误会或不愉快经历的业主。先处理投诉：逐条记下业主的意见，能当场解决的当场解决，不能的在系统中建工单并告知办理时限；投诉处理好之前不谈缴费。）
@@ -152,7 +155,7 @@ DEFAULT_SCRIPTS: list[dict] = [
 【方案】
 一次办理不方便的话可以分几个月，本月内缴清的违约金我帮您申请减免。以后您家有什么需要，直接找我：报修我优先安排，小区有业主活动我也提前邀请您。
 【承诺】
-您看哪天方便办理？我们定个日子，缴费链接{payment_link}我发给您，前一天我再提醒您。有事随时打{company_phone}找我。
+您看哪天方便办理？我们定个日子，缴费链接{payment_link}我发给您，前一天我再提醒您。有事随时打{collector_phone}找我。
 """),
     _script("front_desk_polite", "全民总动员：前台、门岗、车管当面提醒", 7, Channel.FRONT_DESK_FLAG, """
 【什么时候说】
@@ -169,13 +172,13 @@ DEFAULT_SCRIPTS: list[dict] = [
     _script("visit_reminder", "适时提醒：上门拜访", 1, Channel.VISIT, """
 （提示：在策略规定的联系时段内上门，佩戴工牌；只与业主本人谈，不在门口当着邻居说；带上打印好的账单。）
 【开场】
-{owner_name}您好，我是{community}物业服务中心的管家{collector}，这是我的工牌。打扰您几分钟，也顺便看看您家最近有没有需要我们帮忙的地方。
+{owner_name}您好，我是{community}物业服务中心的{collector}，这是我的工牌。打扰您几分钟，也顺便看看您家最近有没有需要我们帮忙的地方。
 【事实】
 这是您家{room}的账单，请您过目：从{oldest_due}起共{months}个月，物业费{principal}元，违约金{late_fee}元，合计{amount}元。这些钱用在小区的保洁、绿化、秩序维护和公共设施维修上。您对哪一笔有疑问，我们现在就一起核对。
 【方案】
 一次办理不方便的话，可以分几个月；本月内缴清的，违约金我帮您申请减免。
 【承诺】
-您看哪天方便？我们定个日子。缴费链接{payment_link}我发到您手机上，扫码就能缴；约定日期的前一天我再提醒您。有事打{company_phone}找我。
+您看哪天方便？我们定个日子。缴费链接{payment_link}我发到您手机上，扫码就能缴；约定日期的前一天我再提醒您。有事打{collector_phone}找我。
 （提示：无论结果如何都感谢业主；回去后在系统中记录拜访时间和结果，业主签收的账单拍照上传。）
 """),
     _script("letter_heads_up", "催费函前私下告知", 8, Channel.CALL, """
@@ -187,7 +190,7 @@ DEFAULT_SCRIPTS: list[dict] = [
 【方案】
 如果在寄出之前缴清，这封函就不会再寄给您了。一次缴不方便的话，也可以先跟我约好分几个月缴；本月内缴清的，违约金我帮您申请减免。
 【承诺】
-您看能不能定在{promise_date}办理？缴费链接{payment_link}我发给您，前一天我再提醒您。账单有疑问随时打{company_phone}找我，我们一起核对。
+您看能不能定在{promise_date}办理？缴费链接{payment_link}我发给您，前一天我再提醒您。账单有疑问随时打{collector_phone}找我，我们一起核对。
 """),
     _script("education_neglectful", "忽视型业主：讲清物业费的用途和义务", None, Channel.CALL, """
 （提示：用于不重视缴费、不了解物业费用途的业主。讲道理不说教，语气平和，多问业主的看法。）
@@ -209,7 +212,7 @@ DEFAULT_SCRIPTS: list[dict] = [
 【方案】
 物业费{principal}元可以分 3 到 6 个月缴，每月缴一部分，您看每月多少比较合适；分期按期缴完的，违约金{late_fee}元可以申请全部减免。分期方案要您确认后才生效，我会把每期的日期和金额发给您。
 【承诺】
-第一期定在{promise_date}，您看可以吗？缴费链接{payment_link}我发给您，每期到期前一天我都提醒您。情况有变化随时打{company_phone}跟我说，我们再调整。
+第一期定在{promise_date}，您看可以吗？缴费链接{payment_link}我发给您，每期到期前一天我都提醒您。情况有变化随时打{collector_phone}跟我说，我们再调整。
 """),
     _script("three_warnings", "通话中遇辱骂：三次提醒", None, Channel.CALL, """
 （提示：用于业主在通话中辱骂或人身攻击时。始终保持平和，不争辩，不回骂，语速不变。）
@@ -232,7 +235,7 @@ DEFAULT_SCRIPTS: list[dict] = [
 也想借这个机会听听您的意见：最近对我们的服务满意吗？保洁、安保、维修和我们管家的工作，您觉得哪些地方还可以做得更好？
 （提示：认真听，不打断；不满意的地方当场记下，在系统中建工单跟进，并告诉业主办理时限。）
 【结束】
-以后有任何需要，直接打{company_phone}找我。祝您生活愉快！
+以后有任何需要，直接打{collector_phone}找我。祝您生活愉快！
 【记录】
 在系统中记录业主评价（满意、一般、不满意）和意见。
 """),
@@ -246,7 +249,7 @@ DEFAULT_SCRIPTS: list[dict] = [
 【处理】
 这件事由我负责跟进：能当场解决的，我现在就安排；需要维修或协调的，我在系统里建工单，告诉您由谁来办、什么时候办完。
 【回访】
-处理过程中有进展，我第一时间告诉您；办完之后我再联系您，请您确认是否满意。这期间有任何问题，直接打服务中心电话{company_phone}找我。
+处理过程中有进展，我第一时间告诉您；办完之后我再联系您，请您确认是否满意。这期间有任何问题，直接打服务中心电话{collector_phone}找我。
 【记录】
 在系统中记录业主的意见、工单编号和答应业主的办理时限，按时限跟进。
 """),
@@ -259,7 +262,7 @@ DEFAULT_SCRIPTS: list[dict] = [
 【方案】
 服务上的事我们会继续改进，您有意见随时找我。一次办理不方便的话，可以分几个月缴；本月内缴清的，违约金我帮您申请减免。
 【承诺】
-您看我们定在{promise_date}办理可以吗？缴费链接{payment_link}我发给您，前一天我再提醒您一次。有任何问题打{company_phone}找我。
+您看我们定在{promise_date}办理可以吗？缴费链接{payment_link}我发给您，前一天我再提醒您一次。有任何问题打{collector_phone}找我。
 """),
     _script("evasive_contact", "逃避型业主：多渠道联系，留存证据", None, Channel.CALL, """
 （提示：用于有意躲避、长期联系不上的业主。电话打不通时，在策略规定的联系时段和次数以内换用短信、微信、上门；每一次联系，无论接通与否，都在系统中如实记录时间、渠道、号码和结果，通话录音、上门照片、签收回执及时上传，这些都是日后的证据。通过亲友、单位、中介找业主时只用中性话术，不提欠费。）
@@ -270,7 +273,7 @@ DEFAULT_SCRIPTS: list[dict] = [
 【方案】
 您看以后用哪个电话、在哪个时间段联系您合适？我记下来，免得再打扰您。一次办理不方便的话，可以分几个月缴；本月内缴清的，违约金我帮您申请减免。
 【承诺】
-我们定个日子，{promise_date}可以吗？缴费链接{payment_link}我现在发到您手机上，前一天我再提醒您一次。您有事随时打{company_phone}找我。
+我们定个日子，{promise_date}可以吗？缴费链接{payment_link}我现在发到您手机上，前一天我再提醒您一次。您有事随时打{collector_phone}找我。
 【记录】
 挂断后在系统中记录通话结果和约定日期；业主给了新的号码或联系时间的，登记到联系方式中。
 """),
@@ -283,7 +286,7 @@ DEFAULT_SCRIPTS: list[dict] = [
 【方案】
 一次办理不方便的话，可以分几个月缴；本月内缴清的，违约金我帮您申请减免。
 【承诺】
-您看定在{promise_date}办理可以吗？缴费链接{payment_link}我发给您，前一天我再提醒您一次。有任何问题打{company_phone}找我。
+您看定在{promise_date}办理可以吗？缴费链接{payment_link}我发给您，前一天我再提醒您一次。有任何问题打{collector_phone}找我。
 """),
     _script("lawyer_heads_up", "律师函前私下告知", None, Channel.CALL, """
 （提示：发律师函之前先私下告知，不让业主感到突然。只说明公司的工作流程，语气平和，这不是威胁；业主对账单有异议或提出实际困难的，如实记录，报主管再定是否发函。）
@@ -294,7 +297,7 @@ DEFAULT_SCRIPTS: list[dict] = [
 【方案】
 在那之前办理的，就不需要再走这一步了。一次缴清不方便的，可以跟我约好分几个月缴；对账单有疑问的，我们一起逐笔核对。
 【承诺】
-您看能不能定在{promise_date}办理？缴费链接{payment_link}我发给您，前一天我再提醒您一次。有任何问题打{company_phone}找我。
+您看能不能定在{promise_date}办理？缴费链接{payment_link}我发给您，前一天我再提醒您一次。有任何问题打{collector_phone}找我。
 """),
     _script("lawyer_letter_follow_up", "律师函期限届满后跟进", None, Channel.CALL, """
 （提示：律师函写明的期限届满后的第二天打这个电话；期限内不主动联系业主。语气平和，只说事实和办法，由业主自己做决定。期间业主已部分缴费或来电商量过的，先致谢，按实际情况说。）
@@ -305,7 +308,7 @@ DEFAULT_SCRIPTS: list[dict] = [
 【方案】
 您对账单有疑问的，我们可以一起逐笔核对；一次缴清不方便的，现在商量分期也还来得及。
 【承诺】
-您看能不能定在{promise_date}办理？缴费链接{payment_link}我发给您，前一天我再提醒您一次。有任何问题打{company_phone}找我。
+您看能不能定在{promise_date}办理？缴费链接{payment_link}我发给您，前一天我再提醒您一次。有任何问题打{collector_phone}找我。
 """),
     _script("lawyer_letter_notice", "律师函说明", 9, Channel.CALL, """
 （提示：律师函发出后 14 天内我们不主动联系业主；本话术用于业主收到律师函后来电或来访时。语气平和，只说事实和办法。）
@@ -316,7 +319,7 @@ DEFAULT_SCRIPTS: list[dict] = [
 【方案】
 您对账单有疑问的，我们可以一起逐笔核对；有异议的费用会先暂停追收，核实后再处理。一次缴清不方便的，可以商量分期。
 【承诺】
-您看能不能在{due_date}之前，定在{promise_date}办理？缴费链接{payment_link}我发给您，前一天我再提醒您。有任何问题打{company_phone}找我。
+您看能不能在{due_date}之前，定在{promise_date}办理？缴费链接{payment_link}我发给您，前一天我再提醒您。有任何问题打{collector_phone}找我。
 """),
 ]
 

@@ -51,6 +51,7 @@ from arrears.collection.models import (
     TaskStatus,
 )
 from arrears.collection.scripts import render_script
+from arrears.core import roles
 from arrears.core.money import ZERO, MoneyField
 from arrears.estate import selectors as estate_selectors
 from arrears.estate.models import (
@@ -88,14 +89,18 @@ def script_context(case: Case, *, collector, today: date, show_amount: bool = Tr
     """What a script's placeholders are filled with for this case (amounts only when they may be shown).
 
     `amounts` (principal, late fee) read from the ledger today replace the run's snapshot, so the
-    words say what the card and the statement say."""
+    words say what the card and the statement say. The owner hears the name and number of the staff
+    member responsible: the case's collector, else `collector` (who is calling); the service centre's
+    phone when neither has an office phone."""
     unit = case.unit
     principal, late_fee = amounts if amounts is not None else (case.principal, case.late_fee)
     company = unit.community.company
     money = (lambda value: f"{value:.2f}") if show_amount else (lambda value: "")
+    responsible = case.collector if case.collector_id else collector
     return {
         "owner_name": case.owner.name, "room": unit.label, "community": unit.community.name, "company": company.name,
-        "company_phone": company.phone, "collector": _name(collector) if collector else "",
+        "company_phone": company.phone, "collector": _name(responsible) if responsible else roles.NAMELESS_STAFF,
+        "collector_phone": roles.staff_phone(responsible, fallback=company.phone),
         "amount": money(principal + late_fee), "principal": money(principal), "late_fee": money(late_fee),
         "months": rules.months_words(rules.arrears_period(case.oldest_due, today)) if show_amount else "", "oldest_due": f"{case.oldest_due:%Y-%m-%d}" if show_amount else "",
         "due_date": f"{case.oldest_due:%Y-%m-%d}" if show_amount else "", "payment_link": "",
@@ -185,7 +190,8 @@ def workbench_rows(user, tasks, *, today: date, now: datetime,
     the default."""
     promise_today = Promise.objects.filter(case_id=OuterRef("case_id"), status=PromiseStatus.OPEN, due_on=today)
     tasks = list(
-        tasks.select_related("case__unit__building", "case__unit__community__company", "case__owner__collection_profile")
+        tasks.select_related("case__unit__building", "case__unit__community__company", "case__owner__collection_profile",
+                             "case__collector__staff_profile")
         .annotate(promise_due_today=Exists(promise_today), service_open=_service_open(today, "case__unit_id"))
         .prefetch_related(Prefetch(
             "case__owner__contacts", to_attr="phones",
@@ -519,7 +525,8 @@ class DeskRow:
 
 
 def _name(user) -> str:
-    return user.get_full_name() or user.get_username()
+    """What an owner is told a staff member is called: never a login name (roles.staff_name)."""
+    return roles.staff_name(user)
 
 
 def _desk_reminders(units, owner_ids: dict[int, set[int]], now: datetime) -> dict[int, Case]:
@@ -621,7 +628,8 @@ def unit_collection(unit, *, user, today: date, now: datetime) -> dict:
     cases = list(
         Case.objects.filter(unit_id=unit.pk, status=CaseStatus.OPEN)
         .annotate(service_open=_service_open(today, "unit_id"))
-        .select_related("owner__collection_profile", "unit__building", "unit__community__company", "last_step", "collector")
+        .select_related("owner__collection_profile", "unit__building", "unit__community__company", "last_step",
+                        "collector__staff_profile")
         .prefetch_related(Prefetch("owner__contacts", queryset=Contact.objects.order_by("relation", "kind", "pk")))
         .order_by("pk")
     )

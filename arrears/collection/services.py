@@ -495,7 +495,7 @@ def sync_charge_hold(*, charge_id, on: date) -> bool:
     return ledger_services.set_charge_hold(charge_id=charge_id, held=held, on=on)
 
 
-def open_dispute(*, charge, reason: str, staff, opened_on: date) -> ChargeDispute:
+def open_dispute(*, charge, reason: str, staff, opened_on: date, ticket=None) -> ChargeDispute:
     """The owner disputes a charge: its collection and its automatic allocation pause until it is closed."""
     reason = reason.strip()
     if not reason or len(reason) > TEXT_LIMIT:
@@ -505,7 +505,7 @@ def open_dispute(*, charge, reason: str, staff, opened_on: date) -> ChargeDisput
         raise DomainError("该费用已有未处理的异议", "the charge already has an open dispute", code="dispute_open")
     with transaction.atomic():
         dispute = ChargeDispute.objects.create(community_id=charge.community_id, charge=charge, reason=reason,
-                                               opened_on=opened_on, opened_by=staff)
+                                               opened_on=opened_on, opened_by=staff, ticket=ticket)
         sync_charge_hold(charge_id=charge.pk, on=opened_on)
     return dispute
 

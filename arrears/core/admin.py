@@ -5,8 +5,10 @@ the admin shows the original and its corrections side by side.
 """
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 
-from arrears.core.models import AuditEvent
+from arrears.core.models import AuditEvent, StaffProfile
 
 
 class NoHandWrites:
@@ -54,3 +56,30 @@ class AuditEventAdmin(EvidenceAdmin):
     list_select_related = ["actor"]
     search_fields = ["action"]
     date_hierarchy = "at"
+
+
+class StaffProfileInline(admin.StackedInline):
+    """Title, office phone and extension beside the user's name: what scripts and letters give owners."""
+
+    model = StaffProfile
+    can_delete = False
+    extra = 1
+    max_num = 1
+
+
+@admin.register(StaffProfile)
+class StaffProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "title", "office_phone", "extension"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "user__last_name", "user__first_name"]
+    raw_id_fields = ["user"]
+
+
+User = get_user_model()
+if admin.site.is_registered(User):
+    # The stock user admin, with the staff profile under the real name (last name + first name).
+    admin.site.unregister(User)
+
+    @admin.register(User)
+    class StaffUserAdmin(UserAdmin):
+        inlines = [*UserAdmin.inlines, StaffProfileInline]

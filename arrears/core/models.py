@@ -33,3 +33,21 @@ def record(*, actor, action: str, community_id: int | None = None, **detail) -> 
     """Append an audit event; callers pass what was done and its filters, never the personal data itself."""
     return AuditEvent.objects.create(actor=actor if getattr(actor, "pk", None) else None, action=action,
                                      community_id=community_id, detail=detail)
+
+
+class StaffProfile(models.Model):
+    """How owners reach a staff member: scripts and letters name them and give this number, never a login name."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile",
+                                verbose_name=_("用户"))
+    title = models.CharField(_("职务"), max_length=30, blank=True, help_text=_("例如“管家”“客服主管”。"))
+    office_phone = models.CharField(_("办公电话"), max_length=30, blank=True,
+                                    help_text=_("留空则用物业公司的客服电话。"))
+    extension = models.CharField(_("分机号"), max_length=10, blank=True)
+
+    class Meta:
+        verbose_name = _("员工资料")
+        verbose_name_plural = _("员工资料")
+
+    def __str__(self):
+        return str(self.user)

@@ -41,7 +41,8 @@ _LETTERS = ["notices.add_letterbatch", "notices.change_letter", "collection.chan
 _COLLECT = [
     "collection.add_contactattempt", "collection.add_promise", "collection.add_instalmentplan",
     "collection.change_ownerprofile", "collection.change_task", "collection.add_chargedispute",
-    "estate.add_serviceticket", "collection.add_attemptattachment", "collection.record_reminder",
+    "estate.add_serviceticket", "estate.change_serviceticket", "collection.add_attemptattachment",
+    "collection.record_reminder",
 ]
 # Proving limitation restarts (待补证据), recording a suit or the owner's written acknowledgement.
 _LIMITATION = ["collection.add_limitationproof", "collection.add_limitationevent"]
@@ -59,7 +60,7 @@ ROLE_PERMISSIONS = {
         "collection.change_collectionpolicy", "collection.add_ladderstep", "collection.change_ladderstep",
         "collection.change_instalmentplan", "collection.change_chargedispute", "collection.add_collectorassignment",
         "collection.change_collectorassignment", "collection.delete_collectorassignment", "collection.view_collectorassignment",
-        "collection.add_script", "collection.change_script", "estate.change_serviceticket",
+        "collection.add_script", "collection.change_script", "estate.assign_serviceticket",
         *_LETTERS, "notices.issue_lawyer_letter", "notices.override_lawyer_limit", "notices.add_noticetemplate",
         "notices.change_noticetemplate", *_LIMITATION,
         # The State Council's holiday notice for a year: entered and confirmed by a manager or an admin.
@@ -79,3 +80,50 @@ ROLE_PERMISSIONS = {
                         "estate.authorise_disclosure"],
     ADMIN: None,  # every permission
 }
+
+
+# -- how a staff member is named to owners ---------------------------------------------------------
+
+NAMELESS_STAFF = "工作人员"  # said to an owner when a staff member has no real name on file
+
+
+def _profile(user):
+    try:
+        return user.staff_profile
+    except AttributeError:  # no profile row yet (RelatedObjectDoesNotExist is an AttributeError)
+        return None
+
+
+def real_name(user) -> str:
+    """The name on file in Chinese order, family name first (李 + 明 → 李明); "" when none.
+
+    Latin names keep their own order and a space (Ann + Lee → Ann Lee).
+    """
+    if user is None:
+        return ""
+    family, given = (user.last_name or "").strip(), (user.first_name or "").strip()
+    if family.isascii() and given.isascii() and family and given:
+        return f"{given} {family}"
+    return f"{family}{given}"
+
+
+def staff_name(user, *, fallback: str = NAMELESS_STAFF) -> str:
+    """What an owner is told a staff member is called: the real name, else their title, else `fallback`.
+
+    Never the login name or a role code ("collector"): those mean nothing to an owner.
+    """
+    name = real_name(user)
+    if name:
+        return name
+    profile = _profile(user) if user is not None else None
+    return (profile.title.strip() if profile else "") or fallback
+
+
+def staff_phone(user, *, fallback: str = "") -> str:
+    """The number an owner rings for this staff member: office phone (or `fallback`) and extension."""
+    profile = _profile(user) if user is not None else None
+    if profile is None:
+        return fallback
+    phone = profile.office_phone.strip() or fallback
+    extension = profile.extension.strip()
+    return f"{phone} 转 {extension}" if phone and extension else phone

@@ -11,6 +11,7 @@ from arrears.estate.models import (
     Ownership,
     ServiceTicket,
     StaffScope,
+    TicketStatus,
     Unit,
     Vehicle,
 )
@@ -174,14 +175,22 @@ class StaffScopeAdmin(admin.ModelAdmin):
 
 @admin.register(ServiceTicket)
 class ServiceTicketAdmin(admin.ModelAdmin):
-    list_display = ["unit", "kind", "summary", "opened_on", "closed_on", "satisfaction", "community"]
-    list_filter = ["kind", "satisfaction", "community"]
-    list_select_related = ["unit__building", "community"]
+    list_display = ["unit", "kind", "summary", "status", "due_on", "assignee", "opened_on", "closed_on", "satisfaction",
+                    "community"]
+    list_filter = ["kind", "status", "satisfaction", "community"]
+    list_select_related = ["unit__building", "community", "assignee"]
     search_fields = ["unit__room", "summary"]
-    raw_id_fields = ["unit"]
+    raw_id_fields = ["unit", "assignee"]
     exclude = ["community"]
+    readonly_fields = ["status", "opened_by"]  # the status follows 办结日期 here; the staff site records each step
     date_hierarchy = "opened_on"
 
     def save_model(self, request, obj, form, change):
         obj.community_id = obj.unit.community_id
+        if obj.closed_on is not None:
+            obj.status = TicketStatus.RESOLVED
+        elif obj.status == TicketStatus.RESOLVED:
+            obj.status = TicketStatus.OPEN
+        if not change:
+            obj.opened_by = request.user
         super().save_model(request, obj, form, change)

@@ -1,5 +1,7 @@
 """The portfolio: companies, communities (小区), buildings, units, owners and how to reach them."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -282,8 +284,28 @@ class Satisfaction(models.TextChoices):
     UNSATISFIED = "unsatisfied", _("不满意")
 
 
+class TicketStatus(models.TextChoices):
+    OPEN = "open", _("待处理")
+    IN_PROGRESS = "in_progress", _("处理中")
+    RESOLVED = "resolved", _("已办结")
+
+
+DEFAULT_TICKET_DUE_DAYS = {TicketKind.REPAIR: 3, TicketKind.COMPLAINT: 7, TicketKind.RECTIFICATION: 30}
+
+
+def ticket_due_days(kind: str) -> int:
+    """A kind's service level in days: settings.ARREARS_TICKET_DUE_DAYS, else the built-in default."""
+    configured = getattr(settings, "ARREARS_TICKET_DUE_DAYS", {}) or {}
+    return int(configured.get(kind, DEFAULT_TICKET_DUE_DAYS.get(kind, 7)))
+
+
 class ServiceTicket(models.Model):
-    """A repair, complaint or rectification of a unit: an open one is often why an owner won't pay."""
+    """A repair, complaint or rectification of a unit: an open one is often why an owner won't pay.
+
+    `closed_on` is what the collection run reads (open = no closed_on): resolving sets both it and
+    `status`. Every field after `satisfaction` has a default, so `objects.create(community, unit,
+    kind, summary, opened_on)` still makes a valid open ticket.
+    """
 
     community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+", verbose_name=_("小区"))
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("房屋"))
@@ -292,17 +314,41 @@ class ServiceTicket(models.Model):
     opened_on = models.DateField(_("受理日期"))
     closed_on = models.DateField(_("办结日期"), null=True, blank=True)
     satisfaction = models.CharField(_("业主评价"), max_length=20, choices=Satisfaction.choices, blank=True)
+    status = models.CharField(_("状态"), max_length=20, choices=TicketStatus.choices, default=TicketStatus.OPEN)
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="+", verbose_name=_("处理人"))
+    due_on = models.DateField(_("办理期限"), null=True, blank=True)
+    resolution = models.TextField(_("处理结果"), blank=True)
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="+", verbose_name=_("登记人"))
 
     class Meta:
         verbose_name = _("工单")
         verbose_name_plural = _("工单")
         ordering = ["-opened_on", "-id"]
+        permissions = [("assign_serviceticket", _("可指派工单处理人"))]
         constraints = [
             models.CheckConstraint(
                 condition=Q(closed_on__isnull=True) | Q(closed_on__gte=models.F("opened_on")), name="ticket_closed_after_opened",
             ),
         ]
-        indexes = [models.Index(fields=["unit", "kind"], name="ticket_unit_kind")]
+        indexes = [
+            models.Index(fields=["unit", "kind"], name="ticket_unit_kind"),
+            models.Index(fields=["community", "due_on"], name="ticket_open_due", condition=Q(closed_on__isnull=True)),
+        ]
 
     def __str__(self):
         return f"{self.unit} {self.get_kind_display()} {self.summary[:20]}"
+
+    def save(self, *args, **kwargs):
+        # A ticket opened by other code (the portal's complaint, a 不满意 rating) is due by its kind too.
+        if self._state.adding and self.due_on is None and self.opened_on and self.kind:
+            self.due_on = self.opened_on + timedelta(days=ticket_due_days(self.kind))
+        super().save(*args, **kwargs)
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_on is None
+
+    def overdue_on(self, today) -> bool:
+        return self.closed_on is None and self.due_on is not None and self.due_on < today

@@ -44,6 +44,7 @@ from arrears.collection.models import (
     Task,
     TaskStatus,
 )
+from arrears.core import roles
 from arrears.core.errors import DomainError
 from arrears.core.models import record
 from arrears.core.money import ZERO
@@ -366,7 +367,7 @@ def prepare_batch(*, kind: str, cases: list[Case], issued_on: date, staff, overr
                   deadline: date | None = None) -> PreparedBatch:
     """Every check of a batch, quick enough for the request: the refusal says why before anything is rendered."""
     cases = list(Case.objects.filter(pk__in=[c.pk for c in cases]).select_related(
-        "unit__building", "unit__community__company", "owner", "community",
+        "unit__building", "unit__community__company", "owner", "community", "collector__staff_profile",
     ).order_by("unit__building__sort_key", "unit__sort_key", "pk"))
     candidates = _validate_batch(kind, cases, issued_on, staff, override_reason)
     overridden = bool(candidates and any(c.building_conflict for c in candidates))
@@ -496,6 +497,8 @@ def _content(kind, case, numbers, template, number, issued_on, deadline, firm, e
         as_of=issued_on, paragraphs=tuple(paragraphs), payment_methods=tuple(methods),
         payment_link=context["payment_link"], online_payment=online, legal_basis=tuple(pdf.default_legal_basis(kind)),
         letterhead=letterhead, law_firm=firm, signatory=company.name,
+        contact_name=roles.real_name(case.collector) if case.collector_id else "",
+        contact_phone=roles.staff_phone(case.collector, fallback=company.phone) if case.collector_id else "",
     )
     frozen = {
         "paragraphs": paragraphs, "payment_methods": methods, "payment_link": context["payment_link"], "online_payment": online,
@@ -505,6 +508,7 @@ def _content(kind, case, numbers, template, number, issued_on, deadline, firm, e
                    "late_fee": _money(line.late_fee)} for line in numbers.lines],
         "principal": _money(numbers.principal), "late_fee": _money(numbers.late_fee), "total": _money(numbers.total),
         "reminders": [reminder.as_json() for reminder in earlier[-reminders.LIMIT:]], "reminders_total": len(earlier),
+        "contact": pdf.contact_line(content),
     }
     return content, frozen
 

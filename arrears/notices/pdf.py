@@ -89,6 +89,10 @@ class LetterContent:
     legal_basis: tuple[str, ...] = ()
     law_firm: LawFirm | None = None  # required when kind == "lawyer"
     signatory: str = ""  # e.g. "阳光花园物业服务中心"
+    # Whom the owner rings about this letter: the case's collector by real name and extension;
+    # blank name (and the letterhead's service phone) when the case has no collector.
+    contact_name: str = ""
+    contact_phone: str = ""
 
 
 @dataclass(frozen=True)
@@ -233,6 +237,7 @@ TEXT = {  # every fixed string the letter prints: the font of a letter is cut fr
         "缴纳的，本所将根据委托人的授权，依法提起诉讼或者申请仲裁。"
     ),
     "contact": "（电话：{phone}）",
+    "contact_named": "（联系人：{name}，电话：{phone}）",
     "payment": "缴费方式",
     "bank": "银行转账：户名 {account_name}；开户银行 {bank_name}；账号 {bank_account}（请在附言中注明房号）",
     "link": "在线缴费：{link}",
@@ -424,9 +429,7 @@ def _compose(pdf: _LetterPDF, content: LetterContent) -> None:
     summary += TEXT["summary_end"].format(upper=rmb_upper(sums.due))
     pdf.ln(2)
     _paragraph(pdf, summary, size=BODY_PT, leading=BODY_LEADING)
-    phone = content.letterhead.service_phone or content.letterhead.phone
-    deadline = TEXT[f"deadline_{content.kind}"].format(
-        deadline=format_date(content.deadline), contact=TEXT["contact"].format(phone=phone) if phone else "")
+    deadline = TEXT[f"deadline_{content.kind}"].format(deadline=format_date(content.deadline), contact=contact_line(content))
     _paragraph(pdf, deadline, size=BODY_PT, leading=BODY_LEADING)
     _payment(pdf, content)
     legal_basis = content.legal_basis
@@ -434,6 +437,16 @@ def _compose(pdf: _LetterPDF, content: LetterContent) -> None:
         _heading(pdf, TEXT["legal"])
         _numbered(pdf, legal_basis, size=SMALL_PT, leading=SMALL_LEADING)
     _signature(pdf, content)
+
+
+def contact_line(content: LetterContent) -> str:
+    """（联系人：李明，电话：0755-88886200 转 8012）, or the service phone alone; "" with no phone at all."""
+    phone = content.contact_phone or content.letterhead.service_phone or content.letterhead.phone
+    if not phone:
+        return ""
+    if content.contact_name:
+        return TEXT["contact_named"].format(name=content.contact_name, phone=phone)
+    return TEXT["contact"].format(phone=phone)
 
 
 def _letterhead(pdf: _LetterPDF, content: LetterContent) -> None:

@@ -20,7 +20,7 @@ from arrears.collection.models import Case, CaseStatus, ChargeDispute, ProofKind
 from arrears.core.errors import DomainError
 from arrears.core.models import record
 from arrears.core.money import ZERO
-from arrears.estate.models import Satisfaction, ServiceTicket, TicketKind
+from arrears.estate.models import Satisfaction, ServiceTicket, TicketKind, TicketStatus
 from arrears.ledger.models import Charge, Payment
 from arrears.portal.models import Complaint, InstalmentRequest, RequestStatus, SurveyResponse
 from arrears.portal.statements import owner_lines
@@ -120,7 +120,7 @@ def submit_complaint(*, owner, unit, text: str, charge_id: int | None = None, no
                                               summary=text, opened_on=today)
         dispute = None
         if charge is not None:
-            dispute = collection_services.open_dispute(charge=charge, reason=text, staff=None, opened_on=today)
+            dispute = collection_services.open_dispute(charge=charge, reason=text, staff=None, opened_on=today, ticket=ticket)
         return Complaint.objects.create(community_id=unit.community_id, unit=unit, owner=owner, charge=charge, text=text,
                                         created_at=now, ticket=ticket, dispute=dispute)
 
@@ -135,7 +135,8 @@ def resolve_complaint(*, complaint: Complaint, staff, resolution: str, now=None)
             collection_services.close_dispute(dispute=complaint.dispute, resolution=resolution, closed_on=today)
         elif not resolution.strip():
             raise DomainError("请填写处理结果", "give the resolution", code="resolution")
-        ServiceTicket.objects.filter(pk=complaint.ticket_id).update(closed_on=today)
+        ServiceTicket.objects.filter(pk=complaint.ticket_id).update(closed_on=today, status=TicketStatus.RESOLVED,
+                                                                    resolution=resolution.strip())
         record(actor=staff, action="complaint_resolved", community_id=complaint.community_id, complaint=complaint.pk)
     complaint.ticket.refresh_from_db()
     return complaint

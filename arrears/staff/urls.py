@@ -8,6 +8,7 @@ from arrears.staff import (
     notices_views,
     portal_views,
     proof_views,
+    ticket_views,
     views,
 )
 
@@ -67,6 +68,14 @@ urlpatterns = [
     path("owner-requests/instalments/<int:pk>/", portal_views.instalment_decide, name="instalment_decide"),
     path("owner-requests/complaints/<int:pk>/", portal_views.complaint_resolve, name="complaint_resolve"),
     path("units/<int:unit_pk>/owners/<int:owner_pk>/revoke-links/", portal_views.revoke_links, name="revoke_links"),
+    # service tickets and the staff member's own profile
+    path("tickets/", ticket_views.ticket_list, name="tickets"),
+    path("tickets/<int:pk>/", ticket_views.ticket_detail, name="ticket"),
+    path("tickets/<int:pk>/assign/", ticket_views.ticket_assign, name="ticket_assign"),
+    path("tickets/<int:pk>/status/", ticket_views.ticket_status, name="ticket_status"),
+    path("tickets/<int:pk>/rating/", ticket_views.ticket_rate, name="ticket_rate"),
+    path("units/<int:pk>/tickets/", ticket_views.ticket_open, name="ticket_open"),
+    path("me/", ticket_views.my_profile, name="my_profile"),
     # cashier
     path("units/<int:pk>/cashier/", cashier_views.cashier, name="cashier"),
     path("receipts/<int:pk>.pdf", cashier_views.receipt_pdf, name="receipt_pdf"),
