@@ -26,7 +26,7 @@ from arrears.collection.models import (
 )
 from arrears.collection.run import run_collection
 from arrears.demo.history import DISPUTE, EVASIVE, LATE, PROMISE_BREAKER, VACANT
-from arrears.estate.models import ServiceTicket
+from arrears.estate.models import ServiceTicket, ticket_due_days
 
 JUDGED = {LATE: ("understanding", "economic", ""), DISPUTE: ("resistant", "service", ""),
           EVASIVE: ("evasive", "communication", "deliberate"), VACANT: ("neglectful", "cognition", "")}
@@ -64,8 +64,10 @@ def seed_collection(owner_personas: dict[int, str], *, today: date, seed: int = 
                                     due_on=day + timedelta(days=2), made_on=day))
         elif persona == DISPUTE:
             attempt("refused", day, reason="service", notes="卫生间渗水一直没修好，修好再交")
+            opened_on = start - timedelta(days=90)
             tickets.append(ServiceTicket(community_id=case.community_id, unit_id=case.unit_id, kind="rectification",
-                                         summary="卫生间楼板渗水，待开发商整改", opened_on=start - timedelta(days=90)))
+                                         summary="卫生间楼板渗水，待开发商整改", opened_on=opened_on,
+                                         due_on=opened_on + timedelta(days=ticket_due_days("rectification"))))
         elif persona == LATE:
             attempt("answered", day, reason="economic", notes="生意周转困难，问能否分期")
         elif persona == VACANT:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from arrears.collection.models import CollectorAssignment
 from arrears.core import roles
+from arrears.core.models import StaffProfile
 from arrears.estate.models import Community, StaffScope
 
 DEMO_PASSWORD = "demo-pass-2026"
@@ -31,6 +32,11 @@ class DemoLogin:
     try_first: str  # what to try first with this login, for the printed table
     superuser: bool = False
 
+
+TITLES = {roles.COLLECTOR: "管家", roles.MANAGER: "项目经理", roles.LEGAL: "法务专员",  # data, as the names are
+          roles.FRONT_DESK: "前台", roles.FINANCE: "出纳", roles.ADMIN: "系统管理员"}
+EXTENSIONS = {"collector": "8201", "collector2": "8202", "collector3": "8203", "collector4": "8204", "collector5": "8205",
+              "manager": "8101", "legal": "8301", "frontdesk": "8001", "finance": "8401", "admin": "8501"}
 
 # One login per role, in the order the table prints them.
 LOGINS = (
@@ -78,6 +84,9 @@ def _user(login: DemoLogin):
         user.last_name, user.first_name = login.last_name, login.first_name
         user.save()
     user.groups.add(Group.objects.get(name=login.role))
+    # scripts and letters give owners a name and a number to call back, never a login
+    StaffProfile.objects.get_or_create(user=user, defaults={"title": TITLES.get(login.role, ""),
+                                                            "extension": EXTENSIONS.get(login.username, "")})
     return user
 
 
