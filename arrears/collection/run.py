@@ -19,6 +19,9 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone
+from django.utils.translation import (
+    gettext_noop as N_,  # task titles are msgids, shown through gettext
+)
 
 from arrears.collection import rules
 from arrears.collection.assess import Assessment, assess, policies_by_community
@@ -247,7 +250,7 @@ def _close_cases(as_of, cleared: list[Case], summary) -> None:
     # After every payment that ends a case, a satisfaction follow-up is due (seed 002: after the contact).
     follow_ups = [
         Task(community_id=case.community_id, case=case, key="satisfaction", kind=TaskKind.SATISFACTION,
-             channel=Channel.CALL, script_code="after_payment_follow_up", title="缴费后回访：感谢并了解满意度",
+             channel=Channel.CALL, script_code="after_payment_follow_up", title=N_("缴费后回访：感谢并了解满意度"),
              due_on=as_of, priority=TIER_PRIORITY[case.tier] + KIND_PRIORITY[TaskKind.SATISFACTION],
              assignee_id=case.collector_id, created_on=as_of)
         for case in cleared if case.close_reason in (CloseReason.PAID, CloseReason.PLAN_COMPLETED)
@@ -406,7 +409,7 @@ def _resolve_plans(as_of, community_ids, summary) -> set[int]:
             summary.plans_breached += 1
             follow_ups.append(Task(
                 community_id=case.community_id, case=case, key=f"plan:{plan.pk}:breached", kind=TaskKind.PLAN_FOLLOW_UP,
-                channel=Channel.CALL, script_code="promise_call", title="分期违约：联系业主，重回催收流程",
+                channel=Channel.CALL, script_code="promise_call", title=N_("分期违约：联系业主，重回催收流程"),
                 due_on=as_of, priority=TIER_PRIORITY[case.tier] + KIND_PRIORITY[TaskKind.PLAN_FOLLOW_UP],
                 assignee_id=case.collector_id, created_on=as_of,
             ))
