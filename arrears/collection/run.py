@@ -692,7 +692,9 @@ def _promise_follow_ups(as_of, cases: dict, summary) -> None:
     tasks = [
         Task(community_id=promise.community_id, case_id=promise.case_id, key=f"promise:{promise.pk}",
              kind=TaskKind.PROMISE_FOLLOW_UP, channel=Channel.CALL, technique=2, script_code="promise_call",
-             title=f"承诺今日缴费 ¥{promise.amount}：10 点、16 点前跟进", due_on=as_of,
+             # both languages in the stored title: a page shows the viewer's half (|shown)
+             title=f"承诺今日缴费 ¥{promise.amount}：10 点、16 点前跟进 / Promised to pay ¥{promise.amount} "
+                   "today: call before 10:00 and 16:00", due_on=as_of,
              priority=TIER_PRIORITY[by_id[promise.case_id].tier] + KIND_PRIORITY[TaskKind.PROMISE_FOLLOW_UP],
              assignee_id=by_id[promise.case_id].collector_id, created_on=as_of)
         for promise in Promise.objects.filter(case_id__in=ids, status=PromiseStatus.OPEN, due_on=as_of)
@@ -711,7 +713,9 @@ def _limitation_warnings(as_of, cases: dict, by_key, summary) -> None:
         tasks.append(Task(
             community_id=case.community_id, case=case, key=f"limitation:{deadline.isoformat()}:{days}",
             kind=TaskKind.LIMITATION_WARNING, channel=Channel.LETTER, technique=8,
-            title=f"诉讼时效将于 {deadline} 届满（剩 {(deadline - as_of).days} 天）：送达书面催告或取得业主确认",
+            title=f"诉讼时效将于 {deadline} 届满（剩 {(deadline - as_of).days} 天）：送达书面催告或取得业主确认 / "
+                  f"Limitation ends {deadline} ({(deadline - as_of).days} days left): deliver a written demand "
+                  "or get the owner's acknowledgement",
             due_on=as_of, priority=TIER_PRIORITY[case.tier] + KIND_PRIORITY[TaskKind.LIMITATION_WARNING] + (100 - days),
             assignee_id=case.collector_id, created_on=as_of,
         ))
