@@ -146,10 +146,10 @@ def _override_choices(user, template: NoticeTemplate) -> list[tuple[int, str]]:
     return list(communities.values_list("pk", "name"))
 
 
-def _placeholders() -> list[tuple[str, str, str]]:
-    """(name, label, the other language's label): the whitelist carries its own zh and en labels."""
+def _placeholders() -> list[tuple[str, str]]:
+    """(name, label in the page's language): the whitelist carries its own zh and en labels."""
     english = (translation.get_language() or "").startswith("en")
-    return [(name, en if english else zh, zh if english else en) for name, (zh, en) in texts.PLACEHOLDERS.items()]
+    return [(name, en if english else zh) for name, (zh, en) in texts.PLACEHOLDERS.items()]
 
 
 def _preview(template: NoticeTemplate, body: str, subject: str, sign: str) -> dict:

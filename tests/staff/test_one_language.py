@@ -305,7 +305,7 @@ def test_it_shows_one_half_of_a_stored_bilingual_text(text, zh, en):
         assert one_language(text) == en
 
 
-def test_every_msgid_of_the_catalogue_has_a_translation():
+def test_it_has_a_finished_english_translation_for_every_msgid():
     entries = po_entries()
     assert len(entries) > 1000
     untranslated = [msgid for msgid, msgstr, _fuzzy in entries if not msgstr.strip()]
