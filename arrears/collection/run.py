@@ -19,6 +19,9 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone
+from django.utils.translation import (
+    gettext_noop as N_,  # task titles are msgids, shown through gettext
+)
 
 from arrears.collection import rules
 from arrears.collection.assess import Assessment, assess, policies_by_community
@@ -247,7 +250,7 @@ def _close_cases(as_of, cleared: list[Case], summary) -> None:
     # After every payment that ends a case, a satisfaction follow-up is due (seed 002: after the contact).
     follow_ups = [
         Task(community_id=case.community_id, case=case, key="satisfaction", kind=TaskKind.SATISFACTION,
-             channel=Channel.CALL, script_code="after_payment_follow_up", title="缴费后回访：感谢并了解满意度",
+             channel=Channel.CALL, script_code="after_payment_follow_up", title=N_("缴费后回访：感谢并了解满意度"),
              due_on=as_of, priority=TIER_PRIORITY[case.tier] + KIND_PRIORITY[TaskKind.SATISFACTION],
              assignee_id=case.collector_id, created_on=as_of)
         for case in cleared if case.close_reason in (CloseReason.PAID, CloseReason.PLAN_COMPLETED)
@@ -406,7 +409,7 @@ def _resolve_plans(as_of, community_ids, summary) -> set[int]:
             summary.plans_breached += 1
             follow_ups.append(Task(
                 community_id=case.community_id, case=case, key=f"plan:{plan.pk}:breached", kind=TaskKind.PLAN_FOLLOW_UP,
-                channel=Channel.CALL, script_code="promise_call", title="分期违约：联系业主，重回催收流程",
+                channel=Channel.CALL, script_code="promise_call", title=N_("分期违约：联系业主，重回催收流程"),
                 due_on=as_of, priority=TIER_PRIORITY[case.tier] + KIND_PRIORITY[TaskKind.PLAN_FOLLOW_UP],
                 assignee_id=case.collector_id, created_on=as_of,
             ))
@@ -689,7 +692,9 @@ def _promise_follow_ups(as_of, cases: dict, summary) -> None:
     tasks = [
         Task(community_id=promise.community_id, case_id=promise.case_id, key=f"promise:{promise.pk}",
              kind=TaskKind.PROMISE_FOLLOW_UP, channel=Channel.CALL, technique=2, script_code="promise_call",
-             title=f"承诺今日到期（承诺金额 ¥{promise.amount:,.2f}）：10 点、16 点前跟进", due_on=as_of,
+             # both languages in the stored title: a page shows the viewer's half (|shown)
+             title=f"承诺今日到期（承诺金额 ¥{promise.amount:,.2f}）：10 点、16 点前跟进 / Promise due today "
+                   f"(promised amount ¥{promise.amount:,.2f}): call before 10:00 and 16:00", due_on=as_of,
              priority=TIER_PRIORITY[by_id[promise.case_id].tier] + KIND_PRIORITY[TaskKind.PROMISE_FOLLOW_UP],
              assignee_id=by_id[promise.case_id].collector_id, created_on=as_of)
         for promise in Promise.objects.filter(case_id__in=ids, status=PromiseStatus.OPEN, due_on=as_of)
@@ -708,7 +713,9 @@ def _limitation_warnings(as_of, cases: dict, by_key, summary) -> None:
         tasks.append(Task(
             community_id=case.community_id, case=case, key=f"limitation:{deadline.isoformat()}:{days}",
             kind=TaskKind.LIMITATION_WARNING, channel=Channel.LETTER, technique=8,
-            title=f"诉讼时效将于 {deadline} 届满（剩 {(deadline - as_of).days} 天）：送达书面催告或取得业主确认",
+            title=f"诉讼时效将于 {deadline} 届满（剩 {(deadline - as_of).days} 天）：送达书面催告或取得业主确认 / "
+                  f"Limitation ends {deadline} ({(deadline - as_of).days} days left): deliver a written demand "
+                  "or get the owner's acknowledgement",
             due_on=as_of, priority=TIER_PRIORITY[case.tier] + KIND_PRIORITY[TaskKind.LIMITATION_WARNING] + (100 - days),
             assignee_id=case.collector_id, created_on=as_of,
         ))

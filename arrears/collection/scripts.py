@@ -35,6 +35,9 @@ import re
 from collections.abc import Iterable, Mapping
 
 from django.db import transaction
+from django.utils.translation import (
+    gettext_noop as N_,  # titles are stored; pages show them through gettext
+)
 
 from arrears.collection import rules
 from arrears.collection.models import Channel, Script
@@ -91,7 +94,7 @@ def _script(code, title, technique, channel, body, *, neutral=False) -> dict:
 
 
 DEFAULT_SCRIPTS: list[dict] = [
-    _script("reminder_call", "适时提醒：电话提醒", 1, Channel.CALL, """
+    _script("reminder_call", N_("适时提醒：电话提醒"), 1, Channel.CALL, """
 【开场】
 {owner_name}您好，我是{community}物业服务中心的{collector}，耽误您一两分钟。知道您平时工作忙，这类小事很容易顾不上，所以特意打个电话跟您说一声。
 【事实】
@@ -102,7 +105,7 @@ DEFAULT_SCRIPTS: list[dict] = [
 【承诺】
 您看哪天方便？我们定一个具体日期。缴费链接{payment_link}我发到您手机上，手机上就能缴，也可以到服务中心办理。约定日期的前一天我再提醒您一次。账单有任何疑问，随时打服务中心电话{collector_phone}找我。谢谢您！
 """),
-    _script("promise_call", "断其后路：约定日期", 2, Channel.CALL, """
+    _script("promise_call", N_("断其后路：约定日期"), 2, Channel.CALL, """
 【开场】
 {owner_name}您好，我是{community}物业服务中心的{collector}。上次您说会抽空来办理物业费，一直没等到您，想着您可能太忙了，所以再打电话跟您确认一下。
 【事实】
@@ -113,7 +116,7 @@ DEFAULT_SCRIPTS: list[dict] = [
 那我们就定在{promise_date}，您看可以吗？缴费链接{payment_link}我现在发到您手机上，{promise_date}的前一天我再提醒您一次。到时如果临时有事，麻烦您给我回个电话（{collector_phone}），我们再商量。
 （提示：业主说“过两天”“有空就去”时，温和地追问一个具体日期和金额，当场在系统中记录承诺。）
 """),
-    _script("sympathy", "苦肉计：真诚请业主支持", 3, Channel.CALL, """
+    _script("sympathy", N_("苦肉计：真诚请业主支持"), 3, Channel.CALL, """
 （提示：只用于欠费时间短、平时关系融洽的业主；业主易激动时不用。只说真实的情况，不编造处分、扣薪之类并不存在的困难。）
 【开场】
 {owner_name}您好，我是{collector}。平时多亏您照顾，有事找您您都很配合，真的谢谢您。
@@ -124,7 +127,7 @@ DEFAULT_SCRIPTS: list[dict] = [
 【承诺】
 您看能不能帮我这个忙，我们定个日子？我把缴费链接{payment_link}发给您，约定日期的前一天我再提醒您。有什么需要我做的，打{collector_phone}找我就行。太感谢您了！
 """),
-    _script("neutral_third_party", "地毯搜索：请第三方转告回电", 4, Channel.CALL, """
+    _script("neutral_third_party", N_("地毯搜索：请第三方转告回电"), 4, Channel.CALL, """
 （提示：用于业主亲属、单位、房屋中介、租户或开发商登记的联系人。只请对方转告业主回电，不说明具体事项，不提任何数字；对方不愿转告时礼貌致谢，结束通话。）
 【开场】
 您好，打扰您了。我是{company}{community}物业服务中心的{collector}。
@@ -135,7 +138,7 @@ DEFAULT_SCRIPTS: list[dict] = [
 【致谢】
 非常感谢您的帮助，祝您生活愉快，再见。
 """, neutral=True),
-    _script("common_front", "统一战线：整改户", 5, Channel.CALL, """
+    _script("common_front", N_("统一战线：整改户"), 5, Channel.CALL, """
 （提示：打电话前先打开该户未办结的整改工单，了解处理进度、责任方和预计完成时间；没有把握的事不作承诺。）
 【开场】
 {owner_name}您好，我是{community}物业服务中心的{collector}。您家{room}报的整改问题我们一直记着，今天打电话，一是跟您通报一下进展，二是想和您商量物业费的事。
@@ -146,7 +149,7 @@ DEFAULT_SCRIPTS: list[dict] = [
 【承诺】
 您看我们先约个日子，定在{promise_date}可以吗？缴费链接{payment_link}我发给您，前一天我再提醒您一次。整改的事您随时打{collector_phone}问我。
 """),
-    _script("sugar_coat", "糖衣炮弹：先解决不愉快", 6, Channel.VISIT, """
+    _script("sugar_coat", N_("糖衣炮弹：先解决不愉快"), 6, Channel.VISIT, """
 （提示：用于以前有过误会或不愉快经历的业主。先处理投诉：逐条记下业主的意见，能当场解决的当场解决，不能的在系统中建工单并告知办理时限；投诉处理好之前不谈缴费。）
 【开场】
 {owner_name}您好，我是{community}物业服务中心的{collector}。之前那件事让您不愉快了，我代表服务中心再次向您道歉。今天过来，主要是想听听您现在还有哪些不满意的地方。
@@ -157,7 +160,7 @@ DEFAULT_SCRIPTS: list[dict] = [
 【承诺】
 您看哪天方便办理？我们定个日子，缴费链接{payment_link}我发给您，前一天我再提醒您。有事随时打{collector_phone}找我。
 """),
-    _script("front_desk_polite", "全民总动员：前台、门岗、车管当面提醒", 7, Channel.FRONT_DESK_FLAG, """
+    _script("front_desk_polite", N_("全民总动员：前台、门岗、车管当面提醒"), 7, Channel.FRONT_DESK_FLAG, """
 【什么时候说】
 只在见到业主本人、而且身边没有其他人能听到时说。业主有访客或家人同行、正在打电话或赶时间时，只微笑问好，今天不提。
 【怎么说】
@@ -169,7 +172,7 @@ DEFAULT_SCRIPTS: list[dict] = [
 【之后】
 在系统中记下提醒的时间和地点。
 """),
-    _script("visit_reminder", "适时提醒：上门拜访", 1, Channel.VISIT, """
+    _script("visit_reminder", N_("适时提醒：上门拜访"), 1, Channel.VISIT, """
 （提示：在策略规定的联系时段内上门，佩戴工牌；只与业主本人谈，不在门口当着邻居说；带上打印好的账单。）
 【开场】
 {owner_name}您好，我是{community}物业服务中心的{collector}，这是我的工牌。打扰您几分钟，也顺便看看您家最近有没有需要我们帮忙的地方。
@@ -181,7 +184,7 @@ DEFAULT_SCRIPTS: list[dict] = [
 您看哪天方便？我们定个日子。缴费链接{payment_link}我发到您手机上，扫码就能缴；约定日期的前一天我再提醒您。有事打{collector_phone}找我。
 （提示：无论结果如何都感谢业主；回去后在系统中记录拜访时间和结果，业主签收的账单拍照上传。）
 """),
-    _script("letter_heads_up", "催费函前私下告知", 8, Channel.CALL, """
+    _script("letter_heads_up", N_("催费函前私下告知"), 8, Channel.CALL, """
 （提示：寄出催费函之前先私下告知，不让业主感到突然；语气平和，这是公司的正常流程，不是威胁。）
 【开场】
 {owner_name}您好，我是{community}物业服务中心的{collector}。今天打电话，是想先私下跟您说一声，免得您收到信件时觉得突然。
@@ -192,7 +195,7 @@ DEFAULT_SCRIPTS: list[dict] = [
 【承诺】
 您看能不能定在{promise_date}办理？缴费链接{payment_link}我发给您，前一天我再提醒您。账单有疑问随时打{collector_phone}找我，我们一起核对。
 """),
-    _script("education_neglectful", "忽视型业主：讲清物业费的用途和义务", None, Channel.CALL, """
+    _script("education_neglectful", N_("忽视型业主：讲清物业费的用途和义务"), None, Channel.CALL, """
 （提示：用于不重视缴费、不了解物业费用途的业主。讲道理不说教，语气平和，多问业主的看法。）
 【开场】
 {owner_name}您好，我是{community}物业服务中心的{collector}。可能平时我们跟您沟通得不够，今天想花几分钟跟您聊聊物业费的事。
@@ -203,7 +206,7 @@ DEFAULT_SCRIPTS: list[dict] = [
 【承诺】
 您看哪天方便办理？我们定个日子。缴费链接{payment_link}我发给您，前一天我再提醒您。有疑问随时打{company_phone}。
 """),
-    _script("plan_offer", "理解型业主：分期方案", None, Channel.CALL, """
+    _script("plan_offer", N_("理解型业主：分期方案"), None, Channel.CALL, """
 （提示：用于愿意缴、但一时有经济困难的业主。先听业主说困难，表示理解，再给方案。）
 【开场】
 {owner_name}您好，我是{community}物业服务中心的{collector}。上次听您说最近手头比较紧，我们很理解，特地给您打电话商量一个不让您为难的办法。
@@ -214,7 +217,7 @@ DEFAULT_SCRIPTS: list[dict] = [
 【承诺】
 第一期定在{promise_date}，您看可以吗？缴费链接{payment_link}我发给您，每期到期前一天我都提醒您。情况有变化随时打{collector_phone}跟我说，我们再调整。
 """),
-    _script("three_warnings", "通话中遇辱骂：三次提醒", None, Channel.CALL, """
+    _script("three_warnings", N_("通话中遇辱骂：三次提醒"), None, Channel.CALL, """
 （提示：用于业主在通话中辱骂或人身攻击时。始终保持平和，不争辩，不回骂，语速不变。）
 【第一次提醒】
 {owner_name}，我理解您现在很生气，您有什么不满都可以跟我说，我会如实记录并反馈。不过请您不要用侮辱性的语言，这样我们才能把事情说清楚。
@@ -225,7 +228,7 @@ DEFAULT_SCRIPTS: list[dict] = [
 【结束之后】
 等对方先挂断，或停顿几秒后再挂断。在系统中如实记录通话时间、三次提醒的时间和对方意见的要点，有录音的上传录音；报告主管，由主管决定下一步由谁、用什么方式联系。
 """),
-    _script("after_payment_follow_up", "缴费后回访", None, Channel.CALL, """
+    _script("after_payment_follow_up", N_("缴费后回访"), None, Channel.CALL, """
 （提示：每次缴费结案后都要回访。）
 【致谢】
 {owner_name}您好，我是{community}物业服务中心的{collector}。您家{room}的物业费已经收到了，特地打电话谢谢您的支持！
@@ -239,7 +242,7 @@ DEFAULT_SCRIPTS: list[dict] = [
 【记录】
 在系统中记录业主评价（满意、一般、不满意）和意见。
 """),
-    _script("service_fix_first", "抗拒型业主：先解决投诉", None, Channel.CALL, """
+    _script("service_fix_first", N_("抗拒型业主：先解决投诉"), None, Channel.CALL, """
 （提示：用于对服务有意见、工单还没有办结的业主。工单办结、业主确认满意之前，不谈缴费，不提金额；先把问题解决好。）
 【开场】
 {owner_name}您好，我是{community}物业服务中心的{collector}。您家{room}反映的问题给您添麻烦了，我代表服务中心向您道歉。今天联系您，就是想把这件事了解清楚，尽快处理好。
@@ -253,7 +256,7 @@ DEFAULT_SCRIPTS: list[dict] = [
 【记录】
 在系统中记录业主的意见、工单编号和答应业主的办理时限，按时限跟进。
 """),
-    _script("resistant_duty", "抗拒型业主：问题解决后讲清合同义务", None, Channel.CALL, """
+    _script("resistant_duty", N_("抗拒型业主：问题解决后讲清合同义务"), None, Channel.CALL, """
 （提示：用于对服务有意见、但反映的问题已经办结的业主；还有未办结工单的，先用“先解决投诉”话术。讲合同和法律时只陈述事实，语气平和，不争辩。）
 【开场】
 {owner_name}您好，我是{community}物业服务中心的{collector}。您之前反映的问题我们已经处理完了，想先听听您对处理结果是否满意；还有不到位的地方，您直接告诉我。
@@ -264,7 +267,7 @@ DEFAULT_SCRIPTS: list[dict] = [
 【承诺】
 您看我们定在{promise_date}办理可以吗？缴费链接{payment_link}我发给您，前一天我再提醒您一次。有任何问题打{collector_phone}找我。
 """),
-    _script("evasive_contact", "逃避型业主：多渠道联系，留存证据", None, Channel.CALL, """
+    _script("evasive_contact", N_("逃避型业主：多渠道联系，留存证据"), None, Channel.CALL, """
 （提示：用于有意躲避、长期联系不上的业主。电话打不通时，在策略规定的联系时段和次数以内换用短信、微信、上门；每一次联系，无论接通与否，都在系统中如实记录时间、渠道、号码和结果，通话录音、上门照片、签收回执及时上传，这些都是日后的证据。通过亲友、单位、中介找业主时只用中性话术，不提欠费。）
 【开场】
 {owner_name}您好，我是{community}物业服务中心的{collector}。最近几次给您打电话、发短信都没联系上，想跟您确认一下以后怎么联系您最方便。
@@ -277,7 +280,7 @@ DEFAULT_SCRIPTS: list[dict] = [
 【记录】
 挂断后在系统中记录通话结果和约定日期；业主给了新的号码或联系时间的，登记到联系方式中。
 """),
-    _script("letter_follow_up", "函件静默期结束后跟进", None, Channel.CALL, """
+    _script("letter_follow_up", N_("函件静默期结束后跟进"), None, Channel.CALL, """
 （提示：催费函送达 7 天后、静默期结束的第二天打这个电话。先确认业主收到了函件，再听业主的想法；不重复函件里的措辞，不施加压力。）
 【开场】
 {owner_name}您好，我是{community}物业服务中心的{collector}。前些天公司给您寄了一份《催费函》，想跟您确认一下您收到了没有，对里面的内容有没有疑问。
@@ -288,7 +291,7 @@ DEFAULT_SCRIPTS: list[dict] = [
 【承诺】
 您看定在{promise_date}办理可以吗？缴费链接{payment_link}我发给您，前一天我再提醒您一次。有任何问题打{collector_phone}找我。
 """),
-    _script("lawyer_heads_up", "律师函前私下告知", None, Channel.CALL, """
+    _script("lawyer_heads_up", N_("律师函前私下告知"), None, Channel.CALL, """
 （提示：发律师函之前先私下告知，不让业主感到突然。只说明公司的工作流程，语气平和，这不是威胁；业主对账单有异议或提出实际困难的，如实记录，报主管再定是否发函。）
 【开场】
 {owner_name}您好，我是{community}物业服务中心的{collector}。今天打这个电话，是想先私下跟您说一声，免得您之后觉得突然。
@@ -299,7 +302,7 @@ DEFAULT_SCRIPTS: list[dict] = [
 【承诺】
 您看能不能定在{promise_date}办理？缴费链接{payment_link}我发给您，前一天我再提醒您一次。有任何问题打{collector_phone}找我。
 """),
-    _script("lawyer_letter_follow_up", "律师函期限届满后跟进", None, Channel.CALL, """
+    _script("lawyer_letter_follow_up", N_("律师函期限届满后跟进"), None, Channel.CALL, """
 （提示：律师函写明的期限届满后的第二天打这个电话；期限内不主动联系业主。语气平和，只说事实和办法，由业主自己做决定。期间业主已部分缴费或来电商量过的，先致谢，按实际情况说。）
 【开场】
 {owner_name}您好，我是{community}物业服务中心的{collector}。公司委托律师事务所给您发的律师函，写明的期限已经到了，我打电话想听听您的想法。
@@ -310,7 +313,7 @@ DEFAULT_SCRIPTS: list[dict] = [
 【承诺】
 您看能不能定在{promise_date}办理？缴费链接{payment_link}我发给您，前一天我再提醒您一次。有任何问题打{collector_phone}找我。
 """),
-    _script("lawyer_letter_notice", "律师函说明", 9, Channel.CALL, """
+    _script("lawyer_letter_notice", N_("律师函说明"), 9, Channel.CALL, """
 （提示：律师函发出后 14 天内我们不主动联系业主；本话术用于业主收到律师函后来电或来访时。语气平和，只说事实和办法。）
 【开场】
 {owner_name}您好，我是{community}物业服务中心的{collector}，谢谢您打来电话。您收到的律师函，我跟您解释一下。

@@ -15,31 +15,29 @@ which gives the normal form of `arrears.core.text.normalise_key`: lookups and wr
 from __future__ import annotations
 
 import logging
-import re
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from sys import intern
 
 from django.conf import settings
-from django.utils.translation import get_language
+from django.utils.translation import gettext_noop as N_
 from openpyxl import load_workbook
 from openpyxl.xml.functions import fromstring
 
+from arrears.core.i18n import translate
 from arrears.core.text import normalise_key
 
 log = logging.getLogger(__name__)
 
-REQUIRED_REASON = "必填 / required"
-FORMULA_REASON = (
-    "公式没有计算结果（{formula}），请在 Excel 中复制后“选择性粘贴为数值”再上传 / "
-    "a formula without a saved value: paste it as values"
-)
-ENGLISH_HALF = re.compile(r"\s?/ (?=[a-z])")  # a reason reads "中文 / english": the English half starts lowercase
-UNREADABLE = (
-    "文件不是可读取的 Excel 工作簿：请在 Excel 或 WPS 表格中打开，“另存为 .xlsx”后再上传（改了扩展名的 Word、.xls 或 .csv 文件不行） / "
-    "the file is not a readable Excel workbook: open it in Excel and save it as .xlsx (a renamed Word, .xls or .csv file will not do)"
+# Reasons are Chinese msgids (English in the .po), with "%(name)s" placeholders filled from the
+# error's params when shown: a stored report reads in the language of whoever opens it.
+REQUIRED_REASON = N_("必填")
+FORMULA_REASON = N_("公式没有计算结果（%(formula)s），请在 Excel 中复制后“选择性粘贴为数值”再上传")
+COLUMN_MISSING = N_("缺少此列")
+UNREADABLE = N_(
+    "文件不是可读取的 Excel 工作簿：请在 Excel 或 WPS 表格中打开，“另存为 .xlsx”后再上传（改了扩展名的 Word、.xls 或 .csv 文件不行）"
 )
 RATIO_FLOOR = 1024 * 1024  # members smaller than this unpack to little whatever their ratio (styles, themes)
 # openpyxl streams the worksheets, but reads every other part whole (the shared strings above all,
@@ -51,27 +49,39 @@ CONTENT_TYPES = "[Content_Types].xml"
 
 @dataclass(frozen=True)
 class RowError:
+    """One error of an import: where (sheet, row, column: the workbook's own names) and why.
+
+    `reason` is a Chinese msgid and `params` its placeholders' values; `text` is the reason in
+    the active language. A report stored before the msgids kept "中文 / english" in `reason`.
+    """
+
     sheet: str
     row: int
     column: str
     reason: str
+    params: tuple[tuple[str, object], ...] = ()
+
+    @classmethod
+    def of(cls, sheet: str, row: int, column: str, reason: str, /, **params) -> RowError:
+        return cls(sheet, row, column, reason, tuple(params.items()))
+
+    @property
+    def text(self) -> str:
+        return translate(self.reason, dict(self.params))
 
     def __str__(self):
         where = f"{self.sheet} 第{self.row}行" if self.row else (self.sheet or "文件")
-        return f"{where} {self.column}: {self.reason}" if self.column else f"{where}: {self.reason}"
+        return f"{where} {self.column}: {self.text}" if self.column else f"{where}: {self.text}"
 
-    def localized(self) -> RowError:
-        """This error with its reason in the active language only (a page speaks one language;
-        the command line and the stored report keep both halves)."""
-        return replace(self, reason=one_language(self.reason))
+    def as_json(self) -> list:
+        return [self.sheet, self.row, self.column, self.reason, dict(self.params)]
 
+    @classmethod
+    def from_json(cls, data: list) -> RowError:
+        """A stored error; one stored as four fields (before params) keeps its bilingual reason, shown in one language."""
+        sheet, row, column, reason, *rest = data
+        return cls(sheet, row, column, reason, tuple((rest[0] if rest else {}).items()))
 
-def one_language(reason: str) -> str:
-    """The half of a "中文 / english" reason in the active language; a reason in one language stays as it is."""
-    parts = ENGLISH_HALF.split(reason, maxsplit=1)
-    if len(parts) != 2:
-        return reason
-    return parts[1] if (get_language() or "").startswith("en") else parts[0]
 
 
 @dataclass(frozen=True)
@@ -139,16 +149,12 @@ def check_archive(source, limits: Limits) -> RowError | None:
     total = sum(member.file_size for member in members)
     limit_mb = limits.unpacked_bytes // (1024 * 1024)
     if total > limits.unpacked_bytes:
-        return RowError("", 0, "", (
-            f"文件解压后约 {total // (1024 * 1024)} MB，超过上限 {limit_mb} MB，未读取；请拆分后上传 / "
-            f"the workbook unpacks to {total // (1024 * 1024)} MB, over the {limit_mb} MB limit: split it"
-        ))
+        return RowError.of("", 0, "", N_("文件解压后约 %(size)s MB，超过上限 %(limit)s MB，未读取；请拆分后上传"),
+                           size=total // (1024 * 1024), limit=limit_mb)
     for member in members:
         if member.file_size > RATIO_FLOOR and member.file_size > limits.ratio * max(member.compress_size, 1):
-            return RowError("", 0, "", (
-                f"文件压缩比异常（{member.filename} 压缩 {member.file_size // max(member.compress_size, 1)} 倍），"
-                f"疑似压缩炸弹，未读取 / the workbook is compressed abnormally (a zip bomb?): refused unread"
-            ))
+            return RowError.of("", 0, "", N_("文件压缩比异常（%(member)s 压缩 %(ratio)s 倍），疑似压缩炸弹，未读取"),
+                               member=member.filename, ratio=member.file_size // max(member.compress_size, 1))
     return _check_whole_parts(source, members, limits)
 
 
@@ -159,12 +165,9 @@ def _check_whole_parts(source, members: list[zipfile.ZipInfo], limits: Limits) -
     streamed = _worksheet_parts(source, members, whole_limit)
     for member in members:
         if member.file_size > whole_limit and member.filename not in streamed:
-            return RowError("", 0, "", (
-                f"文件中 {member.filename} 须整体读入内存，解压后约 {member.file_size // (1024 * 1024)} MB，"
-                f"超过上限 {whole_limit // (1024 * 1024)} MB，未读取；请拆分后上传或另存为新的 .xlsx / "
-                f"{member.filename} would be read whole and unpacks over the {whole_limit // (1024 * 1024)} MB "
-                f"limit: refused unread"
-            ))
+            return RowError.of("", 0, "", N_(
+                "文件中 %(member)s 须整体读入内存，解压后约 %(size)s MB，超过上限 %(limit)s MB，未读取；请拆分后上传或另存为新的 .xlsx"
+            ), member=member.filename, size=member.file_size // (1024 * 1024), limit=whole_limit // (1024 * 1024))
     return None
 
 
@@ -206,24 +209,20 @@ def read_workbook(
     try:
         known = [name for name in columns if name in workbook.sheetnames]
         if not known:
-            found = "、".join(workbook.sheetnames) or "无"
-            return {}, [RowError("", 0, "", (
-                f"没有可导入的工作表：工作表名应为 {'/'.join(columns)}（本文件中：{found}）/ "
-                f"no sheet to import: name the sheets {'/'.join(columns)}"
-            ))]
+            found = "、".join(workbook.sheetnames) or "—"
+            return {}, [RowError.of("", 0, "", N_("没有可导入的工作表：工作表名应为 %(expected)s（本文件中：%(found)s）"),
+                                    expected="/".join(columns), found=found)]
         hidden = [name for name in known if workbook[name].sheet_state != "visible"]
         if hidden:  # rows nobody looked at would be written: the user unhides and checks them, or deletes the sheet
-            return {}, [RowError(name, 0, "", (
-                f"工作表“{name}”是隐藏的：请在 Excel 中取消隐藏并检查；不要导入的工作表请删除 / "
-                f"sheet {name} is hidden: unhide and check it, or delete it if it is not to be imported"
-            )) for name in hidden]
+            return {}, [RowError.of(name, 0, "", N_("工作表“%(sheet)s”是隐藏的：请在 Excel 中取消隐藏并检查；不要导入的工作表请删除"),
+                                    sheet=name) for name in hidden]
         total = sum(max((workbook[name].max_row or 1) - 1, 0) for name in known)
         for name in known:
             rows = workbook[name].iter_rows(values_only=True)
             header = [normalise_header(cell) for cell in next(rows, ())]
             for column in columns[name]:
                 if column not in header and column not in optional[name]:
-                    errors.append(RowError(name, 1, column, "缺少此列 / column missing"))
+                    errors.append(RowError(name, 1, column, COLUMN_MISSING))
             index = {c: header.index(c) for c in columns[name] if c in header}
             width = max(index.values(), default=-1) + 1
             sheets[name] = []
@@ -233,10 +232,8 @@ def read_workbook(
                     continue
                 done += 1
                 if done > limits.rows:
-                    return {}, [RowError(name, number, "", (
-                        f"文件超过 {limits.rows} 行，未导入；请拆分后分批上传 / "
-                        f"more than {limits.rows} rows: split the file"
-                    ))]
+                    return {}, [RowError.of(name, number, "", N_("文件超过 %(rows)s 行，未导入；请拆分后分批上传"),
+                                            rows=limits.rows)]
                 # One object per distinct short text: a community's name repeated on 200,000 rows is kept once.
                 values = tuple(intern(v) if isinstance(v, str) and len(v) <= 64 else v for v in values)
                 sheets[name].append(_Row(name, number, values, index))
@@ -277,7 +274,7 @@ def explain_formulas(source, errors: list[RowError], columns: dict[str, list[str
     finally:
         workbook.close()
     return [
-        RowError(e.sheet, e.row, e.column, FORMULA_REASON.format(formula=formulas[(e.sheet, e.row, e.column)][:40]))
+        RowError.of(e.sheet, e.row, e.column, FORMULA_REASON, formula=formulas[(e.sheet, e.row, e.column)][:40])
         if (e.sheet, e.row, e.column) in formulas else e
         for e in errors
     ]

@@ -19,6 +19,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop as N_
 
 from arrears.estate.models import Company
 from arrears.ledger import importers
@@ -30,10 +31,9 @@ log = logging.getLogger(__name__)
 MAX_REPORTED_ERRORS = 1000  # the page lists this many; the count says how many there were
 PROGRESS_EVERY = 1000
 STALE_AFTER = timedelta(hours=1)
-CHANGED = "文件在校验之后已改变，未导入；请重新上传并校验 / the file changed after it was checked: nothing imported"
-GONE = ("文件已被之后上传的文件替换或已放弃，未读取；请重新上传 / "
-        "the file was replaced by a later upload or discarded: nothing read, upload it again")
-NOT_CHECKED = "文件尚未通过校验，未导入 / the file has not passed the check: nothing imported"
+CHANGED = N_("文件在校验之后已改变，未导入；请重新上传并校验")
+GONE = N_("文件已被之后上传的文件替换或已放弃，未读取；请重新上传")
+NOT_CHECKED = N_("文件尚未通过校验，未导入")
 
 threads: list[threading.Thread] = []  # started by the thread runner; tests join them
 
@@ -157,15 +157,16 @@ def passed_check(user_id: int, digest: str) -> bool:
 def report_json(report: importers.ImportReport) -> dict:
     return {
         "ok": report.ok, "dry_run": report.dry_run, "counts": report.counts, "error_count": len(report.errors),
-        "errors": [[e.sheet, e.row, e.column, e.reason] for e in report.errors[:MAX_REPORTED_ERRORS]],
+        # msgid and params, not text: the report is read in the language of whoever opens it
+        "errors": [e.as_json() for e in report.errors[:MAX_REPORTED_ERRORS]],
     }
 
 
 def report_of(job: ImportJob) -> importers.ImportReport | None:
-    """The job's report as the page shows it: at most MAX_REPORTED_ERRORS rows of errors, each in the page's language."""
+    """The job's report as the page shows it: at most MAX_REPORTED_ERRORS rows of errors (`text` in the page's language)."""
     if job.report is None:
         return None
     data = job.report
     return importers.ImportReport(
-        errors=[RowError(*error).localized() for error in data["errors"]], counts=data["counts"], dry_run=data["dry_run"],
+        errors=[RowError.from_json(error) for error in data["errors"]], counts=data["counts"], dry_run=data["dry_run"],
     )

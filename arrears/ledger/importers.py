@@ -25,6 +25,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_noop as N_
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -45,7 +46,14 @@ from arrears.estate.models import (
     UnitStatus,
 )
 from arrears.ledger import services
-from arrears.ledger.import_files import Limits, RowError, _Row, explain_formulas, read_workbook
+from arrears.ledger.import_files import (
+    REQUIRED_REASON,
+    Limits,
+    RowError,
+    _Row,
+    explain_formulas,
+    read_workbook,
+)
 from arrears.ledger.import_files import key as _key
 from arrears.ledger.import_files import text as _text
 from arrears.ledger.models import (
@@ -188,10 +196,11 @@ class ImportReport:
 
 
 class _Bad(Exception):
-    """One bad cell: the reason in Chinese and English."""
+    """One bad cell: the reason as a Chinese msgid and its parameters (translated when shown)."""
 
-    def __init__(self, zh: str, en: str):
-        super().__init__(f"{zh} / {en}")
+    def __init__(self, reason: str, **params):
+        super().__init__(reason % params if params else reason)
+        self.reason, self.params = reason, params
 
 
 # ----------------------------------------------------------------------------- cells
@@ -200,24 +209,24 @@ class _Bad(Exception):
 def _decimal(value, *, places: int, limit: int = 10**8) -> Decimal:
     """openpyxl gives floats: Decimal(str(cell)) keeps what the user typed, then refuse extra places."""
     if isinstance(value, bool) or isinstance(value, datetime | date):
-        raise _Bad("不是数字", "not a number")
+        raise _Bad(N_("不是数字"))
     try:
         number = Decimal(str(value).strip().replace(",", ""))
     except InvalidOperation as exc:
-        raise _Bad("不是数字", "not a number") from exc
+        raise _Bad(N_("不是数字")) from exc
     if not number.is_finite():
-        raise _Bad("不是数字", "not a number")
+        raise _Bad(N_("不是数字"))
     if number != number.quantize(Decimal(1).scaleb(-places)):
-        raise _Bad(f"最多{places}位小数", f"at most {places} decimal places")
+        raise _Bad(N_("最多%(places)s位小数"), places=places)
     if abs(number) >= limit:
-        raise _Bad(f"数值过大（应小于 {limit}）", f"too large (must be below {limit})")
+        raise _Bad(N_("数值过大（应小于 %(limit)s）"), limit=limit)
     return number
 
 
 def _money(value) -> Decimal:
     amount = _decimal(value, places=2, limit=10**12)
     if amount <= 0:
-        raise _Bad("金额必须大于零", "amount must be positive")
+        raise _Bad(N_("金额必须大于零"))
     return amount.quantize(CENT)
 
 
@@ -225,7 +234,7 @@ def _integer(value, *, allowed=None, low=None, high=None) -> int:
     number = _decimal(value, places=0)
     if (allowed and number not in allowed) or (low is not None and number < low) or (high is not None and number > high):
         choices = "/".join(str(a) for a in allowed) if allowed else f"{low}–{high if high is not None else ''}"
-        raise _Bad(f"应为 {choices}", f"must be {choices}")
+        raise _Bad(N_("应为 %(choices)s"), choices=choices)
     return int(number)
 
 
@@ -239,17 +248,24 @@ def _date(value) -> date:
         return value
     match = DATE_TEXT.fullmatch(_text(value)) if isinstance(value, str) else None
     if not match:
-        raise _Bad("日期格式应为 2026-01-05 或 2026/1/5", "date must look like 2026-01-05 or 2026/1/5")
+        raise _Bad(N_("日期格式应为 2026-01-05 或 2026/1/5"))
     try:
         return date(*(int(part) for part in match.groups()))
     except ValueError as exc:
-        raise _Bad("日期不存在", "impossible date") from exc
+        raise _Bad(N_("日期不存在")) from exc
 
 
-def _choice(value, mapping: dict, *, what_zh: str, what_en: str):
+UNKNOWN_COMMUNITY = N_("小区“%(community)s”不存在（本文件和系统中都没有）")
+UNKNOWN_CHOICE = {
+    "状态": N_("未知状态，应为 %(choices)s"), "计费方式": N_("未知计费方式，应为 %(choices)s"),
+    "收费项目": N_("未知收费项目，应为 %(choices)s"), "方式": N_("未知缴费方式，应为 %(choices)s"),
+}
+
+
+def _choice(value, mapping: dict, *, what: str):
     key = _text(value).upper() if mapping is METHOD_BY_LABEL else _text(value)
     if key not in mapping:
-        raise _Bad(f"未知{what_zh}，应为 {'/'.join(mapping)}", f"unknown {what_en}")
+        raise _Bad(UNKNOWN_CHOICE[what], choices="/".join(mapping))
     return mapping[key]
 
 
@@ -259,7 +275,7 @@ PHONE = re.compile(r"\+?[0-9][0-9 -]{5,19}")
 def _phone(value) -> str:
     text = _text(value)
     if not PHONE.fullmatch(text):
-        raise _Bad("手机号码无效", "not a phone number")
+        raise _Bad(N_("手机号码无效"))
     return re.sub(r"[ -]", "", text)
 
 
@@ -324,7 +340,7 @@ class _Importer:
             return companies[0].name, companies[0]
         if not companies:
             return DEFAULT_COMPANY, None
-        self.errors.append(RowError("", 0, "", "系统中有多家物业公司，请指定公司 / several companies exist: name one (--company)"))
+        self.errors.append(RowError("", 0, "", N_("系统中有多家物业公司，请指定公司")))
         return "", None
 
     def _load_database(self):
@@ -369,8 +385,11 @@ class _Importer:
 
     # ------------------------------------------------------------------ helpers
 
-    def _error(self, row: _Row, column: str, bad: _Bad | str):
-        self.errors.append(RowError(row.sheet, row.number, column, str(bad)))
+    def _error(self, row: _Row, column: str, bad: _Bad | str, /, **params):
+        """Report one cell; `bad` is a bad cell's exception or a msgid with its params."""
+        if isinstance(bad, _Bad):
+            bad, params = bad.reason, bad.params
+        self.errors.append(RowError.of(row.sheet, row.number, column, bad, **params))
 
     def _cells(self, row: _Row, parsers: dict) -> dict | None:
         """Parse the cells of one row; every bad cell is reported, None if any was bad."""
@@ -381,7 +400,7 @@ class _Importer:
                 if column in OPTIONAL[row.sheet]:
                     values[column] = None
                     continue
-                self._error(row, column, "必填 / required")
+                self._error(row, column, REQUIRED_REASON)
                 ok = False
                 continue
             try:
@@ -396,14 +415,14 @@ class _Importer:
         key = tuple(_key(row.raw(c)) for c in UNIT_COLUMNS)
         missing = [c for c, v in zip(UNIT_COLUMNS, key, strict=True) if not v and c != "单元"]
         for column in missing:
-            self._error(row, column, "必填 / required")
+            self._error(row, column, REQUIRED_REASON)
         if missing or self._outside_scope(row, key):
             return None
         if key[0] not in self.communities and key[0] not in self.new_communities:
-            self._error(row, "小区", f"小区“{key[0]}”不存在（本文件和系统中都没有）/ unknown community")
+            self._error(row, "小区", UNKNOWN_COMMUNITY, community=key[0])
             return None
         if key not in self.units and key not in self.new_units:
-            self._error(row, "房号", f"房屋“{_label(key)}”不存在（本文件和系统中都没有）/ unknown unit")
+            self._error(row, "房号", N_("房屋“%(unit)s”不存在（本文件和系统中都没有）"), unit=_label(key))
             return None
         return key
 
@@ -421,7 +440,7 @@ class _Importer:
         if pk is None:
             if self.scope.may_create_communities or not (creating or community in self.new_communities):
                 return False
-            self._error(row, "小区", f"新建小区“{community}”需要系统管理员角色 / creating a community needs the admin role")
+            self._error(row, "小区", N_("新建小区“%(community)s”需要系统管理员角色"), community=community)
             return True
         names_building = len(key) > 1 and bool(key[1])
         # An existing unit is judged by the building it is in, not by the building its key names:
@@ -432,9 +451,9 @@ class _Importer:
         if self.scope.covers(pk, building):
             return False
         if names_building:
-            self._error(row, "小区", f"房屋“{_label(key)}”不在您的管辖范围内，不能导入 / the unit is outside your scope")
+            self._error(row, "小区", N_("房屋“%(unit)s”不在您的管辖范围内，不能导入"), unit=_label(key))
         else:
-            self._error(row, "小区", f"小区“{community}”不在您的管辖范围内，不能导入 / the community is outside your scope")
+            self._error(row, "小区", N_("小区“%(community)s”不在您的管辖范围内，不能导入"), community=community)
         return True
 
     def _owner_writable(self, owner_id: int) -> bool:
@@ -471,7 +490,7 @@ class _Importer:
             if not (key[0] and key[1] and key[3]):
                 continue
             if key in seen:
-                self._error(row, "房号", f"房屋在文件中重复（第{seen[key]}行）/ unit repeated in the file")
+                self._error(row, "房号", N_("房屋在文件中重复（第%(row)s行）"), row=seen[key])
                 continue
             seen[key] = row.number
             area, status = (values["建筑面积"], values["状态"] or UnitStatus.OCCUPIED) if values else (None, None)
@@ -488,12 +507,12 @@ class _Importer:
     def _area(value) -> Decimal:
         area = _decimal(value, places=2)
         if area <= 0:
-            raise _Bad("建筑面积必须大于零", "floor area must be positive")
+            raise _Bad(N_("建筑面积必须大于零"))
         return area
 
     @staticmethod
     def _status(value) -> str:
-        return _choice(value, STATUS_BY_LABEL, what_zh="状态", what_en="status")
+        return _choice(value, STATUS_BY_LABEL, what="状态")
 
     def check_owners(self):
         new_by_identity: dict[tuple[str, str, str], int] = {}
@@ -511,10 +530,10 @@ class _Importer:
             else:
                 clash = next((h for h in self.holdings[key] if h.start == start), None)
                 if clash is not None and clash.row is not None and clash.name == name:
-                    self._error(row, "业主姓名", f"业主在文件中重复（第{clash.row.number}行）/ ownership repeated in the file")
+                    self._error(row, "业主姓名", N_("业主在文件中重复（第%(row)s行）"), row=clash.row.number)
                     continue
                 if clash is not None:
-                    self._error(row, "起始日期", "同一房屋同一起始日期已有另一位业主 / another owner of the unit starts on the same day")
+                    self._error(row, "起始日期", N_("同一房屋同一起始日期已有另一位业主"))
                     continue
                 identity = (key[0], name, id_number)
                 if id_number and identity in self.db_owners:
@@ -531,8 +550,7 @@ class _Importer:
                 added.append(holding)
             if values["手机"] and not (owner[0] == "db" and (owner[1], values["手机"]) in self.db_contacts):
                 if owner[0] == "db" and not self._owner_writable(owner[1]):
-                    self._error(row, "手机", f"业主“{name}”在您的管辖范围外还有房屋，不能在此添加其联系方式 / "
-                                             f"the owner also owns units outside your scope: their contacts cannot be added here")
+                    self._error(row, "手机", N_("业主“%(owner)s”在您的管辖范围外还有房屋，不能在此添加其联系方式"), owner=name)
                     continue
                 self.new_contacts[(owner, values["手机"])] = key[0]
         self._chain_holdings({id(h) for h in added})
@@ -551,11 +569,11 @@ class _Importer:
                     self.closed_ownerships[current.db_pk] = day_before
                     current.end = day_before
                 elif id(following) in added and current.end >= following.start:
-                    self._error(following.row, "起始日期", "与系统中已有的产权期重叠 / overlaps an ownership period in the system")
+                    self._error(following.row, "起始日期", N_("与系统中已有的产权期重叠"))
 
     def check_tariffs(self):
         parsers = {
-            "小区": _key, "收费项目": self._charge_type, "计费方式": lambda v: _choice(v, BASIS_BY_LABEL, what_zh="计费方式", what_en="basis"),
+            "小区": _key, "收费项目": self._charge_type, "计费方式": lambda v: _choice(v, BASIS_BY_LABEL, what="计费方式"),
             "单价": self._price, "计费周期(月)": lambda v: _integer(v, allowed=(1, 3, 6, 12)),
             "缴费日": lambda v: _integer(v, low=1, high=28), "违约金日率": lambda v: self._fraction(v, 6, 1),
             "宽限天数": lambda v: _integer(v, low=0, high=366), "违约金上限比例": lambda v: self._fraction(v, 4, 100),
@@ -566,7 +584,7 @@ class _Importer:
             values = self._cells(row, parsers)
             community = _key(row.raw("小区"))
             if community and community not in self.communities and community not in self.new_communities:
-                self._error(row, "小区", f"小区“{community}”不存在（本文件和系统中都没有）/ unknown community")
+                self._error(row, "小区", UNKNOWN_COMMUNITY, community=community)
                 continue
             if community and self._outside_scope(row, (community,)):
                 continue
@@ -582,13 +600,13 @@ class _Importer:
                 "community": community, "charge_type_id": values["收费项目"],
             }
             if fields["effective_to"] and fields["effective_to"] < fields["effective_from"]:
-                self._error(row, "失效日期", "失效日期早于生效日期 / effective_to is before effective_from")
+                self._error(row, "失效日期", N_("失效日期早于生效日期"))
                 continue
             if self._match_tariff(row, fields):
                 continue
             for other_row, other in planned[(community, fields["charge_type_id"])]:
                 if _overlaps(fields, other):
-                    self._error(row, "生效日期", f"与本文件第{other_row.number}行的收费标准日期重叠 / overlaps the tariff in row {other_row.number}")
+                    self._error(row, "生效日期", N_("与本文件第%(row)s行的收费标准日期重叠"), row=other_row.number)
                     break
             else:
                 planned[(community, fields["charge_type_id"])].append((row, fields))
@@ -607,31 +625,31 @@ class _Importer:
             if all(same_start[t] == fields[t] for t in terms):
                 self.matched += 1
             else:
-                self._error(row, "生效日期", "系统中同一生效日期的收费标准条款不同 / differs from the tariff in the system with the same start date")
+                self._error(row, "生效日期", N_("系统中同一生效日期的收费标准条款不同"))
             return True
         if services.overlapping_tariffs(
             community_id=community_id, charge_type_id=fields["charge_type_id"],
             effective_from=fields["effective_from"], effective_to=fields["effective_to"],
         ).exists():
-            self._error(row, "生效日期", "与系统中同一小区同一收费项目的收费标准日期重叠 / overlaps an existing tariff of the same community and charge type")
+            self._error(row, "生效日期", N_("与系统中同一小区同一收费项目的收费标准日期重叠"))
             return True
         return False
 
     def _charge_type(self, value) -> int:
-        return _choice(value, self.charge_types, what_zh="收费项目", what_en="charge type")
+        return _choice(value, self.charge_types, what="收费项目")
 
     @staticmethod
     def _price(value) -> Decimal:
         price = _decimal(value, places=4)
         if price < 0:
-            raise _Bad("单价不能为负", "price must not be negative")
+            raise _Bad(N_("单价不能为负"))
         return price
 
     @staticmethod
     def _fraction(value, places: int, limit: int) -> Decimal:
         number = _decimal(value, places=places, limit=limit)
         if number < 0:
-            raise _Bad("不能为负", "must not be negative")
+            raise _Bad(N_("不能为负"))
         return number
 
     def check_charges(self):
@@ -642,11 +660,11 @@ class _Importer:
             if key is None or values is None:
                 continue
             if values["账期止"] < values["账期起"]:
-                self._error(row, "账期止", "账期止早于账期起 / period end is before period start")
+                self._error(row, "账期止", N_("账期止早于账期起"))
                 continue
             owner = self._holder(key, values["账期起"]) or self._holder(key, values["账期止"])
             if owner is None:
-                self._error(row, "账期起", "账期内该房屋没有业主，请先在“业主”表登记 / the unit has no owner in this period")
+                self._error(row, "账期起", N_("账期内该房屋没有业主，请先在“业主”表登记"))
                 continue
             rows.append((row, key, values, owner))
         existing = self._existing_charges({key for _, key, _, _ in rows}, rows)
@@ -659,15 +677,15 @@ class _Importer:
                 self.matched += 1
                 continue
             if same is not None and same[2] != values["金额"]:
-                self._error(row, "金额", f"与已导入的同一账期应收金额 {same[2]} 不同 / differs from the charge already imported")
+                self._error(row, "金额", N_("与已导入的同一账期应收金额 %(amount)s 不同"), amount=str(same[2]))
                 continue
             clash = next((c for c in existing.get((key, type_id), ()) if c[0] <= end and start <= c[1]), None)
             if clash is not None:
-                self._error(row, "账期起", f"与系统中已有应收的账期重叠（{clash[0]}–{clash[1]}）/ overlaps a charge in the system")
+                self._error(row, "账期起", N_("与系统中已有应收的账期重叠（%(start)s–%(end)s）"), start=str(clash[0]), end=str(clash[1]))
                 continue
             other = next((r for s, e, r in spans[(key, type_id)] if s <= end and start <= e), None)
             if other is not None:
-                self._error(row, "账期起", f"与本文件第{other.number}行的账期重叠 / overlaps the period in row {other.number}")
+                self._error(row, "账期起", N_("与本文件第%(row)s行的账期重叠"), row=other.number)
                 continue
             spans[(key, type_id)].append((start, end, row))
             self.new_charges.append((row, {"key": key, "owner": owner, **values}))
@@ -688,7 +706,7 @@ class _Importer:
 
     def check_payments(self):
         rows = []
-        parsers = {"缴费日期": _date, "金额": _money, "方式": lambda v: _choice(v, METHOD_BY_LABEL, what_zh="方式", what_en="payment method"),
+        parsers = {"缴费日期": _date, "金额": _money, "方式": lambda v: _choice(v, METHOD_BY_LABEL, what="方式"),
                    "票据号": _key}
         for row in self.sheets.get(PAYMENTS, []):
             key = self._unit_key(row)
@@ -696,11 +714,11 @@ class _Importer:
             if key is None or values is None:
                 continue
             if values["缴费日期"] > self.today:
-                self._error(row, "缴费日期", "缴费日期不能晚于今天 / payment date is in the future")
+                self._error(row, "缴费日期", N_("缴费日期不能晚于今天"))
                 continue
             owner = self._holder(key, values["缴费日期"])
             if owner is None:
-                self._error(row, "缴费日期", "缴费日期时该房屋没有业主，请先在“业主”表登记 / the unit has no owner on the payment date")
+                self._error(row, "缴费日期", N_("缴费日期时该房屋没有业主，请先在“业主”表登记"))
                 continue
             rows.append((row, key, values, owner))
         receipts = self._existing_receipts({v["票据号"] for _, _, v, _ in rows if v["票据号"]})
@@ -710,14 +728,14 @@ class _Importer:
             receipt = values["票据号"] or ""
             if receipt:
                 if receipt in seen_receipts:
-                    self._error(row, "票据号", f"票据号在文件中重复（第{seen_receipts[receipt]}行）/ receipt number repeated in the file")
+                    self._error(row, "票据号", N_("票据号在文件中重复（第%(row)s行）"), row=seen_receipts[receipt])
                     continue
                 seen_receipts[receipt] = row.number
                 if receipt in receipts:
                     if receipts[receipt] == (self.units.get(key), values["缴费日期"], values["金额"]):
                         self.matched += 1
                     else:
-                        self._error(row, "票据号", f"票据号 {receipt} 已被系统中另一笔缴费使用 / receipt number already used")
+                        self._error(row, "票据号", N_("票据号 %(receipt)s 已被系统中另一笔缴费使用"), receipt=receipt)
                     continue
             else:
                 match = (self.units.get(key), values["缴费日期"], values["金额"], values["方式"])
@@ -751,8 +769,8 @@ class _Importer:
         """After a refused write: the file's new payments whose 票据号 another import or desk took
         (and committed) meanwhile, each refused as the check would have refused it."""
         taken = self._existing_receipts({v["票据号"] for _, v in self.new_payments if v["票据号"]})
-        return [RowError(row.sheet, row.number, "票据号", f"票据号 {v['票据号']} 已登记（另一笔缴费刚刚写入），"
-                         f"本文件未写入任何数据 / receipt number already recorded by a concurrent write, nothing written")
+        return [RowError.of(row.sheet, row.number, "票据号", N_("票据号 %(receipt)s 已登记（另一笔缴费刚刚写入），本文件未写入任何数据"),
+                            receipt=v["票据号"])
                 for row, v in self.new_payments if v["票据号"] in taken]
 
     def _existing_anonymous(self, rows) -> Counter:
@@ -839,6 +857,7 @@ class _Importer:
             try:
                 services.validate_tariff(tariff)
             except DomainError as exc:
+                # The service's refusal carries both languages; the page shows the viewer's half.
                 raise _Refused(RowError(row.sheet, row.number, "生效日期", str(exc))) from exc
             tariff.save()
 
@@ -918,7 +937,7 @@ def _chunks(items, size):
 # ----------------------------------------------------------------------------- API
 
 
-NO_SCOPE = "您没有任何小区的管辖范围，不能导入 / you have no community in your scope: nothing can be imported"
+NO_SCOPE = N_("您没有任何小区的管辖范围，不能导入")
 
 
 def run_import(
@@ -965,7 +984,7 @@ def run_import(
         report.errors.append(refused.error)
     except IntegrityError as exc:  # a concurrent write took a receipt number or a unit between check and write
         report.errors.extend(importer.taken_receipts() or [
-            RowError("", 0, "", f"写入时与其他操作冲突，未写入任何数据，请重试 / conflict while writing, nothing written: {exc}"),
+            RowError.of("", 0, "", N_("写入时与其他操作冲突，未写入任何数据，请重试（%(detail)s）"), detail=str(exc)[:200]),
         ])
     return report
 

@@ -31,7 +31,7 @@ class NoticeTemplateForm(forms.ModelForm):
                                  subject=data.get("subject") or "", neutral=data.get("neutral", False),
                                  provider_codes=data.get("provider_codes") or {})
         except DomainError as error:
-            self.add_error(self.ERROR_FIELDS.get(error.code), error.message)
+            self.add_error(self.ERROR_FIELDS.get(error.code), error.localized)
         return data
 
 

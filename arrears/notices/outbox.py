@@ -309,7 +309,8 @@ def _send(message_id: int, clock: Callable[[], datetime]) -> str:
     ))
     if not decision.allowed:
         if decision.next_allowed is not None:
-            _finish(message, token, now, EventKind.RESCHEDULED, f"{decision.reason} → {decision.next_allowed:%Y-%m-%d %H:%M}",
+            at = f"{decision.next_allowed:%Y-%m-%d %H:%M}"  # in both halves: a page shows one of them
+            _finish(message, token, now, EventKind.RESCHEDULED, f"{decision.reason_zh} → {at} / {decision.reason_en} → {at}",
                     status=MessageStatus.QUEUED, not_before=decision.next_allowed, claim_token="")
             return "rescheduled"
         _finish(message, token, now, EventKind.BLOCKED, decision.reason, status=MessageStatus.BLOCKED,

@@ -15,6 +15,7 @@ from arrears.estate import selectors as estate_selectors
 from arrears.estate.models import Community, Company
 from arrears.ledger.models import Payment
 
+from . import texts
 from .models import Letter, LetterStatus, MessageEvent, NoticeTemplate
 
 
@@ -46,7 +47,10 @@ def _filtered(user, filters: OutboxFilters, *, today: date) -> QuerySet[Outgoing
     text = normalise_key(filters.q)
     if text:
         units = estate_selectors.search_units(user, text, today=today).order_by().values("pk")
-        found = found.filter(Q(unit__in=units) | Q(template_code__icontains=text) | Q(owner__name__icontains=text))
+        # a template is searched by its code or by its label as the page shows it (催费函, Collection letter)
+        labelled = [code for code, label in texts.TEMPLATE_LABELS.items() if text.casefold() in str(label).casefold()]
+        found = found.filter(Q(unit__in=units) | Q(template_code__icontains=text) | Q(template_code__in=labelled)
+                             | Q(owner__name__icontains=text))
     return found
 
 

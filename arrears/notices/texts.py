@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from arrears.collection import rules
 from arrears.collection.models import Channel
@@ -25,7 +26,7 @@ from arrears.core.errors import DomainError
 from .models import TEMPLATE_CHANNELS, NoticeTemplate
 
 PLACEHOLDERS = {
-    "owner_name": ("业主称呼", "the owner as addressed, e.g. 王先生"),
+    "owner_name": ("业主称呼", "the owner as addressed (surname and title)"),
     "community": ("小区", "the community"),
     "room": ("房号", "the unit"),
     "company": ("物业公司", "the property-management company"),
@@ -33,7 +34,7 @@ PLACEHOLDERS = {
     "amount": ("应缴合计（元）", "everything owed, in yuan"),
     "principal": ("欠费本金（元）", "unpaid fees, in yuan"),
     "late_fee": ("违约金（元）", "late fee, in yuan"),
-    "months": ("欠费月数（不足一个月时为“不足1”）", "whole months in arrears (\"不足1\" under one month)"),
+    "months": ("欠费月数（不足一个月时为“不足1”）", "whole months in arrears (a word for under one month)"),
     "arrears_period": ("已逾期时长（如“2 个月”，不足一个月按天：“12 天”）",
                        "time overdue: whole months, or days under one month"),
     "oldest_due": ("最早欠费到期日", "oldest unpaid due date"),
@@ -48,6 +49,29 @@ PLACEHOLDERS = {
     "reminders": ("此前提醒记录（函件用：有记录时列出日期和方式，无记录时为空）",
                   "earlier reminders on record, with dates and channels (letters only; empty when there are none)"),
 }
+# What a template code is called on a page (the outbox, the template list): a code is no word for
+# staff. A company's own code has no label here and shows as itself.
+TEMPLATE_LABELS = {
+    "pre_due": _("到期前提醒"), "pre_due_credit_exhausted": _("预存用完提醒"), "overdue": _("逾期提醒"),
+    "overdue_second": _("再次逾期提醒"), "promise_reminder": _("承诺缴费前一日提醒"),
+    "neutral_contact": _("寻找业主（第三方中性）"), "thanks_payment": _("缴费致谢"), "satisfaction": _("满意度回访"),
+    "collection_letter": _("催费函"), "collection_letter_2": _("催费函（第二次）"), "lawyer_letter": _("律师函"),
+}
+# The sending services, as staff know them (`Backend.name`).
+PROVIDER_LABELS = {
+    "aliyun": _("阿里云短信"), "tencent": _("腾讯云短信"), "email": _("邮件服务器"), "file": _("写入文件（演示）"),
+    "console": _("控制台（开发）"),
+}
+
+
+def template_label(code: str) -> str:
+    return str(TEMPLATE_LABELS.get(code, code))
+
+
+def provider_label(name: str) -> str:
+    return str(PROVIDER_LABELS.get(name, name))
+
+
 # Filled from the records at issue only: a message has no such sentence to say.
 LETTER_ONLY_PLACEHOLDERS = frozenset({"reminders"})
 # What may be said to a third party: who is looking for the owner and how to call back. Nothing
@@ -227,11 +251,11 @@ def check_template(*, code: str, channel: str, name: str, body: str, subject: st
         found = "、".join("{" + name + "}" for name in unknown)
         allowed = "、".join("{" + name + "}" for name in PLACEHOLDERS)
         raise DomainError(f"模板含未知占位符：{found}。可用的占位符：{allowed}",
-                          f"unknown placeholders in the template: {found}; allowed: {allowed}", code="template_placeholder")
+                          f"unknown placeholders in the template: {found.replace('、', ', ')}; allowed: {allowed.replace('、', ', ')}", code="template_placeholder")
     letter_only = [name for name in dict.fromkeys(used) if name in LETTER_ONLY_PLACEHOLDERS]
     if letter_only and channel not in LETTER_CHANNELS:
         found = "、".join("{" + name + "}" for name in letter_only)
-        raise DomainError(f"{found} 只能用于函件", f"{found} may be used in letters only", code="template_placeholder")
+        raise DomainError(f"{found} 只能用于函件", f"{found.replace('、', ', ')} may be used in letters only", code="template_placeholder")
     claims = [claim for claim in UNRECORDED_CLAIMS if claim in body]
     if claims:
         raise DomainError(f"函件不得笼统声称已多次提醒（“{claims[0]}”）：请改用 {{reminders}}，由系统按记录列出此前提醒的日期和方式",
@@ -244,7 +268,7 @@ def check_template(*, code: str, channel: str, name: str, body: str, subject: st
         if revealing:
             found = "、".join("{" + name + "}" for name in revealing)
             raise DomainError(f"中性模板不得使用金额、日期或链接类占位符：{found}",
-                              f"a neutral template may not use amount, date or link placeholders: {found}",
+                              f"a neutral template may not use amount, date or link placeholders: {found.replace('、', ', ')}",
                               code="neutral_text")
         rules.validate_neutral_text(subject + "\n" + body)
     if channel == Channel.SMS and len(render(body, EXAMPLE_CONTEXT)) > 500:

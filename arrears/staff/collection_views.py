@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from arrears.collection import compliance, exports, guard, outcomes, routing, services
@@ -68,7 +69,7 @@ def _domain_message(error: DomainError) -> str:
 
 
 def _form_errors(form) -> str:
-    return "；".join(f"{form.fields[name].label if name in form.fields else ''}{': ' if name in form.fields else ''}{' '.join(errors)}"
+    return pgettext("punctuation", "；").join(f"{form.fields[name].label if name in form.fields else ''}{': ' if name in form.fields else ''}{' '.join(errors)}"
                     for name, errors in form.errors.items())
 
 

@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -112,7 +112,7 @@ def outbox_dispatch(request):
     if not outcomes:
         messages.info(request, _("没有到期待发的消息。"))
     else:
-        parts = "，".join(f"{OUTCOME_LABELS.get(name, name)} {count}" for name, count in sorted(outcomes.items()))
+        parts = pgettext("punctuation", "，").join(f"{OUTCOME_LABELS.get(name, name)} {count}" for name, count in sorted(outcomes.items()))
         level = messages.error if outcomes.get("failed") or outcomes.get("unknown") else messages.success
         level(request, _("已处理 %(total)s 条到期消息：%(parts)s。") % {"total": sum(outcomes.values()), "parts": parts})
     return redirect(safe_next(request, reverse("staff:outbox")))
@@ -146,10 +146,10 @@ def _override_choices(user, template: NoticeTemplate) -> list[tuple[int, str]]:
     return list(communities.values_list("pk", "name"))
 
 
-def _placeholders() -> list[tuple[str, str, str]]:
-    """(name, label, the other language's label): the whitelist carries its own zh and en labels."""
+def _placeholders() -> list[tuple[str, str]]:
+    """(name, label in the page's language): the whitelist carries its own zh and en labels."""
     english = (translation.get_language() or "").startswith("en")
-    return [(name, en if english else zh, zh if english else en) for name, (zh, en) in texts.PLACEHOLDERS.items()]
+    return [(name, en if english else zh) for name, (zh, en) in texts.PLACEHOLDERS.items()]
 
 
 def _preview(template: NoticeTemplate, body: str, subject: str, sign: str) -> dict:

@@ -42,8 +42,8 @@ def book(sheets: dict[str, list[list]], *, headers=True) -> BytesIO:
 def test_it_reports_a_workbook_without_a_known_sheet():
     report = run_import(book({"Sheet1": [["x", "y"]], "房屋信息": [["a", "b"]]}), dry_run=False)
     assert not report.ok and [(e.sheet, e.row) for e in report.errors] == [("", 0)]
-    assert report.errors[0].reason.startswith("没有可导入的工作表")
-    assert "Sheet1、房屋信息" in report.errors[0].reason
+    assert report.errors[0].text.startswith("没有可导入的工作表")
+    assert "Sheet1、房屋信息" in report.errors[0].text
 
 
 def test_it_exits_non_zero_from_the_command_for_a_workbook_without_a_known_sheet(tmp_path):
@@ -61,8 +61,8 @@ def test_it_reports_a_formula_without_a_saved_value_as_a_formula():
                         dry_run=True)
     # then: the formula is named as one; a blank cell stays "required"
     assert [(e.row, e.column) for e in report.errors] == [(2, "建筑面积"), (3, "建筑面积")]
-    assert report.errors[0].reason.startswith("公式没有计算结果（=B2*10），请在 Excel 中复制后“选择性粘贴为数值”再上传")
-    assert report.errors[1].reason == "必填 / required"
+    assert report.errors[0].text.startswith("公式没有计算结果（=B2*10），请在 Excel 中复制后“选择性粘贴为数值”再上传")
+    assert report.errors[1].text == "必填"
 
 
 def test_it_refuses_a_file_over_the_row_limit(settings):
@@ -70,7 +70,7 @@ def test_it_refuses_a_file_over_the_row_limit(settings):
     rows = [["阳光花园", "1栋", None, str(100 + i), 50, "自住"] for i in range(3)]
     report = run_import(book({"房屋": rows}), dry_run=False)
     assert [(e.sheet, e.row) for e in report.errors] == [("房屋", 4)]
-    assert report.errors[0].reason.startswith("文件超过 2 行")
+    assert report.errors[0].text.startswith("文件超过 2 行")
     assert not Unit.objects.exists()
 
 
@@ -82,7 +82,7 @@ def test_it_matches_lookalike_keys_to_their_normal_form():
     # when
     report = run_import(book({"房屋": rows}), dry_run=False)
     # then: the same unit, updated; no lookalike community, building or unit
-    assert [e.reason for e in report.errors] == ["房屋在文件中重复（第2行）/ unit repeated in the file"]
+    assert [e.text for e in report.errors] == ["房屋在文件中重复（第2行）"]
     report = run_import(book({"房屋": rows[:1]}), dry_run=False)
     assert report.ok, report.errors
     assert Community.objects.count() == 1 and Building.objects.count() == 1 and Unit.objects.count() == 1
@@ -99,7 +99,7 @@ def test_it_writes_new_keys_in_their_normal_form():
 def test_it_refuses_everything_for_an_empty_scope():
     factories.community("阳光花园")
     report = run_import(book({"房屋": [["阳光花园", "1栋", None, "101", 60, "自住"]]}), dry_run=False, scope=WriteScope())
-    assert [e.reason for e in report.errors] == [importers.NO_SCOPE]
+    assert [e.text for e in report.errors] == [importers.NO_SCOPE]
     assert not Unit.objects.exists()
 
 
@@ -109,5 +109,5 @@ def test_it_refuses_a_tariff_outside_the_scope():
     row = ["翠湖苑", "物业费", "按面积", 2.5, 1, 5, 0.0005, 15, 0.3, date(2025, 1, 1), None]
     report = run_import(book({"收费标准": [row]}), dry_run=False, scope=WriteScope(frozenset({mine.pk})))
     assert [(e.sheet, e.row, e.column) for e in report.errors] == [("收费标准", 2, "小区")]
-    assert "翠湖苑" in report.errors[0].reason
+    assert "翠湖苑" in report.errors[0].text
     assert not Tariff.objects.filter(community=theirs).exists()

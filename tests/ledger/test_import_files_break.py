@@ -55,8 +55,8 @@ def test_it_refuses_shared_strings_larger_than_the_rows_allow_before_reading_the
     sheets, errors = read_workbook(io.BytesIO(content), SHEETS, OPTIONAL, limits=LIMITS)
     # then it is refused unread, naming the part and the limit
     assert sheets == {}
-    assert [e.reason.split("，")[0] for e in errors] == ["文件中 xl/sharedStrings.xml 须整体读入内存"]
-    assert "超过上限 1 MB" in errors[0].reason
+    assert [e.text.split("，")[0] for e in errors] == ["文件中 xl/sharedStrings.xml 须整体读入内存"]
+    assert "超过上限 1 MB" in errors[0].text
 
 
 def test_it_still_streams_a_worksheet_larger_than_the_parts_read_whole():

@@ -1,6 +1,9 @@
 from django import template
+from django.utils.translation import pgettext
 
-from arrears.core import roles
+from arrears.collection import guard
+from arrears.core import i18n, roles
+from arrears.notices import texts
 from arrears.staff import access
 
 register = template.Library()
@@ -22,3 +25,53 @@ def staff_label(user) -> str:
     if user is None:
         return "—"
     return roles.real_name(user) or user.get_username()
+# -- one language per page: stored texts and codes as the viewer reads them --------------------
+
+
+@register.filter
+def shown(text) -> str:
+    """A stored Chinese text (a default step name, a msgid) or an older "中文 / english" pair, in the page's language."""
+    return i18n.shown(str(text)) if text else text
+
+
+@register.filter
+def template_label(code: str) -> str:
+    """A notice template's code as staff call it (thanks_payment → 缴费致谢)."""
+    return texts.template_label(code)
+
+
+@register.filter
+def provider_label(name: str) -> str:
+    return texts.provider_label(name)
+
+
+@register.filter
+def guard_rule_label(rule: str) -> str:
+    return str(dict(guard.GuardRule.choices).get(rule, rule)) if rule else rule
+
+
+# Punctuation between a label and a value, in the page's language: "：" and "、" are Chinese.
+@register.simple_tag
+def colon() -> str:
+    return pgettext("punctuation", "：")
+
+
+@register.simple_tag
+def comma() -> str:
+    return pgettext("punctuation", "，")
+
+
+@register.simple_tag
+def sep() -> str:
+    """Between the items of a list (names, communities)."""
+    return pgettext("punctuation", "、")
+
+
+@register.simple_tag
+def lparen() -> str:
+    return pgettext("punctuation", "（")
+
+
+@register.simple_tag
+def rparen() -> str:
+    return pgettext("punctuation", "）")
