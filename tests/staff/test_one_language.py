@@ -30,7 +30,9 @@ from arrears.estate.models import (
     Company,
     Contact,
     Owner,
+    ServiceTicket,
     StaffScope,
+    TicketKind,
     Unit,
     Vehicle,
     mask_name,
@@ -97,7 +99,7 @@ def data_values() -> list[str]:
     for model, fields in [
         (Company, ["name"]), (Community, ["name"]), (Building, ["name"]), (Owner, ["name"]),
         (Contact, ["name", "value"]), (Vehicle, ["plate"]),
-        (NoticeTemplate, ["name", "subject", "body"]), (ContactAttempt, ["notes"]),
+        (NoticeTemplate, ["name", "subject", "body"]), (ContactAttempt, ["notes"]), (ServiceTicket, ["summary", "resolution"]),
     ]:
         for field in fields:
             values.update(v for v in model.objects.values_list(field, flat=True) if v)
@@ -187,6 +189,8 @@ def company(estate, today):
         user=user, kind=ImportJobKind.CHECK, status=ImportJobStatus.DONE, token=f"t{user.pk}", digest="d" * 64,
         report=report,
     ) for user in (admin, manager)}
+    ServiceTicket.objects.create(community=estate["unit"].community, unit=estate["unit"], kind=TicketKind.REPAIR,
+                                 summary="楼道灯不亮", opened_on=date(2026, 5, 1))
     return {"admin": admin, "manager": manager, "jobs": jobs, "blocked": blocked, **estate}
 
 
@@ -195,6 +199,7 @@ def staff_urls(company, user) -> list[str]:
     case = Case.objects.filter(unit=unit).first()
     template = NoticeTemplate.objects.filter(community__isnull=True, code="collection_letter").first()
     sms = NoticeTemplate.objects.filter(community__isnull=True, code="thanks_payment").first()
+    ticket = ServiceTicket.objects.get(unit=unit)
     urls = [
         reverse("staff:home"), reverse("staff:search") + "?q=1201", reverse("staff:unit", args=[unit.pk]),
         reverse("staff:import") + f"?job={company['jobs'][user.pk].pk}", reverse("staff:workbench"),
@@ -203,6 +208,10 @@ def staff_urls(company, user) -> list[str]:
         reverse("staff:outbox_message", args=[company["blocked"].pk]), reverse("staff:templates"),
         reverse("staff:template_edit", args=[template.pk]), reverse("staff:template_edit", args=[sms.pk]),
         reverse("staff:owner_requests"), reverse("staff:reversals"), reverse("staff:cashier", args=[unit.pk]),
+        # the pages this issue added: approvals, collectors by building, tickets, the profile, letters of one community
+        reverse("staff:approvals"), reverse("staff:collectors"),
+        reverse("staff:tickets"), reverse("staff:ticket", args=[ticket.pk]), reverse("staff:my_profile"),
+        reverse("staff:letters") + f"?community={unit.community_id}",
     ]
     assert case is not None and Task.objects.filter(case=case).exists()  # the run gave the pages work to show
     return urls
