@@ -78,7 +78,7 @@ def buildings_for(user) -> list[BuildingRow]:
     """The buildings in the user's scope with their open cases, overdue principal and collectors (three queries)."""
     units = estate_selectors.units_visible_to(user)
     buildings = list(Building.objects.filter(pk__in=units.values("building_id")).select_related("community")
-                     .order_by("community__name", "name"))
+                     .order_by("community__name", "sort_key", "name"))
     figures = {
         row["unit__building_id"]: row for row in Case.objects.filter(status=CaseStatus.OPEN, unit__in=units)
         .values("unit__building_id").annotate(n=Count("pk"), principal=Sum("principal"),
