@@ -575,7 +575,8 @@ def desk_lookup(user, query: str, *, now: datetime, show_amount: bool, collector
             row.remind, row.amount, row.case_id = True, owed[unit.pk] if show_amount else None, case.pk
             if script is not None:
                 row.script_text = render_script(script.body.strip(), {
-                    "owner_name": mask_name(case.owner.name), "room": unit.label, "community": unit.community.name,
+                    # said aloud: a masked name ("邓**") is for the desk's eyes, never for the owner's ears
+                    "owner_name": "", "room": unit.label, "community": unit.community.name,
                     "company": unit.community.company.name, "company_phone": unit.community.company.phone,
                     "collector": _name(case.collector) if case.collector else collector_fallback,
                     "amount": f"{owed[unit.pk]:.2f}" if show_amount else "",

@@ -36,7 +36,9 @@ def test_it_reminds_a_case_the_ladder_flagged(client, front_desk, case, scripts,
     # when
     html = _desk(client, front_desk)
     # then
-    assert "欠费，请礼貌提醒" in html and "全民总动员" in html and "王**您好！" in html
+    assert "欠费，请礼貌提醒" in html and "全民总动员" in html and "【怎么说】<br>您好！" in html
+    # the masked name tells the desk who it is; the words said aloud never read a masked name out
+    assert "王**" in html and "王**您好" not in html
     assert "¥" not in html and not [amount for amount in AMOUNTS if amount in html]
 
 
