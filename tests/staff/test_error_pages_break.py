@@ -62,3 +62,27 @@ def test_a_form_too_large_to_read_gets_a_styled_page_that_says_why(client, insid
     client.cookies.load({"django_language": "en"})
     html = client.post(reverse("staff:letters_issue"), {"case": [str(n) for n in range(20)]}).content.decode()
     assert "could not be processed" in html and not CJK.search(html)
+
+
+def test_a_staff_page_with_the_database_down_gets_the_styled_500(insider, monkeypatch):
+    from django.db import OperationalError
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+    client = Client(raise_request_exception=False)
+    client.force_login(insider)
+
+    def down(self, *args, **kwargs):
+        raise OperationalError("could not connect to server")
+
+    with monkeypatch.context() as patch:  # undone before the test database is rolled back
+        patch.setattr(BaseDatabaseWrapper, "cursor", down)
+        response = client.get("/")
+    html = response.content.decode()
+    assert response.status_code == 500
+    assert "系统出错" in html and "could not connect" not in html
+
+
+def test_a_logged_in_staff_member_on_an_owners_missing_page_sees_no_staff_site(client, insider):
+    client.force_login(insider)
+    html = client.get("/s/not-a-token/nowhere").content.decode()
+    assert "staff.css" not in html and "工作台" not in html and insider.username not in html
