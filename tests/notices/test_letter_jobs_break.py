@@ -86,7 +86,7 @@ def test_a_job_that_fails_midway_writes_nothing_and_consumes_no_number(client, s
     assert sorted(Letter.objects.values_list("number", flat=True))[-1].endswith("-00002")
 
 
-def test_a_storage_failure_while_writing_leaves_no_letter_without_its_pdf(settings, manager, due, monkeypatch):
+def test_a_storage_failure_while_writing_leaves_no_letter_without_its_pdf(settings, manager, due, monkeypatch, tmp_path):
     settings.ARREARS_IMPORT_RUNNER = "celery"
     job = letter_jobs.start_job(user=manager, kind="collection", cases=[due["here"], due["next_door"]], issued_on=ISSUED)
     from django.db.models.fields.files import FieldFile
@@ -105,6 +105,8 @@ def test_a_storage_failure_while_writing_leaves_no_letter_without_its_pdf(settin
     assert job.status == "failed"
     assert not Letter.objects.exists() and not LetterBatch.objects.exists()
     assert not LetterCounter.objects.filter(last__gt=0).exists()
+    # nor a numbered PDF of a letter that was never issued left in the storage
+    assert saved and not [p for p in tmp_path.rglob("*") if p.is_file()]
 
 
 # ----------------------------------------------------------------------------- PostgreSQL races
