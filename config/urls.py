@@ -14,6 +14,7 @@ urlpatterns = [
 ]
 
 # Styled, one-language error pages with the way back; owners' pages get the portal's look.
+handler400 = "arrears.staff.errors.bad_request"
 handler403 = "arrears.staff.errors.permission_denied"
 handler404 = "arrears.staff.errors.page_not_found"
 handler500 = "arrears.staff.errors.server_error"

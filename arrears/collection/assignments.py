@@ -175,21 +175,24 @@ def rebalance_building(*, building: Building, staff) -> int:
     """Spread the building's open cases evenly among its collectors now, in one transaction; the count moved."""
     _check_manager(staff, building)
     with transaction.atomic():
+        # The rows this moves, locked in one order (the daily run assigns the same rows); the collectors are
+        # read after the lock, so a removal committed while this waited is seen.
+        current = dict(Case.objects.filter(status=CaseStatus.OPEN, unit__building=building).order_by("pk")
+                       .select_for_update().values_list("pk", "collector_id"))
         collectors = list(CollectorAssignment.objects.filter(building=building).values_list("user_id", flat=True))
         if not collectors:
             raise DomainError(f"{building.name} 还没有催收员：请先分配", f"{building.name} has no collector yet: assign one first",
                               code="collectors")
-        # The rows this moves, locked in one order (the daily run assigns the same rows).
-        current = dict(Case.objects.filter(status=CaseStatus.OPEN, unit__building=building).order_by("pk")
-                       .select_for_update().values_list("pk", "collector_id"))
         moves = even_spread(current, collectors)
-        by_target = defaultdict(list)
+        by_move = defaultdict(list)  # (from, to) → cases
         for case_id, user_id in moves.items():
-            by_target[user_id].append(case_id)
-        for user_id, case_ids in by_target.items():
+            by_move[current[case_id], user_id].append(case_id)
+        for (was, user_id), case_ids in by_move.items():
             Case.objects.filter(pk__in=case_ids).update(collector_id=user_id)
-            Task.objects.filter(case_id__in=case_ids, status=TaskStatus.OPEN).exclude(
-                channel__in=LEGAL_CHANNELS).update(assignee_id=user_id)
+            # The case's work follows it: tasks its old collector held, or nobody did. Legal work stays
+            # with legal, and a task a manager handed someone else stays with them.
+            Task.objects.filter(Q(assignee__isnull=True) | Q(assignee_id=was), case_id__in=case_ids,
+                                status=TaskStatus.OPEN).exclude(channel__in=LEGAL_CHANNELS).update(assignee_id=user_id)
         record(actor=staff, action="collection.rebalanced", community_id=building.community_id, building=building.pk,
                cases=len(current), moved=len(moves), collectors=sorted(collectors))
     return len(moves)

@@ -415,15 +415,21 @@ def issue_batch(*, kind: str, cases: list[Case], issued_on: date, staff, overrid
         files, rendered = _render(batch, start, progress)
         merged = pdf.merge([data for _, data in files])
         archive = pdf.zip_letters(files)
-        with transaction.atomic():
-            if not _take_numbers(batch.community_id, kind, issued_on.year, start, len(rendered)):
-                continue
-            # Under the counter's lock: a batch of the same owners that committed meanwhile is seen here.
-            recent = recent_letters([case for case, *_ in batch.rows], kind, issued_on)
-            if recent:
-                raise DomainError("同一批业主刚刚已由另一批次出函，本批未生成", "another batch just issued letters to these owners: "
-                                  "nothing issued", code="recent")
-            return _write(batch, rendered, files, merged, archive, staff)
+        written = []  # files stored so far: if the transaction rolls back, no numbered PDF outlives it
+        try:
+            with transaction.atomic():
+                if not _take_numbers(batch.community_id, kind, issued_on.year, start, len(rendered)):
+                    continue
+                # Under the counter's lock: a batch of the same owners that committed meanwhile is seen here.
+                recent = recent_letters([case for case, *_ in batch.rows], kind, issued_on)
+                if recent:
+                    raise DomainError("同一批业主刚刚已由另一批次出函，本批未生成", "another batch just issued letters to these "
+                                      "owners: nothing issued", code="recent")
+                return _write(batch, rendered, files, merged, archive, staff, written)
+        except BaseException:
+            for field in written:
+                field.storage.delete(field.name)
+            raise
     raise DomainError("其他批次正在占用函号，请稍后重试", "other batches keep taking letter numbers: try again shortly",
                       code="busy")
 
@@ -443,7 +449,7 @@ def _render(batch: PreparedBatch, start: int, progress):
     return files, rendered
 
 
-def _write(batch: PreparedBatch, rendered, files, merged, archive, staff) -> LetterBatch:
+def _write(batch: PreparedBatch, rendered, files, merged, archive, staff, written: list) -> LetterBatch:
     row = LetterBatch.objects.create(
         community_id=batch.community_id, kind=batch.kind, issued_on=batch.issued_on, deadline=batch.deadline,
         count=len(rendered), override_reason=batch.override_reason if batch.overridden else "",
@@ -457,11 +463,14 @@ def _write(batch: PreparedBatch, rendered, files, merged, archive, staff) -> Let
             late_fee=numbers.late_fee, content=body, pdf_sha256=pdf.sha256(data), created_by=staff,
         )
         letter.pdf.save(f"{number}.pdf", ContentFile(data), save=False)
+        written.append(letter.pdf)
         letter.save()
     row.merged_sha256, row.zip_sha256 = pdf.sha256(merged), pdf.sha256(archive)
     stem = f"{NUMBER_PREFIX[batch.kind]}-{batch.issued_on:%Y%m%d}-{row.pk}"
     row.merged_pdf.save(f"{stem}.pdf", ContentFile(merged), save=False)
+    written.append(row.merged_pdf)
     row.zip_file.save(f"{stem}.zip", ContentFile(archive), save=False)
+    written.append(row.zip_file)
     row.save()
     record(actor=staff, action="letters.issue", community_id=row.community_id, batch=row.pk, kind=batch.kind,
            count=len(files), override=batch.overridden)

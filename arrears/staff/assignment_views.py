@@ -42,7 +42,7 @@ def collectors_change(request, pk):
     action = request.POST.get("action")
     try:
         if action == "assign":
-            ids = [int(v) for v in request.POST.getlist("user") if v.isdigit()]
+            ids = [int(v) for v in request.POST.getlist("user") if v.isascii() and v.isdigit()]
             users = list(assignments.collector_choices(building).filter(pk__in=ids))
             if len(users) != len(set(ids)):
                 raise DomainError("所选员工不是本小区的催收员", "a chosen user is not a collector of this community", code="user")
@@ -50,7 +50,9 @@ def collectors_change(request, pk):
                                                   grant_scope=request.POST.get("grant_scope") == "1")
             messages.success(request, _("已分配 %(count)s 名催收员到 %(building)s") % {"count": added, "building": building.name})
         elif action == "remove":
-            user = get_object_or_404(get_user_model(), pk=request.POST.get("user") or 0,
+            wanted = request.POST.get("user", "")
+            # a garbage id (a forged or mangled form) is not found, never a server error
+            user = get_object_or_404(get_user_model(), pk=int(wanted) if wanted.isascii() and wanted.isdigit() else 0,
                                      pk__in=building.collectors.values("user_id"))
             moved = assignments.remove_collector(building=building, collector=user, staff=request.user)
             messages.success(request, _("已移除 %(name)s，%(count)s 个案件已改派") % {"name": user.get_username(), "count": moved})

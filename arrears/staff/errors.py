@@ -1,4 +1,4 @@
-"""Error pages (handler403/404/500 and CSRF_FAILURE_VIEW): say what happened and the way back, in
+"""Error pages (handler400/403/404/500 and CSRF_FAILURE_VIEW): say what happened and the way back, in
 the user's language (activated by the locale middleware before any view runs), in the look of the
 site the user was on.
 
@@ -40,6 +40,11 @@ def _home() -> str:
         return reverse("staff:home")
     except Exception:  # the URLconf itself may be what failed
         return "/"
+
+
+def bad_request(request, exception=None):
+    """A request Django would not read (too many fields, e.g. a thousand ticked cases; a malformed body)."""
+    return _render(request, 400, "staff/errors/400.html")
 
 
 def permission_denied(request, exception=None):

@@ -179,7 +179,7 @@ def test_it_refuses_to_bring_the_demo_up_on_a_deployment(db, no_providers, tmp_p
         no_providers.ARREARS_HTTPS = True
     no_providers.DATA_DIR = tmp_path
     # when / then: it stops before it migrates, builds data, makes logins with the public password or serves
-    with pytest.raises(CommandError, match="demo"):
+    with pytest.raises(CommandError, match="部署环境"):
         call_command("demo", units=20, seed=7, stdout=io.StringIO())
     assert served == []
     assert not get_user_model().objects.filter(username="admin").exists()

@@ -4,6 +4,7 @@ from django.utils import timezone
 from arrears.core.errors import DomainError
 from arrears.demo import history
 from arrears.demo.collection import seed_collection
+from arrears.demo.deployment import refuse_on_deployment
 from arrears.demo.staff import ensure_demo_staff
 
 
@@ -15,6 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2026, help="随机种子：相同种子生成相同数据 / same seed, same data")
 
     def handle(self, *args, units, seed, **options):
+        refuse_on_deployment()  # it makes the demo logins too
         try:
             result = history.build_demo(units=units, seed=seed)
         except DomainError as exc:

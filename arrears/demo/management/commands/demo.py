@@ -2,13 +2,14 @@ import os
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.test.utils import override_settings
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from arrears.collection.models import MessageStatus, OutgoingMessage
 from arrears.demo.banner import login_table, public_url
+from arrears.demo.deployment import refuse_on_deployment
 from arrears.demo.portal import demo_providers, ensure_fee_compositions, sample_link
 from arrears.demo.schedule import Scheduler
 from arrears.demo.staff import ensure_demo_staff
@@ -31,14 +32,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-serve", action="store_true", help="set up only, do not start the server")
 
     def handle(self, *args, units, seed, addrport, no_serve, **options):
-        # The demo logs in with a public password (a superuser among them) and serves the sandbox, which
-        # settles debts without money, whatever DEBUG says: never over a deployment's database.
-        if os.environ.get("SECRET_KEY") or getattr(settings, "ARREARS_HTTPS", False):
-            raise CommandError(
-                "这是部署环境（环境变量中设置了 SECRET_KEY 或开启了 ARREARS_HTTPS）：演示会创建公开密码的账号并启用模拟支付，"
-                "不能在此运行 / this is a deployment (SECRET_KEY in the environment or ARREARS_HTTPS on): the demo "
-                "makes logins with a public password and turns the sandbox payment on, so it does not run here"
-            )
+        refuse_on_deployment()
         call_command("migrate", verbosity=0)
         if not Company.objects.exists():
             self.stdout.write(gettext("生成演示数据（约一分钟）…"))
