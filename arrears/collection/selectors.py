@@ -406,9 +406,13 @@ def desk_lookup(user, query: str, *, now: datetime, show_amount: bool, collector
     cases = _desk_reminders(units, {pk: {owner.pk for owner in owners} for pk, owners in owners_of.items()}, now)
     owed = {}
     if cases:
-        # Only a unit in arrears (overdue principal, not a fee still to fall due) is reminded.
-        owing = ledger_selectors.units_in_arrears(today, unit_ids=list(cases)).values_list("unit_id", flat=True)
-        owed = {s.unit_id: s.total for s in ledger_selectors.statement(today, unit_ids=list(owing))} if owing else {}
+        # Only the case's owner in arrears (overdue principal, not a fee still to fall due) is reminded,
+        # of their own debt: a seller who still owes is not the buyer's to be reminded of at the gate.
+        owing = ledger_selectors.arrears_by_owner_unit(today, unit_ids=list(cases))
+        owing_units = [unit_id for unit_id, case in cases.items() if (unit_id, case.owner_id) in owing]
+        for line in ledger_selectors.charge_lines(today, unit_ids=owing_units) if owing_units else []:
+            if line.owner_id == cases[line.unit_id].owner_id:
+                owed[line.unit_id] = owed.get(line.unit_id, ZERO) + line.outstanding + line.late_fee
     script = Script.objects.filter(code="front_desk_polite", active=True).first() if owed else None
     rows = []
     for unit in units:
