@@ -70,6 +70,19 @@ _ADDRESS = re.compile(
 )
 
 
+_SEPARATORS = re.compile(r"[\s/\\\u2010-\u2015\u2212\u30fc]+")
+
+
+def _after(typed: str, count: int) -> str:
+    """What was typed after its first `count` characters other than spaces (the community's name)."""
+    for index, char in enumerate(typed):
+        if count == 0:
+            return typed[index:]
+        if not char.isspace():
+            count -= 1
+    return ""
+
+
 def _building_names(raw: str) -> set[str]:
     return {raw, f"{raw}栋", f"{raw}幢", f"{raw}号楼", f"{raw}#"}
 
@@ -106,14 +119,19 @@ def search_units(user, query: str, *, today: date) -> QuerySet[Unit]:
     The query is normalised as the keys are (fullwidth "１２０１", a pasted zero-width space).
     """
     units = units_visible_to(user)
-    text = re.sub(r"\s+", "", normalise_key(query))
+    typed = normalise_key(query).strip()
+    text = re.sub(r"\s+", "", typed)
     if not text:
         return units.none()
+    whole = text
     community_id, text = _community_prefix(user, text)
     if community_id is not None:
         units = units.filter(community_id=community_id)
     conditions = Q(room__in=_room_spellings(text))
     address = _ADDRESS.match(text)
+    if address is None:
+        # "10 2504", "10/2504", "10—2504": a space, slash or dash of any width between the parts reads as "-"
+        address = _ADDRESS.match(_SEPARATORS.sub("-", _after(typed, len(whole) - len(text))).strip("-"))
     if address:
         found = Q(building__name__in=_building_names(address["building"])) & Q(room__in=_room_spellings(address["room"]))
         if address["entrance"]:

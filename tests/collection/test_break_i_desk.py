@@ -131,3 +131,14 @@ def test_the_place_of_a_recorded_reminder_cannot_be_changed(client, front_desk, 
         QuerySet.update(ContactAttempt.objects.filter(pk=attempt.pk), place="desk")
     attempt.refresh_from_db()
     assert attempt.place == "gate"
+
+
+@pytest.mark.parametrize("query", ["3 1201", "阳光花园 3 1201", "3/1201", "3—1201", "3–1201", "3 - 1201", "3 1 1201",
+                                   "３ １２０１"])
+def test_a_space_slash_or_any_dash_between_building_and_room_finds_the_unit(insider, estate, query):
+    assert [unit.pk for unit in estate_selectors.search_units(insider, query, today=TODAY)] == [estate["unit"].pk]
+
+
+def test_a_space_does_not_join_a_building_and_room_into_anothers(insider, estate):
+    # "3 1201" is not the room 31201, and "5 1201" is 5栋1201 only
+    assert [unit.pk for unit in estate_selectors.search_units(insider, "5 1201", today=TODAY)] == [estate["other_unit"].pk]

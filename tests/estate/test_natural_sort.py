@@ -2,6 +2,7 @@
 
 import importlib
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.apps import apps
@@ -12,6 +13,7 @@ from arrears.core import roles
 from arrears.core.text import natural_key
 from arrears.estate import selectors
 from arrears.estate.models import Building, StaffScope, Unit
+from arrears.ledger.models import Charge
 from tests import factories
 from tests.collection.conftest import make_case
 
@@ -66,7 +68,12 @@ def test_the_arrears_list_sorts_by_address_and_offers_buildings_in_counted_order
     StaffScope.objects.create(user=user, community=community)
     for name in SHUFFLED:
         unit = factories.unit(community, building=name, room="101")
-        make_case(unit, factories.owner(unit, f"业主{name}"))
+        owner = factories.owner(unit, f"业主{name}")
+        # the arrears list shows an open case only while its owner is in arrears (issue 14's one definition)
+        Charge.objects.create(community=community, unit=unit, owner=owner, charge_type=factories.charge_type(),
+                              period_start=date(2020, 1, 1), period_end=date(2020, 1, 31), amount=Decimal("100.00"),
+                              due_date=date(2020, 1, 5))
+        make_case(unit, owner)
     # when / then: the selector and the page
     assert [c.unit.building.name for c in open_cases(user, CaseFilters(sort="unit"))] == COUNTED
     assert [c.unit.building.name for c in open_cases(user, CaseFilters(sort="-unit"))] == COUNTED[::-1]
