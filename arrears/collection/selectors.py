@@ -398,7 +398,8 @@ def desk_lookup(user, query: str, *, now: datetime, show_amount: bool, collector
     other row says nothing about arrears. The ledger is read only for the rows that remind.
     """
     today = timezone.localdate(now)
-    units = list(estate_selectors.search_units(user, query, today=today).select_related("community__company")[:DESK_LIMIT])
+    units = list(estate_selectors.search_units(user, query, today=today, current_owners_only=True).select_related(
+        "community__company")[:DESK_LIMIT])
     if not units:
         return []
     ownerships = estate_selectors.current_ownerships([unit.pk for unit in units], today=today)

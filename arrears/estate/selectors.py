@@ -110,12 +110,12 @@ def _community_prefix(user, text: str) -> tuple[int | None, str]:
     return pk, text[len(re.sub(r"\s+", "", name)):]
 
 
-def search_units(user, query: str, *, today: date) -> QuerySet[Unit]:
+def search_units(user, query: str, *, today: date, current_owners_only: bool = False) -> QuerySet[Unit]:
     """Units in the user's scope matching a room ("锦绣华庭 3栋1201", "3栋1201", "3-1201", "1201"), owner
     name or surname, phone's last 4 or plate.
 
-    Matches on owners look at every owner the unit has had (a past owner may still owe); the
-    phone match is on the last digits of mobile and landline contacts. Address first, then name.
+    Matches on owners look at every owner the unit has had (a past owner may still owe), or with
+    `current_owners_only` (the desk) at today's owners only; the phone match is on the last digits of mobile and landline contacts. Address first, then name.
     The query is normalised as the keys are (fullwidth "１２０１", a pasted zero-width space).
     """
     units = units_visible_to(user)
@@ -137,13 +137,19 @@ def search_units(user, query: str, *, today: date) -> QuerySet[Unit]:
         if address["entrance"]:
             found &= Q(entrance__in=_entrance_names(address["entrance"]))
         conditions |= found
-    owner_name = Ownership.objects.filter(unit_id=OuterRef("pk"), owner__name__icontains=text)
+    holders = Ownership.objects.filter(unit_id=OuterRef("pk"))
+    if current_owners_only:
+        # The desk: a past owner seen at the gate must not find the unit (and its owner's reminder) by name or phone.
+        holders = holders.filter(start__lte=today).filter(Q(end__isnull=True) | Q(end__gte=today))
+    owner_name = holders.filter(owner__name__icontains=text)
     conditions |= Exists(owner_name)
     if text.isdigit() and 4 <= len(text) <= 11:
+        held = Q(owner__ownerships__unit_id=OuterRef("pk"))
+        if current_owners_only:
+            held &= Q(owner__ownerships__start__lte=today) & (
+                Q(owner__ownerships__end__isnull=True) | Q(owner__ownerships__end__gte=today))
         phones = Contact.objects.filter(
-            owner__ownerships__unit_id=OuterRef("pk"),
-            kind__in=[ContactKind.MOBILE, ContactKind.LANDLINE],
-            value__endswith=text,
+            held, kind__in=[ContactKind.MOBILE, ContactKind.LANDLINE], value__endswith=text,
         )
         conditions |= Exists(phones)
     if len(text) >= 3:

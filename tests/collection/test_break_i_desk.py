@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from arrears.collection.models import ContactAttempt
 from arrears.estate import selectors as estate_selectors
+from arrears.estate.models import Contact
 from tests.collection.conftest import TODAY
 from tests.collection.test_desk_reminder import SHANGHAI, _messages, _tap
 
@@ -142,3 +143,18 @@ def test_a_space_slash_or_any_dash_between_building_and_room_finds_the_unit(insi
 def test_a_space_does_not_join_a_building_and_room_into_anothers(insider, estate):
     # "3 1201" is not the room 31201, and "5 1201" is 5栋1201 only
     assert [unit.pk for unit in estate_selectors.search_units(insider, "5 1201", today=TODAY)] == [estate["other_unit"].pk]
+
+
+def test_a_past_owner_at_the_gate_does_not_find_the_unit_or_its_owners_reminder(client, front_desk, flagged, scripts, estate):
+    """李旧主 sold 3栋1201 in 2023; the gatekeeper who types his name must not be told to remind him of 王's debt."""
+    Contact.objects.create(community=estate["community"], owner=estate["previous"], kind="mobile", value="13655557777",
+                           relation="self")
+    client.force_login(front_desk)
+    with time_machine.travel(_at(10), tick=False):
+        for query in ("李旧主", "李", "7777"):
+            assert client.get(reverse("staff:desk"), {"q": query}).context["rows"] == [], query
+        assert len(client.get(reverse("staff:desk"), {"q": "8888"}).context["rows"]) == 1  # today's owner's phone
+
+
+def test_staff_search_still_finds_a_unit_by_a_past_owner_who_may_still_owe(insider, estate):
+    assert [u.pk for u in estate_selectors.search_units(insider, "李旧主", today=TODAY)] == [estate["unit"].pk]
