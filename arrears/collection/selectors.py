@@ -555,7 +555,8 @@ def desk_lookup(user, query: str, *, now: datetime, show_amount: bool, collector
     other row says nothing about arrears. The ledger is read only for the rows that remind.
     """
     today = timezone.localdate(now)
-    units = list(estate_selectors.search_units(user, query, today=today).select_related("community__company")[:DESK_LIMIT])
+    units = list(estate_selectors.search_units(user, query, today=today, current_owners_only=True).select_related(
+        "community__company")[:DESK_LIMIT])
     if not units:
         return []
     ownerships = estate_selectors.current_ownerships([unit.pk for unit in units], today=today)
@@ -563,9 +564,13 @@ def desk_lookup(user, query: str, *, now: datetime, show_amount: bool, collector
     cases = _desk_reminders(units, {pk: {owner.pk for owner in owners} for pk, owners in owners_of.items()}, now)
     owed = {}
     if cases:
-        # Only a unit in arrears (overdue principal, not a fee still to fall due) is reminded.
-        owing = ledger_selectors.units_in_arrears(today, unit_ids=list(cases)).values_list("unit_id", flat=True)
-        owed = {s.unit_id: s.total for s in ledger_selectors.statement(today, unit_ids=list(owing))} if owing else {}
+        # Only the case's owner in arrears (overdue principal, not a fee still to fall due) is reminded,
+        # of their own debt: a seller who still owes is not the buyer's to be reminded of at the gate.
+        owing = ledger_selectors.arrears_by_owner_unit(today, unit_ids=list(cases))
+        owing_units = [unit_id for unit_id, case in cases.items() if (unit_id, case.owner_id) in owing]
+        for line in ledger_selectors.charge_lines(today, unit_ids=owing_units) if owing_units else []:
+            if line.owner_id == cases[line.unit_id].owner_id:
+                owed[line.unit_id] = owed.get(line.unit_id, ZERO) + line.outstanding + line.late_fee
     script = Script.objects.filter(code="front_desk_polite", active=True).first() if owed else None
     rows = []
     for unit in units:

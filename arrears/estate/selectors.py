@@ -70,6 +70,19 @@ _ADDRESS = re.compile(
 )
 
 
+_SEPARATORS = re.compile(r"[\s/\\\u2010-\u2015\u2212\u30fc]+")
+
+
+def _after(typed: str, count: int) -> str:
+    """What was typed after its first `count` characters other than spaces (the community's name)."""
+    for index, char in enumerate(typed):
+        if count == 0:
+            return typed[index:]
+        if not char.isspace():
+            count -= 1
+    return ""
+
+
 def _building_names(raw: str) -> set[str]:
     return {raw, f"{raw}栋", f"{raw}幢", f"{raw}号楼", f"{raw}#"}
 
@@ -97,35 +110,46 @@ def _community_prefix(user, text: str) -> tuple[int | None, str]:
     return pk, text[len(re.sub(r"\s+", "", name)):]
 
 
-def search_units(user, query: str, *, today: date) -> QuerySet[Unit]:
+def search_units(user, query: str, *, today: date, current_owners_only: bool = False) -> QuerySet[Unit]:
     """Units in the user's scope matching a room ("锦绣华庭 3栋1201", "3栋1201", "3-1201", "1201"), owner
     name or surname, phone's last 4 or plate.
 
-    Matches on owners look at every owner the unit has had (a past owner may still owe); the
-    phone match is on the last digits of mobile and landline contacts. Address first, then name.
+    Matches on owners look at every owner the unit has had (a past owner may still owe), or with
+    `current_owners_only` (the desk) at today's owners only; the phone match is on the last digits of mobile and landline contacts. Address first, then name.
     The query is normalised as the keys are (fullwidth "１２０１", a pasted zero-width space).
     """
     units = units_visible_to(user)
-    text = re.sub(r"\s+", "", normalise_key(query))
+    typed = normalise_key(query).strip()
+    text = re.sub(r"\s+", "", typed)
     if not text:
         return units.none()
+    whole = text
     community_id, text = _community_prefix(user, text)
     if community_id is not None:
         units = units.filter(community_id=community_id)
     conditions = Q(room__in=_room_spellings(text))
     address = _ADDRESS.match(text)
+    if address is None:
+        # "10 2504", "10/2504", "10—2504": a space, slash or dash of any width between the parts reads as "-"
+        address = _ADDRESS.match(_SEPARATORS.sub("-", _after(typed, len(whole) - len(text))).strip("-"))
     if address:
         found = Q(building__name__in=_building_names(address["building"])) & Q(room__in=_room_spellings(address["room"]))
         if address["entrance"]:
             found &= Q(entrance__in=_entrance_names(address["entrance"]))
         conditions |= found
-    owner_name = Ownership.objects.filter(unit_id=OuterRef("pk"), owner__name__icontains=text)
+    holders = Ownership.objects.filter(unit_id=OuterRef("pk"))
+    if current_owners_only:
+        # The desk: a past owner seen at the gate must not find the unit (and its owner's reminder) by name or phone.
+        holders = holders.filter(start__lte=today).filter(Q(end__isnull=True) | Q(end__gte=today))
+    owner_name = holders.filter(owner__name__icontains=text)
     conditions |= Exists(owner_name)
     if text.isdigit() and 4 <= len(text) <= 11:
+        held = Q(owner__ownerships__unit_id=OuterRef("pk"))
+        if current_owners_only:
+            held &= Q(owner__ownerships__start__lte=today) & (
+                Q(owner__ownerships__end__isnull=True) | Q(owner__ownerships__end__gte=today))
         phones = Contact.objects.filter(
-            owner__ownerships__unit_id=OuterRef("pk"),
-            kind__in=[ContactKind.MOBILE, ContactKind.LANDLINE],
-            value__endswith=text,
+            held, kind__in=[ContactKind.MOBILE, ContactKind.LANDLINE], value__endswith=text,
         )
         conditions |= Exists(phones)
     if len(text) >= 3:
