@@ -104,4 +104,4 @@ def test_two_imports_of_one_receipt_number_at_once_write_one_payment(estate, mon
     assert sorted(report.ok for report in reports) == [False, True], reports
     refused = next(report for report in reports if not report.ok)
     assert [(e.sheet, e.row, e.column) for e in refused.errors] == [(importers.PAYMENTS, 2, "票据号")]
-    assert "票据号 SJ-IMPORT-1 已登记" in refused.errors[0].reason
+    assert "票据号 SJ-IMPORT-1 已登记" in refused.errors[0].text
