@@ -433,9 +433,11 @@ def propose_plan(*, case: Case, first_due: date, staff, months: int | None = Non
     total = case.principal + (case.late_fee if include_late_fee else ZERO)
     if total < CENT * months:
         raise DomainError("欠费金额不足以分期", "the amount owed is too small for a plan", code="total")
-    if InstalmentPlan.objects.filter(case=case, status__in=[PlanStatus.PROPOSED, PlanStatus.ACCEPTED]).exists():
-        raise DomainError("该案件已有进行中的分期计划", "the case already has a live instalment plan", code="plan_exists")
     with transaction.atomic():
+        # The case's lock makes a form sent twice at once propose once: the second sees the first plan.
+        Case.objects.select_for_update().filter(pk=case.pk).values_list("pk", flat=True).first()
+        if InstalmentPlan.objects.filter(case=case, status__in=[PlanStatus.PROPOSED, PlanStatus.ACCEPTED]).exists():
+            raise DomainError("该案件已有进行中的分期计划", "the case already has a live instalment plan", code="plan_exists")
         plan = InstalmentPlan.objects.create(
             community_id=case.community_id, case=case, total=total, proposed_on=timezone.localdate(),
             breach_days=policy.plan_breach_days, waive_late_fee_on_completion=policy.plan_waives_late_fee,
