@@ -1,0 +1,117 @@
+"""Break-it on the collector's day: what a careless user, an attacker and the owner's lawyer try
+from a case card (helper L). Each test is a break that was found, or a door that was tried."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from arrears.collection import outcomes
+from arrears.collection.models import AttemptAttachment, ContactAttempt, Promise
+from arrears.core.errors import DomainError
+from tests import factories
+from tests.collection.conftest import make_case
+from tests.collection.test_views import make_task
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+AFTERNOON = datetime(2026, 5, 10, 15, 30, tzinfo=SHANGHAI)
+MORNING_CALL = datetime(2026, 5, 10, 10, 5, tzinfo=SHANGHAI)
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+def _nothing_written(task):
+    task.refresh_from_db()
+    return (task.status, ContactAttempt.objects.count(), Promise.objects.count()) == ("open", 0, 0)
+
+
+@pytest.mark.parametrize(("at", "why"), [
+    ("2026-05-10T16:30", "还没到"), ("2026-05-02T10:00", "天内的联系"), ("2026-13-40T99:99", "联系时间"),
+    ("yesterday", "联系时间"), ("", None),
+])
+def test_a_call_time_in_the_future_too_old_or_garbage_is_refused(client, insider, case, at, why):
+    task = make_task(case)
+    client.force_login(insider)
+    with time_machine.travel(AFTERNOON, tick=False):
+        response = client.post(reverse("staff:task_log", args=[task.pk]), {"outcome": "answered", "at": at}, follow=True)
+    said = " ".join(str(m) for m in response.context["messages"])
+    if why is None:  # no time given: the call is now
+        assert ContactAttempt.objects.get().at == AFTERNOON
+    else:
+        assert why in said and _nothing_written(task), said
+
+
+@pytest.mark.parametrize(("amount", "due"), [
+    ("0", "2026-05-17"), ("-5.00", "2026-05-17"), ("621.01", "2026-05-17"), ("100.00", "2026-05-09"),
+    ("abc", "2026-05-17"), ("1e9", "2026-05-17"), ("100.001", "2026-05-17"),
+])
+def test_a_promise_of_nothing_negative_too_much_or_past_is_refused(client, insider, case, amount, due):
+    task = make_task(case)
+    client.force_login(insider)
+    with time_machine.travel(AFTERNOON, tick=False):
+        response = client.post(reverse("staff:task_log", args=[task.pk]), {
+            "outcome": "promised", "at": "2026-05-10T10:05", "promise_amount": amount, "promise_due": due}, follow=True)
+    assert _nothing_written(task), [str(m) for m in response.context["messages"]]
+
+
+def test_a_promise_above_what_the_ledger_says_is_owed_is_refused_though_the_snapshot_is_stale(case, insider):
+    # given: the run's snapshot (999.00 + 21.00) is older than the ledger, which says 600.00 + 21.00
+    case.principal = Decimal("999.00")
+    case.save()
+    task = make_task(case)
+    # then: the card shows 621.00, so a promise of 1,000.00 is more than owed
+    with time_machine.travel(AFTERNOON, tick=False), pytest.raises(DomainError, match="621.00"):
+        outcomes.log_card(task=task, outcome="promised", staff=insider, at=MORNING_CALL, promise_amount="1000.00",
+                          promise_due=date(2026, 5, 17))
+    assert _nothing_written(task)
+
+
+@pytest.mark.parametrize(("name", "data", "content_type"), [
+    ("call.m4a", b"MZ\x90\x00\x03\x00\x00\x00\x04\x00This program cannot be run in DOS mode", "audio/mp4"),
+    ("setup.exe", b"MZ\x90\x00", "application/octet-stream"),
+    ("notes.txt", b"hello", "text/plain"),
+    ("call.m4a", b"", "audio/mp4"),
+    ("door.jpg", b"  <!DOCTYPE html><script>alert(1)</script>", "image/jpeg"),
+    ("call.mp3", b"#!/bin/sh\nrm -rf ~", "audio/mpeg"),
+])
+def test_a_file_that_is_not_a_recording_or_photo_is_refused(case, insider, name, data, content_type):
+    task = make_task(case)
+    with time_machine.travel(AFTERNOON, tick=False), pytest.raises(DomainError):
+        outcomes.log_card(task=task, outcome="answered", staff=insider, at=MORNING_CALL, attachment_kind="recording",
+                          upload=SimpleUploadedFile(name, data, content_type=content_type))
+    assert _nothing_written(task) and not AttemptAttachment.objects.exists()
+
+
+def test_a_unit_with_two_debtors_is_a_card_per_debtor_each_named_and_a_case_with_many_channels_is_one(
+        client, insider, case, estate):
+    # given: a co-owner of the same unit with a case of their own; the first case has a call and a visit due
+    co_owner = factories.owner(estate["unit"], "共有人", start=date(2024, 1, 1))
+    second = make_case(estate["unit"], co_owner, collector=insider)
+    make_task(case, key="a")
+    make_task(case, key="v", channel="visit", title="上门拜访")
+    make_task(second, key="b", title="共有人电话")
+    client.force_login(insider)
+    response = client.get(reverse("staff:workbench"))
+    html = response.content.decode()
+    # then: one card per case (a case is a debtor of a unit: each is called about their own debt),
+    # each card names whose debt it is, and carries that owner's figures only
+    cards = {card.case.owner.name: card for card in response.context["cards"]}
+    assert sorted(cards) == ["共有人", "王小明"] and html.count('data-testid="case-card"') == 2
+    assert [row.task.key for row in cards["王小明"].rows] == ["a", "v"]
+    assert (cards["王小明"].total, cards["共有人"].total) == (Decimal("621.00"), Decimal("0.00"))
+    assert '<span class="owner">共有人</span>' in html and '<span class="owner">王小明</span>' in html
+
+
+def test_an_amr_recording_is_not_taken_for_a_script(case, insider):
+    task = make_task(case)
+    with time_machine.travel(AFTERNOON, tick=False):
+        outcomes.log_card(task=task, outcome="answered", staff=insider, at=MORNING_CALL, attachment_kind="recording",
+                          upload=SimpleUploadedFile("call.amr", b"#!AMR\n\x3c\x91\x17", content_type="audio/amr"))
+    assert AttemptAttachment.objects.count() == 1
