@@ -1,6 +1,7 @@
 """Break-it on the collector's day: what a careless user, an attacker and the owner's lawyer try
 from a case card (helper L). Each test is a break that was found, or a door that was tried."""
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -13,6 +14,7 @@ from django.urls import reverse
 from arrears.collection import outcomes
 from arrears.collection.models import AttemptAttachment, ContactAttempt, Promise
 from arrears.core.errors import DomainError
+from arrears.core.i18n import CJK
 from tests import factories
 from tests.collection.conftest import make_case
 from tests.collection.test_views import make_task
@@ -115,3 +117,45 @@ def test_an_amr_recording_is_not_taken_for_a_script(case, insider):
         outcomes.log_card(task=task, outcome="answered", staff=insider, at=MORNING_CALL, attachment_kind="recording",
                           upload=SimpleUploadedFile("call.amr", b"#!AMR\n\x3c\x91\x17", content_type="audio/amr"))
     assert AttemptAttachment.objects.count() == 1
+
+
+# -- a contact outside the guard ------------------------------------------------------------------
+
+QUIET_CALL = "2026-05-09T22:30"  # last night, in the quiet hours (21:00–08:00)
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_a_call_made_in_the_quiet_hours_is_recorded_with_its_violation_said_in_one_language(
+        client, insider, case, settings, language):
+    task = make_task(case)
+    client.force_login(insider)
+    client.cookies.load({settings.LANGUAGE_COOKIE_NAME: language})
+    with time_machine.travel(AFTERNOON, tick=False):
+        response = client.post(reverse("staff:task_log", args=[task.pk]), {"outcome": "answered", "at": QUIET_CALL},
+                               follow=True)
+    attempt = ContactAttempt.objects.get()
+    assert attempt.violation_rule == "outside_hours" and attempt.at == datetime(2026, 5, 9, 22, 30, tzinfo=SHANGHAI)
+    [said] = [str(m) for m in response.context["messages"]]
+    if language == "en":
+        assert not CJK.search(said.replace(estate_label(case), "")), said
+        assert "hours" in said.lower()
+    else:
+        assert not re.search(r"[A-Za-z]{3,}", said.replace(estate_label(case), "")), said
+        assert "已列入合规报告" in said
+
+
+def estate_label(case):
+    return case.unit.label
+
+
+def test_a_card_the_guard_blocks_now_says_that_only_a_contact_already_made_may_be_logged(client, insider, case, today):
+    # given: it is 22:00, the quiet hours
+    make_task(case)
+    client.force_login(insider)
+    with time_machine.travel(datetime(2026, 5, 10, 22, 0, tzinfo=SHANGHAI), tick=False):
+        html = client.get(reverse("staff:workbench")).content.decode()
+    card = html[html.index('data-testid="case-card"'):]
+    # then: no call button, the log button says it records an earlier contact, and the time is not prefilled with now
+    assert 'href="tel:' not in card and "受限" in card
+    assert "记录此前的联系" in card and "现在不可联系：只能记录已经进行过的联系" in card
+    assert 'name="at" value=""' in card
