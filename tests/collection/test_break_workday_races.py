@@ -127,3 +127,25 @@ def test_two_waiver_requests_at_once_ask_once(estate):
         results = _race(ask, ask)
     assert _kinds(results) == ["DomainError", "list"], results
     assert sum(w.amount for w in Waiver.objects.all()) == Decimal("21.00")
+
+
+def test_two_steps_of_one_case_logged_at_once_from_two_filtered_lists_log_one_call(estate):
+    # given: two call steps due on one case; one collector's list is filtered to promises, so the
+    # two phones show different lead steps of the same card
+    collector, manager = factories.user("c1", groups=[roles.COLLECTOR]), factories.user("m1", groups=[roles.MANAGER])
+    with time_machine.travel(NOW, tick=False):
+        case = make_case(estate["unit"], estate["owner"], collector=collector)
+        ladder = make_task(case, key="a", priority=10)
+        promise = make_task(case, key="p", kind="promise_follow_up", priority=5)
+
+        def log(task, who):
+            def job():
+                with time_machine.travel(NOW, tick=False):
+                    return outcomes.log_card(task=Task.objects.get(pk=task.pk), outcome="answered", staff=who, at=CALL)
+            return job
+
+        results = _race(log(ladder, collector), log(promise, manager))
+    # then: no database error; one call is logged and closes both steps, the other is told it was done
+    assert _kinds(results) == ["DomainError", "Logged"], results
+    assert ContactAttempt.objects.count() == 1
+    assert set(Task.objects.values_list("status", flat=True)) == {"done"}
