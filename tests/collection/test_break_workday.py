@@ -159,3 +159,58 @@ def test_a_card_the_guard_blocks_now_says_that_only_a_contact_already_made_may_b
     assert 'href="tel:' not in card and "受限" in card
     assert "记录此前的联系" in card and "现在不可联系：只能记录已经进行过的联系" in card
     assert 'name="at" value=""' in card
+
+
+def test_the_cards_of_a_unit_add_up_to_the_unit_pages_statement_to_the_fen(client, insider, case, estate, today):
+    # given: the unit's previous owner also left a debt behind, with a case of their own
+    from arrears.collection import selectors as collection_selectors
+    from arrears.ledger import selectors as ledger_selectors
+
+    previous = make_case(estate["unit"], estate["previous"], collector=insider)
+    amounts = collection_selectors.case_amounts([case, previous], today=today)
+    page = ledger_selectors.unit_statement(estate["unit"].pk, today)
+    # then: the two cards together are the unit page's figures, exactly
+    assert sum((a[0] for a in amounts.values()), Decimal("0")) == page.principal
+    assert sum((a[1] for a in amounts.values()), Decimal("0")) == page.late_fee
+    assert amounts[case.pk] == (Decimal("600.00"), Decimal("21.00"))
+
+
+# -- attacker: wrong role, no CSRF, forged values ---------------------------------------------------
+
+
+def test_the_front_desk_cannot_log_a_card_ask_a_waiver_or_propose_a_plan(client, front_desk, case):
+    from arrears.collection.models import InstalmentPlan
+    from arrears.ledger.models import Waiver
+
+    task = make_task(case)
+    client.force_login(front_desk)
+    assert client.post(reverse("staff:task_log", args=[task.pk]), {"outcome": "answered"}).status_code == 403
+    assert client.post(reverse("staff:case_waiver", args=[case.pk]),
+                       {"component": "late_fee", "amount": "1.00", "reason": "x"}).status_code == 403
+    assert client.post(reverse("staff:case_plan", args=[case.pk]), {"months": "3", "first_due": "2026-05-20"}).status_code == 403
+    assert _nothing_written(task) and not Waiver.objects.exists() and not InstalmentPlan.objects.exists()
+
+
+def test_a_card_posted_without_its_csrf_token_is_refused(insider, case):
+    from django.test import Client
+
+    task = make_task(case)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(insider)
+    assert client.post(reverse("staff:task_log", args=[task.pk]), {"outcome": "answered"}).status_code == 403
+    assert _nothing_written(task)
+
+
+@pytest.mark.parametrize(("amount", "stored"), [("２１.００", "21.00"), (" 21 ", "21.00"), ("-0.00", None), ("1e3", None),
+                                                 ("NaN", None), ("0.001", None), ("21.01", None)])
+def test_a_waiver_amount_typed_oddly_is_read_or_refused_never_rounded(client, insider, case, amount, stored):
+    from arrears.ledger.models import Waiver
+
+    client.force_login(insider)
+    response = client.post(reverse("staff:case_waiver", args=[case.pk]),
+                           {"component": "late_fee", "amount": amount, "reason": "约定"}, follow=True)
+    total = sum((w.amount for w in Waiver.objects.all()), Decimal("0"))
+    if stored is None:
+        assert not Waiver.objects.exists(), [str(m) for m in response.context["messages"]]
+    else:
+        assert total == Decimal(stored)
