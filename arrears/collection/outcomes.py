@@ -92,8 +92,7 @@ def log_card(*, task: Task, outcome: str, staff, at: datetime | None = None, rea
     _validate_card(task=task, outcome=outcome, satisfaction=satisfaction, attachment_kind=attachment_kind, upload=upload)
     case = task.case
     now = timezone.now()
-    if promise_amount not in (None, "") and outcome == Outcome.PROMISED:
-        _check_promise_owed(case, promise_amount, timezone.localdate(now))
+    owed = sum(owed_today(case, timezone.localdate(now)), ZERO) if outcome == Outcome.PROMISED else None
     with transaction.atomic():
         # Lock the lead and the steps it closes together, in one order: two phones logging two steps
         # of one case at once (lists filtered differently) queue here instead of deadlocking.
@@ -103,7 +102,7 @@ def log_card(*, task: Task, outcome: str, staff, at: datetime | None = None, rea
         attempt = services.log_attempt(
             unit=case.unit, owner=case.owner, case=case, channel=task.channel, outcome=outcome, staff=staff, at=at,
             reason=reason, notes=notes, task=task, script_code=task.script_code, promise_amount=promise_amount,
-            promise_due=promise_due,
+            promise_due=promise_due, owed=owed,
         )
         siblings = list(Task.objects.select_for_update().filter(
             case_id=case.pk, channel=task.channel, status=TaskStatus.OPEN, due_on__lte=timezone.localdate(now),
@@ -118,16 +117,6 @@ def log_card(*, task: Task, outcome: str, staff, at: datetime | None = None, rea
             logged.attachment = attachments.add_attachment(attempt=attempt, kind=attachment_kind, upload=upload, staff=staff,
                                                            now=now)
     return logged
-
-
-def _check_promise_owed(case: Case, promise_amount, today: date) -> None:
-    """The card shows the ledger's total: a promise above it is refused even when the run's snapshot is older and higher."""
-    amount = services._money(promise_amount, "承诺金额", "promised amount")
-    principal, late_fee = owed_today(case, today)
-    if amount > principal + late_fee:
-        raise DomainError(f"承诺金额不能超过欠费合计 {principal + late_fee:,.2f}",
-                          f"the promised amount may not exceed the total owed {principal + late_fee:,.2f}",
-                          code="promise_amount")
 
 
 def _rate(*, attempt: ContactAttempt, case: Case, rating: str, staff, notes: str) -> SatisfactionRating:

@@ -214,3 +214,14 @@ def test_a_waiver_amount_typed_oddly_is_read_or_refused_never_rounded(client, in
         assert not Waiver.objects.exists(), [str(m) for m in response.context["messages"]]
     else:
         assert total == Decimal(stored)
+
+
+def test_a_promise_of_the_cards_total_is_taken_though_the_snapshot_is_older_and_lower(case, insider):
+    # given: the run last saw 100.00 + 0.00; the ledger (the card) says 600.00 + 21.00
+    case.principal, case.late_fee = Decimal("100.00"), Decimal("0.00")
+    case.save()
+    task = make_task(case)
+    with time_machine.travel(AFTERNOON, tick=False):
+        outcomes.log_card(task=task, outcome="promised", staff=insider, at=MORNING_CALL, promise_amount="621.00",
+                          promise_due=date(2026, 5, 17))
+    assert list(Promise.objects.values_list("amount", flat=True)) == [Decimal("621.00")]
