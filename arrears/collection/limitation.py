@@ -77,6 +77,13 @@ FAMILIES_FOR_ATTACHMENT = {
 }
 FAMILY_LABELS = {AUDIO: ("录音", "an audio recording"), IMAGE: ("照片", "a photo"), PDF: ("PDF 扫描件", "a PDF scan")}
 TEXT_LIMIT = 300
+# What a program or a web page starts with: a file so named as a recording or photo is refused
+# (the name decides the family, the content must not contradict it). PE, ELF, Mach-O, a script,
+# an archive (apk, jar), HTML or PHP.
+# (AMR recordings start with "#!AMR": a script's "#!" is followed by a path.)
+EXECUTABLE_STARTS = (b"MZ", b"\x7fELF", b"\xfe\xed\xfa", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe",
+                     b"#!/", b"#! /", b"PK\x03\x04")
+PAGE_STARTS = (b"<?php", b"<script", b"<html", b"<!doctype html")
 
 
 @dataclass(frozen=True)
@@ -143,6 +150,10 @@ def check_upload(upload, families=ANY_FILE) -> CheckedFile:
     data = upload.read()
     if not data:
         raise DomainError(f"文件是空的：{name}", f"the file is empty: {name}", code="file_empty")
+    if data.startswith(EXECUTABLE_STARTS) or data[:64].lstrip().lower().startswith(PAGE_STARTS):
+        raise DomainError(f"文件内容不是录音、照片或 PDF（像是程序或网页）：{name}",
+                          f"the file is not audio, a photo or a PDF (it looks like a program or a web page): {name}",
+                          code="file_type")
     return CheckedFile(data=data, sha256=hashlib.sha256(data).hexdigest(), name=name)
 
 

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from arrears.collection import attachments, limitation, services
@@ -91,11 +92,17 @@ def log_card(*, task: Task, outcome: str, staff, at: datetime | None = None, rea
     _validate_card(task=task, outcome=outcome, satisfaction=satisfaction, attachment_kind=attachment_kind, upload=upload)
     case = task.case
     now = timezone.now()
+    owed = sum(owed_today(case, timezone.localdate(now)), ZERO) if outcome == Outcome.PROMISED else None
     with transaction.atomic():
+        # Lock the lead and the steps it closes together, in one order: two phones logging two steps
+        # of one case at once (lists filtered differently) queue here instead of deadlocking.
+        list(Task.objects.select_for_update().filter(
+            Q(pk=task.pk) | Q(case_id=case.pk, channel=task.channel, status=TaskStatus.OPEN,
+                              due_on__lte=timezone.localdate(now))).order_by("pk").values_list("pk", flat=True))
         attempt = services.log_attempt(
             unit=case.unit, owner=case.owner, case=case, channel=task.channel, outcome=outcome, staff=staff, at=at,
             reason=reason, notes=notes, task=task, script_code=task.script_code, promise_amount=promise_amount,
-            promise_due=promise_due,
+            promise_due=promise_due, owed=owed,
         )
         siblings = list(Task.objects.select_for_update().filter(
             case_id=case.pk, channel=task.channel, status=TaskStatus.OPEN, due_on__lte=timezone.localdate(now),

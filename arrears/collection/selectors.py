@@ -282,6 +282,12 @@ class CaseCard:
         return self.rows[0]
 
     @property
+    def blocked_now(self) -> bool:
+        """The guard forbids contacting the owner now: the card logs only a contact already made."""
+        decision = self.lead.decision
+        return decision is not None and not decision.allowed
+
+    @property
     def is_satisfaction_call(self) -> bool:
         """The lead task is the follow-up after payment: the card asks for the owner's rating."""
         return self.lead.task.kind == TaskKind.SATISFACTION

@@ -76,11 +76,12 @@ def _require_open(case: Case) -> None:
 # -- contact attempts ---------------------------------------------------------------------------
 
 
-def _validate_promise(*, case: Case, amount, due_on: date, made_on: date) -> Decimal:
+def _validate_promise(*, case: Case, amount, due_on: date, made_on: date, owed: Decimal | None = None) -> Decimal:
+    """`owed` is the total the collector was shown (the card reads the ledger); else the run's snapshot."""
     amount = _money(amount, "承诺金额", "promised amount")
     if amount <= ZERO:
         raise DomainError("承诺金额必须大于 0", "the promised amount must be more than 0", code="promise_amount")
-    owed = case.principal + case.late_fee
+    owed = case.principal + case.late_fee if owed is None else owed
     if amount > owed:
         raise DomainError(f"承诺金额不能超过欠费合计 {owed}", f"the promised amount may not exceed the total owed {owed}",
                           code="promise_amount")
@@ -119,7 +120,7 @@ def _is_third_party(contact) -> bool:
 
 
 def _validate_attempt(*, unit, owner, channel, outcome, case, contact, reason, task, third_party: bool,
-                      promise_amount, promise_due, made_on) -> Decimal | None:
+                      promise_amount, promise_due, made_on, owed: Decimal | None = None) -> Decimal | None:
     if channel not in Channel.values:
         raise DomainError(f"渠道无效：{channel}", f"unknown channel: {channel}", code="channel")
     if outcome not in Outcome.values or outcome == Outcome.BLOCKED:
@@ -158,7 +159,7 @@ def _validate_attempt(*, unit, owner, channel, outcome, case, contact, reason, t
     if promised:
         if case is None:
             raise DomainError("承诺缴费须关联案件", "a promise needs a case", code="case")
-        return _validate_promise(case=case, amount=promise_amount, due_on=promise_due, made_on=made_on)
+        return _validate_promise(case=case, amount=promise_amount, due_on=promise_due, made_on=made_on, owed=owed)
     return None
 
 
@@ -189,7 +190,7 @@ def _apply_effects(attempt: ContactAttempt, *, amount: Decimal | None, promise_d
 def log_attempt(*, unit, owner, channel: str, outcome: str, staff, case: Case | None = None, at: datetime | None = None,
                 contact=None, reason: str = "", notes: str = "", task: Task | None = None, script_code: str = "",
                 promise_amount=None, promise_due: date | None = None,
-                letter: limitation.LetterDelivery | None = None) -> ContactAttempt:
+                letter: limitation.LetterDelivery | None = None, owed: Decimal | None = None) -> ContactAttempt:
     """Record a contact that happened at `at` (default now), with the outcome the collector entered.
 
     The guard judges the time of contact. A contact that broke a rule is still recorded as made,
@@ -211,7 +212,7 @@ def log_attempt(*, unit, owner, channel: str, outcome: str, staff, case: Case | 
     third_party = _is_third_party(contact)
     amount = _validate_attempt(unit=unit, owner=owner, channel=channel, outcome=outcome, case=case, contact=contact,
                                reason=reason, task=task, third_party=third_party, promise_amount=promise_amount,
-                               promise_due=promise_due, made_on=made_on)
+                               promise_due=promise_due, made_on=made_on, owed=owed)
     violation = _judge(unit=unit, owner=owner, channel=channel, at=at, case=case, contact=contact)
     with transaction.atomic():
         if task is not None and task.status == TaskStatus.OPEN:
@@ -433,9 +434,11 @@ def propose_plan(*, case: Case, first_due: date, staff, months: int | None = Non
     total = case.principal + (case.late_fee if include_late_fee else ZERO)
     if total < CENT * months:
         raise DomainError("欠费金额不足以分期", "the amount owed is too small for a plan", code="total")
-    if InstalmentPlan.objects.filter(case=case, status__in=[PlanStatus.PROPOSED, PlanStatus.ACCEPTED]).exists():
-        raise DomainError("该案件已有进行中的分期计划", "the case already has a live instalment plan", code="plan_exists")
     with transaction.atomic():
+        # The case's lock makes a form sent twice at once propose once: the second sees the first plan.
+        Case.objects.select_for_update().filter(pk=case.pk).values_list("pk", flat=True).first()
+        if InstalmentPlan.objects.filter(case=case, status__in=[PlanStatus.PROPOSED, PlanStatus.ACCEPTED]).exists():
+            raise DomainError("该案件已有进行中的分期计划", "the case already has a live instalment plan", code="plan_exists")
         plan = InstalmentPlan.objects.create(
             community_id=case.community_id, case=case, total=total, proposed_on=timezone.localdate(),
             breach_days=policy.plan_breach_days, waive_late_fee_on_completion=policy.plan_waives_late_fee,

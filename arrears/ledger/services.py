@@ -485,7 +485,10 @@ def approve_waiver(*, waiver_id, approved_by, decided_on: date | None = None) ->
 
 @transaction.atomic
 def reject_waiver(*, waiver_id, decided_by, decided_on: date | None = None) -> Waiver:
-    waiver = Waiver.objects.get(pk=waiver_id)
+    """Reject a waiver; the unit's lock (as approve takes) lets one of two managers deciding at once win."""
+    waiver = Waiver.objects.select_related("charge").get(pk=waiver_id)
+    _lock_unit(waiver.charge.unit_id)
+    waiver.refresh_from_db()
     if waiver.status != WaiverStatus.REQUESTED:
         raise DomainError("该减免已处理", "this waiver was already decided", code="decided")
     if waiver.requested_by_id == decided_by.pk:

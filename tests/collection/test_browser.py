@@ -169,6 +169,13 @@ def test_it_shows_a_holiday_task_as_blocked_with_its_reason_within_a_phone(live_
                                       "02-15 08:00 后可联系")
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
         page.screenshot(path=str(ARTIFACTS / f"workbench-holiday-{name}.png"), full_page=True)
+        # and its log button records only a contact already made, with its real time to enter
+        card = page.locator("[data-testid=case-card]").first
+        card.locator("[data-testid=log-open]", has_text="记录此前的联系").click()
+        assert card.locator("[data-testid=log-earlier]").inner_text().startswith("现在不可联系：只能记录已经进行过的联系")
+        assert card.locator("input[name=at]").input_value() == ""
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        page.screenshot(path=str(ARTIFACTS / f"workbench-holiday-log-{name}.png"), full_page=True)
 
 
 @pytest.mark.parametrize(("name", "viewport"), VIEWPORTS)
