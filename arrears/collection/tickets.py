@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.db import transaction
 from django.db.models import Case as SqlCase
 from django.db.models import IntegerField, Q, QuerySet, Value, When
@@ -80,11 +81,16 @@ def ticket_list(user, *, today: date, status: str = "", kind: str = "", communit
 
 
 def assignable_staff(ticket_or_unit) -> QuerySet:
-    """Active staff whose scope covers the unit: its whole community or its building."""
+    """Active staff whose scope covers the unit (its whole community or its building) and who may work
+    tickets: the front desk has the unit in scope but never sees a ticket, so it is nobody's assignee."""
     unit = ticket_or_unit.unit if isinstance(ticket_or_unit, ServiceTicket) else ticket_or_unit
     covering = StaffScope.objects.filter(community_id=unit.community_id).filter(
         Q(building__isnull=True) | Q(building_id=unit.building_id))
-    return (get_user_model().objects.filter(is_active=True, pk__in=covering.values("user_id"))
+    users = get_user_model().objects
+    may_work = Permission.objects.filter(content_type__app_label="estate", codename="change_serviceticket")
+    workers = users.filter(Q(is_superuser=True) | Q(groups__permissions__in=may_work)
+                           | Q(user_permissions__in=may_work)).values("pk")
+    return (users.filter(is_active=True, pk__in=covering.values("user_id")).filter(pk__in=workers)
             .select_related("staff_profile").order_by("last_name", "first_name", "pk"))
 
 
@@ -203,6 +209,12 @@ def rate_ticket(*, ticket: ServiceTicket, satisfaction: str, staff) -> ServiceTi
         current = _locked(ticket)
         if current.closed_on is None:
             raise DomainError("工单办结后才能记录业主评价", "the owner rates a ticket once it is resolved", code="open")
+        if current.satisfaction == satisfaction:
+            return current  # the same answer sent twice (double tap, back and resend): already on record
+        if current.satisfaction:
+            raise DomainError(f"业主评价已记录为“{current.get_satisfaction_display()}”，不能更改",
+                              f"the owner's rating is already on record ({current.satisfaction}): it cannot be changed",
+                              code="rated")
         before = current.satisfaction
         current.satisfaction = satisfaction
         current.save(update_fields=["satisfaction"])

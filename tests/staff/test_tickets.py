@@ -115,7 +115,7 @@ def test_staff_edit_their_own_name_and_extension(client, insider):
     assert (insider.last_name, insider.first_name, profile.title, profile.office_phone, profile.extension) == (
         "李", "明", "管家", "021-55550000", "8012")
     page = client.get(reverse("staff:my_profile")).content.decode()
-    assert "话术中的称呼：李明" in page and "021-55550000 转 8012" in page
+    assert "话术中的称呼：<span lang=\"zh-hans\">李明</span>" in page and "021-55550000 转 8012" in page
 
 
 def test_a_bad_extension_is_refused_with_the_reason(client, insider):
