@@ -22,9 +22,7 @@ def can_import(user) -> bool:
 @register.filter
 def staff_label(user) -> str:
     """A colleague as staff pages show them: the real name (李明), else the login name; "—" for nobody."""
-    if user is None:
-        return "—"
-    return roles.real_name(user) or user.get_username()
+    return roles.staff_label(user)
 # -- one language per page: stored texts and codes as the viewer reads them --------------------
 
 

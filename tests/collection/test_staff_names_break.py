@@ -1,0 +1,49 @@
+"""Staff names read family name first everywhere (李明, never Django's "明 李"), through one helper."""
+
+import re
+from io import BytesIO
+from pathlib import Path
+
+from django.urls import reverse
+from openpyxl import load_workbook
+
+import arrears
+from arrears.collection import exports, selectors
+from arrears.collection.models import Case, ContactAttempt
+from arrears.core import roles
+
+HELPER = Path(arrears.__file__).parent / "core" / "roles.py"
+
+
+def test_no_page_or_module_formats_a_name_but_the_one_helper():
+    """get_full_name() prints "明 李": every name goes through roles.staff_label / staff_name / real_name."""
+    package = Path(arrears.__file__).parent
+    offenders = [
+        f"{path.relative_to(package)}:{number}"
+        for path in sorted(package.rglob("*")) if path.suffix in {".py", ".html", ".txt"} and path != HELPER
+        and "migrations" not in path.parts
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if re.search(r"get_full_name|first_name'?\]? or ''\} \{", line)
+    ]
+    assert offenders == []
+
+
+def _li_ming(user):
+    user.last_name, user.first_name = "李", "明"
+    user.save()
+    return user
+
+
+def test_the_arrears_list_the_filters_the_export_and_the_attempt_name_the_collector_family_name_first(
+        client, case, insider, today):
+    _li_ming(insider)
+    client.force_login(insider)
+    page = client.get(reverse("staff:cases")).content.decode()
+    assert "李明" in page and "明 李" not in page
+    assert (insider.pk, "李明") in selectors.case_filter_choices(insider)["collectors"]
+    assert ContactAttempt(staff=insider).staff_name == "李明"
+    assert roles.staff_label(None) == "—" and ContactAttempt().staff_name == ""
+    out = BytesIO()
+    exports.write_cases_xlsx(Case.objects.all(), as_of=today, filters={}, path_or_file=out)
+    cells = [cell for row in load_workbook(BytesIO(out.getvalue())).active.iter_rows(values_only=True) for cell in row]
+    assert "李明" in cells and "明 李" not in cells
