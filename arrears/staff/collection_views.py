@@ -31,6 +31,7 @@ from arrears.collection.models import (
     Task,
     TaskStatus,
 )
+from arrears.core import i18n
 from arrears.core.errors import DomainError
 from arrears.core.models import record
 from arrears.estate import selectors as estate_selectors
@@ -80,7 +81,7 @@ def _report_attempt(request, attempt) -> None:
     if attempt.violation_rule:
         rule = dict(guard.GuardRule.choices).get(attempt.violation_rule, attempt.violation_rule)
         messages.warning(request, _("%(recorded)s。联系时违反规则（%(rule)s）：%(reason)s，已列入合规报告。") % {
-            "recorded": recorded, "rule": rule, "reason": attempt.violation_reason})
+            "recorded": recorded, "rule": rule, "reason": i18n.shown(attempt.violation_reason)})
     else:
         messages.success(request, recorded)
 
