@@ -96,7 +96,7 @@ def test_an_open_ticket_keeps_its_dispute_pause_and_resolving_it_ends_the_pause_
     assert CaseStep.objects.count() > 0
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the roles migrations create survive
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="two connections resolving at once need PostgreSQL")
 def test_two_resolutions_at_once_make_one(unit, collector, ticket):
     barrier, outcomes = threading.Barrier(2), []
