@@ -4,13 +4,17 @@ import re
 from io import BytesIO
 from pathlib import Path
 
+import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
 import arrears
-from arrears.collection import exports, selectors
+from arrears.collection import assignments, exports, selectors
 from arrears.collection.models import Case, ContactAttempt
 from arrears.core import roles
+from arrears.core.errors import DomainError
+from arrears.estate.models import StaffScope
+from tests import factories
 
 HELPER = Path(arrears.__file__).parent / "core" / "roles.py"
 
@@ -47,3 +51,12 @@ def test_the_arrears_list_the_filters_the_export_and_the_attempt_name_the_collec
     exports.write_cases_xlsx(Case.objects.all(), as_of=today, filters={}, path_or_file=out)
     cells = [cell for row in load_workbook(BytesIO(out.getvalue())).active.iter_rows(values_only=True) for cell in row]
     assert "李明" in cells and "明 李" not in cells
+
+
+def test_a_refused_assignment_names_the_colleague_as_other_pages_do(estate, insider):
+    manager = factories.user("boss", groups=[roles.MANAGER])
+    StaffScope.objects.create(user=manager, community=estate["community"])
+    cashier = factories.user("cashier9", groups=[roles.FINANCE], last_name="周", first_name="敏")
+    with pytest.raises(DomainError) as refused:
+        assignments.assign_collectors(building=estate["unit"].building, collectors=[cashier], staff=manager)
+    assert refused.value.zh.startswith("周敏 不是本小区的催收员") and "cashier9" not in refused.value.zh
