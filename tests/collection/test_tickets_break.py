@@ -8,9 +8,9 @@ import pytest
 from django.db import connection, connections
 
 from arrears.collection import tickets
-from arrears.collection.models import CaseStep
+from arrears.collection.models import CaseStep, ChargeDispute
 from arrears.collection.run import run_collection
-from arrears.collection.services import open_dispute
+from arrears.collection.services import close_dispute, open_dispute
 from arrears.core import roles
 from arrears.core.errors import DomainError
 from arrears.core.models import AuditEvent
@@ -119,3 +119,30 @@ def test_two_resolutions_at_once_make_one(unit, collector, ticket):
         thread.join()
     assert sorted(outcomes) == ["ok", "status"]
     assert AuditEvent.objects.filter(action="ticket.status", detail__ticket=ticket.pk).count() == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the roles migrations create survive
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="two connections closing at once need PostgreSQL")
+def test_two_pages_closing_one_dispute_at_once_close_it_once(unit, collector):
+    ticket = _paying_unit_with_a_disputed_charge(unit, collector)
+    dispute = ChargeDispute.objects.get(ticket=ticket)
+    barrier, outcomes = threading.Barrier(2), []
+
+    def close(note):
+        try:
+            barrier.wait()
+            close_dispute(dispute=ChargeDispute.objects.get(pk=dispute.pk), resolution=note, closed_on=date(2026, 2, 1))
+            outcomes.append(note)
+        except DomainError as error:
+            outcomes.append(error.code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=close, args=(note,)) for note in ("甲", "乙")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert "dispute_closed" in outcomes, outcomes
+    dispute.refresh_from_db()
+    assert [dispute.resolution] == [o for o in outcomes if o != "dispute_closed"]
