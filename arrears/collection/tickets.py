@@ -16,6 +16,7 @@ from django.contrib.auth.models import Permission
 from django.db import transaction
 from django.db.models import Case as SqlCase
 from django.db.models import IntegerField, Q, QuerySet, Value, When
+from django.utils import translation
 
 from arrears.collection import services as collection_services
 from arrears.collection.models import ChargeDispute
@@ -110,6 +111,12 @@ def pauses_collection(ticket: ServiceTicket) -> bool:
     return ticket.kind == TicketKind.RECTIFICATION or any(d.closed_on is None for d in ticket.disputes.all())
 
 
+def _english(label) -> str:
+    """A choice's label for the English half of a refusal (never its code)."""
+    with translation.override("en"):
+        return str(label)
+
+
 # -- writes --------------------------------------------------------------------------------------
 
 
@@ -180,7 +187,8 @@ def change_status(*, ticket: ServiceTicket, status: str, staff, today: date, res
         if status not in NEXT_STATUS[TicketStatus(current.status)]:
             raise DomainError(
                 f"工单当前为“{current.get_status_display()}”，不能改为“{TicketStatus(status).label}”",
-                f"a ticket that is {current.status} cannot become {status}", code="status",
+                f"a ticket that is {_english(TicketStatus(current.status).label)} cannot become "
+                f"{_english(TicketStatus(status).label)}", code="status",
             )
         before = current.status
         current.status = status
@@ -213,7 +221,8 @@ def rate_ticket(*, ticket: ServiceTicket, satisfaction: str, staff) -> ServiceTi
             return current  # the same answer sent twice (double tap, back and resend): already on record
         if current.satisfaction:
             raise DomainError(f"业主评价已记录为“{current.get_satisfaction_display()}”，不能更改",
-                              f"the owner's rating is already on record ({current.satisfaction}): it cannot be changed",
+                              f"the owner's rating is already on record ({_english(Satisfaction(current.satisfaction).label)}): "
+                              "it cannot be changed",
                               code="rated")
         before = current.satisfaction
         current.satisfaction = satisfaction

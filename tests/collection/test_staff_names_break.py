@@ -60,3 +60,13 @@ def test_a_refused_assignment_names_the_colleague_as_other_pages_do(estate, insi
     with pytest.raises(DomainError) as refused:
         assignments.assign_collectors(building=estate["unit"].building, collectors=[cashier], staff=manager)
     assert refused.value.zh.startswith("周敏 不是本小区的催收员") and "cashier9" not in refused.value.zh
+
+
+def test_the_front_desk_script_gives_the_owner_the_collectors_name_family_name_first(client, front_desk, case, insider,
+                                                                                      scripts, today):
+    _li_ming(insider)
+    case.front_desk_flag = True
+    case.save()
+    client.force_login(front_desk)
+    html = client.get(reverse("staff:desk"), {"q": "沪A12345"}).content.decode()
+    assert "服务中心的李明这几天想找您" in html and "明 李" not in html and "insider" not in html

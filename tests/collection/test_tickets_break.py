@@ -146,3 +146,15 @@ def test_two_pages_closing_one_dispute_at_once_close_it_once(unit, collector):
     assert "dispute_closed" in outcomes, outcomes
     dispute.refresh_from_db()
     assert [dispute.resolution] == [o for o in outcomes if o != "dispute_closed"]
+
+
+@pytest.mark.django_db
+def test_a_refused_step_names_statuses_and_ratings_by_their_labels_in_english(ticket, collector):
+    tickets.change_status(ticket=ticket, status="resolved", staff=collector, today=MAY_10, resolution="已协调")
+    tickets.rate_ticket(ticket=ticket, satisfaction="neutral", staff=collector)
+    with pytest.raises(DomainError) as moved:
+        tickets.change_status(ticket=ticket, status="in_progress", staff=collector, today=MAY_10)
+    with pytest.raises(DomainError) as rerated:
+        tickets.rate_ticket(ticket=ticket, satisfaction="satisfied", staff=collector)
+    assert moved.value.en == "a ticket that is Resolved cannot become In progress"
+    assert "(Neutral)" in rerated.value.en and "neutral" not in rerated.value.en
