@@ -131,11 +131,11 @@ def assign_collectors(*, building: Building, collectors: list, staff, grant_scop
     allowed = set(collector_choices(building).values_list("pk", flat=True))
     for collector in collectors:
         if collector.pk not in allowed:
-            raise DomainError(f"{collector.get_username()} 不是本小区的催收员",
-                              f"{collector.get_username()} is not a collector of this community", code="role")
+            raise DomainError(f"{roles.staff_label(collector)} 不是本小区的催收员",
+                              f"{roles.staff_label(collector)} is not a collector of this community", code="role")
         if not grant_scope and not _covers(collector, building):
-            raise DomainError(f"{collector.get_username()} 无权查看{building.name}：请勾选“同时授予该楼栋查看权限”",
-                              f"{collector.get_username()} cannot see {building.name}: tick 'also grant access to this building'",
+            raise DomainError(f"{roles.staff_label(collector)} 无权查看{building.name}：请勾选“同时授予该楼栋查看权限”",
+                              f"{roles.staff_label(collector)} cannot see {building.name}: tick 'also grant access to this building'",
                               code="scope")
     added = 0
     with transaction.atomic():

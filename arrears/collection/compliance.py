@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from arrears.collection.guard import LOCAL, GuardRule
 from arrears.collection.models import ContactAttempt
+from arrears.core import roles
 from arrears.estate import selectors as estate_selectors
 
 DEFAULT_WEEKS = 12
@@ -56,7 +57,7 @@ def violations_for(user, *, since: date, until: date, nobody: str = "—") -> Co
         .exclude(Exists(later_violation))
     )
     by_collector = [
-        (f"{row['staff__first_name'] or ''} {row['staff__last_name'] or ''}".strip() or row["staff__username"] or nobody,
+        (roles.join_name(row["staff__last_name"], row["staff__first_name"]) or row["staff__username"] or nobody,
          row["n"])
         for row in rows.values("staff__username", "staff__first_name", "staff__last_name").annotate(n=Count("pk"))
         .order_by("-n", "staff__username")

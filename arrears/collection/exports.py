@@ -6,6 +6,7 @@ from datetime import date
 
 from arrears.collection import rules
 from arrears.collection.models import Bucket, Persona, Tier
+from arrears.core import roles
 from arrears.core.xlsx import DATE, MONEY, NUMBER, TEXT, Book
 
 COLUMNS = [
@@ -26,7 +27,7 @@ def write_cases_xlsx(cases, *, as_of: date, filters: dict, path_or_file) -> int:
         unit = case.unit
         profile = getattr(case.owner, "collection_profile", None)
         persona = profile.persona if profile and profile.persona else ""
-        collector = case.collector.get_full_name() or case.collector.get_username() if case.collector else ""
+        collector = roles.staff_label(case.collector, nobody="")
         sheet.append([
             case.community.name, unit.building.name, unit.entrance, unit.room, case.owner.name, str(tiers.get(case.tier, case.tier)),
             str(buckets.get(case.bucket, case.bucket)), case.principal, case.late_fee, case.principal + case.late_fee,

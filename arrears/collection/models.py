@@ -16,6 +16,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from arrears.collection.append_only import EVIDENCE_COLUMNS
+from arrears.core import roles
 from arrears.core.db import EvidenceQuerySet, refuse_delete
 from arrears.core.money import MoneyField
 from arrears.estate.models import (
@@ -602,7 +603,7 @@ class ContactAttempt(models.Model):
     @property
     def staff_name(self) -> str:
         """Who logged it; "" for rows with no staff member (imported, demo or system rows)."""
-        return (self.staff.get_full_name() or self.staff.get_username()) if self.staff_id else ""
+        return roles.staff_label(self.staff, nobody="") if self.staff_id else ""
 
 
 class SatisfactionRating(models.Model):

@@ -429,7 +429,7 @@ def case_filter_choices(user, *, community: int | None = None) -> dict:
     if community:
         buildings = buildings.filter(community_id=community)
     collector_ids = Case.objects.filter(status=CaseStatus.OPEN, unit__in=units, collector__isnull=False).values("collector_id")
-    collectors = [(u.pk, u.get_full_name() or u.get_username()) for u in get_user_model().objects.filter(pk__in=collector_ids).order_by("username")]
+    collectors = [(u.pk, roles.staff_label(u)) for u in get_user_model().objects.filter(pk__in=collector_ids).order_by("username")]
     return {
         "communities": communities,
         "buildings": [(pk, f"{community_name} {name}") for pk, community_name, name in buildings],

@@ -514,18 +514,24 @@ def open_dispute(*, charge, reason: str, staff, opened_on: date, ticket=None) ->
 
 
 def close_dispute(*, dispute: ChargeDispute, resolution: str, closed_on: date) -> ChargeDispute:
+    """Close a dispute once: locked, so two pages closing it at once give one resolution and one refusal."""
     resolution = resolution.strip()
+    already = DomainError("该异议已处理完毕", "the dispute is already closed", code="dispute_closed")
     if dispute.closed_on is not None:
-        raise DomainError("该异议已处理完毕", "the dispute is already closed", code="dispute_closed")
+        raise already
     if not resolution or len(resolution) > TEXT_LIMIT:
         raise DomainError(f"请填写处理结果（最多 {TEXT_LIMIT} 字）", f"give the resolution (at most {TEXT_LIMIT} characters)",
                           code="resolution")
     if closed_on < dispute.opened_on:
         raise DomainError("处理日期早于提出日期", "a dispute cannot close before it opened", code="closed_on")
     with transaction.atomic():
-        dispute.closed_on, dispute.resolution = closed_on, resolution
-        dispute.save(update_fields=["closed_on", "resolution"])
-        sync_charge_hold(charge_id=dispute.charge_id, on=closed_on)  # waiting credit may now pay it
+        current = ChargeDispute.objects.select_for_update().get(pk=dispute.pk)
+        if current.closed_on is not None:
+            raise already
+        current.closed_on, current.resolution = closed_on, resolution
+        current.save(update_fields=["closed_on", "resolution"])
+        sync_charge_hold(charge_id=current.charge_id, on=closed_on)  # waiting credit may now pay it
+    dispute.closed_on, dispute.resolution = closed_on, resolution
     return dispute
 
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.db import transaction
 from django.db.models import Case as SqlCase
 from django.db.models import IntegerField, Q, QuerySet, Value, When
+from django.utils import translation
 
 from arrears.collection import services as collection_services
 from arrears.collection.models import ChargeDispute
@@ -80,11 +82,16 @@ def ticket_list(user, *, today: date, status: str = "", kind: str = "", communit
 
 
 def assignable_staff(ticket_or_unit) -> QuerySet:
-    """Active staff whose scope covers the unit: its whole community or its building."""
+    """Active staff whose scope covers the unit (its whole community or its building) and who may work
+    tickets: the front desk has the unit in scope but never sees a ticket, so it is nobody's assignee."""
     unit = ticket_or_unit.unit if isinstance(ticket_or_unit, ServiceTicket) else ticket_or_unit
     covering = StaffScope.objects.filter(community_id=unit.community_id).filter(
         Q(building__isnull=True) | Q(building_id=unit.building_id))
-    return (get_user_model().objects.filter(is_active=True, pk__in=covering.values("user_id"))
+    users = get_user_model().objects
+    may_work = Permission.objects.filter(content_type__app_label="estate", codename="change_serviceticket")
+    workers = users.filter(Q(is_superuser=True) | Q(groups__permissions__in=may_work)
+                           | Q(user_permissions__in=may_work)).values("pk")
+    return (users.filter(is_active=True, pk__in=covering.values("user_id")).filter(pk__in=workers)
             .select_related("staff_profile").order_by("last_name", "first_name", "pk"))
 
 
@@ -102,6 +109,12 @@ def pauses_collection(ticket: ServiceTicket) -> bool:
     if ticket.closed_on is not None:
         return False
     return ticket.kind == TicketKind.RECTIFICATION or any(d.closed_on is None for d in ticket.disputes.all())
+
+
+def _english(label) -> str:
+    """A choice's label for the English half of a refusal (never its code)."""
+    with translation.override("en"):
+        return str(label)
 
 
 # -- writes --------------------------------------------------------------------------------------
@@ -174,7 +187,8 @@ def change_status(*, ticket: ServiceTicket, status: str, staff, today: date, res
         if status not in NEXT_STATUS[TicketStatus(current.status)]:
             raise DomainError(
                 f"工单当前为“{current.get_status_display()}”，不能改为“{TicketStatus(status).label}”",
-                f"a ticket that is {current.status} cannot become {status}", code="status",
+                f"a ticket that is {_english(TicketStatus(current.status).label)} cannot become "
+                f"{_english(TicketStatus(status).label)}", code="status",
             )
         before = current.status
         current.status = status
@@ -203,6 +217,13 @@ def rate_ticket(*, ticket: ServiceTicket, satisfaction: str, staff) -> ServiceTi
         current = _locked(ticket)
         if current.closed_on is None:
             raise DomainError("工单办结后才能记录业主评价", "the owner rates a ticket once it is resolved", code="open")
+        if current.satisfaction == satisfaction:
+            return current  # the same answer sent twice (double tap, back and resend): already on record
+        if current.satisfaction:
+            raise DomainError(f"业主评价已记录为“{current.get_satisfaction_display()}”，不能更改",
+                              f"the owner's rating is already on record ({_english(Satisfaction(current.satisfaction).label)}): "
+                              "it cannot be changed",
+                              code="rated")
         before = current.satisfaction
         current.satisfaction = satisfaction
         current.save(update_fields=["satisfaction"])

@@ -101,10 +101,26 @@ def real_name(user) -> str:
     """
     if user is None:
         return ""
-    family, given = (user.last_name or "").strip(), (user.first_name or "").strip()
+    return join_name(user.last_name, user.first_name)
+
+
+def join_name(family: str | None, given: str | None) -> str:
+    """Family and given name as one name: 李 + 明 → 李明, Ann + Lee → Ann Lee (for rows read with .values())."""
+    family, given = (family or "").strip(), (given or "").strip()
     if family.isascii() and given.isascii() and family and given:
         return f"{given} {family}"
     return f"{family}{given}"
+
+
+def staff_label(user, *, nobody: str = "—") -> str:
+    """A colleague as staff see them: the real name family first (李明), else the login; `nobody` for None.
+
+    The one place staff names are formatted for staff (pages, exports, receipts' operator lines use
+    `staff_name`): Django's `get_full_name()` prints Western order ("明 李") and is not used.
+    """
+    if user is None:
+        return nobody
+    return real_name(user) or user.get_username()
 
 
 def staff_name(user, *, fallback: str = NAMELESS_STAFF) -> str:

@@ -15,6 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from arrears.collection.run import close_if_cleared
+from arrears.core import roles
 from arrears.core.errors import DomainError
 from arrears.core.money import ZERO
 from arrears.ledger.models import Allocation, Component, Payment
@@ -73,7 +74,8 @@ def receipt_content(payment: Payment, *, channel_label: str = "") -> dict:
         "reference": payment.reference,
         "lines": lines,
         "credit": str(payment.amount - allocated),
-        "operator": payment.operator.get_full_name() or payment.operator.get_username() if payment.operator else "",
+        # The owner reads this: a real name (or title), never a login such as "cashier1".
+        "operator": roles.staff_name(payment.operator) if payment.operator else "",
         # A re-entry of a reversed payment names the receipt it replaces: with both in hand, nobody counts two payments.
         "replaces": payment.corrects.payment.receipt_number if payment.corrects_id else "",
     }

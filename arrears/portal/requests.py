@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from arrears.collection import limitation
+from arrears.collection import limitation, tickets
 from arrears.collection import services as collection_services
 from arrears.collection.assess import policies_by_community, policy_or_default
 from arrears.collection.models import Case, CaseStatus, ChargeDispute, ProofKind
@@ -128,15 +128,19 @@ def submit_complaint(*, owner, unit, text: str, charge_id: int | None = None, no
 def resolve_complaint(*, complaint: Complaint, staff, resolution: str, now=None) -> Complaint:
     """Staff answer: the ticket is closed, and the dispute (if any) closed with the same resolution."""
     today = timezone.localdate(now or timezone.now())
-    if complaint.ticket.closed_on is not None:
-        raise DomainError("该投诉已处理完毕", "the complaint is already resolved", code="closed")
+    closed = DomainError("该投诉已处理完毕", "the complaint is already resolved", code="closed")
     with transaction.atomic():
-        if complaint.dispute_id is not None and complaint.dispute.closed_on is None:
-            collection_services.close_dispute(dispute=complaint.dispute, resolution=resolution, closed_on=today)
-        elif not resolution.strip():
-            raise DomainError("请填写处理结果", "give the resolution", code="resolution")
-        ServiceTicket.objects.filter(pk=complaint.ticket_id).update(closed_on=today, status=TicketStatus.RESOLVED,
-                                                                    resolution=resolution.strip())
+        # Locked, and resolved the way the ticket page resolves it (one history, one resolution): the
+        # complaints page and the ticket page answering at once make one answer, not two.
+        ticket = ServiceTicket.objects.select_for_update().get(pk=complaint.ticket_id)
+        if ticket.closed_on is not None:
+            raise closed
+        tickets.change_status(ticket=ticket, status=TicketStatus.RESOLVED, staff=staff, today=today,
+                              resolution=resolution)
+        if complaint.dispute_id is not None:  # a dispute opened before disputes carried their ticket
+            dispute = ChargeDispute.objects.select_for_update().get(pk=complaint.dispute_id)
+            if dispute.closed_on is None:
+                collection_services.close_dispute(dispute=dispute, resolution=resolution[:300], closed_on=today)
         record(actor=staff, action="complaint_resolved", community_id=complaint.community_id, complaint=complaint.pk)
     complaint.ticket.refresh_from_db()
     return complaint

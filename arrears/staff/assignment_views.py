@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from arrears.collection import assignments
+from arrears.core import roles
 from arrears.core.errors import DomainError
 
 
@@ -55,7 +56,7 @@ def collectors_change(request, pk):
             user = get_object_or_404(get_user_model(), pk=int(wanted) if wanted.isascii() and wanted.isdigit() else 0,
                                      pk__in=building.collectors.values("user_id"))
             moved = assignments.remove_collector(building=building, collector=user, staff=request.user)
-            messages.success(request, _("已移除 %(name)s，%(count)s 个案件已改派") % {"name": user.get_username(), "count": moved})
+            messages.success(request, _("已移除 %(name)s，%(count)s 个案件已改派") % {"name": roles.staff_label(user), "count": moved})
         elif action == "rebalance":
             moved = assignments.rebalance_building(building=building, staff=request.user)
             messages.success(request, _("%(building)s 已重新平均分配：改派 %(count)s 个案件") % {"building": building.name, "count": moved})

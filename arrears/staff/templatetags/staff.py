@@ -2,6 +2,7 @@ from django import template
 from django.utils.translation import pgettext
 
 from arrears.collection import guard
+from arrears.collection import selectors as collection_selectors
 from arrears.core import i18n, roles
 from arrears.notices import texts
 from arrears.staff import access
@@ -22,9 +23,7 @@ def can_import(user) -> bool:
 @register.filter
 def staff_label(user) -> str:
     """A colleague as staff pages show them: the real name (李明), else the login name; "—" for nobody."""
-    if user is None:
-        return "—"
-    return roles.real_name(user) or user.get_username()
+    return roles.staff_label(user)
 # -- one language per page: stored texts and codes as the viewer reads them --------------------
 
 
@@ -32,6 +31,12 @@ def staff_label(user) -> str:
 def shown(text) -> str:
     """A stored Chinese text (a default step name, a msgid) or an older "中文 / english" pair, in the page's language."""
     return i18n.shown(str(text)) if text else text
+
+
+@register.filter
+def situation_label(number: int) -> str:
+    """A seed situation's number as words (4 → 房屋有整改问题): a list never shows a bare code."""
+    return collection_selectors.situation_label(int(number))
 
 
 @register.filter

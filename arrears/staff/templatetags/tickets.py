@@ -47,7 +47,7 @@ def ticket_event_text(event) -> str:
                                                   "after": _label(TicketStatus, detail.get("after"))}
     if event.action == "ticket.assign":
         person = get_user_model().objects.filter(pk=detail.get("after")).first()
-        name = (roles.real_name(person) or person.get_username()) if person else "—"
+        name = roles.staff_label(person)
         return _("指派给 %(name)s") % {"name": name}
     if event.action == "ticket.rate":
         return _("业主评价：%(rating)s") % {"rating": _label(Satisfaction, detail.get("after"))}
