@@ -20,6 +20,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 from faker import Faker
 
 from arrears.core.errors import DomainError
@@ -63,14 +64,14 @@ VACANT = "vacant"  # 忽视型, situation 5: the unit stays empty and the owner 
 DISPUTE = "dispute"  # 抗拒型, situation 4: stopped paying over a defect awaiting rectification
 EVASIVE = "evasive"  # 逃避型, situation 3: hard to reach, rarely pays
 PROMISE_BREAKER = "promise_breaker"  # situations 2 and 7: promises, pays irregular part sums
-PERSONAS = {
-    PROMPT: "按时缴费",
-    PREPAID: "预交一年",
-    LATE: "经常逾期（理解型）",
-    VACANT: "空置停缴（忽视型）",
-    DISPUTE: "整改纠纷停缴（抗拒型）",
-    EVASIVE: "失联拖欠（逃避型）",
-    PROMISE_BREAKER: "承诺不兑现",
+PERSONAS = {  # msgids: printed in the installation's language
+    PROMPT: gettext_noop("按时缴费"),
+    PREPAID: gettext_noop("预交一年"),
+    LATE: gettext_noop("经常逾期（理解型）"),
+    VACANT: gettext_noop("空置停缴（忽视型）"),
+    DISPUTE: gettext_noop("整改纠纷停缴（抗拒型）"),
+    EVASIVE: gettext_noop("失联拖欠（逃避型）"),
+    PROMISE_BREAKER: gettext_noop("承诺不兑现"),
 }
 # For owners of occupied or let units; vacant units get VACANT by their own draw.
 PERSONA_WEIGHTS = {PROMPT: 750, PREPAID: 100, LATE: 70, DISPUTE: 25, EVASIVE: 25, PROMISE_BREAKER: 30}

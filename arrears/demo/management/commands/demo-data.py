@@ -1,7 +1,9 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext
 
 from arrears.core.errors import DomainError
+from arrears.core.money import format_yuan
 from arrears.demo import history
 from arrears.demo.collection import seed_collection
 from arrears.demo.deployment import refuse_on_deployment
@@ -22,18 +24,22 @@ class Command(BaseCommand):
         except DomainError as exc:
             raise CommandError(exc.message) from exc
         write = self.stdout.write
-        write(f"演示数据已生成 / demo data built in {result.seconds:.1f} s (seed {seed})")
-        write(f"  房屋 / units {result.units}，业主 / owners {result.owners}")
-        write(f"  应收 / charges {result.charges} 笔，¥{result.billed:,.2f}")
-        write(f"  缴费 / payments {result.payments} 笔，¥{result.paid:,.2f}；冲抵 / allocations {result.allocations}")
-        write(f"  欠费本金 / principal overdue ¥{result.principal_overdue:,.2f}，违约金 / late fees ¥{result.late_fee:,.2f}，"
-              f"预存 / prepaid ¥{result.prepaid:,.2f}")
-        write(f"  欠费率（按户）/ arrears rate by households: {result.arrears_rate}% "
-              f"({result.units_in_arrears} / {result.units_owned})")
+        # one language, the installation's (LANGUAGE_CODE), like every page
+        write(gettext("演示数据已生成，用时 %(seconds)s 秒（种子 %(seed)s）") % {"seconds": f"{result.seconds:.1f}", "seed": seed})
+        write(gettext("  房屋 %(units)s 户，业主 %(owners)s 人") % {"units": f"{result.units:,}", "owners": f"{result.owners:,}"})
+        write(gettext("  应收 %(count)s 笔，%(amount)s") % {"count": f"{result.charges:,}", "amount": format_yuan(result.billed)})
+        write(gettext("  缴费 %(count)s 笔，%(amount)s；冲抵 %(allocations)s 笔") % {
+            "count": f"{result.payments:,}", "amount": format_yuan(result.paid), "allocations": f"{result.allocations:,}"})
+        write(gettext("  欠费本金 %(principal)s，违约金 %(late_fee)s，预存 %(prepaid)s") % {
+            "principal": format_yuan(result.principal_overdue), "late_fee": format_yuan(result.late_fee),
+            "prepaid": format_yuan(result.prepaid)})
+        write(gettext("  欠费率（按户）%(rate)s%%（%(owing)s / %(owned)s）") % {
+            "rate": result.arrears_rate, "owing": result.units_in_arrears, "owned": result.units_owned})
         # Staff first: the cases the history opens go to their building's collector.
         staff = ensure_demo_staff()
         seeded = seed_collection(result.owner_personas, today=timezone.localdate(), seed=seed)
-        write(f"  员工 / staff {len(staff)}；催收 / collection: 在催案件 / open cases {seeded['cases']}，"
-              f"催收记录 / attempts {seeded['attempts']}，违约承诺 / broken promises {seeded['promises_broken']}")
-        personas = "，".join(f"{history.PERSONAS[key]} {count}" for key, count in sorted(result.personas.items()))
-        write(f"  业主类型 / personas: {personas}")
+        write(gettext("  员工 %(staff)s 人；在催案件 %(cases)s 件，催收记录 %(attempts)s 条，违约承诺 %(broken)s 个") % {
+            "staff": len(staff), "cases": seeded["cases"], "attempts": seeded["attempts"], "broken": seeded["promises_broken"]})
+        personas = pgettext("punctuation", "、").join(f"{gettext(history.PERSONAS[key])} {count}"
+                                                    for key, count in sorted(result.personas.items()))
+        write(gettext("  业主类型：%(personas)s") % {"personas": personas})
