@@ -1,10 +1,9 @@
 """Trying to break the 楼栋催收员 page (helper J): garbage and foreign ids in the form, closed cases,
 tasks that belong to someone else, the last collector removed, two rebalances at once."""
 
-import threading
 
 import pytest
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.urls import reverse
 
 from arrears.collection import assignments
@@ -14,6 +13,7 @@ from arrears.core.models import AuditEvent
 from arrears.estate.models import StaffScope
 from tests import factories
 from tests.collection import test_assignments as base
+from tests.races import race
 
 _holders = base._holders
 manager, team, tower = base.manager, base.team, base.tower  # the same fixtures as the page's own tests
@@ -111,24 +111,7 @@ def test_a_task_given_to_someone_else_is_not_taken_from_them(manager, team, towe
 
 
 def _race(*jobs):
-    start, results = threading.Barrier(len(jobs)), [None] * len(jobs)
-
-    def run(index, job):
-        try:
-            start.wait()
-            results[index] = job()
-        except Exception as error:  # noqa: BLE001 - the race's loser is part of the result
-            results[index] = error
-        finally:
-            close_old_connections()
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(index, job)) for index, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return results
+    return race(*jobs, timeout=60)
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks are PostgreSQL's: SQLite runs one writer")

@@ -1,14 +1,13 @@
 """Races a malicious insider (or two honest ones) can start from two browsers at once, on PostgreSQL:
 threads with their own connections, nothing doubled and nothing lost."""
 
-import threading
 from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.db import close_old_connections, connection
+from django.db import connection
 
 from arrears.collection import services
 from arrears.collection.models import ContactAttempt, Promise
@@ -16,6 +15,7 @@ from arrears.ledger.models import Allocation, Charge, Payment
 from arrears.portal import cashier
 from tests import factories
 from tests.collection.conftest import make_case
+from tests.races import race
 from tests.staff import conftest as staff
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -30,25 +30,7 @@ today = staff.today
 
 
 def _race(*jobs):
-    """Run each job in its own thread and connection, all released at once; their results or errors."""
-    start, results = threading.Barrier(len(jobs)), [None] * len(jobs)
-
-    def run(index, job):
-        try:
-            start.wait()
-            results[index] = job()
-        except Exception as error:  # noqa: BLE001 - the race's loser is part of the result
-            results[index] = error
-        finally:
-            close_old_connections()
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(index, job)) for index, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return results
+    return race(*jobs, timeout=30)
 
 
 def test_it_keeps_one_of_two_simultaneous_corrections_of_an_attempt(estate):

@@ -1,11 +1,10 @@
 """Trying to break the letters page and its background jobs (helper J): foreign and garbage ids, a
 batch above MAX_BATCH, a job that fails midway, the same selection from two threads at once."""
 
-import threading
 from datetime import date
 
 import pytest
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.urls import reverse
 
 from arrears.core import roles
@@ -14,6 +13,7 @@ from arrears.notices import letter_jobs, letters, pdf
 from arrears.notices.models import Letter, LetterBatch, LetterCounter, LetterJob
 from tests import factories
 from tests.notices import test_letter_jobs as base
+from tests.races import race
 
 _post = base._post
 due, manager, media = base.due, base.manager, base.media  # the same fixtures as the page's own tests
@@ -113,24 +113,7 @@ def test_a_storage_failure_while_writing_leaves_no_letter_without_its_pdf(settin
 
 
 def _race(*jobs):
-    start, results = threading.Barrier(len(jobs)), [None] * len(jobs)
-
-    def run(index, job):
-        try:
-            start.wait()
-            results[index] = job()
-        except Exception as error:  # noqa: BLE001 - the race's loser is part of the result
-            results[index] = error
-        finally:
-            close_old_connections()
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(index, job)) for index, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(180)
-    return results
+    return race(*jobs, timeout=180)
 
 
 needs_postgres = pytest.mark.skipif(connection.vendor != "postgresql",
