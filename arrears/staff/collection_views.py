@@ -34,6 +34,7 @@ from arrears.collection.models import (
 from arrears.core import i18n
 from arrears.core.errors import DomainError
 from arrears.core.models import record
+from arrears.core.money import format_yuan
 from arrears.estate import selectors as estate_selectors
 from arrears.estate.models import Contact, Satisfaction
 from arrears.ledger import services as ledger_services
@@ -194,7 +195,7 @@ def case_waiver(request, pk):
         messages.error(request, _domain_message(error))
         return redirect(back)
     messages.success(request, _("减免申请已提交（%(count)s 笔，合计 ¥%(amount)s），待经理审批") % {
-        "count": len(made), "amount": formats.number_format(sum(w.amount for w in made), 2, force_grouping=True)})
+        "count": len(made), "amount": format_yuan(sum(w.amount for w in made), sign=False)})
     return redirect(back)
 
 
@@ -215,7 +216,7 @@ def case_plan(request, pk):
         messages.error(request, _domain_message(error))
         return redirect(back)
     messages.success(request, _("分期方案已提交：¥%(total)s，待经理确认") % {
-        "total": formats.number_format(plan.total, 2, force_grouping=True)})
+        "total": format_yuan(plan.total, sign=False)})
     return redirect(back)
 
 
@@ -242,7 +243,7 @@ def waiver_decide(request, pk, decision):
         if decision == "approve":
             ledger_services.approve_waiver(waiver_id=waiver.pk, approved_by=request.user)
             messages.success(request, _("已批准减免 ¥%(amount)s") % {
-                "amount": formats.number_format(waiver.amount, 2, force_grouping=True)})
+                "amount": format_yuan(waiver.amount, sign=False)})
         else:
             ledger_services.reject_waiver(waiver_id=waiver.pk, decided_by=request.user)
             messages.success(request, _("已驳回减免申请"))
