@@ -7,7 +7,6 @@ lookups load their owners, contacts, scripts and guard decisions in batches, nev
 from __future__ import annotations
 
 import calendar
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -301,10 +300,6 @@ class Workday:
     cases: int  # all cases with work today under the quick filter (every building)
 
 
-def _natural(text: str) -> tuple:
-    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text))
-
-
 def workday(user, *, today: date, now: datetime, building: int | None = None, quick: str = "",
             page_number=None, per_page: int = CARDS_PER_PAGE) -> Workday:
     """Today's work of a user: one card per case holding all its due tasks, the most urgent case
@@ -315,9 +310,10 @@ def workday(user, *, today: date, now: datetime, building: int | None = None, qu
     """
     tasks = open_tasks_for(user, today=today).filter(_quick_q(quick, today))
     counts = (tasks.order_by().values("case__unit__building_id", "case__unit__community__name", "case__unit__building__name")
-              .annotate(n=Count("case_id", distinct=True)))
-    buildings = sorted(((row["case__unit__building_id"], f"{row['case__unit__community__name']} {row['case__unit__building__name']}",
-                         row["n"]) for row in counts), key=lambda item: _natural(item[1]))
+              .annotate(n=Count("case_id", distinct=True))
+              .order_by("case__unit__community__name", "case__unit__building__sort_key"))  # 2栋 before 10栋
+    buildings = [(row["case__unit__building_id"], f"{row['case__unit__community__name']} {row['case__unit__building__name']}",
+                  row["n"]) for row in counts]
     cases_total = sum(count for _, _, count in buildings)
     if building:
         tasks = tasks.filter(case__unit__building_id=building)
