@@ -1,3 +1,4 @@
+#!/usr/bin/env python
 """Fast history generator: the shape of `ledger_bench.build_history`, built by PostgreSQL itself.
 
 `build_history` draws every unit in Python and COPYs the rows: about 480 s at 100,000 units, far
@@ -19,22 +20,36 @@ Ids are arithmetic, so no lookup is needed to link rows: unit i's k-th charge is
 its payments `payment_base + i·(months + 1) + j` (payment ids have gaps).
 
 SQLite has no `generate_series` worth the name here: `build` falls back to `build_history` there.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_1m .venv/bin/python bench/generate.py --units 1000000
 """
 
 from __future__ import annotations
 
+import argparse
+import os
+import sys
 import time
 from collections.abc import Callable
 from datetime import date, timedelta
+from pathlib import Path
 
-from django.db import connection, transaction
-from django.utils import timezone
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-from arrears.core.text import natural_key
-from arrears.estate.models import Building, Community, Company, Owner, Ownership, Unit
-from arrears.ledger import rules, services
-from arrears.ledger.models import Allocation, Charge, ChargeType, Payment
-from bench import ledger_bench
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from arrears.core.text import natural_key  # noqa: E402
+from arrears.estate.models import Building, Community, Company, Owner, Ownership, Unit  # noqa: E402
+from arrears.ledger import rules, services  # noqa: E402
+from arrears.ledger.models import Allocation, Charge, ChargeType, Payment  # noqa: E402
+from bench import ledger_bench  # noqa: E402
 
 UNITS_PER_COMMUNITY = ledger_bench.UNITS_PER_COMMUNITY
 UNITS_PER_BUILDING = ledger_bench.UNITS_PER_BUILDING
@@ -250,3 +265,36 @@ def _vacuum(say) -> None:
                 cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
             cursor.execute("ANALYZE")
     say(f"  vacuum and analyse ({time.monotonic() - started:.0f} s)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Build N units × M months of history into an empty database.")
+    parser.add_argument("--units", type=int, default=100_000)
+    parser.add_argument("--months", type=int, default=36)
+    parser.add_argument("--arrears-within", type=int, default=12)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--reset", action="store_true", help="empty the estate and ledger tables first")
+    args = parser.parse_args(argv)
+    call_command("migrate", verbosity=0)
+    if ledger_bench.has_data():
+        if not args.reset:
+            print("数据库中已有数据：只在空库上生成，或加 --reset 清空 / the database holds data: "
+                  "use an empty database or pass --reset", file=sys.stderr)
+            return 2
+        ledger_bench.reset_data()
+    started = time.monotonic()
+    print(f"backend {connection.vendor}, {args.units:,} units × {args.months} months, arrears within the last "
+          f"{args.arrears_within} months, seed {args.seed}", flush=True)
+    history = build(units=args.units, months=args.months, seed=args.seed, arrears_within=args.arrears_within,
+                    progress=lambda text: print(text, flush=True))
+    print(f"built in {time.monotonic() - started:.0f} s: {history.charges:,} charges, {history.payments:,} payments, "
+          f"{history.allocations:,} allocations; month {history.new_month} unbilled", flush=True)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
+            print(f"database size {cursor.fetchone()[0]}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
