@@ -334,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
         size = "n/a"
     units = ledger_bench.Unit.objects.count()
     print(f"backend {connection.vendor}, {units:,} units, month {month:%Y-%m} unbilled, database {size}, "
-          f"{os.cpu_count()} cores, {args.repeats} repeats, {datetime.now():%Y-%m-%d %H:%M}", flush=True)
+          f"{os.cpu_count()} cores, {args.repeats} repeats, {timezone.now():%Y-%m-%d %H:%M} UTC", flush=True)
     users = None if args.skip_pages else ensure_users()
     if args.profile:
         # cProfile doubles the Python time: a repeat of its own, kept out of the table.
