@@ -5,12 +5,14 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.db import connection, transaction
 from django.db.models import Sum
 
 from arrears.core.money import ZERO
+from arrears.estate.models import Unit
 from arrears.ledger import rules, selectors, services
 from arrears.ledger.models import Allocation, Charge, Payment
-from bench import ledger_bench
+from bench import generate, ledger_bench
 
 pytestmark = pytest.mark.django_db
 
@@ -28,6 +30,11 @@ def test_the_history_keeps_the_ledger_invariants():
     history = ledger_bench.build_history(units=20, months=36, seed=5)
     # then: every cache equals its derivation
     assert (history.charges, Charge.objects.count()) == (720, 720)
+    assert_ledger_invariants()
+
+
+def assert_ledger_invariants():
+    """Allocations within their charges, every payment's remainder and every settled_on as the rules derive."""
     allocated = dict(Allocation.objects.values("payment_id").annotate(t=Sum("amount")).values_list("payment_id", "t"))
     for payment in Payment.objects.all():
         assert payment.paid_on <= TODAY
@@ -57,3 +64,78 @@ def test_billing_the_new_month_after_the_history_spends_the_credit_once():
     assert all(s.principal > ZERO for s in statements if s.unit_id not in prepaid)
     assert sum((s.prepaid for s in statements), ZERO) == Payment.objects.aggregate(t=Sum("unallocated"))["t"]
     assert Decimal(len(statements)) == 20
+
+
+# ----------------------------------------------------------------------------- the fast generator
+
+
+def _digest():
+    """The history without its ids: what the same seed must build again."""
+    units = list(Unit.objects.order_by("pk").values_list("building__name", "room", "floor_area"))
+    charges = list(Charge.objects.order_by("pk").values_list("unit__room", "period_start", "amount", "settled_on"))
+    payments = list(Payment.objects.order_by("pk").values_list("unit__room", "paid_on", "amount", "unallocated"))
+    allocations = list(Allocation.objects.order_by("pk").values_list("charge__period_start", "amount", "value_date"))
+    return units, charges, payments, allocations
+
+
+def test_the_generator_keeps_the_ledger_invariants_and_its_references():
+    # given
+    history = generate.build(units=40, months=36, seed=5, arrears_within=12)
+    # then
+    assert (history.charges, Charge.objects.count(), Unit.objects.count()) == (1440, 1440, 40)
+    assert history.new_month == date(2026, 11, 1)
+    assert not Charge.objects.filter(period_start__gte=history.new_month).exists()  # the current month is unbilled
+    assert_ledger_invariants()
+    # Every reference resolves and stays within the unit (foreign keys are not checked during the load).
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            SELECT count(*) FROM ledger_allocation a
+            LEFT JOIN ledger_charge c ON c.id = a.charge_id LEFT JOIN ledger_payment p ON p.id = a.payment_id
+            WHERE c.id IS NULL OR p.id IS NULL OR c.unit_id <> p.unit_id OR c.owner_id <> p.owner_id
+               OR a.community_id <> c.community_id""")
+        assert cursor.fetchone()[0] == 0
+        cursor.execute("""
+            SELECT count(*) FROM ledger_charge c
+            LEFT JOIN estate_unit u ON u.id = c.unit_id LEFT JOIN estate_ownership o ON o.unit_id = c.unit_id
+            LEFT JOIN ledger_tariff t ON t.id = c.tariff_id
+            WHERE u.id IS NULL OR o.owner_id IS DISTINCT FROM c.owner_id OR u.community_id <> c.community_id
+               OR t.community_id IS DISTINCT FROM c.community_id""")
+        assert cursor.fetchone()[0] == 0
+    # Unit 0 prepaid with a year of credit, unit 1 in arrears: even a tiny build has both.
+    first, second = Unit.objects.order_by("pk")[:2]
+    assert Payment.objects.filter(unit=first, unallocated__gt=0).exists()
+    assert Charge.objects.filter(unit=second, settled_on__isnull=True).exists()
+
+
+def _built(seed):
+    """The digest of a build, rolled back afterwards."""
+    with transaction.atomic():
+        generate.build(units=30, months=24, seed=seed, arrears_within=12)
+        built = _digest()
+        transaction.set_rollback(True)
+    return built
+
+
+def test_the_generator_builds_the_same_history_from_the_same_seed():
+    built = _built(7)
+    assert built[1] and _built(7) == built
+    assert _built(8) != built
+
+
+def test_the_generator_has_the_benchmark_shape():
+    # given: enough units for the proportions to show
+    history = generate.build(units=2000, months=36, seed=3, arrears_within=12)
+    # then: about 15% in arrears, each stopped within the last 12 months; about 5% with a further year of credit
+    owing = set(Charge.objects.filter(settled_on__isnull=True).values_list("unit_id", flat=True))
+    assert 0.12 <= len(owing) / 2000 <= 0.18
+    oldest_open = Charge.objects.filter(settled_on__isnull=True).order_by("period_start").first().period_start
+    assert oldest_open >= rules.add_months(history.new_month, -12)
+    credit = set(Payment.objects.filter(unallocated__gt=0).values_list("unit_id", flat=True))
+    assert 0.03 <= len(credit) / 2000 <= 0.07
+    assert not owing & credit
+    # and the month bills once, spending the credit
+    first = services.bill(through=history.new_month, since=history.new_month)
+    assert first.charges_created == 2000
+    assert services.bill(through=history.new_month).charges_created == 0
+    statements = selectors.statement(TODAY)
+    assert sum((s.prepaid for s in statements), ZERO) == Payment.objects.aggregate(t=Sum("unallocated"))["t"]
