@@ -127,6 +127,9 @@ class Charge(models.Model):
             # start): led by period_end, the index reaches only the latest charges, not the history.
             models.Index(fields=["unit", "charge_type", "period_end"], name="charge_unit_type_period"),
             models.Index(fields=["community", "due_date"], name="charge_open_by_due", condition=Q(settled_on__isnull=True)),
+            # The other half of "open on D" (settled_on IS NULL OR settled_on > D): settled after D. Partial,
+            # so billing's new (unsettled) charges cost it nothing; settling a charge adds one entry.
+            models.Index(fields=["settled_on"], name="charge_settled_on", condition=Q(settled_on__isnull=False)),
         ]
 
     def __str__(self):

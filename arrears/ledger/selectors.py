@@ -7,26 +7,25 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import (
-    DateField,
     ExpressionWrapper,
     F,
-    IntegerField,
     OuterRef,
     Q,
     Subquery,
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce, Greatest, Least
+from django.db.models.functions import Coalesce
 
-from arrears.core.db import DaysBetween
 from arrears.core.money import ZERO, MoneyField
 from arrears.estate.models import Ownership, Unit
 from arrears.ledger import rules
 from arrears.ledger.models import (
     Allocation,
     Charge,
+    ChargeType,
     Component,
     Payment,
     Waiver,
@@ -86,33 +85,6 @@ def _sum_subquery(queryset, expression):
     )
 
 
-def annotate_as_of(charges, as_of: date):
-    """Annotate paid, waived and the late fee's weighted sums of each charge as of `as_of`.
-
-    The weight of a principal reduction dated t is days(max(t, s), D) = min(D − t, D − s), floored
-    at 0, s = due + grace: the closed form of the issue, summed in SQL with no loop over days.
-    """
-    when = Value(as_of, output_field=DateField())
-    start_days = ExpressionWrapper(DaysBetween(when, OuterRef("due_date")) - OuterRef("grace_days"), output_field=IntegerField())
-
-    def weight(date_field):
-        return Greatest(Value(0), Least(DaysBetween(when, F(date_field)), start_days), output_field=IntegerField())
-
-    allocations = Allocation.objects.filter(charge_id=OuterRef("pk"), value_date__lte=as_of)
-    waivers = Waiver.objects.filter(charge_id=OuterRef("pk"), status=WaiverStatus.APPROVED, decided_on__lte=as_of)
-    principal_allocs = allocations.filter(component=Component.PRINCIPAL)
-    principal_waivers = waivers.filter(component=Component.PRINCIPAL)
-    return charges.annotate(
-        paid=_sum_subquery(principal_allocs, F("amount")),
-        waived=_sum_subquery(principal_waivers, F("amount")),
-        late_fee_paid=_sum_subquery(allocations.filter(component=Component.LATE_FEE), F("amount")),
-        late_fee_waived=_sum_subquery(waivers.filter(component=Component.LATE_FEE), F("amount")),
-        weighted_paid=_sum_subquery(principal_allocs, ExpressionWrapper(F("amount") * weight("value_date"), output_field=SUM_FIELD)),
-        weighted_waived=_sum_subquery(principal_waivers, ExpressionWrapper(F("amount") * weight("decided_on"), output_field=SUM_FIELD)),
-        days_from_due=DaysBetween(when, F("due_date")),
-    )
-
-
 def overdue_principal_charges(as_of: date, *, units=None, community_ids=None, unit_ids=None):
     """Charges with principal overdue on `as_of`, annotated `paid`, `waived` and `left`.
 
@@ -167,26 +139,30 @@ def charge_lines(as_of: date, *, community_ids=None, unit_ids=None, include_sett
     """Charges due before `as_of` (or `due_before`) with anything outstanding on `as_of`, oldest due first.
 
     The owner's statement passes a later `due_before` to show charges billed but not yet due.
+    One statement (`_charge_sums_sql`): the open charges through their indexes, their allocations
+    and approved waivers summed by one grouped join each; read as plain rows, not model instances.
     """
-    charges = Charge.objects.filter(due_date__lt=due_before or as_of)
-    if not include_settled:
-        # settled_on is only a pruning hint: a charge settled by D stays settled for every later D.
-        charges = charges.filter(Q(settled_on__isnull=True) | Q(settled_on__gt=as_of))
-    if community_ids is not None:
-        charges = charges.filter(community_id__in=list(community_ids))
-    if unit_ids is not None:
-        charges = charges.filter(unit_id__in=list(unit_ids))
-    rows = annotate_as_of(charges, as_of).values_list(
-        "pk", "unit_id", "owner_id", "charge_type__name", "period_start", "period_end", "due_date", "amount",
-        "late_fee_daily_rate", "grace_days", "late_fee_cap", "paid", "waived", "late_fee_paid", "late_fee_waived",
-        "weighted_paid", "weighted_waived", "days_from_due",
-    ).order_by("unit_id", "due_date", "pk")
+    community_ids = None if community_ids is None else _id_list(community_ids)
+    unit_ids = None if unit_ids is None else _id_list(unit_ids)
+    if community_ids == [] or unit_ids == []:
+        return []
+    sql, params = _charge_sums_sql(connection, as_of=as_of, cutoff=due_before or as_of, community_ids=community_ids,
+                                   unit_ids=unit_ids, include_settled=include_settled)
+    read = _row_reader(connection, _CHARGE_SUMS_FIELDS)
     lines = []
-    for (pk, unit_id, owner_id, type_name, p_start, p_end, due, amount, rate, grace, cap, paid, waived,
-         lf_paid, lf_waived, w_paid, w_waived, days_from_due) in rows:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    for row in rows:
+        (pk, unit_id, owner_id, p_start, p_end, due, amount, rate, grace, cap, type_name, paid, lf_paid, w_paid,
+         waived, lf_waived, w_waived) = read(row)
+        paid, waived = paid or ZERO, waived or ZERO
+        lf_paid, lf_waived = lf_paid or ZERO, lf_waived or ZERO
+        days_from_due = (as_of - due).days
         terms = rules.LateFeeTerms(rate, grace, cap)
         accrued = rules.late_fee_from_sums(
-            amount=amount, terms=terms, days_from_start=days_from_due - grace, weighted_reductions=w_paid + w_waived,
+            amount=amount, terms=terms, days_from_start=days_from_due - grace,
+            weighted_reductions=(w_paid or ZERO) + (w_waived or ZERO),
         )
         outstanding = amount - paid - waived
         late_fee = accrued - lf_paid - lf_waived
@@ -195,6 +171,149 @@ def charge_lines(as_of: date, *, community_ids=None, unit_ids=None, include_sett
         lines.append(ChargeLine(pk, unit_id, owner_id, type_name, p_start, p_end, due, amount, paid, waived,
                                 outstanding, late_fee, accrued, days_from_due))
     return lines
+
+
+# ----------------------------------------------------------------------------- open charges in SQL
+#
+# The daily run, the statement and the letters read every open charge of a company. Two things
+# kept that read from scaling with what is open: `settled_on IS NULL OR settled_on > D` can use no
+# index, so the whole charge table was scanned, and six correlated subqueries ran per charge. Here
+# the open charges are the UNION ALL of the two halves of that OR, each through its own index
+# (the partial `charge_open_by_due`, and `charge_settled_on`), and the allocations and approved
+# waivers of exactly those charges are summed by one grouped join each, a conditional sum per
+# component. The ORM read it replaced is kept in tests/ledger/test_open_charges.py as the oracle of a property test.
+
+CHARGE, CHARGE_TYPE = Charge._meta.db_table, ChargeType._meta.db_table
+ALLOCATION, WAIVER = Allocation._meta.db_table, Waiver._meta.db_table
+_OPEN_COLUMNS = ("id", "unit_id", "owner_id", "charge_type_id", "period_start", "period_end", "due_date", "amount",
+                 "late_fee_daily_rate", "grace_days", "late_fee_cap")
+_SUMS = ("principal", "late_fee", "weighted")
+# How each column of `_charge_sums_sql` is read back: as the ORM reads that field or that sum.
+_CHARGE_SUMS_FIELDS = (
+    *(Charge._meta.get_field(name) for name in _OPEN_COLUMNS if name != "charge_type_id"),
+    ChargeType._meta.get_field("name"),
+    *([SUM_FIELD] * (2 * len(_SUMS))),
+)
+
+
+def _row_reader(connection, fields):
+    """Turn a raw row into what the ORM would return for those fields on this backend.
+
+    PostgreSQL's numeric and date come back exact, as the ORM returns them. SQLite returns floats
+    and text: each column goes through the converters the ORM applies to that field (a column) or
+    to a sum declared with that field (quantized to the fen), so both backends read the same values.
+    """
+    if connection.vendor == "postgresql":
+        return lambda row: row
+    converters = []
+    for index, model_field in enumerate(fields):
+        if model_field is SUM_FIELD:
+            expression = ExpressionWrapper(Value(ZERO), output_field=SUM_FIELD)
+        else:
+            expression = model_field.get_col(model_field.model._meta.db_table)
+        functions = connection.ops.get_db_converters(expression) + expression.get_db_converters(connection)
+        if functions:
+            converters.append((index, functions, expression))
+
+    def read(row):
+        row = list(row)
+        for index, functions, expression in converters:
+            value = row[index]
+            for function in functions:
+                value = function(value, expression, connection)
+            row[index] = value
+        return row
+
+    return read
+
+
+def _days(connection, end: str, start: str) -> str:
+    """Whole days from `start` to `end`, as `core.db.DaysBetween` spells it on each backend."""
+    if connection.vendor == "sqlite":
+        return f"CAST(ROUND(julianday({end}) - julianday({start})) AS INTEGER)"
+    return f"({end} - {start})"
+
+
+def _in_ids(connection, column: str, ids: list, params: list) -> str:
+    """`column` among `ids`: one bound array on PostgreSQL (no 80,000-placeholder lists), IN elsewhere."""
+    if connection.vendor == "postgresql":
+        params.append(ids)
+        return f"{column} = ANY(%s)"
+    params.extend(ids)
+    return f"{column} IN ({', '.join(['%s'] * len(ids))})"
+
+
+def _id_list(ids) -> list:
+    return [getattr(value, "pk", value) for value in ids]
+
+
+def _open_charges_cte(connection, *, as_of: date, cutoff: date, community_ids, unit_ids,
+                      include_settled: bool) -> tuple[str, list]:
+    """`open_charge AS (…)`: the charges due before `cutoff` with anything possibly left on `as_of`.
+
+    settled_on is only a pruning hint: a charge settled by D stays settled for every later D; one
+    unsettled, or settled after D, is read and its sums decide.
+    """
+    day = connection.ops.adapt_datefield_value
+    columns = ", ".join(f"c.{name}" for name in _OPEN_COLUMNS)
+
+    def half(condition: str, condition_params: list) -> tuple[str, list]:
+        params = [day(cutoff), *condition_params]
+        where = ["c.due_date < %s", *([condition] if condition else [])]
+        if community_ids is not None:
+            where.append(_in_ids(connection, "c.community_id", community_ids, params))
+        if unit_ids is not None:
+            where.append(_in_ids(connection, "c.unit_id", unit_ids, params))
+        return f"SELECT {columns} FROM {CHARGE} c WHERE {' AND '.join(where)}", params
+
+    if include_settled:
+        sql, params = half("", [])
+    else:
+        unsettled, unsettled_params = half("c.settled_on IS NULL", [])
+        settled_later, later_params = half("c.settled_on > %s", [day(as_of)])
+        sql, params = f"{unsettled} UNION ALL {settled_later}", unsettled_params + later_params
+    return f"open_charge AS ({sql})", params
+
+
+def _grouped_sums(connection, *, name: str, table: str, alias: str, day_column: str, as_of: date,
+                  extra: str = "", extra_params: tuple = ()) -> tuple[str, list]:
+    """`name AS (…)`: per open charge, the principal and late fee sums of `table` valued by `as_of`,
+    and the principal weighted by days(max(t, s), D) = min(D − t, D − s) floored at 0, s = due + grace."""
+    greatest, least = ("MAX", "MIN") if connection.vendor == "sqlite" else ("GREATEST", "LEAST")
+    day = connection.ops.adapt_datefield_value(as_of)
+    weight = (f"{greatest}(0, {least}({_days(connection, '%s', f'{alias}.{day_column}')},"
+              f" {_days(connection, '%s', 'o.due_date')} - o.grace_days))")
+    principal, late_fee = Component.PRINCIPAL.value, Component.LATE_FEE.value
+    sql = (
+        f"{name} AS (SELECT {alias}.charge_id,"
+        f" SUM(CASE WHEN {alias}.component = %s THEN {alias}.amount END) AS principal,"
+        f" SUM(CASE WHEN {alias}.component = %s THEN {alias}.amount END) AS late_fee,"
+        f" SUM(CASE WHEN {alias}.component = %s THEN {alias}.amount * {weight} END) AS weighted"
+        f" FROM open_charge o JOIN {table} {alias} ON {alias}.charge_id = o.id"
+        f" WHERE {alias}.{day_column} <= %s{extra} GROUP BY {alias}.charge_id)"
+    )
+    return sql, [principal, late_fee, principal, day, day, day, *extra_params]
+
+
+def _charge_sums_sql(connection, *, as_of: date, cutoff: date, community_ids, unit_ids,
+                     include_settled: bool) -> tuple[str, list]:
+    """The open charges with their allocation and waiver sums, ordered by unit, due date and id."""
+    open_sql, open_params = _open_charges_cte(connection, as_of=as_of, cutoff=cutoff, community_ids=community_ids,
+                                              unit_ids=unit_ids, include_settled=include_settled)
+    allocated, allocated_params = _grouped_sums(connection, name="allocated", table=ALLOCATION, alias="a",
+                                                day_column="value_date", as_of=as_of)
+    waived, waived_params = _grouped_sums(connection, name="waived", table=WAIVER, alias="w",
+                                          day_column="decided_on", as_of=as_of, extra=" AND w.status = %s",
+                                          extra_params=(WaiverStatus.APPROVED.value,))
+    columns = ", ".join(f"o.{name}" for name in _OPEN_COLUMNS if name != "charge_type_id")
+    sums = ", ".join(f"{alias}.{name}" for alias in ("al", "wa") for name in _SUMS)
+    sql = (
+        f"WITH {open_sql}, {allocated}, {waived}"
+        f" SELECT {columns}, t.name, {sums} FROM open_charge o JOIN {CHARGE_TYPE} t ON t.id = o.charge_type_id"
+        f" LEFT JOIN allocated al ON al.charge_id = o.id LEFT JOIN waived wa ON wa.charge_id = o.id"
+        f" ORDER BY o.unit_id, o.due_date, o.id"
+    )
+    return sql, open_params + allocated_params + waived_params
 
 
 def prepaid_by_unit(as_of: date, *, community_ids=None, unit_ids=None) -> dict[int, Decimal]:
