@@ -152,16 +152,20 @@ def _hash(items: list[str]) -> str:
 def moved_communities(previous: dict, as_of: date, scope: list[int]) -> tuple[list[int], dict, dict]:
     """The communities of `scope` whose marks moved since `previous` (all of them without marks).
 
-    Returns them with the highest ids and the digests read now, for the run to store.
+    Returns them with the highest ids read now and the digests of the communities that did not
+    move (the run stores both; it digests the ones it redoes after writing them).
     """
     top = highest_ids()
+    if not previous or previous.get("version") != VERSION:
+        return list(scope), top, {}
     glob, current = digests(as_of, scope)
-    if not previous or previous.get("version") != VERSION or previous.get("global") != glob:
-        return list(scope), top, {"global": glob, "communities": current}
+    if previous.get("global") != glob:
+        return list(scope), top, {}
     stored = previous.get("communities", {})
     moved = grown_communities(previous.get("max", {}), top)
-    moved.update(c for c in scope if stored.get(str(c)) != current.get(str(c)) or str(c) not in stored)
-    return sorted(c for c in scope if c in moved), top, {"global": glob, "communities": current}
+    moved.update(c for c in scope if str(c) not in stored or stored[str(c)] != current.get(str(c)))
+    redo = sorted(c for c in scope if c in moved)
+    return redo, top, {key: value for key, value in current.items() if int(key) not in moved}
 
 
 def marks(top: dict[str, int], glob: str, communities: dict[str, str], previous: dict | None = None) -> dict:

@@ -146,18 +146,19 @@ def run_collection(*, as_of: date, community_ids=None) -> RunSummary:
         run = CollectionRun.objects.select_for_update().get(pk=run.pk)  # one run per date at a time
         scope = sorted(community_ids) if community_ids is not None else list(
             Community.objects.order_by("pk").values_list("pk", flat=True))
-        redo, top, now = marks.moved_communities(run.marks if run.finished_at else {}, as_of, scope)
+        redo, top, kept = marks.moved_communities(run.marks if run.finished_at else {}, as_of, scope)
+        everything = len(redo) == len(scope) and community_ids is None
         if redo:
-            _run_communities(as_of, None if len(redo) == len(scope) and community_ids is None else redo, summary)
-            glob, done = marks.digests(as_of, redo)
-            now["communities"].update(done)
+            _run_communities(as_of, None if everything else redo, summary)
+        # Digests after the run's own writes: those are not changes a rerun has to redo.
+        glob, done = marks.digests(as_of, None if everything else redo) if redo else (run.marks["global"], {})
         if community_ids is not None and run.marks.get("version") == marks.VERSION:
             top = run.marks["max"]  # a partial run vouches for nothing outside its communities
         summary.open_cases = _scoped(Case.objects.filter(status=CaseStatus.OPEN), community_ids).count()
         summary.extra["communities_run"] = len(redo)
         CollectionRun.objects.filter(pk=run.pk).update(
             finished_at=timezone.now(), summary=summary.as_dict(),
-            marks=marks.marks(top, now["global"], now["communities"], run.marks),
+            marks=marks.marks(top, glob, {**kept, **done}, run.marks),
         )
     return summary
 
