@@ -891,6 +891,8 @@ class CollectionRun(models.Model):
     started_at = models.DateTimeField(_("开始时间"))
     finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
     summary = models.JSONField(_("结果"), default=dict)
+    # What the run read, per community (collection/marks.py): a rerun skips communities that did not move.
+    marks = models.JSONField(_("数据标记"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("每日催收运行")

@@ -23,7 +23,7 @@ from django.utils.translation import (
     gettext_noop as N_,  # task titles are msgids, shown through gettext
 )
 
-from arrears.collection import rules
+from arrears.collection import marks, rules
 from arrears.collection.assess import Assessment, assess, policies_by_community
 from arrears.collection.defaults import ladder_rows
 from arrears.collection.models import (
@@ -143,23 +143,45 @@ def run_collection(*, as_of: date, community_ids=None) -> RunSummary:
     summary = RunSummary(as_of=as_of)
     with transaction.atomic():
         run, _ = CollectionRun.objects.get_or_create(as_of=as_of, defaults={"started_at": timezone.now()})
-        CollectionRun.objects.select_for_update().filter(pk=run.pk).first()  # one run per date at a time
-        # Promises and plans first: a promise broken today is a signal of today's assessment.
-        _resolve_promises(as_of, community_ids, summary)
-        paused = _resolve_plans(as_of, community_ids, summary)
-        assessments = assess(as_of, community_ids=community_ids)
-        by_key = {a.key: a for a in assessments}
-        cases = _sync_cases(as_of, by_key, community_ids, summary)
-        _assign_collectors(cases, summary)
-        _write_snapshots(as_of, cases, by_key, summary)
-        _fire_ladder(as_of, cases, by_key, paused, summary)
-        _promise_follow_ups(as_of, cases, summary)
-        _promise_reminders(as_of, community_ids, summary)
-        _limitation_warnings(as_of, cases, by_key, summary)
-        _pre_due_messages(as_of, community_ids, summary)
-        summary.open_cases = len(cases)
-        CollectionRun.objects.filter(pk=run.pk).update(finished_at=timezone.now(), summary=summary.as_dict())
+        run = CollectionRun.objects.select_for_update().get(pk=run.pk)  # one run per date at a time
+        scope = sorted(community_ids) if community_ids is not None else list(
+            Community.objects.order_by("pk").values_list("pk", flat=True))
+        redo, top, kept = marks.moved_communities(run.marks if run.finished_at else {}, as_of, scope)
+        everything = len(redo) == len(scope) and community_ids is None
+        if redo:
+            _run_communities(as_of, None if everything else redo, summary)
+        # Digests after the run's own writes: those are not changes a rerun has to redo.
+        glob, done = marks.digests(as_of, None if everything else redo) if redo else (run.marks["global"], {})
+        if community_ids is not None and run.marks.get("version") == marks.VERSION:
+            top = run.marks["max"]  # a partial run vouches for nothing outside its communities
+        summary.open_cases = _scoped(Case.objects.filter(status=CaseStatus.OPEN), community_ids).count()
+        summary.extra["communities_run"] = len(redo)
+        CollectionRun.objects.filter(pk=run.pk).update(
+            finished_at=timezone.now(), summary=summary.as_dict(),
+            marks=marks.marks(top, glob, {**kept, **done}, run.marks),
+        )
     return summary
+
+
+def _scoped(queryset, community_ids):
+    return queryset if community_ids is None else queryset.filter(community_id__in=list(community_ids))
+
+
+def _run_communities(as_of: date, community_ids, summary: RunSummary) -> None:
+    """The run's steps for some communities (None: all)."""
+    # Promises and plans first: a promise broken today is a signal of today's assessment.
+    _resolve_promises(as_of, community_ids, summary)
+    paused = _resolve_plans(as_of, community_ids, summary)
+    assessments = assess(as_of, community_ids=community_ids)
+    by_key = {a.key: a for a in assessments}
+    cases = _sync_cases(as_of, by_key, community_ids, summary)
+    _assign_collectors(cases, summary)
+    _write_snapshots(as_of, cases, by_key, summary)
+    _fire_ladder(as_of, cases, by_key, paused, summary)
+    _promise_follow_ups(as_of, cases, summary)
+    _promise_reminders(as_of, community_ids, summary)
+    _limitation_warnings(as_of, cases, by_key, summary)
+    _pre_due_messages(as_of, community_ids, summary)
 
 
 def close_if_cleared(*, unit_id: int, owner_id: int, as_of: date) -> Case | None:

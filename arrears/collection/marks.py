@@ -1,0 +1,175 @@
+"""High-water marks of what the daily run reads, per community: a same-date rerun redoes only the
+communities whose marks moved.
+
+The run is a function of the data it reads and of the date. Two kinds of tables feed it:
+
+- ledger and evidence tables that only ever grow (charges, payments, allocations, reversals,
+  contact attempts): their highest id, read at the *start* of a run. Rows above it on a rerun
+  name the communities they belong to. Reading the mark before the run (not after) is
+  conservative: a payment committed while the run was going is redone by the next run, never
+  missed.
+- tables whose rows change (waivers approved, promises and plans resolved, disputes and tickets
+  closed, units falling vacant, an owner's do-not-contact, policies and ladders, open cases and
+  tasks, the week's messages): a digest per community of every row the run can read, taken at
+  the *end* of the run, after its own writes, so that those writes do not count as a change.
+
+A community whose marks equal the stored ones is skipped: the run is idempotent, so running it
+again over the same data for the same date would change nothing. Anything global (holidays,
+companies, charge types) moving redoes every community.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from collections import defaultdict
+from datetime import date, timedelta
+
+from django.db import connection
+from django.db.models import F, Max, Q
+
+from arrears.collection import models
+from arrears.estate.models import Community, Company, Contact, Owner, ServiceTicket, Unit
+from arrears.ledger.models import (
+    Allocation,
+    Charge,
+    ChargeType,
+    Payment,
+    PaymentReversal,
+    Tariff,
+    Waiver,
+)
+
+VERSION = 1
+
+# Rows are inserted, never changed (their changes are rows of their own); the run writes none of them.
+GROWING = {
+    "charge": Charge, "allocation": Allocation, "payment": Payment, "reversal": PaymentReversal,
+    "attempt": models.ContactAttempt,
+}
+# The guard's caps look back a week: older messages cannot change a decision.
+MESSAGE_LOOKBACK_DAYS = 14
+
+
+def _changing(as_of: date) -> list[tuple[str, object, str]]:
+    """(label, rows, path to the community) of every changing table the run reads."""
+    since = as_of - timedelta(days=MESSAGE_LOOKBACK_DAYS)
+    return [
+        ("waiver", Waiver.objects.all(), "community_id"),
+        ("promise", models.Promise.objects.all(), "community_id"),
+        ("plan", models.InstalmentPlan.objects.all(), "community_id"),
+        ("instalment", models.Instalment.objects.all(), "community_id"),
+        ("dispute", models.ChargeDispute.objects.all(), "community_id"),
+        ("event", models.LimitationEvent.objects.all(), "community_id"),
+        ("proof", models.LimitationProof.objects.all(), "community_id"),
+        ("ticket", ServiceTicket.objects.all(), "community_id"),
+        ("profile", models.OwnerProfile.objects.all(), "community_id"),
+        ("policy", models.CollectionPolicy.objects.all(), "community_id"),
+        ("step", models.LadderStep.objects.all(), "policy__community_id"),
+        ("assignment", models.CollectorAssignment.objects.all(), "community_id"),
+        ("tariff", Tariff.objects.all(), "community_id"),
+        ("community", Community.objects.all(), "id"),
+        ("unit", Unit.objects.all(), "community_id"),
+        ("owner", Owner.objects.all(), "community_id"),
+        ("contact", Contact.objects.all(), "community_id"),
+        ("case", models.Case.objects.filter(status=models.CaseStatus.OPEN), "community_id"),
+        ("task", models.Task.objects.filter(status=models.TaskStatus.OPEN), "community_id"),
+        ("message", models.OutgoingMessage.objects.filter(
+            Q(status=models.MessageStatus.QUEUED) | Q(scheduled_on__gte=since) | Q(not_before__date__gte=since)
+        ), "community_id"),
+    ]
+
+
+def _global(as_of: date) -> list[tuple[str, object]]:
+    return [
+        ("holiday", models.HolidayArrangement.objects.all()),
+        ("company", Company.objects.all()),
+        ("charge_type", ChargeType.objects.all()),
+    ]
+
+
+def highest_ids() -> dict[str, int]:
+    """The highest id of each growing table: one index probe each."""
+    return {label: model.objects.aggregate(top=Max("pk"))["top"] or 0 for label, model in GROWING.items()}
+
+
+def grown_communities(previous: dict[str, int], now: dict[str, int]) -> set[int]:
+    """Communities with rows added to a growing table since `previous` (through the primary key)."""
+    moved = set()
+    for label, model in GROWING.items():
+        if now[label] > previous.get(label, 0):
+            moved.update(
+                model.objects.filter(pk__gt=previous.get(label, 0)).values_list("community_id", flat=True).distinct()
+            )
+    return moved
+
+
+def _columns(model) -> list[str]:
+    return [field.attname for field in model._meta.concrete_fields]
+
+
+def _digest_rows(queryset, path: str | None) -> dict:
+    """community (or None) → (row count, sum of row hashes), computed where the rows are."""
+    columns = _columns(queryset.model)
+    if connection.vendor == "postgresql":
+        if path is None:
+            rows = queryset.annotate(mark_group=F("pk") * 0)
+        else:
+            rows = queryset.annotate(mark_group=F(path))
+        sql, params = rows.values_list("mark_group", *columns).order_by().query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT s.mark_group, count(*), sum(hashtextextended(s::text, 0))::text FROM ({sql}) s "
+                "GROUP BY s.mark_group", params,
+            )
+            return {(None if path is None else group): (count, total) for group, count, total in cursor.fetchall()}
+    found = defaultdict(lambda: [0, 0])
+    fields = [path] if path is not None else []
+    for row in queryset.order_by().values_list(*fields, *columns).iterator(chunk_size=5000):
+        group = row[0] if path is not None else None
+        entry = found[group]
+        entry[0] += 1
+        entry[1] += zlib.crc32(repr(row).encode())
+    return {group: (count, str(total)) for group, (count, total) in found.items()}
+
+
+def digests(as_of: date, community_ids=None) -> tuple[str, dict[str, str]]:
+    """(digest of the global tables, {community id: digest of its changing rows})."""
+    parts = defaultdict(list)
+    for label, queryset, path in _changing(as_of):
+        if community_ids is not None:
+            queryset = queryset.filter(**{f"{path}__in": list(community_ids)})
+        for community_id, (count, total) in _digest_rows(queryset, path).items():
+            parts[community_id].append(f"{label}:{count}:{total}")
+    glob = [f"{label}:{_digest_rows(queryset, None).get(None, (0, '0'))}" for label, queryset in _global(as_of)]
+    return _hash(glob), {str(community_id): _hash(items) for community_id, items in parts.items()}
+
+
+def _hash(items: list[str]) -> str:
+    return hashlib.blake2b("|".join(sorted(items)).encode(), digest_size=12).hexdigest()
+
+
+def moved_communities(previous: dict, as_of: date, scope: list[int]) -> tuple[list[int], dict, dict]:
+    """The communities of `scope` whose marks moved since `previous` (all of them without marks).
+
+    Returns them with the highest ids read now and the digests of the communities that did not
+    move (the run stores both; it digests the ones it redoes after writing them).
+    """
+    top = highest_ids()
+    if not previous or previous.get("version") != VERSION:
+        return list(scope), top, {}
+    glob, current = digests(as_of, scope)
+    if previous.get("global") != glob:
+        return list(scope), top, {}
+    stored = previous.get("communities", {})
+    moved = grown_communities(previous.get("max", {}), top)
+    moved.update(c for c in scope if str(c) not in stored or stored[str(c)] != current.get(str(c)))
+    redo = sorted(c for c in scope if c in moved)
+    return redo, top, {key: value for key, value in current.items() if int(key) not in moved}
+
+
+def marks(top: dict[str, int], glob: str, communities: dict[str, str], previous: dict | None = None) -> dict:
+    """The marks to store: growing tables' ids read before the run, digests read after it."""
+    merged = dict((previous or {}).get("communities", {})) if (previous or {}).get("version") == VERSION else {}
+    merged.update(communities)
+    return {"version": VERSION, "max": top, "global": glob, "communities": merged}
