@@ -753,7 +753,10 @@ def _bill_periods_sql(jobs: list, *, now) -> tuple[int, Decimal, list[tuple[int,
                   SELECT 1 FROM {table[Charge]} c
                   WHERE c.unit_id = o.unit_id AND c.charge_type_id = j.charge_type
                     AND c.origin IN (%(billed)s, %(imported)s)
-                    AND c.period_start <= j.period_end AND c.period_end >= j.period_start)
+                    AND c.period_start <= j.period_end AND c.period_end >= j.period_start
+                    -- Implied by the lines above; as constants they lead the planner to the
+                    -- (unit, type, period_end) index instead of every charge of the unit.
+                    AND c.charge_type_id = ANY(%(charge_type)s::bigint[]) AND c.period_end >= %(earliest)s::date)
               AND (NOT j.vehicle_only OR EXISTS (SELECT 1 FROM {table[Vehicle]} v WHERE v.unit_id = o.unit_id))
         ), cumulative AS (
             SELECT *, ROUND(full_amount * SUM(piece_end - piece_start + 1) OVER ({order} ROWS UNBOUNDED PRECEDING)
@@ -776,7 +779,7 @@ def _bill_periods_sql(jobs: list, *, now) -> tuple[int, Decimal, list[tuple[int,
         )
         SELECT t.created, t.amount, c.unit_id, c.owner_id, c.period_start FROM totals t LEFT JOIN credit c ON true
     """
-    params = {**values, "billed": ChargeOrigin.BILLED, "imported": ChargeOrigin.IMPORTED, "now": now}
+    params = {**values, "earliest": min(values["period_start"]), "billed": ChargeOrigin.BILLED, "imported": ChargeOrigin.IMPORTED, "now": now}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
