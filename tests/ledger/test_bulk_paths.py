@@ -40,10 +40,9 @@ def test_billed_rows_are_complete_and_still_unique():
     assert all(r[6] is not None for r in rows)
     first = Charge.objects.order_by("pk").first()
     with pytest.raises(IntegrityError), transaction.atomic():
-        services._insert_charges([Charge(
-            community_id=first.community_id, unit_id=first.unit_id, owner_id=first.owner_id,
-            charge_type_id=first.charge_type_id, period_start=first.period_start, period_end=first.period_end,
-            amount=first.amount, due_date=first.due_date, origin=ChargeOrigin.BILLED,
+        services._insert_charges([services.NewCharge(
+            first.community_id, first.unit_id, first.owner_id, first.charge_type_id, None, first.period_start,
+            first.period_end, first.amount, first.due_date, ChargeOrigin.BILLED, D("0"), 0, D("1"),
         )])
 
 
