@@ -139,3 +139,23 @@ def test_the_generator_has_the_benchmark_shape():
     assert services.bill(through=history.new_month).charges_created == 0
     statements = selectors.statement(TODAY)
     assert sum((s.prepaid for s in statements), ZERO) == Payment.objects.aggregate(t=Sum("unallocated"))["t"]
+
+
+# ----------------------------------------------------------------------------- the portfolio benchmark
+
+
+def test_the_portfolio_benchmark_runs_every_step_and_prints_its_table(capsys):
+    # given: a tiny history, one repeat, one request a page
+    from bench import portfolio_bench
+
+    # when
+    code = portfolio_bench.main(["--build", "--units", "40", "--repeats", "1", "--requests", "1"])
+    # then: every step timed, the reruns did nothing (the script asserts it), and nothing was kept
+    out = capsys.readouterr().out
+    assert code == 0
+    table = out[out.index("| step |"):]
+    for step in ("scan", "mid-month run 2026-10-20", "mid-month rerun", "bill 2026-11", "bill again (no-op)",
+                 "month-start run 2026-11-02", "month-start rerun", "page /cases/ company-wide",
+                 "page /cases/ one community", "page workbench", "page unit with open case"):
+        assert f"| {step} |" in table
+    assert not Charge.objects.filter(period_start__gte=date(2026, 11, 1)).exists()  # rolled back
