@@ -49,6 +49,7 @@ from arrears.collection.models import (
     TaskKind,
     TaskStatus,
 )
+from arrears.collection.summary import refresh_arrears_summary
 from arrears.core.db import bulk_set
 from arrears.core.errors import DomainError
 from arrears.core.money import ZERO, MoneyField
@@ -158,6 +159,7 @@ def run_collection(*, as_of: date, community_ids=None) -> RunSummary:
         _limitation_warnings(as_of, cases, by_key, summary)
         _pre_due_messages(as_of, community_ids, summary)
         summary.open_cases = len(cases)
+        refresh_arrears_summary(as_of=as_of, community_ids=community_ids)  # the arrears list's rates (summary.py)
         CollectionRun.objects.filter(pk=run.pk).update(finished_at=timezone.now(), summary=summary.as_dict())
     return summary
 

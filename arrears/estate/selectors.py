@@ -35,6 +35,20 @@ def units_visible_to(user) -> QuerySet[Unit]:
     return Unit.objects.filter(Exists(whole_community) | Exists(one_building))
 
 
+def scope_q(user, *, community: str = "community_id", building: str = "unit__building_id") -> Q:
+    """The user's scope as a filter on any row carrying a community and a building (through its unit).
+
+    The same grant as `units_visible_to`, but on the row's own columns: a list of cases or summary
+    rows is narrowed by its community first, never by walking every unit of the company."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Q(pk__in=[])
+    if user.is_superuser:
+        return Q()
+    scopes = StaffScope.objects.filter(user_id=user.pk)
+    return (Q(**{f"{community}__in": scopes.filter(building__isnull=True).values("community_id")})
+            | Q(**{f"{building}__in": scopes.filter(building__isnull=False).values("building_id")}))
+
+
 def communities_visible_to(user) -> QuerySet[Community]:
     """Communities in which the user sees at least one building."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
