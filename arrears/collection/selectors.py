@@ -176,9 +176,9 @@ class WorkbenchRow:
 def open_tasks_for(user, *, today: date) -> QuerySet[Task]:
     """Open tasks due by today that are the user's or nobody's, routed to one of the user's roles
     (routing.py: a legal review is legal's, never a collector's), in scope, most urgent first."""
-    units = estate_selectors.units_visible_to(user)
+    scope = estate_selectors.scope_q(user, community="community_id", building="case__unit__building_id")
     return (
-        Task.objects.filter(status=TaskStatus.OPEN, due_on__lte=today, case__unit__in=units)
+        Task.objects.filter(scope, status=TaskStatus.OPEN, due_on__lte=today)
         .filter(Q(assignee_id=user.pk) | Q(assignee__isnull=True)).filter(routing.visible_task_q(user))
         .order_by("-priority", "due_on", "pk")
     )
@@ -673,23 +673,33 @@ def desk_lookup(user, query: str, *, now: datetime, show_amount: bool, collector
 # -- the unit page --------------------------------------------------------------------------------
 
 
-def _next_steps(case: Case, today: date) -> list[dict]:
-    """The ladder's next steps of a case with the guard's verdict on each (reports.next_steps_for),
-    from the case snapshot rather than a fresh assessment of the whole community."""
+def _assessment(case: Case, today: date) -> Assessment:
+    """The case snapshot as an assessment, rather than a fresh assessment of the whole community."""
     profile = getattr(case.owner, "collection_profile", None)
-    assessment = Assessment(
+    return Assessment(
         community_id=case.community_id, unit_id=case.unit_id, owner_id=case.owner_id, principal=case.principal,
         late_fee=case.late_fee, oldest_due=case.oldest_due, days_overdue=(today - case.oldest_due).days,
         months=case.months_overdue, bucket=case.bucket, tier=case.tier, suggested_persona=case.suggested_persona,
         persona=profile.persona if profile else "", irritable=profile.irritable if profile else False,
     )
-    steps = reports.next_steps_for([assessment], today).get(assessment.key, [])
+
+
+def _steps_shown(steps: list[dict]) -> list[dict]:
     rule_labels = dict(guard.GuardRule.choices)
     return [
         {"channel": Channel(step["channel"]).label, "due": date.fromisoformat(step["due"]), "allowed": step["allowed"],
          "blocked_by": rule_labels.get(step["blocked_by"], step["blocked_by"] or "")}
         for step in steps
     ]
+
+
+def _next_steps_and_calls(cases: list[Case], today: date, now: datetime) -> tuple[dict[int, list[dict]], list]:
+    """The ladder's next steps of each case with the guard's verdict on each (reports.next_steps_for),
+    and the guard's verdict on calling each owner now, in one batch through the guard."""
+    assessments = [_assessment(case, today) for case in cases]
+    calls = [guard_request(case, Channel.CALL, now) for case in cases]
+    steps, decisions = reports.next_steps_and_decisions(assessments, today, also=calls)
+    return {case.pk: _steps_shown(steps.get(a.key, [])) for case, a in zip(cases, assessments, strict=True)}, decisions
 
 
 @dataclass
@@ -721,10 +731,7 @@ def unit_collection(unit, *, user, today: date, now: datetime) -> dict:
     )
     techniques = {number for case in cases for number in case.technique_list}
     by_code, by_technique = _scripts_by(script_library.CHOSEN_CODES, techniques)
-    next_steps = {}
-    for case in cases:
-        next_steps[case.pk] = _next_steps(case, today)
-    decisions = _guard_decisions([(case, Channel.CALL) for case in cases], now)
+    next_steps, decisions = _next_steps_and_calls(cases, today, now)
     sections = []
     for case, decision in zip(cases, decisions, strict=True):
         context = script_context(case, collector=user, today=today)

@@ -14,7 +14,7 @@ from datetime import date
 
 from django.db import connection, transaction
 from django.db.models import Case as SqlCase
-from django.db.models import Count, F, Max, Q, Sum, Value, When
+from django.db.models import Count, F, Max, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -49,30 +49,36 @@ def figures_by_building(as_of: date, *, community_ids) -> dict[int, dict]:
     year_start, month_start = date(as_of.year, 1, 1), as_of.replace(day=1)
     month_end = as_of.replace(day=calendar.monthrange(as_of.year, as_of.month)[1])
     figures: dict[int, dict] = defaultdict(lambda: {name: 0 if name.startswith("units") else ZERO for name in FIGURES})
-    overdue = (
-        ledger_selectors.overdue_principal_charges(as_of, community_ids=ids).order_by().values("unit__building_id")
-        .annotate(overdue=_money("left"), earlier=_money(_when(Q(due_date__lt=year_start), F("left"))),
-                  owing=Count("unit_id", distinct=True))
-    )
-    for row in overdue:
-        entry = figures[row["unit__building_id"]]
-        entry["overdue_principal"], entry["earlier_overdue"], entry["units_owing"] = row["overdue"], row["earlier"], row["owing"]
+    owing: set[int] = set()
+    owing_building: dict[int, int] = {}
+    # The two halves of "open on D" (settled_on unset, or set after D) read apart: the first through
+    # the open-charge partial index, rather than one OR that makes the planner scan every charge.
+    for half in (Q(settled_on__isnull=True), Q(settled_on__gt=as_of)):
+        overdue = (
+            ledger_selectors.overdue_principal_charges(as_of, community_ids=ids).filter(half).order_by()
+            .values("unit_id", "unit__building_id")
+            .annotate(overdue=_money("left"), earlier=_money(_when(Q(due_date__lt=year_start), F("left"))))
+        )
+        for row in overdue:  # per unit: a unit owing in both halves is counted once
+            entry = figures[row["unit__building_id"]]
+            entry["overdue_principal"] += row["overdue"]
+            entry["earlier_overdue"] += row["earlier"]
+            owing.add(row["unit_id"])
+            owing_building[row["unit_id"]] = row["unit__building_id"]
+    for unit_id in owing:
+        figures[owing_building[unit_id]]["units_owing"] += 1
+    # One pass over this year's charges; the month's payments are summed only for the month's charges.
+    paid = (Allocation.objects.filter(charge_id=OuterRef("pk"), component=Component.PRINCIPAL, value_date__lte=as_of)
+            .order_by().values("charge_id").annotate(total=Sum("amount", output_field=SUM_FIELD)).values("total")[:1])
     billed = (
         Charge.objects.filter(community_id__in=ids, due_date__gte=year_start, due_date__lte=month_end).order_by()
         .values("unit__building_id")
         .annotate(this_year=_money(_when(Q(due_date__lte=as_of), F("amount"))),
-                  month=_money(_when(Q(due_date__gte=month_start), F("amount"))))
-    )
+                  month=_money(_when(Q(due_date__gte=month_start), F("amount"))),
+                  paid=_money(_when(Q(due_date__gte=month_start), Subquery(paid, output_field=SUM_FIELD)))))
     for row in billed:
         entry = figures[row["unit__building_id"]]
-        entry["this_year_due"], entry["month_due"] = row["this_year"], row["month"]
-    paid = (
-        Allocation.objects.filter(community_id__in=ids, component=Component.PRINCIPAL, value_date__lte=as_of,
-                                  charge__due_date__gte=month_start, charge__due_date__lte=month_end)
-        .order_by().values("charge__unit__building_id").annotate(paid=_money("amount"))
-    )
-    for row in paid:
-        figures[row["charge__unit__building_id"]]["month_paid"] = row["paid"]
+        entry["this_year_due"], entry["month_due"], entry["month_paid"] = row["this_year"], row["month"], row["paid"]
     owned = (
         Ownership.objects.filter(community_id__in=ids, start__lte=as_of).filter(Q(end__isnull=True) | Q(end__gte=as_of))
         .order_by().values("unit__building_id").annotate(units=Count("unit_id", distinct=True))
