@@ -305,6 +305,8 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["community", "tier"], name="case_open_tier", condition=Q(status="open")),
             models.Index(fields=["collector"], name="case_open_collector", condition=Q(status="open")),
+            # The arrears list's default order (largest principal first) reads a page off this index.
+            models.Index(fields=["principal", "id"], name="case_open_principal", condition=Q(status="open")),
         ]
 
     def __str__(self):

@@ -2,7 +2,7 @@
 
 from django import forms
 from django.forms.utils import flatatt
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
@@ -88,11 +88,11 @@ class QuickSelect(forms.Select):
 
     def render(self, name, value, attrs=None, renderer=None):
         widget = self.get_context(name, value, attrs)["widget"]
-        options = format_html_join("", "<option value=\"{}\"{}>{}</option>", (
-            (option["value"], mark_safe(" selected") if option["selected"] else "", option["label"])
+        options = "".join(
+            f'<option value="{escape(option["value"])}"{" selected" if option["selected"] else ""}>{escape(option["label"])}</option>'
             for _, group, _ in widget["optgroups"] for option in group
-        ))
-        return format_html("<select name=\"{}\"{}>{}</select>", widget["name"], flatatt(widget["attrs"]), options)
+        )
+        return mark_safe(f'<select name="{escape(widget["name"])}"{flatatt(widget["attrs"])}>{options}</select>')  # noqa: S308
 
 
 class CaseFilterForm(forms.Form):
