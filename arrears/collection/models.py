@@ -305,6 +305,8 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["community", "tier"], name="case_open_tier", condition=Q(status="open")),
             models.Index(fields=["collector"], name="case_open_collector", condition=Q(status="open")),
+            # The arrears list's default order (largest principal first) reads a page off this index.
+            models.Index(fields=["principal", "id"], name="case_open_principal", condition=Q(status="open")),
         ]
 
     def __str__(self):
@@ -936,3 +938,35 @@ class HolidayArrangement(models.Model):
 
     def __str__(self):
         return f"{self.year} · {_('放假安排')}"
+
+
+class ArrearsSummary(models.Model):
+    """One building's figures behind the arrears list's rates, as of the daily run's date.
+
+    Written at the end of each daily run (summary.refresh_arrears_summary) so the list reads a
+    row per building instead of walking the ledger's history on every view; a test proves the
+    rows add up to the live read (selectors.live_arrears_rates). The marks say what the run had
+    seen: ledger rows after them are what may have cleared a case since (selectors.open_cases).
+    """
+
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+", verbose_name=_("小区"))
+    building = models.OneToOneField(Building, on_delete=models.CASCADE, related_name="+", verbose_name=_("楼栋"))
+    as_of = models.DateField(_("数据日期"))
+    computed_at = models.DateTimeField(_("统计时间"))
+    overdue_principal = MoneyField(_("逾期本金"), max_digits=20)
+    earlier_overdue = MoneyField(_("往年逾期本金"), max_digits=20)
+    this_year_due = MoneyField(_("今年到期应收"), max_digits=20)
+    month_due = MoneyField(_("本月应收"), max_digits=20)
+    month_paid = MoneyField(_("本月已缴"), max_digits=20)
+    units_owing = models.PositiveIntegerField(_("欠费户数"))
+    units_owned = models.PositiveIntegerField(_("有业主户数"))
+    allocation_mark = models.BigIntegerField(_("冲抵水位"), default=0)
+    waiver_mark = models.BigIntegerField(_("减免水位"), default=0)
+    fingerprint = models.CharField(_("数据指纹"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("欠费统计")
+        verbose_name_plural = _("欠费统计")
+
+    def __str__(self):
+        return f"{self.building} · {self.as_of}"

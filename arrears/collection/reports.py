@@ -6,6 +6,7 @@ day's run), the ladder position from the case's fired steps, the guard's verdict
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
@@ -43,8 +44,15 @@ def _open_cases_of(keys, community_ids):
 
 def next_steps_for(assessments: list[Assessment], as_of: date) -> dict[tuple[int, int], list[dict]]:
     """The next steps of each case: open tasks, queued messages, then the ladder's coming steps."""
+    return next_steps_and_decisions(assessments, as_of)[0]
+
+
+def next_steps_and_decisions(assessments: list[Assessment], as_of: date, also: Sequence[guard.ContactRequest] = (),
+                             ) -> tuple[dict[tuple[int, int], list[dict]], list[guard.GuardDecision]]:
+    """`next_steps_for`, with the guard's decisions on `also` taken in the same batch (one pass of
+    the guard's queries for a page that needs both)."""
     if not assessments:
-        return {}
+        return {}, guard.check_many(list(also))
     from arrears.collection.run import (  # the run owns the ladder's loading
         delivered_letters,
         ladders,
@@ -122,14 +130,14 @@ def next_steps_for(assessments: list[Assessment], as_of: date) -> dict[tuple[int
                 owner_id=a.owner_id, unit_id=a.unit_id, channel=channel, at=_at(due), case_id=case.pk if case else None,
             ))
             owners.append((a.key, channel, due))
-    decisions = guard.check_many(requests) if requests else []
+    decisions = guard.check_many([*requests, *also]) if requests or also else []
     result: dict[tuple[int, int], list[dict]] = {a.key: [] for a in assessments}
-    for (key, channel, due), decision in zip(owners, decisions, strict=True):
+    for (key, channel, due), decision in zip(owners, decisions[:len(requests)], strict=True):
         result[key].append({
             "channel": channel, "due": due.isoformat(), "allowed": decision.allowed,
             "blocked_by": None if decision.allowed else decision.rule,
         })
-    return result
+    return result, decisions[len(requests):]
 
 
 def case_rows(as_of: date, *, community_ids=None) -> list[dict]:

@@ -49,6 +49,7 @@ from arrears.collection.models import (
     TaskKind,
     TaskStatus,
 )
+from arrears.collection.summary import refresh_arrears_summary
 from arrears.core.db import bulk_set
 from arrears.core.errors import DomainError
 from arrears.core.money import ZERO, MoneyField
@@ -182,6 +183,7 @@ def _run_communities(as_of: date, community_ids, summary: RunSummary) -> None:
     _promise_reminders(as_of, community_ids, summary)
     _limitation_warnings(as_of, cases, by_key, summary)
     _pre_due_messages(as_of, community_ids, summary)
+    refresh_arrears_summary(as_of=as_of, community_ids=community_ids)  # the arrears list's rates (summary.py)
 
 
 def close_if_cleared(*, unit_id: int, owner_id: int, as_of: date) -> Case | None:

@@ -31,10 +31,11 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 
-from arrears.collection import guard, reports, routing, rules
+from arrears.collection import guard, reports, routing, rules, summary
 from arrears.collection import scripts as script_library
 from arrears.collection.assess import Assessment
 from arrears.collection.models import (
+    ArrearsSummary,
     Case,
     CaseStatus,
     Channel,
@@ -54,11 +55,13 @@ from arrears.core import roles
 from arrears.core.money import ZERO, MoneyField
 from arrears.estate import selectors as estate_selectors
 from arrears.estate.models import (
+    Building,
     Contact,
     ContactKind,
     ContactRelation,
     Ownership,
     ServiceTicket,
+    Unit,
     mask_name,
 )
 from arrears.ledger import selectors as ledger_selectors
@@ -173,9 +176,9 @@ class WorkbenchRow:
 def open_tasks_for(user, *, today: date) -> QuerySet[Task]:
     """Open tasks due by today that are the user's or nobody's, routed to one of the user's roles
     (routing.py: a legal review is legal's, never a collector's), in scope, most urgent first."""
-    units = estate_selectors.units_visible_to(user)
+    scope = estate_selectors.scope_q(user, community="community_id", building="case__unit__building_id")
     return (
-        Task.objects.filter(status=TaskStatus.OPEN, due_on__lte=today, case__unit__in=units)
+        Task.objects.filter(scope, status=TaskStatus.OPEN, due_on__lte=today)
         .filter(Q(assignee_id=user.pk) | Q(assignee__isnull=True)).filter(routing.visible_task_q(user))
         .order_by("-priority", "due_on", "pk")
     )
@@ -394,10 +397,10 @@ def open_cases(user, filters: CaseFilters, *, today: date | None = None) -> Quer
     """Open cases in the user's scope whose owner is in arrears today, filtered and sorted.
 
     A case is the daily run's snapshot: one whose owner paid up or had the debt waived since then
-    is not in arrears and is not listed (the arrears list agrees with every other count)."""
+    is not in arrears and is not listed (the arrears list agrees with every other count). Only
+    the owners the ledger moved for since the run are read again (`_cleared_since_run`)."""
     today = today or timezone.localdate()
-    owing = ledger_selectors.overdue_principal_charges(today).filter(unit_id=OuterRef("unit_id"), owner_id=OuterRef("owner_id"))
-    cases = Case.objects.filter(status=CaseStatus.OPEN, unit__in=estate_selectors.units_visible_to(user)).filter(Exists(owing))
+    cases = Case.objects.filter(status=CaseStatus.OPEN).filter(estate_selectors.scope_q(user))
     if filters.community:
         cases = cases.filter(community_id=filters.community)
     if filters.building:
@@ -412,19 +415,66 @@ def open_cases(user, filters: CaseFilters, *, today: date | None = None) -> Quer
         cases = cases.filter(_situation_q(filters.situation))
     if filters.collector:
         cases = cases.filter(collector_id=filters.collector)
+    cases = cases.filter(_still_owing_q(cases, today))
     return cases.select_related(
         "unit__building", "community", "owner__collection_profile", "collector", "last_step",
     ).order_by(*SORTS.get(filters.sort, SORTS[DEFAULT_SORT]))
 
 
+def _still_owing_q(cases: QuerySet[Case], today: date) -> Q:
+    """Keep the cases whose owner still owes today.
+
+    In a community the daily run summarised (summary.summary_marks), an open case was in arrears
+    on the run's date and stays so until the ledger moves: only the owners with a principal
+    allocation (a payment, credit or reversal) or an approved waiver after the run's marks are
+    read again from the ledger. Elsewhere (no run yet, or a run dated after today) every case is
+    checked against the ledger, as before."""
+    community_ids = list(cases.order_by().values_list("community_id", flat=True).distinct())
+    marks = {pk: mark for pk, mark in summary.summary_marks(community_ids).items() if mark[0] <= today}
+    unmarked = Exists(ledger_selectors.overdue_principal_charges(today).filter(
+        unit_id=OuterRef("unit_id"), owner_id=OuterRef("owner_id")))
+    if not marks:
+        return Q(unmarked)
+    cleared = _cleared_since_run(cases.filter(community_id__in=list(marks)), marks, today)
+    kept = Q(community_id__in=list(marks)) & ~Q(pk__in=cleared)
+    if len(marks) == len(community_ids):
+        return kept
+    return kept | (~Q(community_id__in=list(marks)) & Q(unmarked))
+
+
+def _cleared_since_run(cases: QuerySet[Case], marks: dict[int, tuple[date, int, int]], today: date) -> list[int]:
+    """Ids of the cases whose owner the ledger shows no longer in arrears after a move since the run."""
+    since = min(as_of for as_of, _, _ in marks.values())
+    allocation_mark = min(mark for _, mark, _ in marks.values())
+    waiver_mark = min(mark for _, _, mark in marks.values())
+    ids = list(marks)
+    moved = set(
+        Allocation.objects.filter(pk__gt=allocation_mark, community_id__in=ids, component=Component.PRINCIPAL)
+        .order_by().values_list("charge__unit_id", "charge__owner_id").distinct()
+    ) | set(
+        Waiver.objects.filter(Q(pk__gt=waiver_mark) | Q(decided_on__gte=since), community_id__in=ids,
+                              component=Component.PRINCIPAL, status=WaiverStatus.APPROVED)
+        .order_by().values_list("charge__unit_id", "charge__owner_id").distinct()
+    )
+    if not moved:
+        return []
+    units = sorted({unit_id for unit_id, _ in moved})
+    owing = ledger_selectors.arrears_by_owner_unit(today, unit_ids=units)
+    return [pk for pk, unit_id, owner_id in cases.filter(unit_id__in=units).values_list("pk", "unit_id", "owner_id")
+            if (unit_id, owner_id) in moved and (unit_id, owner_id) not in owing]
+
+
 def case_filter_choices(user, *, community: int | None = None) -> dict:
     """Communities, buildings and collectors to filter by, from the user's scope (three queries)."""
-    units = estate_selectors.units_visible_to(user)
+    scope = estate_selectors.scope_q(user)
     communities = list(estate_selectors.communities_visible_to(user).order_by("name").values_list("pk", "name"))
-    buildings = units.order_by("community__name", "building__sort_key").values_list("building_id", "community__name", "building__name").distinct()
+    # Buildings with a unit in scope, read from the building table (not from every unit's row).
+    buildings = (Building.objects.filter(estate_selectors.scope_q(user, building="pk"))
+                 .filter(Exists(Unit.objects.filter(building_id=OuterRef("pk"))))
+                 .order_by("community__name", "sort_key").values_list("pk", "community__name", "name"))
     if community:
         buildings = buildings.filter(community_id=community)
-    collector_ids = Case.objects.filter(status=CaseStatus.OPEN, unit__in=units, collector__isnull=False).values("collector_id")
+    collector_ids = Case.objects.filter(scope, status=CaseStatus.OPEN, collector__isnull=False).values("collector_id")
     collectors = [(u.pk, roles.staff_label(u)) for u in get_user_model().objects.filter(pk__in=collector_ids).order_by("username")]
     return {
         "communities": communities,
@@ -444,6 +494,7 @@ class ArrearsRates:
     units_owned: int
     month_due: Decimal
     month_paid: Decimal
+    computed_at: datetime | None = None  # set when read from the daily run's summary: the page says "as of"
 
     @staticmethod
     def _ratio(part, whole) -> Decimal | None:
@@ -467,6 +518,33 @@ def _money_sum(expression) -> Coalesce:
 
 
 def arrears_rates(user, *, today: date, community: int | None = None, building: int | None = None) -> ArrearsRates:
+    """Arrears rate by amount and by households, and this month's collection rate, over the user's scope.
+
+    Read from the daily run's per-building summary when it covers every community in scope and is
+    not dated after today (two small queries); the rates then carry the time they were computed,
+    which the page shows. Otherwise (no run yet) read live from the ledger (`live_arrears_rates`).
+    """
+    rows = ArrearsSummary.objects.filter(estate_selectors.scope_q(user, building="building_id"))
+    communities = estate_selectors.communities_visible_to(user)
+    if community:
+        rows, communities = rows.filter(community_id=community), communities.filter(pk=community)
+    if building:
+        rows = rows.filter(building_id=building)
+    totals = rows.aggregate(
+        communities=Count("community_id", distinct=True), latest=Max("as_of"), computed_at=Min("computed_at"),
+        **{name: Sum(name) for name in summary.FIGURES},
+    )
+    covered = totals["communities"] and totals["latest"] <= today and (
+        building or totals["communities"] == communities.count())
+    if not covered:
+        return live_arrears_rates(user, today=today, community=community, building=building)
+    return ArrearsRates(
+        totals["overdue_principal"], totals["this_year_due"] + totals["earlier_overdue"], totals["units_owing"],
+        totals["units_owned"], totals["month_due"], totals["month_paid"], computed_at=totals["computed_at"],
+    )
+
+
+def live_arrears_rates(user, *, today: date, community: int | None = None, building: int | None = None) -> ArrearsRates:
     """Arrears rate by amount and by households, and this month's collection rate, in three queries.
 
     Read from the ledger as of today (not from the case snapshots), over the user's scope:
@@ -595,23 +673,33 @@ def desk_lookup(user, query: str, *, now: datetime, show_amount: bool, collector
 # -- the unit page --------------------------------------------------------------------------------
 
 
-def _next_steps(case: Case, today: date) -> list[dict]:
-    """The ladder's next steps of a case with the guard's verdict on each (reports.next_steps_for),
-    from the case snapshot rather than a fresh assessment of the whole community."""
+def _assessment(case: Case, today: date) -> Assessment:
+    """The case snapshot as an assessment, rather than a fresh assessment of the whole community."""
     profile = getattr(case.owner, "collection_profile", None)
-    assessment = Assessment(
+    return Assessment(
         community_id=case.community_id, unit_id=case.unit_id, owner_id=case.owner_id, principal=case.principal,
         late_fee=case.late_fee, oldest_due=case.oldest_due, days_overdue=(today - case.oldest_due).days,
         months=case.months_overdue, bucket=case.bucket, tier=case.tier, suggested_persona=case.suggested_persona,
         persona=profile.persona if profile else "", irritable=profile.irritable if profile else False,
     )
-    steps = reports.next_steps_for([assessment], today).get(assessment.key, [])
+
+
+def _steps_shown(steps: list[dict]) -> list[dict]:
     rule_labels = dict(guard.GuardRule.choices)
     return [
         {"channel": Channel(step["channel"]).label, "due": date.fromisoformat(step["due"]), "allowed": step["allowed"],
          "blocked_by": rule_labels.get(step["blocked_by"], step["blocked_by"] or "")}
         for step in steps
     ]
+
+
+def _next_steps_and_calls(cases: list[Case], today: date, now: datetime) -> tuple[dict[int, list[dict]], list]:
+    """The ladder's next steps of each case with the guard's verdict on each (reports.next_steps_for),
+    and the guard's verdict on calling each owner now, in one batch through the guard."""
+    assessments = [_assessment(case, today) for case in cases]
+    calls = [guard_request(case, Channel.CALL, now) for case in cases]
+    steps, decisions = reports.next_steps_and_decisions(assessments, today, also=calls)
+    return {case.pk: _steps_shown(steps.get(a.key, [])) for case, a in zip(cases, assessments, strict=True)}, decisions
 
 
 @dataclass
@@ -643,10 +731,7 @@ def unit_collection(unit, *, user, today: date, now: datetime) -> dict:
     )
     techniques = {number for case in cases for number in case.technique_list}
     by_code, by_technique = _scripts_by(script_library.CHOSEN_CODES, techniques)
-    next_steps = {}
-    for case in cases:
-        next_steps[case.pk] = _next_steps(case, today)
-    decisions = _guard_decisions([(case, Channel.CALL) for case in cases], now)
+    next_steps, decisions = _next_steps_and_calls(cases, today, now)
     sections = []
     for case, decision in zip(cases, decisions, strict=True):
         context = script_context(case, collector=user, today=today)

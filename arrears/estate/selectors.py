@@ -35,6 +35,25 @@ def units_visible_to(user) -> QuerySet[Unit]:
     return Unit.objects.filter(Exists(whole_community) | Exists(one_building))
 
 
+def scope_q(user, *, community: str = "community_id", building: str = "unit__building_id") -> Q:
+    """The user's scope as a filter on any row carrying a community and a building (through its unit).
+
+    The same grant as `units_visible_to`, read in one small query and written as plain id lists on
+    the row's own columns: a list of cases or tasks is narrowed by its community's index first,
+    never by walking every unit of the company (the planner cannot see through a subquery)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Q(pk__in=[])
+    if user.is_superuser:
+        return Q()
+    communities, buildings = scope_grants(user)
+    if not communities and not buildings:
+        return Q(pk__in=[])
+    parts = [Q(**{f"{community}__in": sorted(communities)})] if communities else []
+    if buildings:
+        parts.append(Q(**{f"{building}__in": sorted(buildings)}))
+    return parts[0] if len(parts) == 1 else parts[0] | parts[1]
+
+
 def communities_visible_to(user) -> QuerySet[Community]:
     """Communities in which the user sees at least one building."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
