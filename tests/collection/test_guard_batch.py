@@ -32,6 +32,9 @@ SH = ZoneInfo("Asia/Shanghai")
 TUESDAY = date(2026, 9, 15)
 DAYS = [
     TUESDAY,
+    date(2026, 9, 14),  # the day before: the week's contacts are still ahead of it
+    date(2026, 9, 17),
+    date(2026, 9, 21),  # the last day the Tuesday contacts count
     date(2026, 9, 16),  # community A's own day off
     date(2026, 9, 19),  # a Saturday: community A does not contact at weekends
     date(2026, 10, 1),  # National Day
@@ -144,13 +147,20 @@ def world():
 
 
 PEOPLE = 3 * FACT_KINDS
-request = st.tuples(st.sampled_from(CHANNELS), st.sampled_from(DAYS), st.sampled_from(HOURS), st.booleans(),
-                    st.booleans(), st.booleans())
-# A request for every owner (so every kind of fact is in every batch), then more for any of them.
+ANY_CHANNEL = st.sampled_from(CHANNELS)
+
+
+def request(channel=ANY_CHANNEL):
+    return st.tuples(channel, st.sampled_from(DAYS), st.sampled_from(HOURS), st.booleans(), st.booleans(), st.booleans())
+
+
+# Every owner (so every kind of fact is in every batch) asks for a text, a call, a visit and any one
+# channel; then more requests for any of them.
 request_specs = st.tuples(
-    st.lists(request, min_size=PEOPLE, max_size=PEOPLE),
-    st.lists(st.tuples(st.integers(0, PEOPLE - 1), request), max_size=40),
-).map(lambda drawn: [(person, *spec) for person, spec in enumerate(drawn[0])]
+    st.lists(st.tuples(request(st.just("sms")), request(st.just("call")), request(st.just("visit")), request()),
+             min_size=PEOPLE, max_size=PEOPLE),
+    st.lists(st.tuples(st.integers(0, PEOPLE - 1), request()), max_size=40),
+).map(lambda drawn: [(person, *spec) for person, specs in enumerate(drawn[0]) for spec in specs]
       + [(person, *spec) for person, spec in drawn[1]])
 
 
