@@ -15,9 +15,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
-from django.db import transaction
-from django.db.models import Count, F, Max, Q, Sum
+from django.db import connection, transaction
+from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 from django.utils.translation import (
     gettext_noop as N_,  # task titles are msgids, shown through gettext
@@ -37,6 +38,7 @@ from arrears.collection.models import (
     CollectionRun,
     CollectorAssignment,
     ContactAttempt,
+    CreditCondition,
     InstalmentPlan,
     LadderStep,
     MessageStatus,
@@ -49,6 +51,7 @@ from arrears.collection.models import (
     TaskKind,
     TaskStatus,
 )
+from arrears.collection.staging import staged
 from arrears.collection.summary import refresh_arrears_summary
 from arrears.core.db import bulk_set
 from arrears.core.errors import DomainError
@@ -640,12 +643,27 @@ def _ladder_task(case: Case, step: LadderStep, as_of) -> Task:
     )
 
 
+class QueuedMessage(NamedTuple):
+    """A message to queue: the `OutgoingMessage` fields the run decides, as plain values."""
+
+    community_id: int
+    case_id: int | None
+    unit_id: int
+    owner_id: int
+    key: str
+    channel: str
+    step_id: int | None
+    template_code: str
+    scheduled_on: date
+
+
 def _message(case: Case | None, step: LadderStep | None, as_of, *, unit_id=None, owner_id=None, community_id=None,
-             key=None, template_code=None, channel=Channel.SMS):
-    return OutgoingMessage(
-        community_id=community_id or case.community_id, case=case, unit_id=unit_id or case.unit_id,
-        owner_id=owner_id or case.owner_id, key=key or f"case:{case.pk}:step:{step.code}",
-        channel=step.channel if step else channel, step=step,
+             key=None, template_code=None, channel=Channel.SMS, case_id=None) -> QueuedMessage:
+    case_id = case.pk if case is not None else case_id
+    return QueuedMessage(
+        community_id=community_id or case.community_id, case_id=case_id, unit_id=unit_id or case.unit_id,
+        owner_id=owner_id or case.owner_id, key=key or f"case:{case_id}:step:{step.code}",
+        channel=step.channel if step else channel, step_id=step.pk if step else None,
         template_code=template_code or step.template_code, scheduled_on=as_of,
     )
 
@@ -656,54 +674,99 @@ PROMISE_REMINDER_TEMPLATE = "promise_reminder"
 
 def _promise_reminders(as_of, community_ids, summary) -> None:
     """"I'll remind you the day before" (seed 000): an SMS the day before each open promise falls due."""
-    promises = Promise.objects.filter(status=PromiseStatus.OPEN, due_on=as_of + timedelta(days=1)).select_related("case")
+    promises = Promise.objects.filter(status=PromiseStatus.OPEN, due_on=as_of + timedelta(days=1), case__status=CaseStatus.OPEN)
     if community_ids is not None:
         promises = promises.filter(community_id__in=list(community_ids))
     _queue_messages([
-        _message(promise.case, None, as_of, key=f"promise:{promise.pk}:reminder", template_code=PROMISE_REMINDER_TEMPLATE)
-        for promise in promises if promise.case.status == CaseStatus.OPEN
+        _message(None, None, as_of, case_id=case_id, community_id=community_id, unit_id=unit_id, owner_id=owner_id,
+                 key=f"promise:{pk}:reminder", template_code=PROMISE_REMINDER_TEMPLATE)
+        for pk, case_id, community_id, unit_id, owner_id in promises.order_by("pk").values_list(
+            "pk", "case_id", "case__community_id", "case__unit_id", "case__owner_id")
     ], summary)
 
 
 # The owner's own contact a message goes to, by channel.
 CONTACT_KIND = {Channel.SMS: ContactKind.MOBILE, Channel.WECHAT: ContactKind.WECHAT, Channel.EMAIL: ContactKind.EMAIL}
+# The fields `_queue_messages` writes; every other column of OutgoingMessage gets its field default.
+_QUEUED_COLUMNS = [
+    ("i", "int"), ("community_id", "int"), ("case_id", "int"), ("unit_id", "int"), ("owner_id", "int"),
+    ("contact_id", "int"), ("key", "text"), ("channel", "text"), ("step_id", "int"), ("template_code", "text"),
+    ("scheduled_on", "date"), ("not_before", "datetime"), ("status", "text"), ("blocked_rule", "text"),
+    ("blocked_reason", "text"),
+]
 
 
-def _queue_messages(messages: list[OutgoingMessage], summary) -> None:
-    """Each message goes to the owner's own number, at the first time the guard allows."""
+def _queue_messages(messages: list[QueuedMessage], summary) -> None:
+    """Each message goes to the owner's own number, at the first time the guard allows.
+
+    Set-based, for the ~80,000 pre-due reminders of a month start: the batch is staged in a
+    temporary table, which is joined for the keys already queued (skipped) and the owner's own
+    contact; the guard judges the rest in one batch; the rows are written with one
+    INSERT … SELECT that ignores a key queued meanwhile.
+    """
     if not messages:
         return
     from arrears.collection import guard
 
-    existing = set(OutgoingMessage.objects.filter(key__in=[m.key for m in messages]).values_list("key", flat=True))
-    messages = [m for m in messages if m.key not in existing]
-    if not messages:
-        return
-    owners = {m.owner_id for m in messages}
-    addresses = {}
-    for owner_id, kind, contact_id in (
-        Contact.objects.filter(owner_id__in=owners, relation=ContactRelation.SELF, kind__in=CONTACT_KIND.values())
-        .order_by("owner_id", "pk").values_list("owner_id", "kind", "pk")
-    ):
-        addresses.setdefault((owner_id, kind), contact_id)
-    requests = []
-    for message in messages:
-        message.contact_id = addresses.get((message.owner_id, CONTACT_KIND[message.channel]))
-        requests.append(guard.ContactRequest(
-            owner_id=message.owner_id, unit_id=message.unit_id, channel=message.channel,
-            at=_local(message.scheduled_on, time(0, 0)), case_id=message.case_id, contact_id=message.contact_id,
-        ))
-    for message, decision in zip(messages, guard.check_many(requests), strict=True):
-        if decision.allowed:
-            message.not_before = requests[messages.index(message)].at
-        elif decision.next_allowed is not None:
-            message.not_before = decision.next_allowed
-        else:
-            message.status, message.blocked_rule = MessageStatus.BLOCKED, decision.rule
-            message.blocked_reason = decision.reason[:300]
-            summary.blocked_messages += 1
-    OutgoingMessage.objects.bulk_create(messages, batch_size=2000, ignore_conflicts=True)
-    summary.messages += len(messages)
+    messages = list(messages)
+    quote = connection.ops.quote_name
+    with transaction.atomic():
+        with staged("run_message_key", [("i", "int"), ("key", "text"), ("owner_id", "int"), ("kind", "text")],
+                    ((i, m.key, m.owner_id, CONTACT_KIND[m.channel]) for i, m in enumerate(messages))) as table, \
+                connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT s.i, (SELECT MIN(c.id) FROM {quote(Contact._meta.db_table)} c WHERE c.owner_id = s.owner_id"
+                f" AND c.relation = %s AND c.kind = s.kind) FROM {table} s WHERE NOT EXISTS (SELECT 1 FROM"
+                f" {quote(OutgoingMessage._meta.db_table)} m WHERE m.key = s.key) ORDER BY s.i",
+                [ContactRelation.SELF.value],
+            )
+            fresh = [(messages[i], contact_id) for i, contact_id in cursor.fetchall()]
+        if not fresh:
+            return
+        midnight = {day: _local(day, time(0, 0)) for day in {m.scheduled_on for m, _ in fresh}}
+        requests = [
+            guard.ContactRequest(owner_id=m.owner_id, unit_id=m.unit_id, channel=m.channel, at=midnight[m.scheduled_on],
+                                 case_id=m.case_id, contact_id=contact_id)
+            for m, contact_id in fresh
+        ]
+        rows = []
+        for i, ((m, contact_id), request, decision) in enumerate(zip(fresh, requests, guard.check_many(requests),
+                                                                      strict=True)):
+            if decision.allowed:
+                outcome = (request.at, MessageStatus.QUEUED.value, "", "")
+            elif decision.next_allowed is not None:
+                outcome = (decision.next_allowed, MessageStatus.QUEUED.value, "", "")
+            else:
+                outcome = (None, MessageStatus.BLOCKED.value, str(decision.rule), decision.reason[:300])
+                summary.blocked_messages += 1
+            rows.append((i, m.community_id, m.case_id, m.unit_id, m.owner_id, contact_id, m.key, str(m.channel),
+                         m.step_id, m.template_code, m.scheduled_on, *outcome))
+        _insert_messages(rows)
+    summary.messages += len(rows)
+
+
+def _insert_messages(rows: list[tuple]) -> None:
+    """INSERT … SELECT the staged rows in their order; a key queued meanwhile is skipped (ON CONFLICT)."""
+    quote = connection.ops.quote_name
+    given = [name for name, _kind in _QUEUED_COLUMNS[1:]]
+    defaults, params = [], []
+    now = timezone.now()
+    for model_field in OutgoingMessage._meta.concrete_fields:
+        if model_field.primary_key or model_field.attname in given:
+            continue
+        value = now if getattr(model_field, "auto_now_add", False) else model_field.get_default()
+        if value is None and model_field.null:
+            continue
+        defaults.append(model_field.column)
+        params.append(model_field.get_db_prep_save(value, connection))
+    columns = ", ".join(quote(name) for name in [*given, *defaults])
+    values = ", ".join([*(f"s.{quote(name)}" for name in given), *("%s" for _ in defaults)])
+    with staged("run_message", _QUEUED_COLUMNS, rows) as table, connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(OutgoingMessage._meta.db_table)} ({columns}) SELECT {values} FROM {table} s"
+            f" WHERE 1 = 1 ORDER BY s.i ON CONFLICT ({quote('key')}) DO NOTHING",
+            params,
+        )
 
 
 # ----------------------------------------------------------------------------- follow-ups
@@ -753,35 +816,72 @@ def _pre_due_messages(as_of, community_ids, summary) -> None:
 
     "Prepaid credit just ran out": the unit's previous charge, due in the last quarter, was paid
     from money paid before that charge's period began, yet the coming charge is not covered.
-    """
-    upcoming = Charge.objects.filter(due_date__gt=as_of, due_date__lte=as_of + timedelta(days=PRE_DUE_WINDOW_DAYS),
-                                     settled_on__isnull=True)
-    if community_ids is not None:
-        upcoming = upcoming.filter(community_id__in=list(community_ids))
-    rows = list(upcoming.values_list("community_id", "unit_id", "owner_id", "due_date").distinct())
-    if not rows:
-        return
-    in_arrears = set(Case.objects.filter(status=CaseStatus.OPEN, unit_id__in={r[1] for r in rows}).values_list("unit_id", "owner_id"))
-    rows = [row for row in rows if (row[1], row[2]) not in in_arrears]
-    units = {row[1] for row in rows}
-    exhausted = set(
-        Allocation.objects.filter(
-            charge__unit_id__in=units, component=Component.PRINCIPAL, reversal__isnull=True,
-            charge__due_date__gte=as_of - timedelta(days=93), charge__due_date__lte=as_of,
-            payment__paid_on__lt=F("charge__period_start"),
-        ).values_list("charge__unit_id", flat=True)
-    )
-    steps_by_community = ladders({row[0] for row in rows})
-    messages = []
-    for community_id, unit_id, owner_id, due in rows:
-        days = (as_of - due).days
-        for step in steps_by_community.get(community_id, []):
-            if step.day_offset >= 0 or step.day_offset > days or step.channel not in MESSAGE_CHANNELS:
-                continue
-            wants = step.credit
-            if (wants == "exhausted" and unit_id not in exhausted) or (wants == "not_exhausted" and unit_id in exhausted):
-                continue
-            messages.append(_message(None, step, as_of, unit_id=unit_id, owner_id=owner_id, community_id=community_id,
-                                     key=f"due:{unit_id}:{owner_id}:{due.isoformat()}:{step.code}"))
-    _queue_messages(messages, summary)
 
+    One statement finds them: the unsettled charges due within the window, without an open case of
+    their unit and owner, joined with their community's active before-due message steps whose day has
+    come, the credit condition tested against the unit's recent allocations, and the keys already
+    queued left out.
+    """
+    quote = connection.ops.quote_name
+
+    def t(model):
+        return quote(model._meta.db_table)
+
+    if connection.vendor == "postgresql":
+        due_text = "to_char(c.due_date, 'YYYY-MM-DD')"
+        step_day = "CAST(%s AS date) - s.day_offset"
+    else:
+        due_text = "c.due_date"
+        step_day = "date(%s, '+' || (-s.day_offset) || ' days')"
+    key = f"'due:' || c.unit_id || ':' || c.owner_id || ':' || {due_text} || ':' || s.code"
+    channels = ", ".join(f"'{channel}'" for channel in sorted(MESSAGE_CHANNELS))
+    in_communities, community_params = "", []
+    if community_ids is not None:
+        community_ids = list(community_ids)
+        if not community_ids:
+            return
+        in_communities = f"AND ch.community_id IN ({', '.join('%s' for _ in community_ids)})"
+        community_params = community_ids
+    sql = f"""
+        WITH candidate AS (
+            SELECT DISTINCT ch.community_id, ch.unit_id, ch.owner_id, ch.due_date FROM {t(Charge)} ch
+            WHERE ch.due_date > %s AND ch.due_date <= %s AND ch.settled_on IS NULL {in_communities}
+            AND NOT EXISTS (SELECT 1 FROM {t(Case)} k WHERE k.status = '{CaseStatus.OPEN}'
+                            AND k.unit_id = ch.unit_id AND k.owner_id = ch.owner_id)
+        ), exhausted AS (
+            SELECT DISTINCT pc.unit_id FROM {t(Charge)} pc
+            JOIN {t(Allocation)} a ON a.charge_id = pc.id
+            JOIN {t(Payment)} p ON p.id = a.payment_id
+            WHERE pc.due_date >= %s AND pc.due_date <= %s AND a.component = '{Component.PRINCIPAL}'
+            AND a.reversal_id IS NULL AND p.paid_on < pc.period_start
+            AND pc.unit_id IN (SELECT unit_id FROM candidate)
+        )
+        SELECT c.community_id, c.unit_id, c.owner_id, c.due_date, s.id, s.code, s.channel, s.template_code
+        FROM candidate c
+        JOIN {t(CollectionPolicy)} pol ON pol.community_id = c.community_id
+        JOIN {t(LadderStep)} s ON s.policy_id = pol.id
+        LEFT JOIN exhausted e ON e.unit_id = c.unit_id
+        WHERE s.active AND s.day_offset < 0 AND s.channel IN ({channels}) AND c.due_date <= {step_day}
+        AND (s.credit NOT IN ('{CreditCondition.EXHAUSTED}', '{CreditCondition.NOT_EXHAUSTED}')
+             OR (s.credit = '{CreditCondition.EXHAUSTED}' AND e.unit_id IS NOT NULL)
+             OR (s.credit = '{CreditCondition.NOT_EXHAUSTED}' AND e.unit_id IS NULL))
+        AND NOT EXISTS (SELECT 1 FROM {t(OutgoingMessage)} m WHERE m.key = {key})
+        ORDER BY c.community_id, c.unit_id, c.owner_id, c.due_date, s.day_offset, s.id
+    """
+    params = [as_of, as_of + timedelta(days=PRE_DUE_WINDOW_DAYS), *community_params,
+              as_of - timedelta(days=93), as_of, as_of]
+    if connection.vendor == "sqlite":
+        params = [value.isoformat() if isinstance(value, date) else value for value in params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    _queue_messages([
+        QueuedMessage(community_id=community_id, case_id=None, unit_id=unit_id, owner_id=owner_id,
+                      key=f"due:{unit_id}:{owner_id}:{_as_date(due).isoformat()}:{code}", channel=channel,
+                      step_id=step_id, template_code=template_code, scheduled_on=as_of)
+        for community_id, unit_id, owner_id, due, step_id, code, channel, template_code in found
+    ], summary)
+
+
+def _as_date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
