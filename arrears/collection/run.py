@@ -234,7 +234,10 @@ def _sync_cases(as_of, by_key: dict[tuple[int, int], Assessment], community_ids,
             ))
         bulk_insert(Case, NEW_CASE_FIELDS, created)
         summary.opened = len(created)
-        cases = _open_cases(community_ids)
+        # Read back only the cases just opened, then keep `_open_cases`' order (newest first).
+        opened = _scoped(Case.objects.filter(status=CaseStatus.OPEN, opened_on=as_of), community_ids)
+        cases.update({(c.unit_id, c.owner_id): c for c in opened if (c.unit_id, c.owner_id) not in cases})
+        cases = dict(sorted(cases.items(), key=lambda item: (-item[1].opened_on.toordinal(), -item[1].pk)))
     return cases
 
 
