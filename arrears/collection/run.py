@@ -53,7 +53,7 @@ from arrears.collection.models import (
 )
 from arrears.collection.staging import staged
 from arrears.collection.summary import refresh_arrears_summary
-from arrears.core.db import bulk_set
+from arrears.core.db import bulk_insert, bulk_set
 from arrears.core.errors import DomainError
 from arrears.core.money import ZERO, MoneyField
 from arrears.estate.models import Community, Contact, ContactKind, ContactRelation
@@ -232,17 +232,26 @@ def _sync_cases(as_of, by_key: dict[tuple[int, int], Assessment], community_ids,
         created = []
         for key in new_keys:
             a = by_key[key]
-            created.append(Case(
-                community_id=a.community_id, unit_id=a.unit_id, owner_id=a.owner_id, opened_on=as_of, as_of=as_of,
-                previous_id=previous.get(key), principal=a.principal, late_fee=a.late_fee,
-                oldest_due=a.oldest_due, days_overdue=a.days_overdue, months_overdue=a.months, bucket=a.bucket,
-                tier=a.tier, situations=_join(a.situations), techniques=_join(a.techniques),
-                suggested_persona=a.suggested_persona, limitation_deadline=a.limitation_deadline,
+            created.append((
+                a.community_id, a.unit_id, a.owner_id, as_of, as_of, previous.get(key), a.principal, a.late_fee,
+                a.oldest_due, a.days_overdue, a.months, a.bucket, a.tier, _join(a.situations), _join(a.techniques),
+                a.suggested_persona, a.limitation_deadline,
             ))
-        Case.objects.bulk_create(created, batch_size=2000)
+        bulk_insert(Case, NEW_CASE_FIELDS, created)
         summary.opened = len(created)
-        cases = _open_cases(community_ids)
+        # Read back only the cases just opened, then keep `_open_cases`' order (newest first).
+        opened = _scoped(Case.objects.filter(status=CaseStatus.OPEN, opened_on=as_of), community_ids)
+        cases.update({(c.unit_id, c.owner_id): c for c in opened if (c.unit_id, c.owner_id) not in cases})
+        cases = dict(sorted(cases.items(), key=lambda item: (-item[1].opened_on.toordinal(), -item[1].pk)))
     return cases
+
+
+NEW_CASE_FIELDS = ["community", "unit", "owner", "opened_on", "as_of", "previous", "principal", "late_fee", "oldest_due",
+                   "days_overdue", "months_overdue", "bucket", "tier", "situations", "techniques", "suggested_persona",
+                   "limitation_deadline"]
+# A task as the run writes it: a plain tuple of these fields (the rest take the model's defaults).
+TASK_FIELDS = ["community", "case", "key", "kind", "channel", "step", "technique", "script_code", "title", "due_on",
+               "priority", "assignee", "created_on"]
 
 
 def _close_cases(as_of, cleared: list[Case], summary) -> None:
@@ -601,7 +610,7 @@ def _fire_ladder(as_of, cases: dict, by_key, on_plan: set[int], summary) -> None
                 if lawyer_slots[case.community_id] <= 0:
                     continue  # never many at once: the next waits until this one is done
                 lawyer_slots[case.community_id] -= 1
-            fired_rows.append(CaseStep(community_id=case.community_id, case=case, step=step, fired_on=as_of))
+            fired_rows.append((case.community_id, case.pk, step.pk, as_of))
             case.last_step, case.last_step_on = step, as_of
             if step.quiet_days:
                 end = as_of + timedelta(days=step.quiet_days)
@@ -613,11 +622,11 @@ def _fire_ladder(as_of, cases: dict, by_key, on_plan: set[int], summary) -> None
             else:
                 tasks.append(_ladder_task(case, step, as_of))
             flagged.append(case)
-    CaseStep.objects.bulk_create(fired_rows, batch_size=2000)
+    bulk_insert(CaseStep, ["community", "case", "step", "fired_on"], fired_rows)
     bulk_set({c.pk: c for c in flagged}.values(), ["last_step", "last_step_on", "quiet_until", "front_desk_flag"])
-    created = Task.objects.bulk_create(tasks, batch_size=2000, ignore_conflicts=True)
+    bulk_insert(Task, TASK_FIELDS, tasks, ignore_conflicts=True)
     summary.steps += len(fired_rows)
-    summary.tasks += len(created)
+    summary.tasks += len(tasks)  # counted as bulk_create(ignore_conflicts=True) counted them: every row offered
     _queue_messages(messages, summary)
 
 
@@ -633,13 +642,14 @@ def _lawyer_letter_slots(as_of, policies) -> defaultdict:
     return slots
 
 
-def _ladder_task(case: Case, step: LadderStep, as_of) -> Task:
+def _ladder_task(case: Case, step: LadderStep, as_of) -> tuple:
+    """A ladder step's task, as a row of TASK_FIELDS."""
     legal = step.channel in LEGAL_CHANNELS
-    return Task(
-        community_id=case.community_id, case=case, key=f"step:{step.code}", kind=TaskKind.LADDER, channel=step.channel,
-        step=step, technique=step.technique, script_code=step.script_code, title=str(step.name), due_on=as_of,
-        priority=TIER_PRIORITY[case.tier] + KIND_PRIORITY[TaskKind.LADDER] + min(case.days_overdue // 30, 50),
-        assignee_id=None if legal else case.collector_id, created_on=as_of,
+    return (
+        case.community_id, case.pk, f"step:{step.code}", TaskKind.LADDER, step.channel, step.pk, step.technique,
+        step.script_code, str(step.name), as_of,
+        TIER_PRIORITY[case.tier] + KIND_PRIORITY[TaskKind.LADDER] + min(case.days_overdue // 30, 50),
+        None if legal else case.collector_id, as_of,
     )
 
 
@@ -776,18 +786,19 @@ def _promise_follow_ups(as_of, cases: dict, summary) -> None:
     """A promise due today gets a call (seed 003: at 10:00 and before 16:00)."""
     ids = [case.pk for case in cases.values()]
     by_id = {case.pk: case for case in cases.values()}
+    due = Promise.objects.filter(status=PromiseStatus.OPEN, due_on=as_of).values_list("pk", "community_id", "case_id", "amount")
     tasks = [
-        Task(community_id=promise.community_id, case_id=promise.case_id, key=f"promise:{promise.pk}",
-             kind=TaskKind.PROMISE_FOLLOW_UP, channel=Channel.CALL, technique=2, script_code="promise_call",
-             # both languages in the stored title: a page shows the viewer's half (|shown)
-             title=f"承诺今日到期（承诺金额 ¥{promise.amount:,.2f}）：10 点、16 点前跟进 / Promise due today "
-                   f"(promised amount ¥{promise.amount:,.2f}): call before 10:00 and 16:00", due_on=as_of,
-             priority=TIER_PRIORITY[by_id[promise.case_id].tier] + KIND_PRIORITY[TaskKind.PROMISE_FOLLOW_UP],
-             assignee_id=by_id[promise.case_id].collector_id, created_on=as_of)
-        for promise in Promise.objects.filter(case_id__in=ids, status=PromiseStatus.OPEN, due_on=as_of)
+        (community_id, case_id, f"promise:{pk}", TaskKind.PROMISE_FOLLOW_UP, Channel.CALL, None, 2, "promise_call",
+         # both languages in the stored title: a page shows the viewer's half (|shown)
+         f"承诺今日到期（承诺金额 ¥{amount:,.2f}）：10 点、16 点前跟进 / Promise due today "
+         f"(promised amount ¥{amount:,.2f}): call before 10:00 and 16:00", as_of,
+         TIER_PRIORITY[by_id[case_id].tier] + KIND_PRIORITY[TaskKind.PROMISE_FOLLOW_UP], by_id[case_id].collector_id,
+         as_of)
+        for pk, community_id, case_id, amount in (due.filter(case_id__in=ids) if len(ids) < 5000 else due).order_by("pk")
+        if case_id in by_id
     ]
-    created = Task.objects.bulk_create(tasks, ignore_conflicts=True)
-    summary.tasks += len(created)
+    bulk_insert(Task, TASK_FIELDS, tasks, ignore_conflicts=True)
+    summary.tasks += len(tasks)
 
 
 def _limitation_warnings(as_of, cases: dict, by_key, summary) -> None:
@@ -797,18 +808,18 @@ def _limitation_warnings(as_of, cases: dict, by_key, summary) -> None:
         days = rules.limitation_warning(deadline, as_of)
         if days is None:
             continue
-        tasks.append(Task(
-            community_id=case.community_id, case=case, key=f"limitation:{deadline.isoformat()}:{days}",
-            kind=TaskKind.LIMITATION_WARNING, channel=Channel.LETTER, technique=8,
-            title=f"诉讼时效将于 {deadline} 届满（剩 {(deadline - as_of).days} 天）：送达书面催告或取得业主确认 / "
-                  f"Limitation ends {deadline} ({(deadline - as_of).days} days left): deliver a written demand "
-                  "or get the owner's acknowledgement",
-            due_on=as_of, priority=TIER_PRIORITY[case.tier] + KIND_PRIORITY[TaskKind.LIMITATION_WARNING] + (100 - days),
-            assignee_id=case.collector_id, created_on=as_of,
+        tasks.append((
+            case.community_id, case.pk, f"limitation:{deadline.isoformat()}:{days}", TaskKind.LIMITATION_WARNING,
+            Channel.LETTER, None, 8, "",
+            f"诉讼时效将于 {deadline} 届满（剩 {(deadline - as_of).days} 天）：送达书面催告或取得业主确认 / "
+            f"Limitation ends {deadline} ({(deadline - as_of).days} days left): deliver a written demand "
+            "or get the owner's acknowledgement",
+            as_of, TIER_PRIORITY[case.tier] + KIND_PRIORITY[TaskKind.LIMITATION_WARNING] + (100 - days),
+            case.collector_id, as_of,
         ))
-    created = Task.objects.bulk_create(tasks, batch_size=2000, ignore_conflicts=True)
-    summary.tasks += len(created)
-    summary.limitation_warnings += len(created)
+    bulk_insert(Task, TASK_FIELDS, tasks, ignore_conflicts=True)
+    summary.tasks += len(tasks)
+    summary.limitation_warnings += len(tasks)
 
 
 def _pre_due_messages(as_of, community_ids, summary) -> None:

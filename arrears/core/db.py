@@ -84,6 +84,49 @@ def _bulk_set_unnest(connection, meta, fields, objects) -> int:
     return len(objects)
 
 
+def bulk_insert(model, field_names: list[str], rows, *, ignore_conflicts: bool = False) -> int:
+    """Insert plain tuples (values of `field_names`, in order) with one statement; no model objects.
+
+    The fields not named take their model default (a blank string, NULL, `default=`), as
+    `Model()` would give them. PostgreSQL: one INSERT … SELECT FROM unnest(typed arrays), in the
+    rows' order (so ids follow it, as `bulk_create`'s do); SQLite: one executemany. With
+    `ignore_conflicts` a row that breaks a unique constraint is skipped. Returns the rows inserted.
+    """
+    rows = list(rows)
+    if not rows:
+        return 0
+    from django.db import connection
+    from django.utils import timezone
+
+    meta = model._meta
+    named = [meta.get_field(name) for name in field_names]
+    others = [f for f in meta.concrete_fields if f not in named and not f.primary_key]
+    now = timezone.now()
+    constants = [now if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) else f.get_default()
+                 for f in others]
+    fields = named + others
+    quote = connection.ops.quote_name
+    table, columns = quote(meta.db_table), ", ".join(quote(f.column) for f in fields)
+    if connection.vendor == "postgresql":
+        names = ", ".join(f"c{i}" for i in range(len(fields)))
+        arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
+        values = [[f.get_prep_value(row[i]) for row in rows] for i, f in enumerate(named)]
+        values += [[f.get_prep_value(value)] * len(rows) for f, value in zip(others, constants, strict=True)]
+        sql = f"INSERT INTO {table} ({columns}) SELECT {names} FROM unnest({arrays}) WITH ORDINALITY AS v({names}, n) ORDER BY n"
+        if ignore_conflicts:
+            sql += " ON CONFLICT DO NOTHING"
+        with connection.cursor() as cursor:
+            cursor.execute(sql, values)
+            return cursor.rowcount
+    fixed = tuple(f.get_db_prep_save(value, connection) for f, value in zip(others, constants, strict=True))
+    prepared = [(*(f.get_db_prep_save(row[i], connection) for i, f in enumerate(named)), *fixed) for row in rows]
+    verb = "INSERT OR IGNORE" if ignore_conflicts else "INSERT"
+    sql = f"{verb} INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, prepared)
+        return cursor.rowcount
+
+
 # ----------------------------------------------------------------------------- append-only evidence
 #
 # Evidence (contact attempts, letters and their deliveries, limitation events, sent messages,
