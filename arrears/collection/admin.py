@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from arrears.collection import rules, scripts
 from arrears.collection.defaults import ladder_rows
 from arrears.collection.models import (
+    ArrearsSummary,
     AttemptAttachment,
     Case,
     CaseStep,
@@ -258,6 +259,13 @@ class CaseStepAdmin(ViewOnlyAdmin):
     list_select_related = ["case__unit__building", "case__owner", "step", "community"]
     search_fields = ["case__unit__room", "case__owner__name"]
     date_hierarchy = "fired_on"
+
+
+@admin.register(ArrearsSummary)
+class ArrearsSummaryAdmin(ViewOnlyAdmin):
+    list_display = ["building", "as_of", "overdue_principal", "units_owing", "units_owned", "computed_at"]
+    list_filter = ["community", "as_of"]
+    list_select_related = ["building", "community"]
 
 
 @admin.register(Task)

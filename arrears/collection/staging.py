@@ -34,8 +34,10 @@ def _sqlite_value(value):
 def staged(name: str, columns: Sequence[tuple[str, str]], rows: Iterable[Sequence]):
     """A temporary table `name` holding `rows`, for the duration of the block; yields its quoted name.
 
-    Dropped at the end of the block; after an error the enclosing transaction's rollback removes it
-    (or the next use drops it first). Rows are plain values: ints, strings, dates, aware datetimes.
+    Rows are plain values: ints, strings, dates, aware datetimes. On PostgreSQL the table is made
+    once per connection and emptied after each block: dropping and re-creating it took new locks
+    that a long transaction holds to its end, and a few hundred batches in one transaction ran out
+    of the server's lock table. SQLite drops it at the end of the block.
     """
     quote = connection.ops.quote_name
     postgres = connection.vendor == "postgresql"
@@ -43,8 +45,12 @@ def staged(name: str, columns: Sequence[tuple[str, str]], rows: Iterable[Sequenc
     definition = ", ".join(f"{quote(column)} {TYPES[kind][0 if postgres else 1]}" for column, kind in columns)
     names = ", ".join(quote(column) for column, _kind in columns)
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {table}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {quote(name)} ({definition})")
+        if postgres:
+            cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {quote(name)} ({definition})")
+            cursor.execute(f"TRUNCATE {table}")
+        else:
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+            cursor.execute(f"CREATE TEMPORARY TABLE {quote(name)} ({definition})")
         if postgres:
             with connection.wrap_database_errors, cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                 for row in rows:
@@ -56,4 +62,4 @@ def staged(name: str, columns: Sequence[tuple[str, str]], rows: Iterable[Sequenc
                                [tuple(_sqlite_value(value) for value in row) for row in rows])
     yield table
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        cursor.execute(f"TRUNCATE {table}" if postgres else f"DROP TABLE IF EXISTS {table}")

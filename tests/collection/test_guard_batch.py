@@ -216,3 +216,16 @@ def test_only_owners_with_facts_are_loaded_one_by_one(world, monkeypatch):
     with_facts = {person for person in range(PEOPLE) if person % FACT_KINDS in (1, 2, 4, 5, 6, 8, 9, 12)}
     assert {requests.index(request) for request in loaded} >= with_facts
     assert len(loaded) < len(requests)
+
+
+def test_many_staged_batches_in_one_transaction_reuse_one_table():
+    """Thousands of batches in one transaction (a long run, a test) must not each take a new table's locks."""
+    from django.db import connection, transaction
+
+    from arrears.collection.staging import staged
+
+    with transaction.atomic():
+        for index in range(3000):
+            with staged("probe", [("i", "int"), ("key", "text")], [(index, "a"), (index + 1, "b")]) as table, connection.cursor() as cursor:
+                cursor.execute(f"SELECT SUM(i) FROM {table}")
+                assert cursor.fetchone()[0] == 2 * index + 1
