@@ -286,6 +286,10 @@ NOTICES_RECEIPT_TOKEN = env_str("NOTICES_RECEIPT_TOKEN")
 # The public address owners open from SMS and letters (statement and payment links).
 ARREARS_PUBLIC_URL = env_str("ARREARS_PUBLIC_URL", "http://127.0.0.1:8000")
 
+# The daily run works through the company a slice of whole communities at a time, at most this many
+# units each, so its memory is that of one slice however large the company (collection/run.py chunks).
+ARREARS_RUN_CHUNK_UNITS = int(env_str("ARREARS_RUN_CHUNK_UNITS", "100000"))
+
 # Service tickets: days from opening to the due date, by kind (报修 / 投诉 / 整改); a staff member may
 # set another date on the ticket. ARREARS_TICKET_DUE_DAYS="repair=3,complaint=7,rectification=30".
 ARREARS_TICKET_DUE_DAYS = {

@@ -159,3 +159,22 @@ def test_the_portfolio_benchmark_runs_every_step_and_prints_its_table(capsys):
                  "page /cases/ one community", "page workbench", "page unit with open case"):
         assert f"| {step} |" in table
     assert not Charge.objects.filter(period_start__gte=date(2026, 11, 1)).exists()  # rolled back
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the roles migrations create survive
+def test_on_postgresql_the_pages_are_timed_in_a_committed_copy_that_is_dropped_after(capsys):
+    if connection.vendor != "postgresql":
+        pytest.skip("the copy is made with CREATE DATABASE … TEMPLATE")
+    from bench import portfolio_bench
+
+    # when: the benchmark runs outside any transaction of the caller
+    code = portfolio_bench.main(["--build", "--units", "40", "--repeats", "1", "--requests", "1"])
+    # then: the pages were timed in the copy, which is gone, and this database holds no month of it
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "pages: the month committed and vacuumed in a copy" in out
+    assert "| page unit with open case |" in out
+    assert not Charge.objects.filter(period_start__gte=date(2026, 11, 1)).exists()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_database WHERE datname = %s", [connection.settings_dict["NAME"] + "_pages"])
+        assert cursor.fetchone()[0] == 0

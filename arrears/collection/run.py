@@ -17,6 +17,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
@@ -56,7 +57,7 @@ from arrears.collection.summary import refresh_arrears_summary
 from arrears.core.db import bulk_insert, bulk_set
 from arrears.core.errors import DomainError
 from arrears.core.money import ZERO, MoneyField
-from arrears.estate.models import Community, Contact, ContactKind, ContactRelation
+from arrears.estate.models import Community, Contact, ContactKind, ContactRelation, Unit
 from arrears.ledger.models import Allocation, Charge, Component, Payment, Waiver, WaiverStatus
 from arrears.ledger.selectors import charge_lines
 
@@ -153,7 +154,9 @@ def run_collection(*, as_of: date, community_ids=None) -> RunSummary:
         redo, top, kept = marks.moved_communities(run.marks if run.finished_at else {}, as_of, scope)
         everything = len(redo) == len(scope) and community_ids is None
         if redo:
-            _run_communities(as_of, None if everything else redo, summary)
+            for chunk in chunks(None if everything else redo):
+                _run_communities(as_of, chunk, summary)
+            refresh_arrears_summary(as_of=as_of, community_ids=None if everything else redo)  # the list's rates
         # Digests after the run's own writes: those are not changes a rerun has to redo.
         glob, done = marks.digests(as_of, None if everything else redo) if redo else (run.marks["global"], {})
         if community_ids is not None and run.marks.get("version") == marks.VERSION:
@@ -165,6 +168,36 @@ def run_collection(*, as_of: date, community_ids=None) -> RunSummary:
             marks=marks.marks(top, glob, {**kept, **done}, run.marks),
         )
     return summary
+
+
+def chunks(community_ids) -> list:
+    """The communities to run, in groups of at most `ARREARS_RUN_CHUNK_UNITS` units (None: all in one).
+
+    The run holds each group's open charges, assessments and cases in memory, so a company of a
+    million units is run a slice at a time and its memory stays that of one slice. A community is
+    never split (its owners' caps and its summary are per community); one larger than a slice is a
+    slice of its own. Communities are independent, so the slices give what one pass would.
+    """
+    limit = settings.ARREARS_RUN_CHUNK_UNITS
+    sizes = Unit.objects.order_by().values("community_id").annotate(n=Count("pk"))
+    if community_ids is not None:
+        sizes = sizes.filter(community_id__in=list(community_ids))
+    counts = {row["community_id"]: row["n"] for row in sizes}
+    if community_ids is None:
+        if sum(counts.values()) <= limit:
+            return [None]
+        community_ids = Community.objects.order_by("pk").values_list("pk", flat=True)
+    found, current, size = [], [], 0
+    for community_id in sorted(community_ids):
+        units = counts.get(community_id, 0)
+        if current and size + units > limit:
+            found.append(current)
+            current, size = [], 0
+        current.append(community_id)
+        size += units
+    if current:
+        found.append(current)
+    return found
 
 
 def _scoped(queryset, community_ids):
@@ -186,7 +219,6 @@ def _run_communities(as_of: date, community_ids, summary: RunSummary) -> None:
     _promise_reminders(as_of, community_ids, summary)
     _limitation_warnings(as_of, cases, by_key, summary)
     _pre_due_messages(as_of, community_ids, summary)
-    refresh_arrears_summary(as_of=as_of, community_ids=community_ids)  # the arrears list's rates (summary.py)
 
 
 def close_if_cleared(*, unit_id: int, owner_id: int, as_of: date) -> Case | None:
@@ -238,7 +270,7 @@ def _sync_cases(as_of, by_key: dict[tuple[int, int], Assessment], community_ids,
                 a.suggested_persona, a.limitation_deadline,
             ))
         bulk_insert(Case, NEW_CASE_FIELDS, created)
-        summary.opened = len(created)
+        summary.opened += len(created)
         # Read back only the cases just opened, then keep `_open_cases`' order (newest first).
         opened = _scoped(Case.objects.filter(status=CaseStatus.OPEN, opened_on=as_of), community_ids)
         cases.update({(c.unit_id, c.owner_id): c for c in opened if (c.unit_id, c.owner_id) not in cases})
@@ -297,7 +329,7 @@ def _close_cases(as_of, cleared: list[Case], summary) -> None:
         _message(case, None, as_of, key=f"case:{case.pk}:thanks", template_code=THANKS_TEMPLATE)
         for case in cleared if case.close_reason in (CloseReason.PAID, CloseReason.PLAN_COMPLETED)
     ], summary)
-    summary.closed = len(cleared)
+    summary.closed += len(cleared)
 
 
 def _request_plan_waivers(as_of, plans: list[InstalmentPlan]) -> None:
@@ -481,7 +513,7 @@ def _write_snapshots(as_of, cases: dict, by_key, summary) -> None:
                 setattr(case, name, value)
             changed.append(case)
     bulk_set(changed, SNAPSHOT_FIELDS)
-    summary.updated = len(changed)
+    summary.updated += len(changed)
 
 
 # ----------------------------------------------------------------------------- the ladder

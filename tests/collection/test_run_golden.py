@@ -170,3 +170,33 @@ def test_it_writes_the_same_cases_steps_tasks_and_messages_on_every_backend():
     assert len(found["cases"]) > 10 and len(found["messages"]) > 12 and len(found["tasks"]) > 5
     for part in ("summaries", "cases", "steps", "tasks", "messages"):
         assert found[part] == expected[part], part
+
+
+def test_it_writes_the_same_when_the_run_works_one_community_at_a_time(settings):
+    # given a slice of five units: each of the scenario's communities is run on its own
+    settings.ARREARS_RUN_CHUNK_UNITS = 5
+    found = json.loads(json.dumps(digest(_play()), ensure_ascii=False))
+    # then it is the golden file still, row for row
+    expected = json.loads(GOLDEN.read_text(encoding="utf-8"))
+    for part in ("summaries", "cases", "steps", "tasks", "messages"):
+        assert found[part] == expected[part], part
+
+
+def test_it_slices_whole_communities_by_their_units(settings):
+    from arrears.collection.run import chunks
+
+    # given three communities of 3, 2 and 4 units and slices of at most 5 units
+    sizes = []
+    company = factories.company()
+    for name, units in (("一苑", 3), ("二苑", 2), ("三苑", 4)):
+        community = factories.community(name, company_obj=company)
+        for number in range(units):
+            factories.unit(community, building="1栋", room=f"{101 + number}")
+        sizes.append(community.pk)
+    settings.ARREARS_RUN_CHUNK_UNITS = 5
+    # then the first two share a slice and the third has its own; a community is never split
+    assert chunks(None) == [sizes[:2], sizes[2:]]
+    assert chunks([sizes[2], sizes[0]]) == [[sizes[0]], [sizes[2]]]
+    # and a company within one slice is run in one pass
+    settings.ARREARS_RUN_CHUNK_UNITS = 9
+    assert chunks(None) == [None]
