@@ -29,7 +29,7 @@ from django.db import connection
 from django.db.models import F, Max, Q
 
 from arrears.collection import models
-from arrears.estate.models import Community, Company, Contact, Owner, ServiceTicket, Unit
+from arrears.estate.models import Community, Company, Contact, Owner, Ownership, ServiceTicket, Unit
 from arrears.ledger.models import (
     Allocation,
     Charge,
@@ -40,7 +40,7 @@ from arrears.ledger.models import (
     Waiver,
 )
 
-VERSION = 1
+VERSION = 2  # 2: ownerships digested
 
 # Rows are inserted, never changed (their changes are rows of their own); the run writes none of them.
 GROWING = {
@@ -71,6 +71,7 @@ def _changing(as_of: date) -> list[tuple[str, object, str]]:
         ("community", Community.objects.all(), "id"),
         ("unit", Unit.objects.all(), "community_id"),
         ("owner", Owner.objects.all(), "community_id"),
+        ("ownership", Ownership.objects.all(), "community_id"),  # the summary's owned units
         ("contact", Contact.objects.all(), "community_id"),
         ("case", models.Case.objects.filter(status=models.CaseStatus.OPEN), "community_id"),
         ("task", models.Task.objects.filter(status=models.TaskStatus.OPEN), "community_id"),
@@ -170,6 +171,11 @@ def moved_communities(previous: dict, as_of: date, scope: list[int]) -> tuple[li
 
 def marks(top: dict[str, int], glob: str, communities: dict[str, str], previous: dict | None = None) -> dict:
     """The marks to store: growing tables' ids read before the run, digests read after it."""
-    merged = dict((previous or {}).get("communities", {})) if (previous or {}).get("version") == VERSION else {}
+    previous = previous or {}
+    # A community's digest vouches for it only under the global tables it was taken with: when they
+    # moved (a partial run saw a new holiday calendar), the communities this run did not redo are
+    # forgotten, so the next full run redoes them.
+    same = previous.get("version") == VERSION and previous.get("global") == glob
+    merged = dict(previous.get("communities", {})) if same else {}
     merged.update(communities)
     return {"version": VERSION, "max": top, "global": glob, "communities": merged}

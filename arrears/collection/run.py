@@ -53,7 +53,7 @@ from arrears.collection.models import (
     TaskStatus,
 )
 from arrears.collection.staging import staged
-from arrears.collection.summary import refresh_arrears_summary
+from arrears.collection.summary import ledger_marks, refresh_arrears_summary
 from arrears.core.db import bulk_insert, bulk_set
 from arrears.core.errors import DomainError
 from arrears.core.money import ZERO, MoneyField
@@ -151,12 +151,14 @@ def run_collection(*, as_of: date, community_ids=None) -> RunSummary:
         run = CollectionRun.objects.select_for_update().get(pk=run.pk)  # one run per date at a time
         scope = sorted(community_ids) if community_ids is not None else list(
             Community.objects.order_by("pk").values_list("pk", flat=True))
+        start_marks = ledger_marks()  # before the run reads the ledger: the arrears list re-checks what follows
         redo, top, kept = marks.moved_communities(run.marks if run.finished_at else {}, as_of, scope)
         everything = len(redo) == len(scope) and community_ids is None
         if redo:
             for chunk in chunks(None if everything else redo):
                 _run_communities(as_of, chunk, summary)
-            refresh_arrears_summary(as_of=as_of, community_ids=None if everything else redo)  # the list's rates
+            refresh_arrears_summary(as_of=as_of, community_ids=None if everything else redo,  # the list's rates
+                                    start_marks=start_marks)
         # Digests after the run's own writes: those are not changes a rerun has to redo.
         glob, done = marks.digests(as_of, None if everything else redo) if redo else (run.marks["global"], {})
         if community_ids is not None and run.marks.get("version") == marks.VERSION:
