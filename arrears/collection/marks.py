@@ -4,14 +4,17 @@ communities whose marks moved.
 The run is a function of the data it reads and of the date. Two kinds of tables feed it:
 
 - ledger and evidence tables that only ever grow (charges, payments, allocations, reversals,
-  contact attempts): their highest id, read at the *start* of a run. Rows above it on a rerun
-  name the communities they belong to. Reading the mark before the run (not after) is
-  conservative: a payment committed while the run was going is redone by the next run, never
-  missed.
+  contact attempts): their highest id, read at the *start* of a run, once no lower id is left
+  to commit (`settled_highest_ids`). Rows above it on a rerun name the communities they belong
+  to. Reading the mark before the run (not after) is conservative: a payment committed while
+  the run was going is redone by the next run, never missed.
 - tables whose rows change (waivers approved, promises and plans resolved, disputes and tickets
   closed, units falling vacant, an owner's do-not-contact, policies and ladders, open cases and
   tasks, the week's messages): a digest per community of every row the run can read, taken at
-  the *end* of the run, after its own writes, so that those writes do not count as a change.
+  the *start* of the run, so that a change committed while it goes is redone by the next run;
+  the tables the run writes itself (cases, tasks, messages, promises, plans) are digested again
+  at the *end*, after its own writes, so that those writes do not count as a change. (A waiver
+  the run requests for a completed plan makes the next rerun redo its community once.)
 
 A community whose marks equal the stored ones is skipped: the run is idempotent, so running it
 again over the same data for the same date would change nothing. Anything global (holidays,
@@ -24,8 +27,9 @@ import hashlib
 import zlib
 from collections import defaultdict
 from datetime import date, timedelta
+from typing import NamedTuple
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F, Max, Q
 
 from arrears.collection import models
@@ -40,13 +44,15 @@ from arrears.ledger.models import (
     Waiver,
 )
 
-VERSION = 2  # 2: ownerships digested
+VERSION = 3  # 2: ownerships digested; 3: digests read before the run
 
 # Rows are inserted, never changed (their changes are rows of their own); the run writes none of them.
 GROWING = {
     "charge": Charge, "allocation": Allocation, "payment": Payment, "reversal": PaymentReversal,
     "attempt": models.ContactAttempt,
 }
+# The changing tables the run writes: digested after its writes (the others before it reads them).
+RUN_WRITES = frozenset({"case", "task", "message", "promise", "plan"})
 # The guard's caps look back a week: older messages cannot change a decision.
 MESSAGE_LOOKBACK_DAYS = 14
 
@@ -94,6 +100,24 @@ def highest_ids() -> dict[str, int]:
     return {label: model.objects.aggregate(top=Max("pk"))["top"] or 0 for label, model in GROWING.items()}
 
 
+def settled_highest_ids(also=None):
+    """`highest_ids` (and `also()`, read alongside) with no lower id still to commit.
+
+    On PostgreSQL an id is taken when a row is inserted but seen when its transaction commits: a
+    payment can hold id 100 uncommitted while id 101 commits. A run that read 101 as its mark and
+    never saw 100 would skip it on every rerun. So the ids are read under a SHARE lock of the
+    growing tables, which waits for every transaction writing them to end and is let go at once
+    (before the run): any row not yet seen then gets a higher id. Called outside a transaction.
+    """
+    if connection.vendor != "postgresql":
+        return highest_ids(), also() if also else None
+    tables = ", ".join(connection.ops.quote_name(model._meta.db_table) for model in GROWING.values())
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {tables} IN SHARE MODE")
+        return highest_ids(), also() if also else None
+
+
 def grown_communities(previous: dict[str, int], now: dict[str, int]) -> set[int]:
     """Communities with rows added to a growing table since `previous` (through the primary key)."""
     moved = set()
@@ -134,43 +158,74 @@ def _digest_rows(queryset, path: str | None) -> dict:
     return {group: (count, str(total)) for group, (count, total) in found.items()}
 
 
-def digests(as_of: date, community_ids=None) -> tuple[str, dict[str, str]]:
-    """(digest of the global tables, {community id: digest of its changing rows})."""
+def _parts(as_of: date, community_ids=None, labels=None) -> dict:
+    """{community id: ["label:count:sum", …]} of the changing tables (those of `labels`, or all)."""
     parts = defaultdict(list)
     for label, queryset, path in _changing(as_of):
+        if labels is not None and label not in labels:
+            continue
         if community_ids is not None:
             queryset = queryset.filter(**{f"{path}__in": list(community_ids)})
         for community_id, (count, total) in _digest_rows(queryset, path).items():
-            parts[community_id].append(f"{label}:{count}:{total}")
-    glob = [f"{label}:{_digest_rows(queryset, None).get(None, (0, '0'))}" for label, queryset in _global(as_of)]
-    return _hash(glob), {str(community_id): _hash(items) for community_id, items in parts.items()}
+            parts[str(community_id)].append(f"{label}:{count}:{total}")
+    return parts
+
+
+def _global_digest(as_of: date) -> str:
+    return _hash([f"{label}:{_digest_rows(queryset, None).get(None, (0, '0'))}" for label, queryset in _global(as_of)])
+
+
+def digests(as_of: date, community_ids=None) -> tuple[str, dict[str, str]]:
+    """(digest of the global tables, {community id: digest of its changing rows})."""
+    return _global_digest(as_of), {key: _hash(items) for key, items in _parts(as_of, community_ids).items()}
 
 
 def _hash(items: list[str]) -> str:
     return hashlib.blake2b("|".join(sorted(items)).encode(), digest_size=12).hexdigest()
 
 
-def moved_communities(previous: dict, as_of: date, scope: list[int]) -> tuple[list[int], dict, dict]:
+class Start(NamedTuple):
+    """What a run read of its marks before it read anything else."""
+
+    redo: list[int]  # the communities to run
+    glob: str  # the global tables' digest
+    before: dict  # the redone communities' parts of the tables the run does not write, read before it
+    kept: dict  # the digests of the communities that did not move
+
+
+def moved_communities(previous: dict, as_of: date, scope: list[int], top: dict[str, int]) -> Start:
     """The communities of `scope` whose marks moved since `previous` (all of them without marks).
 
-    Returns them with the highest ids read now and the digests of the communities that did not
-    move (the run stores both; it digests the ones it redoes after writing them).
+    `top` are the growing tables' highest ids read before the run (`settled_highest_ids`). Every
+    changing table is digested now, before the run reads it: a row changed while the run goes
+    (an owner set do-not-contact, a waiver approved after the run assessed the owner) then differs
+    from what the run stores and is redone by the next run. Only the tables the run writes itself
+    (`RUN_WRITES`) are digested again after its writes (`finish`), so those writes are not taken
+    for a change.
     """
-    top = highest_ids()
-    if not previous or previous.get("version") != VERSION:
-        return list(scope), top, {}
-    glob, current = digests(as_of, scope)
-    if previous.get("global") != glob:
-        return list(scope), top, {}
+    glob, current = _global_digest(as_of), _parts(as_of, scope)
+    before = {key: [item for item in items if item.split(":", 1)[0] not in RUN_WRITES] for key, items in current.items()}
+    if not previous or previous.get("version") != VERSION or previous.get("global") != glob:
+        return Start(list(scope), glob, before, {})
     stored = previous.get("communities", {})
+    hashed = {key: _hash(items) for key, items in current.items()}
     moved = grown_communities(previous.get("max", {}), top)
-    moved.update(c for c in scope if str(c) not in stored or stored[str(c)] != current.get(str(c)))
+    moved.update(c for c in scope if str(c) not in stored or stored[str(c)] != hashed.get(str(c)))
     redo = sorted(c for c in scope if c in moved)
-    return redo, top, {key: value for key, value in current.items() if int(key) not in moved}
+    return Start(redo, glob, {key: value for key, value in before.items() if int(key) in moved},
+                 {key: value for key, value in hashed.items() if int(key) not in moved})
+
+
+def finish(as_of: date, start: Start, community_ids=None) -> dict[str, str]:
+    """The digests of the redone communities (`community_ids`, None: all): the tables the run does not
+    write as they were before it, those it writes as they are after its writes."""
+    after = _parts(as_of, community_ids, labels=RUN_WRITES)
+    keys = set(after) | set(start.before) if community_ids is None else {str(c) for c in community_ids}
+    return {key: _hash(start.before.get(key, []) + after.get(key, [])) for key in keys}
 
 
 def marks(top: dict[str, int], glob: str, communities: dict[str, str], previous: dict | None = None) -> dict:
-    """The marks to store: growing tables' ids read before the run, digests read after it."""
+    """The marks to store: growing tables' ids and digests read before the run, those of its own tables after it."""
     previous = previous or {}
     # A community's digest vouches for it only under the global tables it was taken with: when they
     # moved (a partial run saw a new holiday calendar), the communities this run did not redo are
