@@ -161,7 +161,7 @@ def run_collection(*, as_of: date, community_ids=None) -> RunSummary:
             for chunk in chunks(None if everything else redo):
                 _run_communities(as_of, chunk, summary)
             refresh_arrears_summary(as_of=as_of, community_ids=None if everything else redo,  # the list's rates
-                                    start_marks=start_marks)
+                                    start_marks=start_marks, force=True)
         # The run's own tables digested after its writes: those are not changes a rerun has to redo.
         done = marks.finish(as_of, start, None if everything else redo) if redo else {}
         if community_ids is not None and run.marks.get("version") == marks.VERSION:

@@ -120,13 +120,16 @@ def ledger_marks() -> tuple[int, int]:
     return allocation, highest if waiting is None else min(highest, waiting - 1)
 
 
-def refresh_arrears_summary(*, as_of: date, community_ids=None, start_marks: tuple[int, int] | None = None) -> int:
+def refresh_arrears_summary(*, as_of: date, community_ids=None, start_marks: tuple[int, int] | None = None,
+                            force: bool = False) -> int:
     """Write the rates' figures of every building of the communities as of `as_of`; return the rows written.
 
     Nothing is written when every community already holds figures of this date with the same
     fingerprint (a same-date rerun with nothing changed). `start_marks` are the `ledger_marks`
     read when the run began, before it read the ledger: what moved after them is what the arrears
-    list re-checks (a payment committed while the run went on is above them)."""
+    list re-checks (a payment committed while the run went on is above them). The daily run
+    passes `force`: it redoes only communities whose data moved (collection/marks.py), and the
+    fingerprint does not see every move (an ownership's dates corrected in place)."""
     communities = Community.objects.order_by("pk")
     if community_ids is not None:
         communities = communities.filter(pk__in=list(community_ids))
@@ -138,7 +141,7 @@ def refresh_arrears_summary(*, as_of: date, community_ids=None, start_marks: tup
     current = set(ArrearsSummary.objects.filter(community_id__in=ids, fingerprint=fingerprint)
                   .values_list("community_id", flat=True).distinct())
     buildings = list(Building.objects.filter(community_id__in=ids).values_list("pk", "community_id"))
-    if current >= {community_id for _, community_id in buildings}:
+    if not force and current >= {community_id for _, community_id in buildings}:
         return 0
     figures = figures_by_building(as_of, community_ids=ids)
     now = timezone.now()
