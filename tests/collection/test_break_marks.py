@@ -97,3 +97,45 @@ def test_a_rerun_after_an_ownership_end_is_corrected_brings_the_rates_up_to_date
     live = selectors.live_arrears_rates(boss, today=DAY, community=community.pk)
     assert live.units_owned == 0
     assert _figures(selectors.arrears_rates(boss, today=DAY, community=community.pk)) == _figures(live)
+
+
+def test_after_back_dated_payments_reversals_and_waivers_the_rerun_rates_equal_the_live_ones(estate):  # noqa: F811
+    # given: a run for the day
+    boss, clerk = factories.user("boss", is_superuser=True), factories.user("clerk")
+    run_collection(as_of=DAY)
+    _, east_unit, east_owner = estate["东区"]
+    _, west_unit, _ = estate["西区"]
+    # when: in the east a payment dated last week is entered and reversed two days ago, and another
+    # paid today; in the west part of the oldest charge is waived from five days ago; the run goes again
+    bounced = services.record_payment(unit_id=east_unit.pk, owner_id=east_owner.pk, amount="150.00",
+                                      paid_on=DAY - timedelta(days=7), method="cash")
+    services.reverse_payment(payment_id=bounced.pk, reversed_on=DAY - timedelta(days=2), reason="退票")
+    services.record_payment(unit_id=east_unit.pk, owner_id=east_owner.pk, amount="100.00", paid_on=DAY, method="cash")
+    oldest = min((line for line in charge_lines(DAY, unit_ids=[west_unit.pk]) if line.outstanding > 0),
+                 key=lambda line: line.due)
+    waiver = services.request_waiver(charge_id=oldest.charge_id, component="principal", amount="50.00", reason="维修补偿",
+                                     requested_by=clerk, requested_on=DAY - timedelta(days=6))
+    services.approve_waiver(waiver_id=waiver.pk, approved_by=boss, decided_on=DAY - timedelta(days=5))
+    run_collection(as_of=DAY)
+    # then: for every community and building, the summary's rates are the live ones, to the fen
+    for community, unit, _ in estate.values():
+        for scope in ({}, {"community": community.pk}, {"building": unit.building_id}):
+            read = selectors.arrears_rates(boss, today=DAY, **scope)
+            assert read.computed_at is not None
+            assert _figures(read) == _figures(selectors.live_arrears_rates(boss, today=DAY, **scope)), scope
+
+
+@pytest.mark.parametrize("slice_units", [0, 1])
+def test_slices_of_no_unit_or_one_unit_give_what_one_pass_gives(estate, settings, slice_units):  # noqa: F811
+    # given: besides the two communities in arrears, one with a building but no unit, and one with nothing
+    company = estate["东区"][0].company
+    empty = factories.community("空楼", company_obj=company)
+    empty.buildings.create(name="1栋")
+    factories.community("空地", company_obj=company)
+    # when: the run goes in slices of at most 0 (or 1) units
+    settings.ARREARS_RUN_CHUNK_UNITS = slice_units
+    sliced = run_collection(as_of=DAY)
+    # then: every community was run, the cases are those of one pass, and a rerun skips them all
+    assert sliced.extra["communities_run"] == 4
+    assert (sliced.opened, sliced.open_cases) == (2, 2)
+    assert run_collection(as_of=DAY).extra["communities_run"] == 0
