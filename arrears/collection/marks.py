@@ -100,22 +100,28 @@ def highest_ids() -> dict[str, int]:
     return {label: model.objects.aggregate(top=Max("pk"))["top"] or 0 for label, model in GROWING.items()}
 
 
-def settled_highest_ids(also=None):
-    """`highest_ids` (and `also()`, read alongside) with no lower id still to commit.
+def settled(model, read):
+    """`read()` once no transaction writing `model`'s table is left open (PostgreSQL; at once elsewhere).
 
-    On PostgreSQL an id is taken when a row is inserted but seen when its transaction commits: a
-    payment can hold id 100 uncommitted while id 101 commits. A run that read 101 as its mark and
-    never saw 100 would skip it on every rerun. So the ids are read under a SHARE lock of the
-    growing tables, which waits for every transaction writing them to end and is let go at once
-    (before the run): any row not yet seen then gets a higher id. Called outside a transaction.
+    On PostgreSQL an id is taken when a row is written but seen when its transaction commits: a
+    payment can hold id 100 uncommitted while id 101 commits, and a run that read 101 as its mark,
+    never seeing 100, would skip it on every rerun. Under a SHARE lock of the table, which waits
+    for every transaction writing it to end and is let go at once, any row not seen yet gets a
+    higher id. One table per transaction: holding one lock while waiting for another could close
+    a cycle with a payment writing both. Call it outside a transaction (inside one, the locks are
+    held to its end).
     """
     if connection.vendor != "postgresql":
-        return highest_ids(), also() if also else None
-    tables = ", ".join(connection.ops.quote_name(model._meta.db_table) for model in GROWING.values())
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(f"LOCK TABLE {tables} IN SHARE MODE")
-        return highest_ids(), also() if also else None
+        return read()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"LOCK TABLE {connection.ops.quote_name(model._meta.db_table)} IN SHARE MODE")
+        return read()
+
+
+def settled_highest_ids() -> dict[str, int]:
+    """`highest_ids` with no lower id left to commit (`settled`)."""
+    return {label: settled(model, lambda model=model: model.objects.aggregate(top=Max("pk"))["top"] or 0)
+            for label, model in GROWING.items()}
 
 
 def grown_communities(previous: dict[str, int], now: dict[str, int]) -> set[int]:

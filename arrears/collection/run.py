@@ -53,7 +53,7 @@ from arrears.collection.models import (
     TaskStatus,
 )
 from arrears.collection.staging import staged
-from arrears.collection.summary import ledger_marks, refresh_arrears_summary
+from arrears.collection.summary import refresh_arrears_summary, waiver_mark
 from arrears.core.db import bulk_insert, bulk_set
 from arrears.core.errors import DomainError
 from arrears.core.money import ZERO, MoneyField
@@ -147,7 +147,8 @@ def run_collection(*, as_of: date, community_ids=None) -> RunSummary:
     ensure_policies(community_ids)
     # Before the run reads anything: the growing tables' ids, and the ledger marks the arrears list
     # re-checks from (a payment committed while the run goes is above both).
-    top, start_marks = marks.settled_highest_ids(ledger_marks)
+    top = marks.settled_highest_ids()
+    start_marks = (top["allocation"], marks.settled(Waiver, waiver_mark))
     summary = RunSummary(as_of=as_of)
     with transaction.atomic():
         run, _ = CollectionRun.objects.get_or_create(as_of=as_of, defaults={"started_at": timezone.now()})

@@ -89,7 +89,7 @@ def figures_by_building(as_of: date, *, community_ids) -> dict[int, dict]:
 
 
 def _marks() -> tuple[int, int, str]:
-    """The allocation and waiver marks (`ledger_marks`), and a fingerprint of everything the figures read.
+    """The highest allocation id, the `waiver_mark`, and a fingerprint of everything the figures read.
 
     Charges and allocations are append-only, so their highest ids say whether any was written;
     a waiver's approval and an ownership's end are updates, so their counts are in it too."""
@@ -104,20 +104,18 @@ def _marks() -> tuple[int, int, str]:
             [WaiverStatus.APPROVED],
         )
         allocation, charge, waiver, approved, ownership, ended = (value or 0 for value in cursor.fetchone())
-    _, waiver_mark = ledger_marks()
-    return allocation, waiver_mark, f"{allocation}:{charge}:{waiver}:{approved}:{ownership}:{ended}"
+    return allocation, waiver_mark(), f"{allocation}:{charge}:{waiver}:{approved}:{ownership}:{ended}"
 
 
-def ledger_marks() -> tuple[int, int]:
-    """(highest allocation id, waiver mark): a waiver above the mark may have been approved since.
+def waiver_mark() -> int:
+    """A waiver above the mark may have been approved since it was read.
 
     A waiver approved later was either written later (a higher id) or already waiting for its
     decision, and its decision may be dated back before the run: so the mark stays below the
     oldest waiver still waiting, not at the highest id."""
-    allocation = Allocation.objects.aggregate(top=Max("pk"))["top"] or 0
     waiting = Waiver.objects.filter(status=WaiverStatus.REQUESTED).aggregate(low=Min("pk"))["low"]
     highest = Waiver.objects.aggregate(top=Max("pk"))["top"] or 0
-    return allocation, highest if waiting is None else min(highest, waiting - 1)
+    return highest if waiting is None else min(highest, waiting - 1)
 
 
 def refresh_arrears_summary(*, as_of: date, community_ids=None, start_marks: tuple[int, int] | None = None,
@@ -125,8 +123,8 @@ def refresh_arrears_summary(*, as_of: date, community_ids=None, start_marks: tup
     """Write the rates' figures of every building of the communities as of `as_of`; return the rows written.
 
     Nothing is written when every community already holds figures of this date with the same
-    fingerprint (a same-date rerun with nothing changed). `start_marks` are the `ledger_marks`
-    read when the run began, before it read the ledger: what moved after them is what the arrears
+    fingerprint (a same-date rerun with nothing changed). `start_marks` are the highest allocation id
+    and the `waiver_mark` read when the run began, before it read the ledger: what moved after them is what the arrears
     list re-checks (a payment committed while the run went on is above them). The daily run
     passes `force`: it redoes only communities whose data moved (collection/marks.py), and the
     fingerprint does not see every move (an ownership's dates corrected in place)."""
