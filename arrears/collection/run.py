@@ -53,7 +53,7 @@ from arrears.collection.models import (
     TaskStatus,
 )
 from arrears.collection.staging import staged
-from arrears.collection.summary import refresh_arrears_summary
+from arrears.collection.summary import refresh_arrears_summary, waiver_mark
 from arrears.core.db import bulk_insert, bulk_set
 from arrears.core.errors import DomainError
 from arrears.core.money import ZERO, MoneyField
@@ -145,27 +145,33 @@ def run_collection(*, as_of: date, community_ids=None) -> RunSummary:
             code="run_backwards",
         )
     ensure_policies(community_ids)
+    # Before the run reads anything: the growing tables' ids, and the ledger marks the arrears list
+    # re-checks from (a payment committed while the run goes is above both).
+    top = marks.settled_highest_ids()
+    start_marks = (top["allocation"], marks.settled(Waiver, waiver_mark))
     summary = RunSummary(as_of=as_of)
     with transaction.atomic():
         run, _ = CollectionRun.objects.get_or_create(as_of=as_of, defaults={"started_at": timezone.now()})
         run = CollectionRun.objects.select_for_update().get(pk=run.pk)  # one run per date at a time
         scope = sorted(community_ids) if community_ids is not None else list(
             Community.objects.order_by("pk").values_list("pk", flat=True))
-        redo, top, kept = marks.moved_communities(run.marks if run.finished_at else {}, as_of, scope)
+        start = marks.moved_communities(run.marks if run.finished_at else {}, as_of, scope, top)
+        redo = start.redo
         everything = len(redo) == len(scope) and community_ids is None
         if redo:
             for chunk in chunks(None if everything else redo):
                 _run_communities(as_of, chunk, summary)
-            refresh_arrears_summary(as_of=as_of, community_ids=None if everything else redo)  # the list's rates
-        # Digests after the run's own writes: those are not changes a rerun has to redo.
-        glob, done = marks.digests(as_of, None if everything else redo) if redo else (run.marks["global"], {})
+            refresh_arrears_summary(as_of=as_of, community_ids=None if everything else redo,  # the list's rates
+                                    start_marks=start_marks, force=True)
+        # The run's own tables digested after its writes: those are not changes a rerun has to redo.
+        done = marks.finish(as_of, start, None if everything else redo) if redo else {}
         if community_ids is not None and run.marks.get("version") == marks.VERSION:
             top = run.marks["max"]  # a partial run vouches for nothing outside its communities
         summary.open_cases = _scoped(Case.objects.filter(status=CaseStatus.OPEN), community_ids).count()
         summary.extra["communities_run"] = len(redo)
         CollectionRun.objects.filter(pk=run.pk).update(
             finished_at=timezone.now(), summary=summary.as_dict(),
-            marks=marks.marks(top, glob, {**kept, **done}, run.marks),
+            marks=marks.marks(top, start.glob, {**start.kept, **done}, run.marks),
         )
     return summary
 

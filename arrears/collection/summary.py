@@ -14,7 +14,7 @@ from datetime import date
 
 from django.db import connection, transaction
 from django.db.models import Case as SqlCase
-from django.db.models import Count, F, Max, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import Count, F, Max, Min, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -89,7 +89,7 @@ def figures_by_building(as_of: date, *, community_ids) -> dict[int, dict]:
 
 
 def _marks() -> tuple[int, int, str]:
-    """The highest allocation and waiver ids, and a fingerprint of everything the figures read.
+    """The highest allocation id, the `waiver_mark`, and a fingerprint of everything the figures read.
 
     Charges and allocations are append-only, so their highest ids say whether any was written;
     a waiver's approval and an ownership's end are updates, so their counts are in it too."""
@@ -104,24 +104,42 @@ def _marks() -> tuple[int, int, str]:
             [WaiverStatus.APPROVED],
         )
         allocation, charge, waiver, approved, ownership, ended = (value or 0 for value in cursor.fetchone())
-    return allocation, waiver, f"{allocation}:{charge}:{waiver}:{approved}:{ownership}:{ended}"
+    return allocation, waiver_mark(), f"{allocation}:{charge}:{waiver}:{approved}:{ownership}:{ended}"
 
 
-def refresh_arrears_summary(*, as_of: date, community_ids=None) -> int:
+def waiver_mark() -> int:
+    """A waiver above the mark may have been approved since it was read.
+
+    A waiver approved later was either written later (a higher id) or already waiting for its
+    decision, and its decision may be dated back before the run: so the mark stays below the
+    oldest waiver still waiting, not at the highest id."""
+    waiting = Waiver.objects.filter(status=WaiverStatus.REQUESTED).aggregate(low=Min("pk"))["low"]
+    highest = Waiver.objects.aggregate(top=Max("pk"))["top"] or 0
+    return highest if waiting is None else min(highest, waiting - 1)
+
+
+def refresh_arrears_summary(*, as_of: date, community_ids=None, start_marks: tuple[int, int] | None = None,
+                            force: bool = False) -> int:
     """Write the rates' figures of every building of the communities as of `as_of`; return the rows written.
 
     Nothing is written when every community already holds figures of this date with the same
-    fingerprint (a same-date rerun with nothing changed)."""
+    fingerprint (a same-date rerun with nothing changed). `start_marks` are the highest allocation id
+    and the `waiver_mark` read when the run began, before it read the ledger: what moved after them is what the arrears
+    list re-checks (a payment committed while the run went on is above them). The daily run
+    passes `force`: it redoes only communities whose data moved (collection/marks.py), and the
+    fingerprint does not see every move (an ownership's dates corrected in place)."""
     communities = Community.objects.order_by("pk")
     if community_ids is not None:
         communities = communities.filter(pk__in=list(community_ids))
     ids = list(communities.values_list("pk", flat=True))
     allocation_mark, waiver_mark, fingerprint = _marks()
+    if start_marks is not None:
+        allocation_mark, waiver_mark = min(allocation_mark, start_marks[0]), min(waiver_mark, start_marks[1])
     fingerprint = f"{as_of.isoformat()}:{fingerprint}"
     current = set(ArrearsSummary.objects.filter(community_id__in=ids, fingerprint=fingerprint)
                   .values_list("community_id", flat=True).distinct())
     buildings = list(Building.objects.filter(community_id__in=ids).values_list("pk", "community_id"))
-    if current >= {community_id for _, community_id in buildings}:
+    if not force and current >= {community_id for _, community_id in buildings}:
         return 0
     figures = figures_by_building(as_of, community_ids=ids)
     now = timezone.now()
