@@ -24,12 +24,13 @@ companies, charge types) moving redoes every community.
 from __future__ import annotations
 
 import hashlib
+import logging
 import zlib
 from collections import defaultdict
 from datetime import date, timedelta
 from typing import NamedTuple
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import F, Max, Q
 
 from arrears.collection import models
@@ -45,6 +46,8 @@ from arrears.ledger.models import (
 )
 
 VERSION = 3  # 2: ownerships digested; 3: digests read before the run
+
+logger = logging.getLogger(__name__)
 
 # Rows are inserted, never changed (their changes are rows of their own); the run writes none of them.
 GROWING = {
@@ -100,7 +103,11 @@ def highest_ids() -> dict[str, int]:
     return {label: model.objects.aggregate(top=Max("pk"))["top"] or 0 for label, model in GROWING.items()}
 
 
-def settled(model, read):
+# How long a run waits for a table's open writers before it settles for an older mark.
+SETTLE_LOCK_TIMEOUT_MS = 5000
+
+
+def settled(model, read, fallback):
     """`read()` once no transaction writing `model`'s table is left open (PostgreSQL; at once elsewhere).
 
     On PostgreSQL an id is taken when a row is written but seen when its transaction commits: a
@@ -110,17 +117,41 @@ def settled(model, read):
     higher id. One table per transaction: holding one lock while waiting for another could close
     a cycle with a payment writing both. Call it outside a transaction (inside one, the locks are
     held to its end).
+
+    A writer that stays open longer than `SETTLE_LOCK_TIMEOUT_MS` (a long import) is not waited
+    for — while the run waits, the tills' payments queue behind its lock request — and the mark is
+    `fallback`, an older one that was settled: the next rerun then redoes more than it must, never less.
     """
     if connection.vendor != "postgresql":
         return read()
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"LOCK TABLE {connection.ops.quote_name(model._meta.db_table)} IN SHARE MODE")
-        return read()
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL lock_timeout = {int(SETTLE_LOCK_TIMEOUT_MS)}")
+            cursor.execute(f"LOCK TABLE {connection.ops.quote_name(model._meta.db_table)} IN SHARE MODE")
+            cursor.execute("SET LOCAL lock_timeout TO DEFAULT")
+            return read()
+    except OperationalError as error:
+        if getattr(getattr(error, "__cause__", None), "sqlstate", None) != "55P03":  # lock_not_available
+            raise
+        logger.warning("run marks: %s still has a writer open after %s ms; using the older mark %s",
+                       model._meta.db_table, SETTLE_LOCK_TIMEOUT_MS, fallback)
+        return fallback
+
+
+def last_settled_ids() -> dict[str, int]:
+    """The growing tables' ids of the latest finished run (any date): settled when it read them, so
+    no row below them can still commit."""
+    latest = (models.CollectionRun.objects.filter(finished_at__isnull=False).order_by("-finished_at", "-pk")
+              .values_list("marks", flat=True).first()) or {}
+    stored = latest.get("max", {}) if latest.get("version") == VERSION else {}
+    return {label: int(stored.get(label, 0)) for label in GROWING}
 
 
 def settled_highest_ids() -> dict[str, int]:
     """`highest_ids` with no lower id left to commit (`settled`)."""
-    return {label: settled(model, lambda model=model: model.objects.aggregate(top=Max("pk"))["top"] or 0)
+    fallback = last_settled_ids() if connection.vendor == "postgresql" else {}
+    return {label: settled(model, lambda model=model: model.objects.aggregate(top=Max("pk"))["top"] or 0,
+                           fallback.get(label, 0))
             for label, model in GROWING.items()}
 
 

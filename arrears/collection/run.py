@@ -148,7 +148,7 @@ def run_collection(*, as_of: date, community_ids=None) -> RunSummary:
     # Before the run reads anything: the growing tables' ids, and the ledger marks the arrears list
     # re-checks from (a payment committed while the run goes is above both).
     top = marks.settled_highest_ids()
-    start_marks = (top["allocation"], marks.settled(Waiver, waiver_mark))
+    start_marks = (top["allocation"], marks.settled(Waiver, waiver_mark, 0))  # 0: re-check every waiver
     summary = RunSummary(as_of=as_of)
     with transaction.atomic():
         run, _ = CollectionRun.objects.get_or_create(as_of=as_of, defaults={"started_at": timezone.now()})

@@ -134,3 +134,37 @@ def test_a_waiver_approved_while_the_run_goes_is_redone_by_the_rerun(estate, mon
     run_collection(as_of=DAY)
     # then: the rerun sees the waiver and closes the case: nobody is sent to collect a waived debt
     assert _case(estate, "东区").status == CaseStatus.CLOSED
+
+
+def test_a_writer_left_open_does_not_hold_the_run_and_its_rows_are_still_redone(estate, monkeypatch):  # noqa: F811
+    # given: a run for the day; then the east owner pays at a till whose transaction stays open (a long
+    # import would do the same), and the run will wait for open writers only a moment
+    from arrears.collection import marks
+
+    run_collection(as_of=DAY)
+    monkeypatch.setattr(marks, "SETTLE_LOCK_TIMEOUT_MS", 50)
+    _, east_unit, east_owner = estate["东区"]
+    taken, go = threading.Event(), threading.Event()
+
+    def slow_payment():
+        with transaction.atomic():
+            services.record_payment(unit_id=east_unit.pk, owner_id=east_owner.pk, amount=D("700.00"), paid_on=DAY,
+                                    method="cash")
+            taken.set()
+            go.wait()
+
+    till = _Job(slow_payment)
+    till.start()
+    assert taken.wait()
+    # when: the run goes again while the till is still open: it does not wait for the till
+    rerun = _Job(lambda: run_collection(as_of=DAY))
+    rerun.start()
+    rerun.join()
+    assert not isinstance(rerun.result, Exception), rerun.result
+    # and: the till commits, and the run goes once more for the day
+    go.set()
+    till.join()
+    assert not isinstance(till.result, Exception), till.result
+    run_collection(as_of=DAY)
+    # then: the marks it could not settle were older ones, so the payment was seen and the case closed
+    assert _case(estate, "东区").status == CaseStatus.CLOSED
