@@ -5,6 +5,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 from arrears.core import roles
 from arrears.estate.models import StaffScope
@@ -36,6 +37,9 @@ def browser():
                   "--disable-sync", "--no-first-run"],
         )
         yield chromium
+        # The ORM calls made while Playwright's loop ran kept their own connection (Django keeps one
+        # per async context): closed here, inside that context, it does not outlive the test.
+        connections.close_all()
         chromium.close()
 
 
