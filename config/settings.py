@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "arrears.collection",
     "arrears.notices",
     "arrears.portal",
+    "arrears.legal",
     "arrears.staff",
     "arrears.demo",  # the top floor: stands on every app, nothing imports it
 ]

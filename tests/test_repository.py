@@ -81,3 +81,10 @@ def test_no_app_imports_the_demo():
 def test_it_sees_every_way_of_importing_an_app(source, package, expected):
     # the checks above fail on any of these (they cannot pass by not looking)
     assert imported_apps(source, package) == expected
+
+
+def test_only_the_staff_site_and_the_demo_stand_on_the_legal_desk():
+    # legal depends on every app below it; nothing below depends on it (DESIGN.md §4)
+    offenders = {module: others for app in APPS if app not in ("legal", "staff", "demo")
+                 for module, others in imports_of(app).items() if "legal" in others}
+    assert offenders == {}

@@ -288,6 +288,8 @@ class Case(models.Model):
     limitation_deadline = models.DateField(_("最早诉讼时效届满日"), null=True, blank=True)
     quiet_until = models.DateField(_("静默至"), null=True, blank=True, help_text=_("含当日，期间不联系业主"))
     front_desk_flag = models.BooleanField(_("前台提醒"), default=False)
+    # A legal matter is open: the ladder's contact steps wait; the court, not the collector, speaks now.
+    legal_hold = models.BooleanField(_("法务处理中"), default=False, db_default=False)
     last_step = models.ForeignKey(LadderStep, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("最近步骤"))
     last_step_on = models.DateField(_("最近步骤日期"), null=True, blank=True)
 
@@ -394,6 +396,7 @@ class TaskKind(models.TextChoices):
     LIMITATION_WARNING = "limitation_warning", _("诉讼时效预警")
     SATISFACTION = "satisfaction", _("缴费后回访")
     COMPLAINT_FOLLOW_UP = "complaint_follow_up", _("不满意跟进")
+    LEGAL = "legal", _("法务节点")
 
 
 class TaskStatus(models.TextChoices):

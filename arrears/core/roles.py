@@ -28,6 +28,9 @@ _VIEW_ALL = [
     "notices.view_letter", "notices.view_letterbatch", "notices.view_messageevent", "notices.view_deliverycorrection",
     "portal.view_paymentorder", "portal.view_paymentnotification", "portal.view_receipt", "portal.view_reversalrequest",
     "portal.view_instalmentrequest", "portal.view_complaint", "portal.view_surveyresponse", "portal.view_feecomposition",
+    "legal.view_matter", "legal.view_matterstage", "legal.view_mattercost", "legal.view_award",
+    "legal.view_communitydocument", "legal.view_publicnotice", "legal.view_publicnoticeentry",
+    "legal.view_documenttemplate", "legal.view_legalpolicy",
 ]
 # Answering what owners send from the portal: instalment requests and complaints.
 _OWNER_REQUESTS = ["portal.change_instalmentrequest", "portal.change_complaint", "portal.revoke_statement_link"]
@@ -46,6 +49,11 @@ _COLLECT = [
 ]
 # Proving limitation restarts (待补证据), recording a suit or the owner's written acknowledgement.
 _LIMITATION = ["collection.add_limitationproof", "collection.add_limitationevent"]
+# The legal desk: open and walk matters, record their costs and awards (posting an award is a
+# manager's second look: legal.approve_award), upload the community's contract, edit the templates.
+_LEGAL_DESK = ["legal.add_matter", "legal.change_matter", "legal.add_matterstage", "legal.add_mattercost",
+               "legal.add_award", "legal.add_communitydocument", "legal.add_documenttemplate",
+               "legal.change_documenttemplate"]
 
 ROLE_PERMISSIONS = {
     COLLECTOR: _VIEW_ALL + _COLLECT + _OWNER_REQUESTS + ["ledger.add_waiver", "estate.add_contact", "estate.change_contact",
@@ -68,6 +76,10 @@ ROLE_PERMISSIONS = {
         "collection.change_holidayarrangement",
         "collection.view_compliance",  # the compliance page: contacts logged against a contact rule
         "estate.change_contact", "estate.authorise_disclosure",  # the owner's own number, the written authorisation
+        # Four eyes on what a court decided before it reaches the ledger; the public notice (公示),
+        # prepared by one manager and approved by another, where the company allows it.
+        "legal.approve_award", "legal.prepare_public_notice", "legal.approve_public_notice",
+        "legal.add_communitydocument", "legal.change_legalpolicy",
     ],
     FINANCE: _VIEW_ALL + _CASHIER + [
         "ledger.add_paymentreversal", "portal.change_reversalrequest", "portal.add_feecomposition",
@@ -76,7 +88,7 @@ ROLE_PERMISSIONS = {
         "estate.add_ownership", "estate.change_ownership",
     ],
     LEGAL: _VIEW_ALL + ["collection.add_contactattempt", "collection.change_task", "collection.add_attemptattachment",
-                        *_LIMITATION, *_LETTERS, "notices.issue_lawyer_letter", "estate.change_contact",
+                        *_LIMITATION, *_LETTERS, *_LEGAL_DESK, "notices.issue_lawyer_letter", "estate.change_contact",
                         "estate.authorise_disclosure"],
     ADMIN: None,  # every permission
 }

@@ -30,11 +30,12 @@ from arrears.estate.models import Contact
 from arrears.ledger import append_only as ledger_columns
 from arrears.ledger import services as ledger_services
 from arrears.ledger.models import Allocation, Payment
+from arrears.legal import append_only as legal_columns
 from arrears.notices import append_only as notices_columns
 from tests import factories
 
 AT = datetime(2026, 5, 10, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
-ALL_GROUPS = [group for module in (collection_columns, notices_columns, core_columns, ledger_columns)
+ALL_GROUPS = [group for module in (collection_columns, notices_columns, core_columns, ledger_columns, legal_columns)
               for groups in module.EVIDENCE_COLUMNS.values() for group in groups]
 
 
@@ -201,6 +202,12 @@ EVIDENCE_TRIGGERS = {
     "ledger_payment": {"append_only"},
     "ledger_paymentreversal": {"append_only"},
     "ledger_allocation": {"append_only"},
+    "legal_matterstage": {"append_only"},
+    "legal_mattercost": {"append_only"},
+    "legal_award": {"append_only", "frozen_decision"},
+    "legal_communitydocument": {"append_only"},
+    "legal_publicnotice": {"append_only"},
+    "legal_publicnoticeentry": {"append_only"},
 }
 
 
