@@ -8,6 +8,7 @@ from arrears.staff import (
     notices_views,
     portal_views,
     proof_views,
+    public_notice_views,
     ticket_views,
     views,
 )
@@ -76,6 +77,14 @@ urlpatterns = [
     path("tickets/<int:pk>/rating/", ticket_views.ticket_rate, name="ticket_rate"),
     path("units/<int:pk>/tickets/", ticket_views.ticket_open, name="ticket_open"),
     path("me/", ticket_views.my_profile, name="my_profile"),
+    # public arrears notice (欠费公示)
+    path("legal/notices/", public_notice_views.notice_list, name="public_notices"),
+    path("legal/notices/new/", public_notice_views.notice_prepare, name="public_notice_prepare"),
+    path("legal/notices/<int:pk>/", public_notice_views.notice_detail, name="public_notice"),
+    path("legal/notices/<int:pk>/approve/", public_notice_views.notice_approve, name="public_notice_approve"),
+    path("legal/notices/<int:pk>/reject/", public_notice_views.notice_reject, name="public_notice_reject"),
+    path("legal/notices/<int:pk>/withdraw/", public_notice_views.notice_withdraw, name="public_notice_withdraw"),
+    path("legal/notices/<int:pk>/poster.pdf", public_notice_views.notice_poster, name="public_notice_poster"),
     # cashier
     path("units/<int:pk>/cashier/", cashier_views.cashier, name="cashier"),
     path("receipts/<int:pk>.pdf", cashier_views.receipt_pdf, name="receipt_pdf"),

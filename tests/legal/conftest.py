@@ -53,7 +53,7 @@ def scenario(db, today, settings, tmp_path):
     # 3栋102 changed hands on 1 March: 李旧主's January and February stay unpaid, 王二 pays March and April.
     owners["former"] = factories.owner(rooms["3栋102"], "李旧主", end=date(2026, 2, 28))
     owners["3栋102"] = factories.owner(rooms["3栋102"], "王二", start=date(2026, 3, 1))
-    for number, (key, person) in enumerate(owners.items()):
+    for number, person in enumerate(owners.values()):
         Contact.objects.create(community=community, owner=person, kind="mobile", value=f"139{number:04d}8888", relation="self")
     factories.tariff(community)
     services.bill(through=date(2026, 4, 1))
