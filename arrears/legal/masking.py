@@ -12,6 +12,8 @@ a fixed mask and the last two characters of the room: 3栋1单元1201 → "3栋*
 - A label must fit at least MIN_CANDIDATES rooms of its building (listed or not): when fewer rooms
   end that way, one character less is shown, then none, and a building too small to hide a room in
   is hidden as well ("****"). So no two labels, read together or alone, point at one home.
+- The order of the list says nothing either: labels come by building, then label, then amount,
+  never by floor or entrance, and hidden rooms come last, not among their building's neighbours.
 
 Pure functions: values in, values out; the caller reads the rooms from the database.
 """
@@ -57,3 +59,9 @@ def small_buildings(units_by_building: Mapping[int, int]) -> set[int]:
     """Buildings with fewer rooms than MIN_CANDIDATES: a count of them would name a home, so the
     counts mode adds them up in one line (其他楼栋)."""
     return {building_id for building_id, count in units_by_building.items() if count < MIN_CANDIDATES}
+
+
+def order_key(label_text: str, *, building_rank: int, amount) -> tuple:
+    """Where a label stands on the poster: hidden rooms last, the rest by building, label and amount."""
+    hidden = label_text == HIDDEN
+    return (hidden, 0 if hidden else building_rank, label_text, amount if amount is not None else 0)

@@ -179,7 +179,7 @@ class Line:
 
 
 def _lines(listed: dict[int, Decimal]) -> list[Line]:
-    """The listed units with their masked labels, in the order of the buildings and rooms."""
+    """The listed units with their masked labels, in the order the poster prints them (masking.order_key)."""
     units = list(Unit.objects.filter(pk__in=list(listed)).select_related("building")
                  .order_by("building__sort_key", "sort_key", "pk"))
     rooms: dict[int, list[str]] = {}
@@ -187,7 +187,12 @@ def _lines(listed: dict[int, Decimal]) -> list[Line]:
             "building_id", "room"):
         rooms.setdefault(building_id, []).append(room)
     labels = masking.labels({u.pk: (u.building_id, u.building.name, u.room) for u in units}, rooms)
-    return [Line(u.pk, u.building_id, u.building.name, labels[u.pk], listed[u.pk]) for u in units]
+    rank: dict[int, int] = {}
+    for u in units:  # the buildings in their own order (2栋 before 10栋)
+        rank.setdefault(u.building_id, len(rank))
+    lines = [Line(u.pk, u.building_id, u.building.name, labels[u.pk], listed[u.pk]) for u in units]
+    return sorted(lines, key=lambda line: masking.order_key(line.label, building_rank=rank[line.building_id],
+                                                            amount=line.amount))
 
 
 def _count_rows(lines: list[Line], *, community: Community, building, show_amounts: bool) -> tuple[PosterRow, ...]:

@@ -16,12 +16,13 @@ from arrears.collection.models import InstalmentPlan
 from arrears.core import roles
 from arrears.core.errors import DomainError
 from arrears.core.models import AuditEvent
-from arrears.estate.models import Contact, Owner
+from arrears.estate.models import Contact, Owner, StaffScope
 from arrears.ledger import services
 from arrears.ledger.models import Charge
 from arrears.legal import masking, public_notices
 from arrears.legal.models import LegalPolicy, Matter, NoticeStatus, PublicNotice, PublicNoticeEntry
 from arrears.legal.poster_pdf import PosterContent, PosterRow, render_poster
+from tests import factories
 from tests.legal.conftest import TODAY, _case
 from tests.staff.test_one_language import CJK, data_values, visible_texts, without_data
 
@@ -395,3 +396,85 @@ def test_the_english_pages_have_no_chinese_but_the_data(client, scenario):
             if CJK.search(without_data(text, values)):
                 left[text[:80]] = url
     assert left == {}
+
+
+# -- trying to break it ----------------------------------------------------------------------------
+
+
+def test_the_posters_order_tells_no_floor_and_hidden_rooms_come_last(scenario):
+    # given: 3栋101 (800.00) is on a lower floor than 3栋301 (650.00); 9栋 sorts before the hidden room would
+    # when
+    notice = prepare(scenario, show_amounts=True)
+    # then: by building, label, amount; the hidden room last
+    rows = [line.split() for line in pdf_text(notice.file.path).splitlines() if "**" in line]
+    assert rows == [["3栋**01", "650.00", "3栋**01", "800.00", "5栋**01", "800.00"], ["****", "800.00"]]
+
+
+def test_approval_is_refused_once_the_company_turns_notices_or_amounts_off(scenario):
+    # given
+    notice = prepare(scenario, show_amounts=True)
+    LegalPolicy.objects.filter(company=scenario["company"]).update(public_notice_amounts=False)
+    # when / then
+    with pytest.raises(DomainError) as amounts:
+        public_notices.approve_notice(notice=notice, staff=scenario["approver"])
+    LegalPolicy.objects.filter(company=scenario["company"]).update(public_notice_enabled=False)
+    with pytest.raises(DomainError) as disabled:
+        public_notices.approve_notice(notice=notice, staff=scenario["approver"])
+    assert (amounts.value.code, disabled.value.code) == ("amounts_off", "notice_disabled")
+    notice.refresh_from_db()
+    assert notice.status == NoticeStatus.PENDING
+
+
+def test_the_preparer_cannot_reject_their_own_and_a_rejected_notice_cannot_be_approved_or_withdrawn(scenario):
+    # given
+    notice = prepare(scenario)
+    with pytest.raises(DomainError) as own:
+        public_notices.reject_notice(notice=notice, staff=scenario["preparer"])
+    # when
+    public_notices.reject_notice(notice=notice, staff=scenario["approver"], note="金额待核对")
+    # then
+    with pytest.raises(DomainError) as approve:
+        public_notices.approve_notice(notice=notice, staff=scenario["approver"])
+    with pytest.raises(DomainError) as withdraw:
+        public_notices.withdraw_notice(notice=notice, staff=scenario["approver"], reason="x")
+    assert (own.value.code, approve.value.code, withdraw.value.code) == ("four_eyes", "already_decided", "not_approved")
+    assert AuditEvent.objects.get(action="public_notice_rejected").detail == {"notice": notice.pk, "note": "金额待核对"}
+
+
+def test_a_withdrawal_clicked_twice_is_recorded_once(scenario):
+    notice = prepare(scenario)
+    public_notices.approve_notice(notice=notice, staff=scenario["approver"])
+    public_notices.withdraw_notice(notice=notice, staff=scenario["approver"], reason="已张贴满七天")
+    with pytest.raises(DomainError) as again:
+        public_notices.withdraw_notice(notice=notice, staff=scenario["approver"], reason="已张贴满七天")
+    assert again.value.code == "already_decided"
+    assert AuditEvent.objects.filter(action="public_notice_withdrawn").count() == 1
+
+
+def test_it_refuses_a_notice_without_a_phone_to_call(scenario):
+    # given: the company has no service phone on file
+    type(scenario["company"]).objects.filter(pk=scenario["company"].pk).update(phone="")
+    scenario["community"].company.phone = ""
+    # when / then
+    with pytest.raises(DomainError) as refused:
+        prepare(scenario)
+    assert refused.value.code == "office_phone"
+    notice = prepare(scenario, office_phone="0755-8888 6201")
+    assert "0755-8888 6201" in pdf_text(notice.file.path)
+
+
+def test_a_building_manager_neither_prepares_nor_sees_a_whole_community_notice(scenario):
+    # given
+    notice = prepare(scenario)
+    building = scenario["rooms"]["5栋1201"].building
+    manager = factories.user("lead5", groups=[roles.MANAGER])
+    StaffScope.objects.create(user=manager, community=scenario["community"], building=building)
+    # when / then
+    with pytest.raises(DomainError) as refused:
+        prepare(scenario, staff=manager)
+    assert refused.value.code == "scope"
+    assert list(public_notices.notices_visible_to(manager)) == []
+    with pytest.raises(DomainError):
+        public_notices.approve_notice(notice=notice, staff=manager)
+    own = prepare(scenario, staff=manager, building=building)
+    assert list(public_notices.notices_visible_to(manager)) == [own]
