@@ -370,7 +370,9 @@ def _decided_already(notice: PublicNotice) -> DomainError:
 
 
 def _lock(notice: PublicNotice) -> PublicNotice:
-    return PublicNotice.objects.select_for_update().select_related("community__company", "building").get(pk=notice.pk)
+    # Only the notice's row: the building is an outer join, which PostgreSQL will not lock.
+    return PublicNotice.objects.select_for_update(of=("self",)).select_related("community__company", "building").get(
+        pk=notice.pk)
 
 
 def _check_decider(notice: PublicNotice, staff) -> None:
