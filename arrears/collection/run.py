@@ -614,7 +614,8 @@ def case_states(as_of, cases: list[Case], by_key, step_channels=None) -> dict[in
 
 
 def _fire_ladder(as_of, cases: dict, by_key, on_plan: set[int], summary) -> None:
-    """Fire the steps that fall due; contact steps wait while a plan runs or a promise is pending."""
+    """Fire the steps that fall due; contact steps wait while a plan runs, a promise is pending or a
+    legal matter is open (the court, not the ladder, speaks to the owner then)."""
     open_cases = list(cases.values())
     if not open_cases:
         return
@@ -642,7 +643,8 @@ def _fire_ladder(as_of, cases: dict, by_key, on_plan: set[int], summary) -> None
         due = rules.steps_due(step_rules, state, as_of)
         for rule in due:
             step = steps[rule.code]
-            if rule.channel not in rules.INTERNAL_CHANNELS and (case.pk in on_plan or case.pk in pending_promise):
+            if rule.channel not in rules.INTERNAL_CHANNELS and (case.pk in on_plan or case.pk in pending_promise
+                                                                 or case.legal_hold):
                 continue
             if step.channel == Channel.LAWYER_LETTER:
                 if lawyer_slots[case.community_id] <= 0:
