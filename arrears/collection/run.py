@@ -317,7 +317,8 @@ def _close_cases(as_of, cleared: list[Case], summary) -> None:
     summary.plans_completed += len(completed)
     _request_plan_waivers(as_of, completed)
     Promise.objects.filter(case_id__in=ids, status=PromiseStatus.OPEN).update(status=PromiseStatus.KEPT, resolved_on=as_of)
-    Task.objects.filter(case_id__in=ids, status=TaskStatus.OPEN).update(
+    # A legal matter's tasks outlive the case: paid in full during a suit, the suit is still withdrawn.
+    Task.objects.filter(case_id__in=ids, status=TaskStatus.OPEN).exclude(kind=TaskKind.LEGAL).update(
         status=TaskStatus.CANCELLED, cancel_reason="案件已结案 / case closed",
     )
     OutgoingMessage.objects.filter(case_id__in=ids, status=MessageStatus.QUEUED).update(status=MessageStatus.CANCELLED)

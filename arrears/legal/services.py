@@ -202,6 +202,10 @@ def record_stage(*, matter: Matter, route: str, stage: str, occurred_on, staff, 
     with transaction.atomic():
         matter = _lock(matter)
         _require_open(matter)
+        same = _same_stage(matter, route=route, stage=stage, occurred_on=occurred_on, amount=value, reference=reference,
+                           sha256=checked.sha256 if checked else "")
+        if same is not None:
+            return same  # the form sent twice (a double tap, a browser's retry): recorded once
         _check_route(matter, route)
         matter.route = route
         if spec.reference:
@@ -220,6 +224,12 @@ def record_stage(*, matter: Matter, route: str, stage: str, occurred_on, staff, 
         record(actor=staff, action="legal.stage_recorded", community_id=matter.community_id, matter=matter.pk,
                route=route, stage=stage, occurred_on=occurred_on.isoformat())
     return row
+
+
+def _same_stage(matter: Matter, **values) -> MatterStage | None:
+    """A current stage of the matter with exactly these values, or None."""
+    return next((row for row in current_stages(matter)
+                 if all(getattr(row, name) == value for name, value in values.items())), None)
 
 
 def _restart_limitation(matter: Matter, filed_on: date, checked: limitation.CheckedFile, staff, reference: str) -> None:
@@ -294,6 +304,13 @@ def record_cost(*, matter: Matter, kind: str, amount, paid_on, staff, note: str 
     checked = _document(document, required=False, zh="票据", en="receipt")
     with transaction.atomic():
         matter = _lock(matter)
+        recent = MatterCost.objects.filter(
+            matter=matter, kind=kind, amount=amount, paid_on=paid_on, note=note, sha256=checked.sha256 if checked else "",
+            corrects=(corrects.corrects or corrects) if corrects else None, recorded_by=staff,
+            recorded_at__gte=timezone.now() - timedelta(minutes=10),
+        ).order_by("-pk").first()
+        if recent is not None:
+            return recent  # the same cost sent twice within minutes by the same person: recorded once
         if corrects is None:
             _require_open(matter)
         elif corrects.matter_id != matter.pk:

@@ -328,3 +328,37 @@ def test_the_database_keeps_stages_and_awards_as_written(world):
     award.refresh_from_db()
     assert award.status == AwardStatus.POSTED
     assert Matter.objects.get().status == MatterStatus.OPEN
+
+
+def test_paid_in_full_during_the_suit_the_case_closes_but_the_matters_tasks_stay(world):
+    matter = _open(world)
+    _walk(matter, world["legal"], [("suit", "filed", FILED, {"document": pdf()}),
+                                   ("suit", "hearing", date(2025, 12, 20), {})])
+    # when the owner pays everything and the run closes the case
+    ledger_services.record_payment(unit_id=world["unit"].pk, owner_id=world["owner"].pk, amount="2100.00",
+                                   paid_on=date(2025, 12, 1), method="cash")
+    with time_machine.travel(datetime(2025, 12, 2, 6, 0, tzinfo=SHANGHAI), tick=False):
+        run_collection(as_of=date(2025, 12, 2))
+    world["case"].refresh_from_db()
+    assert world["case"].status == CaseStatus.CLOSED
+    # then the hearing's task is still open for the legal person: the suit must still be withdrawn
+    assert Task.objects.filter(case=world["case"], kind=TaskKind.LEGAL, status=TaskStatus.OPEN).count() == 2
+
+
+def test_a_stage_or_a_cost_sent_twice_is_recorded_once(world):
+    matter = _open(world)
+    first = services.record_stage(matter=matter, route="suit", stage="filed", occurred_on=FILED, staff=world["legal"],
+                                  document=pdf())
+    again = services.record_stage(matter=matter, route="suit", stage="filed", occurred_on=FILED, staff=world["legal"],
+                                  document=pdf())
+    assert again.pk == first.pk
+    assert MatterStage.objects.count() == 1 and Task.objects.filter(kind=TaskKind.LEGAL).count() == 1
+    assert LimitationEvent.objects.count() == 1
+    # two hearings on different days are two stages
+    services.record_stage(matter=matter, route="suit", stage="hearing", occurred_on=date(2025, 12, 10), staff=world["legal"])
+    services.record_stage(matter=matter, route="suit", stage="hearing", occurred_on=date(2026, 1, 14), staff=world["legal"])
+    assert MatterStage.objects.filter(stage="hearing").count() == 2
+    cost = services.record_cost(matter=matter, kind="court_fee", amount="50.00", paid_on=FILED, staff=world["legal"])
+    assert services.record_cost(matter=matter, kind="court_fee", amount="50.00", paid_on=FILED,
+                                staff=world["legal"]).pk == cost.pk
+    assert services.costs_total(matter) == Decimal("50.00")
