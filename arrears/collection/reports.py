@@ -212,25 +212,22 @@ def limitation_rows(as_of: date, *, community_ids=None, units=None, days: int = 
     if not near:
         return []
     unit_ids = {found.unit_id for found in near.values()}
-    places = {
-        pk: (community_id, community, building, entrance, room)
-        for pk, community_id, community, building, entrance, room in Unit.objects.filter(pk__in=unit_ids).values_list(
-            "pk", "community_id", "community__name", "building__name", "entrance", "room")
-    }
+    places = {unit.pk: unit for unit in Unit.objects.filter(pk__in=unit_ids).select_related("community", "building")}
     owners = dict(Owner.objects.filter(pk__in={found.owner_id for found in near.values()}).values_list("pk", "name"))
     rows = []
     for line in lines:
         found = near.get(line.charge_id)
         if found is None:
             continue
-        community_id, community, building, entrance, room = places[line.unit_id]
+        unit = places[line.unit_id]
         rows.append({
-            "community": community, "building": building, "unit": entrance, "room": room, "owner": owners[line.owner_id],
+            "community": unit.community.name, "building": unit.building.name, "unit": unit.entrance, "room": unit.room,
+            "owner": owners[line.owner_id],
             "charge_type": line.charge_type, "period_start": line.period_start.isoformat(), "due": line.due.isoformat(),
             "outstanding": f"{line.outstanding:.2f}", "deadline": found.deadline.isoformat(), "restart_by": list(RESTART_BY),
             "last_restart": {"on": found.restarted_on.isoformat(), "kind": found.restarted_by} if found.restarted_on else None,
             # For pages, not printed: dropped by `limitation_report`.
-            "_unit_id": line.unit_id, "_community_id": community_id, "_deadline": found.deadline,
+            "_unit": unit, "_deadline": found.deadline, "_restarted_on": found.restarted_on,
         })
     rows.sort(key=lambda r: (r["community"], r["deadline"], natural_key(r["building"]), natural_key(r["unit"]),
                              natural_key(r["room"]), r["owner"], r["due"], r["charge_type"]))

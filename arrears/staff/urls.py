@@ -5,6 +5,7 @@ from arrears.staff import (
     cashier_views,
     collection_views,
     letters_views,
+    limitation_views,
     notices_views,
     portal_views,
     proof_views,
@@ -44,6 +45,8 @@ urlpatterns = [
     path("cases/<int:pk>/acknowledgement/", proof_views.case_acknowledgement, name="case_acknowledgement"),
     path("cases/<int:pk>/suit/", proof_views.case_suit, name="case_suit"),
     path("evidence/<str:what>/<int:pk>/", proof_views.evidence_file, name="evidence_file"),
+    # limitation board (期限看板)
+    path("legal/limitation/", limitation_views.limitation_board, name="limitation_board"),
     path("letters/", letters_views.letters, name="letters"),
     path("letters/issue/", letters_views.issue, name="letters_issue"),
     path("letters/jobs/<int:pk>/", letters_views.job_page, name="letter_job"),
