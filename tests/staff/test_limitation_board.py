@@ -19,7 +19,14 @@ from arrears.estate.models import StaffScope
 from arrears.ledger import services as ledger_services
 from arrears.ledger.models import Charge
 from tests import factories
-from tests.staff.test_one_language import CJK, data_values, visible_texts, without_data
+from tests.staff.test_one_language import (
+    CJK,
+    PAIR,
+    data_values,
+    english_sentences,
+    visible_texts,
+    without_data,
+)
 
 pytestmark = pytest.mark.django_db
 TODAY = date(2026, 2, 10)
@@ -183,3 +190,36 @@ def test_a_collectors_and_a_managers_home_are_unchanged(client, board):
         client.force_login(board[name])
         html = client.get(reverse("staff:home")).content.decode()
         assert 'data-testid="limitation-top"' not in html, name
+
+
+def test_a_user_of_one_building_sees_that_buildings_rows_only(client, board):
+    # given: a second building of 阳光花园 in arrears, and a legal user of the 5栋 only
+    other = factories.unit(board["sunny"], building="5栋", room="0501")
+    factories.owner(other, "赵邻居")
+    ledger_services.bill(through=date(2023, 4, 1))
+    user = factories.user("five", groups=[roles.LEGAL])
+    StaffScope.objects.create(user=user, community=board["sunny"], building=other.building)
+    client.force_login(user)
+    # when
+    html = client.get(reverse("staff:limitation_board")).content.decode()
+    # then
+    assert [row.split(" | ")[2:4] for row in rows_of(html)] == [["5栋1单元0501", "赵邻居"]] * 2
+    assert "王小明" not in client.get(reverse("staff:home")).content.decode()
+
+
+def test_an_admin_sees_every_community_each_under_its_name(client, board):
+    admin = factories.user("boss", groups=[roles.ADMIN], is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    html = client.get(reverse("staff:limitation_board")).content.decode()
+    names = re.findall(r'<section class="card" data-testid="board-community">\s*<h2>(\S+)', html)
+    assert names == ["翠湖苑", "阳光花园"] and len(rows_of(html)) == 4
+
+
+def test_the_chinese_page_has_no_english_sentence(client, board):
+    client.force_login(board["fa"])
+    values, sentences = data_values(), english_sentences()
+    for url in (reverse("staff:limitation_board"), reverse("staff:home")):
+        html = client.get(url).content.decode()
+        page = "\n".join(without_data(text, values) for text in visible_texts(html, "zh-hans"))
+        assert [sentence for sentence in sentences if sentence in page] == [], url
+        assert not PAIR.search(page), url
