@@ -264,3 +264,41 @@ def test_the_cases_report_names_the_open_case_once_the_run_opened_it(street):
     cases = {(case.unit.room, case.owner.name): case.pk for case in Case.objects.filter(status="open").select_related("unit", "owner")}
     assert {(row["room"], row["owner"]): row["case"] for row in case_rows(date(2026, 1, 6))} == cases
     assert len(cases) == 4
+
+
+# -- breaks ---------------------------------------------------------------------------------------
+
+
+def test_on_one_day_the_owners_event_names_the_restart_over_a_part_payment(sunny):
+    unit, owner = sunny["unit"], sunny["owner"]
+    part_payment(unit, owner, MARCH_DUE, "50.00", date(2024, 6, 1))
+    demand(unit, owner, date(2024, 6, 1))
+    assert deadlines(date(2024, 6, 1))[("101", "张三", MARCH_DUE)] == (date(2027, 6, 1), date(2024, 6, 1), "written_demand")
+
+
+def test_a_report_of_a_past_day_does_not_see_a_proof_added_later(sunny):
+    # given: a demand of 2024-01-10 recorded without proof, its proof attached on 2026-01-05
+    event = demand(sunny["unit"], sunny["owner"], date(2024, 1, 10), proven=False)
+    limitation.attach_proof(event=event, proof=limitation.Proof(kind="letter_delivery", reference="L-1 ems EA1CN"),
+                            staff=None, now=noon(date(2026, 1, 5)))
+    # then: on 2026-01-04 March is near (April's 2026-04-05 is D+91); from 2026-01-05 the demand moved both to 2027-01-10
+    assert [row["deadline"] for row in limitation_report(date(2026, 1, 4))] == ["2026-03-05"]
+    assert limitation_report(date(2026, 1, 5)) == []
+    assert [row["deadline"] for row in limitation_report(date(2026, 11, 1))] == ["2027-01-10", "2027-01-10"]
+
+
+def test_the_new_owners_restart_leaves_the_previous_owners_charges_alone():
+    # given: 张三 owned 101 through April 2023 and left two charges; 李四 owns it from May
+    community = factories.community()
+    unit = factories.unit(community)
+    zhang = factories.owner(unit, "张三", end=date(2023, 4, 30))
+    li = factories.owner(unit, "李四", start=date(2023, 5, 1))
+    factories.tariff(community, effective_from=date(2023, 3, 1))
+    ledger_services.bill(through=date(2023, 5, 1))
+    # when: 李四 acknowledges his debt
+    acknowledgement(unit, li, date(2024, 1, 10))
+    # then: 李四's May charge runs from the acknowledgement, 张三's from their due dates
+    assert deadlines(date(2024, 1, 10)) == {
+        ("101", "张三", MARCH_DUE): (date(2026, 3, 5), None, None), ("101", "张三", APRIL_DUE): (date(2026, 4, 5), None, None),
+        ("101", "李四", date(2023, 5, 5)): (date(2027, 1, 10), date(2024, 1, 10), "acknowledgement")}
+    assert zhang.pk != li.pk
