@@ -5,6 +5,7 @@ from arrears.staff import (
     cashier_views,
     collection_views,
     letters_views,
+    limitation_views,
     matter_views,
     notices_views,
     portal_views,
@@ -56,6 +57,8 @@ urlpatterns = [
     path("legal/matters/<int:pk>/awards/<int:award_pk>/<str:decision>/", matter_views.award_decide, name="award_decide"),
     path("legal/matters/<int:pk>/close/", matter_views.matter_close, name="matter_close"),
     path("legal/matters/<int:pk>/files/<str:what>/<int:file_pk>/", matter_views.matter_file, name="matter_file"),
+    # limitation board (期限看板)
+    path("legal/limitation/", limitation_views.limitation_board, name="limitation_board"),
     path("letters/", letters_views.letters, name="letters"),
     path("letters/issue/", letters_views.issue, name="letters_issue"),
     path("letters/jobs/<int:pk>/", letters_views.job_page, name="letter_job"),
