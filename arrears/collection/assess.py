@@ -92,8 +92,6 @@ def thresholds_of(policy: CollectionPolicy) -> rules.TierThresholds:
 def assess(as_of: date, *, community_ids=None) -> list[Assessment]:
     """Every (unit, owner) with principal overdue on `as_of`, with tier, bucket, signals and techniques."""
     lines = charge_lines(as_of, community_ids=community_ids)
-    dues = {line.charge_id: line.due for line in lines}
-    partly_paid = {line.charge_id for line in lines if line.paid > ZERO}
     unit_community = {}
     found: dict[tuple[int, int], Assessment] = {}
     for line in lines:
@@ -137,7 +135,7 @@ def assess(as_of: date, *, community_ids=None) -> list[Assessment]:
         entry.tier = rules.tier_of(entry.months, entry.principal, thresholds_of(policy))
     _attach_disputes(found, as_of)
     _attach_signals(found, as_of, vacant_since, policies)
-    _attach_limitation(found, as_of, community_ids, dues, partly_paid)
+    _attach_limitation(found, as_of, community_ids, lines)
     return sorted(found.values(), key=lambda a: (a.community_id, a.unit_id, a.owner_id))
 
 
@@ -242,24 +240,48 @@ def _attach_signals(found, as_of, vacant_since, policies):
                                                 persona=persona or entry.suggested_persona)
 
 
-def _attach_limitation(found, as_of, community_ids, dues, partly_paid):
-    """Each overdue charge's deadline, restarted by proven events of its owner and unit and by part payments.
+PART_PAYMENT = "part_payment"  # the ledger's restart, next to LimitationEventKind's
 
-    An event counts once a proof was added by the end of `as_of`, and then from its own date
-    (collection/limitation.py); an unproven one (待补证据) never moves the deadline.
+
+@dataclass(frozen=True)
+class ChargeLimitation:
+    """One overdue charge's limitation deadline (民法典第188/195条) and what last restarted it:
+    `restarted_on` and `restarted_by` (a LimitationEventKind or PART_PAYMENT) are None while the
+    period still runs from the due date."""
+
+    charge_id: int
+    unit_id: int
+    owner_id: int
+    due: date
+    deadline: date
+    restarted_on: date | None = None
+    restarted_by: str | None = None
+
+
+def charge_limitations(lines, as_of: date, *, community_ids=None) -> dict[int, ChargeLimitation]:
+    """Each charge of `lines` (ledger `charge_lines` on `as_of`) with principal outstanding: its deadline.
+
+    Three years from the due date, restarted by the latest proven event of the charge's owner and
+    unit, or by the latest part payment of that charge alone. An event counts once a proof was
+    added by the end of `as_of`, and then from its own date (collection/limitation.py); an
+    unproven one (待补证据) never moves the deadline. Two queries, whatever the number of charges.
     """
-    events = defaultdict(list)
-    for unit_id, owner_id, day in (
+    overdue = [line for line in lines if line.outstanding > ZERO]
+    if not overdue:
+        return {}
+    # The latest proven event of each owner and unit; on one day the later recorded one names it.
+    latest = {}
+    for unit_id, owner_id, day, kind in (
         _scoped(LimitationEvent.objects.filter(limitation.proven(as_of), limitation.standing(as_of), occurred_on__lte=as_of), community_ids)
-        .values_list("unit_id", "owner_id").annotate(last=Max("occurred_on")).order_by()
+        .order_by("occurred_on", "pk").values_list("unit_id", "owner_id", "occurred_on", "kind")
     ):
-        events[(unit_id, owner_id)].append(day)
+        latest[(unit_id, owner_id)] = (day, kind)
     # Only charges the ledger says were partly paid can have a part payment: look those up by id
     # (through the allocation index), never join the whole allocation history. A payment reversed
     # by `as_of` (a bounced transfer, money booked to the wrong owner) was no part payment: it
     # restarts nothing.
     part_paid = {}
-    ids = sorted(partly_paid)
+    ids = sorted(line.charge_id for line in overdue if line.paid > ZERO)
     for start in range(0, len(ids), 5000):
         part_paid.update(
             Allocation.objects.filter(
@@ -267,9 +289,29 @@ def _attach_limitation(found, as_of, community_ids, dues, partly_paid):
                 value_date__lte=as_of,
             ).exclude(payment__reversal__reversed_on__lte=as_of).values_list("charge_id").annotate(last=Max("value_date")).order_by()
         )
+    found = {}
+    for line in overdue:
+        restarts = []
+        event = latest.get((line.unit_id, line.owner_id))
+        if event is not None:
+            restarts.append(event)
+        if line.charge_id in part_paid:
+            restarts.append((part_paid[line.charge_id], PART_PAYMENT))
+        # On one day an event of the owner and a part payment restart alike: the event names it.
+        last = max(restarts, key=lambda restart: (restart[0], restart[1] != PART_PAYMENT), default=None)
+        deadline = rules.limitation_deadline(line.due, [last[0]] if last else [])
+        if last is not None and last[0] <= line.due:
+            last = None  # a restart on or before the due date changes nothing
+        found[line.charge_id] = ChargeLimitation(
+            charge_id=line.charge_id, unit_id=line.unit_id, owner_id=line.owner_id, due=line.due, deadline=deadline,
+            restarted_on=last[0] if last else None, restarted_by=last[1] if last else None,
+        )
+    return found
+
+
+def _attach_limitation(found, as_of, community_ids, lines):
+    """Each case's deadline: the nearest of its overdue charges' (`charge_limitations`)."""
+    charges = charge_limitations(lines, as_of, community_ids=community_ids)
     for entry in found.values():
-        restarts = events.get(entry.key, [])
-        deadlines = [
-            rules.limitation_deadline(dues[pk], [*restarts, part_paid.get(pk)]) for pk in entry.charge_ids if pk in dues
-        ]
+        deadlines = [charges[pk].deadline for pk in entry.charge_ids if pk in charges]
         entry.limitation_deadline = min(deadlines) if deadlines else None

@@ -1,4 +1,5 @@
-"""`arrears report cases`: every owner in arrears on a date, with the method's view of them.
+"""`arrears report cases`: every owner in arrears on a date, with the method's view of them;
+`arrears report limitation`: every overdue charge whose limitation deadline is near.
 
 Read-only: figures come from the ledger as of the date (so the report is right even before the
 day's run), the ladder position from the case's fired steps, the guard's verdict from the guard.
@@ -13,11 +14,12 @@ from datetime import date, datetime, time, timedelta
 from django.utils import timezone
 
 from arrears.collection import guard, rules
-from arrears.collection.assess import Assessment, assess
+from arrears.collection.assess import PART_PAYMENT, Assessment, assess, charge_limitations
 from arrears.collection.models import (
     Case,
     CaseStatus,
     CaseStep,
+    LimitationEventKind,
     MessageStatus,
     OutgoingMessage,
     Task,
@@ -25,6 +27,7 @@ from arrears.collection.models import (
 )
 from arrears.core.text import natural_key
 from arrears.estate.models import Owner, Unit
+from arrears.ledger.selectors import charge_lines
 
 NEXT_STEPS = 4
 CHECK_AT = time(10, 0)  # inside every default window: the verdict then is about the day, not the hour
@@ -155,11 +158,16 @@ def case_rows(as_of: date, *, community_ids=None) -> list[dict]:
     }
     owners = dict(Owner.objects.filter(pk__in=owner_ids).values_list("pk", "name"))
     steps = next_steps_for(assessments, as_of)
+    # The daily run opens the case: before it (or for a date it has not run) there is none yet.
+    cases = {
+        (unit_id, owner_id): pk for pk, unit_id, owner_id in Case.objects.filter(
+            status=CaseStatus.OPEN, unit_id__in=unit_ids, owner_id__in=owner_ids).values_list("pk", "unit_id", "owner_id")
+    }
     rows = []
     for a in assessments:
         community, building, entrance, room = units[a.unit_id]
         rows.append({
-            "community": community, "building": building, "unit": entrance, "room": room, "owner": owners[a.owner_id],
+            "case": cases.get(a.key), "community": community, "building": building, "unit": entrance, "room": room, "owner": owners[a.owner_id],
             "principal": f"{a.principal:.2f}", "late_fee": f"{a.late_fee:.2f}", "oldest_due": a.oldest_due.isoformat(),
             "days_overdue": a.days_overdue, "bucket": a.bucket, "tier": a.tier, "persona": a.persona or None,
             "situations": a.situations, "techniques": a.techniques, "next_steps": steps[a.key],
@@ -167,3 +175,66 @@ def case_rows(as_of: date, *, community_ids=None) -> list[dict]:
         })
     rows.sort(key=lambda r: (r["community"], natural_key(r["building"]), natural_key(r["unit"]), natural_key(r["room"]), r["owner"]))
     return rows
+
+
+# -- the limitation report ----------------------------------------------------------------------
+
+LIMITATION_WINDOW_DAYS = 90
+# What restarts a deadline (民法典第195条), in the order a desk would try them. Each counts only
+# with its proof (collection/limitation.py PROOFS_FOR): a written demand with the letters module's
+# delivery proof (tracking number or signed receipt); a promise with the call's recording or the
+# owner's written acknowledgement; a plan with the owner's portal request or the signed plan; an
+# acknowledgement with the signed document or the owner's portal action; a suit with the court's
+# receipt. A part payment of the charge is its own proof and restarts that charge only.
+RESTART_BY = (
+    LimitationEventKind.WRITTEN_DEMAND.value, LimitationEventKind.ACKNOWLEDGEMENT.value, LimitationEventKind.PLAN.value,
+    LimitationEventKind.PROMISE.value, PART_PAYMENT, LimitationEventKind.SUIT.value,
+)
+
+
+def limitation_rows(as_of: date, *, community_ids=None, units=None, days: int = LIMITATION_WINDOW_DAYS) -> list[dict]:
+    """One object per overdue charge whose limitation deadline falls in [as_of, as_of + days].
+
+    A deadline on `as_of` itself is listed (the last day to sue); one already passed is not. The
+    deadlines are `assess`'s per charge, so the nearest of a case's charges is the case's
+    `limitation_deadline` in `arrears report cases`. `units`, a Unit queryset, narrows the rows to
+    a user's scope. Sorted by community, deadline, then building, entrance and room naturally.
+    A fixed number of queries whatever the number of rows.
+    """
+    lines = charge_lines(as_of, community_ids=community_ids)
+    if units is not None and lines:
+        visible = set(units.filter(pk__in={line.unit_id for line in lines}).values_list("pk", flat=True)) \
+            if len(lines) < 2000 else set(units.values_list("pk", flat=True))
+        lines = [line for line in lines if line.unit_id in visible]
+    last_day = as_of + timedelta(days=days)
+    near = {pk: found for pk, found in charge_limitations(lines, as_of, community_ids=community_ids).items()
+            if as_of <= found.deadline <= last_day}
+    if not near:
+        return []
+    unit_ids = {found.unit_id for found in near.values()}
+    places = {unit.pk: unit for unit in Unit.objects.filter(pk__in=unit_ids).select_related("community", "building")}
+    owners = dict(Owner.objects.filter(pk__in={found.owner_id for found in near.values()}).values_list("pk", "name"))
+    rows = []
+    for line in lines:
+        found = near.get(line.charge_id)
+        if found is None:
+            continue
+        unit = places[line.unit_id]
+        rows.append({
+            "community": unit.community.name, "building": unit.building.name, "unit": unit.entrance, "room": unit.room,
+            "owner": owners[line.owner_id],
+            "charge_type": line.charge_type, "period_start": line.period_start.isoformat(), "due": line.due.isoformat(),
+            "outstanding": f"{line.outstanding:.2f}", "deadline": found.deadline.isoformat(), "restart_by": list(RESTART_BY),
+            "last_restart": {"on": found.restarted_on.isoformat(), "kind": found.restarted_by} if found.restarted_on else None,
+            # For pages, not printed: dropped by `limitation_report`.
+            "_unit": unit, "_deadline": found.deadline, "_restarted_on": found.restarted_on,
+        })
+    rows.sort(key=lambda r: (r["community"], r["deadline"], natural_key(r["building"]), natural_key(r["unit"]),
+                             natural_key(r["room"]), r["owner"], r["due"], r["charge_type"]))
+    return rows
+
+
+def limitation_report(as_of: date, *, community_ids=None) -> list[dict]:
+    """`arrears report limitation`: `limitation_rows` as printed."""
+    return [{key: value for key, value in row.items() if not key.startswith("_")}
+            for row in limitation_rows(as_of, community_ids=community_ids)]

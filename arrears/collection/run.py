@@ -317,7 +317,8 @@ def _close_cases(as_of, cleared: list[Case], summary) -> None:
     summary.plans_completed += len(completed)
     _request_plan_waivers(as_of, completed)
     Promise.objects.filter(case_id__in=ids, status=PromiseStatus.OPEN).update(status=PromiseStatus.KEPT, resolved_on=as_of)
-    Task.objects.filter(case_id__in=ids, status=TaskStatus.OPEN).update(
+    # A legal matter's tasks outlive the case: paid in full during a suit, the suit is still withdrawn.
+    Task.objects.filter(case_id__in=ids, status=TaskStatus.OPEN).exclude(kind=TaskKind.LEGAL).update(
         status=TaskStatus.CANCELLED, cancel_reason="案件已结案 / case closed",
     )
     OutgoingMessage.objects.filter(case_id__in=ids, status=MessageStatus.QUEUED).update(status=MessageStatus.CANCELLED)
@@ -614,7 +615,8 @@ def case_states(as_of, cases: list[Case], by_key, step_channels=None) -> dict[in
 
 
 def _fire_ladder(as_of, cases: dict, by_key, on_plan: set[int], summary) -> None:
-    """Fire the steps that fall due; contact steps wait while a plan runs or a promise is pending."""
+    """Fire the steps that fall due; contact steps wait while a plan runs, a promise is pending or a
+    legal matter is open (the court, not the ladder, speaks to the owner then)."""
     open_cases = list(cases.values())
     if not open_cases:
         return
@@ -642,7 +644,8 @@ def _fire_ladder(as_of, cases: dict, by_key, on_plan: set[int], summary) -> None
         due = rules.steps_due(step_rules, state, as_of)
         for rule in due:
             step = steps[rule.code]
-            if rule.channel not in rules.INTERNAL_CHANNELS and (case.pk in on_plan or case.pk in pending_promise):
+            if rule.channel not in rules.INTERNAL_CHANNELS and (case.pk in on_plan or case.pk in pending_promise
+                                                                 or case.legal_hold):
                 continue
             if step.channel == Channel.LAWYER_LETTER:
                 if lawyer_slots[case.community_id] <= 0:

@@ -28,7 +28,9 @@ from arrears.collection.models import (
     InstalmentPlan,
     Intent,
     LimitationEventKind,
+    MessageStatus,
     Outcome,
+    OutgoingMessage,
     OwnerProfile,
     Persona,
     PlanStatus,
@@ -38,8 +40,10 @@ from arrears.collection.models import (
     Reason,
     ReminderPlace,
     Task,
+    TaskKind,
     TaskStatus,
 )
+from arrears.collection.rules import INTERNAL_CHANNELS
 from arrears.core.errors import DomainError
 from arrears.core.money import CENT, ZERO, MoneyError, to_money
 from arrears.estate.models import ContactRelation, Ownership
@@ -590,3 +594,26 @@ def record_in_person_reminder(*, case: Case, place: str, staff, owner_in_person:
             place=place, staff=staff,
         )
     return attempt, True
+
+
+# -- legal hold ------------------------------------------------------------------------------------
+
+
+def set_legal_hold(*, case: Case, held: bool, reason: str = "") -> bool:
+    """Put a case on legal hold (a matter opened) or release it; True if it changed.
+
+    On hold the ladder's contact steps wait (the run skips them), and what was already waiting to
+    reach the owner is called off: open contact tasks are cancelled and queued messages withdrawn.
+    Internal steps (front-desk flag, legal review) and the legal desk's own tasks go on.
+    """
+    with transaction.atomic():
+        changed = Case.objects.filter(pk=case.pk).exclude(legal_hold=held).update(legal_hold=held) == 1
+        case.legal_hold = held
+        if changed and held:
+            why = (reason or "转法务处理 / taken to the legal desk")[:200]
+            Task.objects.filter(case_id=case.pk, status=TaskStatus.OPEN).exclude(
+                channel__in=[*INTERNAL_CHANNELS, Channel.LAWYER_LETTER]).exclude(kind=TaskKind.LEGAL).update(
+                status=TaskStatus.CANCELLED, cancel_reason=why)
+            OutgoingMessage.objects.filter(case_id=case.pk, status=MessageStatus.QUEUED).update(
+                status=MessageStatus.CANCELLED)
+    return changed

@@ -16,6 +16,7 @@ from arrears.collection.models import Case, Task
 from arrears.core.db import EvidenceQuerySet, refuse_delete
 from arrears.core.money import MoneyField
 from arrears.estate.models import Building, Community, Company, Owner, Unit
+from arrears.legal import rules
 from arrears.legal.append_only import EVIDENCE_COLUMNS
 
 
@@ -116,6 +117,12 @@ class MatterStage(models.Model):
 
     def __str__(self):
         return f"{self.occurred_on} {self.stage}"
+
+    @property
+    def label(self) -> str:
+        """The stage's name (a Chinese msgid, translated where shown)."""
+        spec = rules.stage(self.route, self.stage)
+        return spec.zh if spec else self.stage
 
 
 class CostKind(models.TextChoices):

@@ -27,7 +27,7 @@ from arrears.ledger import selectors as ledger_selectors
 from arrears.ledger.models import ACTIVE_JOB_STATUSES, ImportJob, ImportJobKind, ImportJobStatus
 from arrears.notices import selectors as notices_selectors
 from arrears.portal import links as portal_links
-from arrears.staff import access, collection_views, lockout, uploads
+from arrears.staff import access, collection_views, limitation_views, lockout, uploads
 from arrears.staff import selectors as staff_selectors
 from arrears.staff.collection_forms import LOGGED_CHANNELS, LOGGED_OUTCOMES, NEUTRAL_OUTCOMES
 from arrears.staff.forms import ImportUploadForm, SearchForm, too_large_message
@@ -45,9 +45,12 @@ def home(request):
     today = timezone.localdate()
     summary = staff_selectors.scope_summary(request.user, today=today, with_arrears=access.sees_amounts(request.user))
     held = set(access.role_names(request.user))
+    # Legal leads with the limitation deadlines about to pass (期限看板), above the day's work.
+    limitation_top = limitation_views.home_top(request.user, today)
     if held & WORKDAY_ROLES and not held - WORKDAY_ROLES and request.user.has_perm("collection.view_task"):
-        return collection_views.workday_page(request, summary=summary)
-    return render(request, "staff/home.html", {"summary": summary, "today": today, "form": SearchForm()})
+        return collection_views.workday_page(request, summary=summary, limitation_top=limitation_top)
+    return render(request, "staff/home.html", {"summary": summary, "today": today, "form": SearchForm(),
+                                               "limitation_top": limitation_top})
 
 
 @login_required

@@ -364,7 +364,7 @@ def test_report_cases_prints_every_open_case(estate):
     call_command("report", "cases", "--date", "2026-01-08", "--format", "json", stdout=out)
     [row] = json.loads(out.getvalue())
     assert {k: v for k, v in row.items() if k != "next_steps"} == {
-        "community": "阳光花园", "building": "1栋", "unit": "1", "room": "101", "owner": "张三",
+        "case": Case.objects.get().pk, "community": "阳光花园", "building": "1栋", "unit": "1", "room": "101", "owner": "张三",
         "principal": "200.00", "late_fee": "0.30", "oldest_due": "2026-01-05", "days_overdue": 3, "bucket": "1-5",
         "tier": "C", "persona": None, "situations": [1], "techniques": [1], "limitation_deadline": "2029-01-05",
     }
@@ -396,6 +396,7 @@ def test_report_cases_is_right_before_the_run_and_shows_the_guard(estate):
     rows = case_rows(date(2026, 1, 6))
     assert rows[0]["next_steps"][0] == {"channel": "sms", "due": "2026-01-06", "allowed": False, "blocked_by": "do_not_contact"}
     assert not Case.objects.exists()
+    assert rows[0]["case"] is None  # the run has not opened it yet
 
 
 def test_the_collect_command_prints_a_summary(estate):

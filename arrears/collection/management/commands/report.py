@@ -11,11 +11,13 @@ from arrears.ledger import selectors
 class Command(BaseCommand):
     help = (
         "报表 / Reports. `report statement --date YYYY-MM-DD --format json|xlsx [--community NAME] [--output FILE]`; "
-        "`report cases --date YYYY-MM-DD --format json [--community NAME]`."
+        "`report cases --date YYYY-MM-DD --format json [--community NAME]`; "
+        "`report limitation --date YYYY-MM-DD --format json [--community NAME]` (时效 90 天内到期 / limitation "
+        "deadlines within 90 days)."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("kind", choices=["statement", "cases"])
+        parser.add_argument("kind", choices=["statement", "cases", "limitation"])
         parser.add_argument("--date", required=True, help="YYYY-MM-DD")
         parser.add_argument("--format", choices=["json", "xlsx"], default="json")
         parser.add_argument("--community", help="小区名称 / community name")
@@ -31,6 +33,13 @@ class Command(BaseCommand):
             community_ids = list(Community.objects.filter(name=normalise_key(community)).values_list("pk", flat=True))
             if not community_ids:
                 raise CommandError(f"没有名为 {community} 的小区 / no community named {community!r}")
+        if kind == "limitation":
+            if format != "json":
+                raise CommandError("时效报表只支持 json / the limitation report is json only")
+            from arrears.collection.reports import limitation_report
+
+            self.stdout.write(json.dumps(limitation_report(as_of, community_ids=community_ids), ensure_ascii=False, indent=1))
+            return
         if kind == "cases":
             if format != "json":
                 raise CommandError("案件报表只支持 json / the cases report is json only")
