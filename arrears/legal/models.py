@@ -311,7 +311,7 @@ class NoticeMode(models.TextChoices):
 
 
 class NoticeStatus(models.TextChoices):
-    PENDING = "pending", _("待审批")
+    PENDING = "pending", _("待批准")
     APPROVED = "approved", _("已批准张贴")
     REJECTED = "rejected", _("已驳回")
     WITHDRAWN = "withdrawn", _("已撤下")
