@@ -4,6 +4,7 @@ from arrears.staff import (
     assignment_views,
     cashier_views,
     collection_views,
+    evidence_views,
     letters_views,
     notices_views,
     portal_views,
@@ -44,6 +45,9 @@ urlpatterns = [
     path("cases/<int:pk>/acknowledgement/", proof_views.case_acknowledgement, name="case_acknowledgement"),
     path("cases/<int:pk>/suit/", proof_views.case_suit, name="case_suit"),
     path("evidence/<str:what>/<int:pk>/", proof_views.evidence_file, name="evidence_file"),
+    # court evidence pack (证据包) and the community's contract and tariff basis it carries
+    path("cases/<int:pk>/evidence-pack/", evidence_views.evidence_pack_download, name="evidence_pack"),
+    path("legal/communities/<int:pk>/documents/", evidence_views.community_documents_page, name="community_documents"),
     path("letters/", letters_views.letters, name="letters"),
     path("letters/issue/", letters_views.issue, name="letters_issue"),
     path("letters/jobs/<int:pk>/", letters_views.job_page, name="letter_job"),
