@@ -35,7 +35,6 @@ from decimal import Decimal
 from pathlib import PurePosixPath
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q
 from django.utils import timezone, translation
 
 from arrears.collection.guard import GuardRule

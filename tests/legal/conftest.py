@@ -10,7 +10,12 @@ import time_machine
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from arrears.collection.models import AttemptAttachment, ContactAttempt, LimitationEvent, LimitationProof
+from arrears.collection.models import (
+    AttemptAttachment,
+    ContactAttempt,
+    LimitationEvent,
+    LimitationProof,
+)
 from arrears.core import roles
 from arrears.estate.models import ServiceTicket, StaffScope
 from arrears.ledger import services as ledger_services
