@@ -253,17 +253,20 @@ class _Builder:
     def build(self) -> Pack:
         items = [self._documents, self._ownership, self._statement, self._letters, self._contacts,
                  self._arrangements, self._payments, self._complaints, self._limitation]
-        body: list[tuple[str, bytes | StoredFile]] = []
+        body: list[tuple[str, Document | StoredFile]] = []
         for number, item in enumerate(items, start=1):
-            # A file gone from storage is listed as missing (文件缺失) in its item, and left out of the ZIP.
+            # A file gone from storage is listed as missing (文件缺失) in its item, and left out of the ZIP;
+            # the PDFs are rendered at the end, all from one cut of the font.
             body.extend(entry for entry in item(number) if not (isinstance(entry[1], StoredFile) and entry[1].missing))
-        self.pack.entries = [(INDEX, self._index()), *body]
+        documents = [(INDEX, self._index()), *body]
+        rendered = iter(pack_pdf.render_all([content for _, content in documents if isinstance(content, Document)]))
+        self.pack.entries = [(name, next(rendered) if isinstance(content, Document) else content) for name, content in documents]
         names = [name for name, _ in self.pack.entries]
         assert len(names) == len(set(names)), "evidence pack file names must be unique"
         return self.pack
 
-    def _document(self, title: str, sections: Iterable[Section]) -> bytes:
-        return pack_pdf.render(Document(title=title, facts=self._facts(), as_of=self.as_of, sections=tuple(sections),
+    def _document(self, title: str, sections: Iterable[Section]) -> Document:
+        return (Document(title=title, facts=self._facts(), as_of=self.as_of, sections=tuple(sections),
                                         footer=self._footer(title)))
 
     def _facts(self) -> tuple[str, ...]:
@@ -573,7 +576,7 @@ class _Builder:
         return [(name, data), *entries]
 
     # the index
-    def _index(self) -> bytes:
+    def _index(self) -> Document:
         owner_line = f"业主：{self.owner.name}（{self.owner.get_kind_display()}，证件号 {self.owner.masked_id_number or '—'}）"
         facts = (
             f"案件编号：{self.case.pk}　　物业服务企业：{self.community.company.name}",
@@ -585,7 +588,7 @@ class _Builder:
             Section("证据清单", table=Table(("序号", "证据名称及内容", "文件（压缩包内）", "证明目的"), tuple(self.index_rows),
                                         (1, 9, 7, 5))),
         ))
-        return pack_pdf.render(document)
+        return document
 
 
 _PURPOSE = {

@@ -9,12 +9,13 @@ bytes: two packs of one case and one date are byte-identical.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from fpdf import FPDF, FontFace
+from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from arrears.notices.pdf_fonts import Face, face_for, letter_fonts
@@ -55,21 +56,26 @@ class Document:
 
 def render(document: Document) -> bytes:
     """The document as an A4 landscape PDF; the same document gives byte-identical output."""
-    fonts = letter_fonts()
-    regular = face_for(fonts.regular)
-    faces = {"": regular, "B": face_for(fonts.bold, bold=True) if fonts.bold else regular}
-    chars = frozenset(_strings(document)) | {chr(code) for code in range(0x20, 0x7F)}
+    return render_all([document])[0]
+
+
+def render_all(documents: list[Document]) -> list[bytes]:
+    """Each document as a PDF, the font cut once for them all (each PDF embeds only the glyphs it uses)."""
+    face = face_for(letter_fonts().regular)  # one face: headings are set larger, not bold
+    chars = frozenset("".join(_strings(document) for document in documents)) | {chr(code) for code in range(0x20, 0x7F)}
+    out = []
     with tempfile.TemporaryDirectory(prefix="arrears-pack-") as tmp:
-        pdf = _PackPDF(document)
-        for style, face in faces.items():
-            path = os.path.join(tmp, f"pack{style}.ttf")
-            with open(path, "wb") as file:
-                file.write(face.font_bytes(chars))
-            pdf.add_font(FAMILY, style, path)
-        for font in pdf.fonts.values():
-            font.ttfont.recalcBBoxes = False  # our small fonts carry their bounding boxes
-        _compose(pdf, document)
-        return bytes(pdf.output())
+        path = os.path.join(tmp, "pack.ttf")
+        with open(path, "wb") as file:
+            file.write(face.font_bytes(chars))
+        for document in documents:
+            pdf = _PackPDF(document)
+            pdf.add_font(FAMILY, "", path)
+            for font in pdf.fonts.values():
+                font.ttfont.recalcBBoxes = False  # our small font carries its bounding boxes
+            _compose(pdf, document)
+            out.append(bytes(pdf.output()))
+    return out
 
 
 def _strings(document: Document) -> str:
@@ -95,7 +101,7 @@ class _PackPDF(FPDF):
         self.set_creation_date(datetime.combine(document.as_of, time(0, 0), tzinfo=SHANGHAI))
 
     def font(self, size: float, *, bold: bool = False, color: tuple[int, int, int] | int = 0) -> None:
-        self.set_font(FAMILY, "B" if bold else "", size)
+        self.set_font(FAMILY, "", size + (0.5 if bold else 0))
         if isinstance(color, tuple):
             self.set_text_color(*color)
         else:
@@ -131,28 +137,86 @@ def _compose(pdf: _PackPDF, document: Document) -> None:
             _table(pdf, section.table)
 
 
+TABLE_PT = 8.5
+LINE = 4.2  # mm per table line
+PAD_X, PAD_Y = 1.2, 0.9
+
+
 def _table(pdf: _PackPDF, table: Table) -> None:
+    """Draw the table with plain cells: fpdf2's table() lays out every cell through multi_cell,
+    ten times slower, and a pack of a busy case has thousands of cells."""
     if not table.rows:
         pdf.font(9.5, color=GREY)
         pdf.cell(0, 5, NOTHING, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.font(9.5)
         return
-    pdf.font(8.5)
+    total = sum(table.widths)
+    widths = [pdf.epw * weight / total for weight in table.widths]
+    pdf.font(TABLE_PT)
     pdf.set_draw_color(*RULE)
     pdf.set_line_width(0.2)
-    total = sum(table.widths)
-    widths = tuple(pdf.epw * weight / total for weight in table.widths)
-    with pdf.table(col_widths=widths, width=pdf.epw, line_height=4.4, padding=(0.9, 1.2), text_align="LEFT",
-                   headings_style=FontFace(emphasis="BOLD", fill_color=HEADING_FILL), repeat_headings=1) as grid:
-        row = grid.row()
-        for heading in table.headings:
-            row.cell(heading, align="CENTER")
-        for number, cells in enumerate(table.rows, start=1):
-            bold = table.bold_last and number == len(table.rows)
-            row = grid.row(style=FontFace(emphasis="BOLD") if bold else None)
-            for cell in cells:
-                row.cell(cell)
+    widths_of: dict[str, float] = {}
+    heading = [_wrap(pdf, text, width - 2 * PAD_X, widths_of) for text, width in zip(table.headings, widths, strict=True)]
+    _row(pdf, heading, widths, fill=True)
+    for number, cells in enumerate(table.rows, start=1):
+        lines = [_wrap(pdf, text, width - 2 * PAD_X, widths_of) for text, width in zip(cells, widths, strict=True)]
+        height = max(len(cell) for cell in lines) * LINE + 2 * PAD_Y
+        if pdf.get_y() + height > pdf.page_break_trigger:
+            pdf.add_page()
+            pdf.font(TABLE_PT)
+            _row(pdf, heading, widths, fill=True)
+        _row(pdf, lines, widths, fill=table.bold_last and number == len(table.rows))
+    pdf.set_x(pdf.l_margin)
     pdf.ln(1)
+
+
+def _row(pdf: _PackPDF, cells: list[list[str]], widths: list[float], *, fill: bool) -> None:
+    top, x = pdf.get_y(), pdf.l_margin
+    height = max(len(lines) for lines in cells) * LINE + 2 * PAD_Y
+    if fill:
+        pdf.set_fill_color(*HEADING_FILL)
+    for lines, width in zip(cells, widths, strict=True):
+        pdf.rect(x, top, width, height, style="DF" if fill else "D")
+        for number, line in enumerate(lines):
+            # the baseline sits at four fifths of the line: CJK glyphs fill the em box
+            pdf.text(x + PAD_X, top + PAD_Y + number * LINE + LINE * 0.78, line)
+        x += width
+    pdf.set_xy(pdf.l_margin, top + height)
+
+
+def _wrap(pdf: _PackPDF, text: str, width: float, widths_of: dict[str, float]) -> list[str]:
+    """Lines no wider than `width`: between CJK characters, at spaces, inside a Latin word only when
+    the word is wider than the line (a SHA-256, a long file name)."""
+    def measure(piece: str) -> float:
+        size = widths_of.get(piece)
+        if size is None:
+            size = widths_of[piece] = pdf.get_string_width(piece)
+        return size
+
+    lines: list[str] = []
+    for hard in (text or "").split("\n"):
+        line, used = "", 0.0
+        for atom in _ATOM.findall(hard):
+            size = sum(measure(char) for char in atom)
+            if used + size <= width + 1e-6:
+                line, used = line + atom, used + size
+                continue
+            if atom.isspace():
+                continue
+            if line.strip():
+                lines.append(line.rstrip())
+            line, used = "", 0.0
+            for char in atom:  # a word wider than the line: broken anywhere
+                if line and used + measure(char) > width + 1e-6:
+                    lines.append(line)
+                    line, used = "", 0.0
+                line, used = line + char, used + measure(char)
+        lines.append(line.rstrip())
+    return lines or [""]
+
+
+# One CJK character, a run of other non-space characters (a number, a word, a path), or spaces.
+_ATOM = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef][，。；：、）」》]?|[^\s\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+|\s+")
 
 
 def face_ready() -> Face:
