@@ -160,12 +160,21 @@ def _table(pdf: _PackPDF, table: Table) -> None:
     _row(pdf, heading, widths, fill=True)
     for number, cells in enumerate(table.rows, start=1):
         lines = [_wrap(pdf, text, width - 2 * PAD_X, widths_of) for text, width in zip(cells, widths, strict=True)]
-        height = max(len(cell) for cell in lines) * LINE + 2 * PAD_Y
-        if pdf.get_y() + height > pdf.page_break_trigger:
+        fill = table.bold_last and number == len(table.rows)
+        while True:
+            # A row taller than what is left of the page goes on to the next page, its lines split:
+            # nothing is cut off (a long note in a narrow column can run for pages).
+            room = int((pdf.page_break_trigger - pdf.get_y() - 2 * PAD_Y) // LINE)
+            height = max(len(cell) for cell in lines)
+            if height <= room:
+                _row(pdf, lines, widths, fill=fill)
+                break
+            if room >= min(height, 3):
+                _row(pdf, [cell[:room] for cell in lines], widths, fill=fill)
+                lines = [cell[room:] or [""] for cell in lines]
             pdf.add_page()
             pdf.font(TABLE_PT)
             _row(pdf, heading, widths, fill=True)
-        _row(pdf, lines, widths, fill=table.bold_last and number == len(table.rows))
     pdf.set_x(pdf.l_margin)
     pdf.ln(1)
 
