@@ -53,7 +53,7 @@ from arrears.collection.models import (
 from arrears.core import roles
 from arrears.core.errors import DomainError
 from arrears.core.money import format_yuan
-from arrears.estate.models import Ownership, ServiceTicket
+from arrears.estate.models import ContactRelation, Ownership, ServiceTicket
 from arrears.ledger.models import Payment, PaymentReversal
 from arrears.notices.models import DeliveryCorrection, Letter
 from arrears.portal.models import Complaint
@@ -395,7 +395,7 @@ class _Builder:
         for attempt in attempts:
             if attempt.corrects_id in position:
                 newest[attempt.corrects_id] = max(newest.get(attempt.corrects_id, 0), attempt.pk)
-        rules = dict(GuardRule.choices)
+        rules, relations = dict(GuardRule.choices), dict(ContactRelation.choices)
         rows = []
         for index, attempt in enumerate(attempts, start=1):
             notes = []
@@ -411,7 +411,7 @@ class _Builder:
                 notes.append(f"已被第 {position[newest[attempt.pk]]} 条更正")
             contact = attempt.contact
             whom = (f"{contact.get_relation_display()} {contact.name or ''} {contact.value}".replace("  ", " ")
-                    if contact else attempt.relation or "业主本人")
+                    if contact else relations.get(attempt.relation, attempt.relation) or "业主本人")
             rows.append((str(index), _when(attempt.at), attempt.get_channel_display(), whom.strip(),
                          attempt.get_outcome_display(), attempt.get_reason_display() if attempt.reason else "",
                          attempt.notes, roles.staff_label(attempt.staff, nobody="—"), "；".join(notes) or "—"))

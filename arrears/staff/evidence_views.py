@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
 
 from arrears.collection.limitation import MAX_UPLOAD_BYTES
 from arrears.collection.models import Case
@@ -26,6 +27,7 @@ from arrears.staff.collection_views import _require
 
 
 @login_required
+@require_safe
 def evidence_pack_download(request, pk):
     """The case's evidence pack as of today, as a ZIP; the download is an audit event."""
     _require(request.user, "legal.view_matter")

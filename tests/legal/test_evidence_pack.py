@@ -12,7 +12,7 @@ import pytest
 
 from arrears.legal import evidence_pack
 from arrears.legal.claims import claim
-from tests.legal.conftest import AS_OF, LETTER_PDF, RECORDING
+from tests.legal.conftest import AS_OF, LETTER_PDF, RECORDING, _attempt, at
 
 pytestmark = pytest.mark.skipif(not shutil.which("pdftotext"), reason="pdftotext (poppler-utils) is not installed")
 
@@ -148,3 +148,23 @@ def test_a_missing_stored_file_is_listed_as_missing_and_the_pack_still_builds(ca
     # then: listed as missing, left out of the ZIP rather than failing the pack
     assert "文件缺失" in log
     assert "05_催收记录附件/001_第1条_录音.m4a" not in members(evidence_pack.to_bytes(pack))
+
+
+def test_the_day_ends_at_midnight_in_shanghai(case, insider):
+    # given: a call at 23:59 on the 9th and one at 00:00 on the 10th, Shanghai time (15:59 and 16:00 UTC)
+    _attempt(case, insider, at(9, 23, 59), outcome="answered", notes="九日深夜的记录")
+    _attempt(case, insider, at(10, 0, 0), outcome="answered", notes="十日零点的记录")
+    # when
+    log = text(members(pack_bytes(case))["05_催收记录.pdf"])
+    # then
+    assert "九日深夜的记录" in log and "十日零点的记录" not in log
+
+
+def test_stored_files_are_copied_a_chunk_at_a_time(case, evidence, monkeypatch):
+    # given: chunks of 7 bytes, so the 37-byte recording takes six reads
+    monkeypatch.setattr(evidence_pack, "CHUNK", 7)
+    # when
+    files = members(pack_bytes(case))
+    # then
+    assert files["05_催收记录附件/001_第1条_录音.m4a"] == RECORDING
+    assert f"{hashlib.sha256(RECORDING).hexdigest()}  05_催收记录附件/001_第1条_录音.m4a" in files["manifest.txt"].decode()

@@ -57,6 +57,13 @@ def test_it_downloads_the_pack_as_of_today_and_logs_the_download(client, case, e
         legal, case.community_id, case.pk, "2026-05-10")
 
 
+def test_the_download_is_a_get(client, case, legal):
+    # given
+    client.force_login(legal)
+    # then
+    assert client.post(reverse("staff:evidence_pack", args=[case.pk])).status_code == 405
+
+
 def test_another_communitys_case_is_not_found(client, far_case, legal):
     # given: legal is scoped to 阳光花园, the case is in 翠湖苑
     client.force_login(legal)
