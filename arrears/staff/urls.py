@@ -4,6 +4,7 @@ from arrears.staff import (
     assignment_views,
     cashier_views,
     collection_views,
+    evidence_views,
     letters_views,
     limitation_views,
     matter_views,
@@ -60,6 +61,9 @@ urlpatterns = [
     path("legal/matters/<int:pk>/files/<str:what>/<int:file_pk>/", matter_views.matter_file, name="matter_file"),
     # limitation board (期限看板)
     path("legal/limitation/", limitation_views.limitation_board, name="limitation_board"),
+    # court evidence pack (证据包) and the community's contract and tariff basis it carries
+    path("cases/<int:pk>/evidence-pack/", evidence_views.evidence_pack_download, name="evidence_pack"),
+    path("legal/communities/<int:pk>/documents/", evidence_views.community_documents_page, name="community_documents"),
     path("letters/", letters_views.letters, name="letters"),
     path("letters/issue/", letters_views.issue, name="letters_issue"),
     path("letters/jobs/<int:pk>/", letters_views.job_page, name="letter_job"),

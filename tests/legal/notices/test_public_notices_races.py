@@ -10,7 +10,7 @@ from arrears.estate.models import StaffScope
 from arrears.legal import public_notices
 from arrears.legal.models import NoticeStatus, PublicNotice
 from tests import factories
-from tests.legal.conftest import TODAY
+from tests.legal.notices.conftest import TODAY
 from tests.races import race
 
 pytestmark = [

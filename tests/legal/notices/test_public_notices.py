@@ -23,7 +23,7 @@ from arrears.legal import masking, public_notices
 from arrears.legal.models import LegalPolicy, Matter, NoticeStatus, PublicNotice, PublicNoticeEntry
 from arrears.legal.poster_pdf import PosterContent, PosterRow, render_poster
 from tests import factories
-from tests.legal.conftest import TODAY, _case
+from tests.legal.notices.conftest import TODAY, _case
 from tests.staff.test_one_language import CJK, data_values, visible_texts, without_data
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
