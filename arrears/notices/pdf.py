@@ -285,10 +285,10 @@ def render_with_fonts(make_pdf: Callable[[], DocumentPDF], compose: Callable[[Do
     fonts = letter_fonts()
     regular = face_for(fonts.regular)
     faces = {"": regular, "B": face_for(fonts.bold, bold=True) if fonts.bold else regular}
-    pdf_bytes, unforeseen = _render(make_pdf, compose, faces, chars)
+    pdf_bytes, unforeseen = _render(make_pdf, faces, chars, compose)
     if pdf_bytes is None:  # a string the caller did not foresee: cut the fonts again with its characters
         chars = {style: chars[style] | unforeseen[style] for style in chars}
-        pdf_bytes, _ = _render(make_pdf, compose, faces, chars, final=True)
+        pdf_bytes, _ = _render(make_pdf, faces, chars, compose, final=True)
     return pdf_bytes
 
 
@@ -337,8 +337,8 @@ def _chars(content: LetterContent) -> dict[str, frozenset[str]]:
     return {"": frozenset(regular), "B": frozenset(bold)}
 
 
-def _render(make_pdf: Callable[[], DocumentPDF], compose: Callable[[DocumentPDF], None], faces: dict[str, Face],
-            chars: dict[str, frozenset[str]], *, final: bool = False) -> tuple[bytes | None, dict[str, frozenset[str]]]:
+def _render(make_pdf: Callable[[], DocumentPDF], faces: dict[str, Face], chars: dict[str, frozenset[str]],
+            compose: Callable[[DocumentPDF], None], *, final: bool = False) -> tuple[bytes | None, dict[str, frozenset[str]]]:
     """The PDF, or None and the characters missing from `chars` by style (only when not `final`)."""
     with tempfile.TemporaryDirectory(prefix="arrears-letter-") as tmp:
         pdf = make_pdf()
