@@ -23,7 +23,7 @@ COMPLAINT = """原告：{company_name}
 联系电话：{company_phone}
 
 被告：{owner_name}
-公民身份号码：{owner_id_number}
+{owner_id_label}：{owner_id_number}
 住址：{unit_address}
 
 案由：物业服务合同纠纷
@@ -59,7 +59,7 @@ PAYMENT_ORDER = """申请人：{company_name}
 联系电话：{company_phone}
 
 被申请人：{owner_name}
-公民身份号码：{owner_id_number}
+{owner_id_label}：{owner_id_number}
 住址：{unit_address}
 
 ## 请求事项

@@ -29,6 +29,7 @@ from arrears.estate.models import Company, OwnerKind, Ownership, ServiceTicket
 from arrears.ledger.models import Payment
 from arrears.notices import pdf
 from arrears.notices.models import Letter, LetterStatus
+from arrears.notices.pdf_fonts import face_for, letter_fonts
 
 from . import claims
 from .default_templates import DEFAULTS
@@ -122,10 +123,23 @@ def _without_placeholders(text: str) -> str:
 def save_template(*, company: Company, kind: str, title: str, body: str, staff) -> DocumentTemplate:
     """Create or replace the company's own text of a document after checking it."""
     check_template(kind=kind, title=title, body=body)
+    check_glyphs(title + body)
     with transaction.atomic():
         template, _ = DocumentTemplate.objects.update_or_create(
             company=company, kind=kind, defaults={"title": title, "body": body, "updated_by": staff})
     return template
+
+
+def check_glyphs(text) -> None:
+    """Refuse characters the PDF font cannot draw: fpdf2 would leave them out, and a court would read a
+    name or figure with a character missing (an emoji, a rare character beyond the font)."""
+    face = face_for(letter_fonts().regular)
+    missing = sorted({char for char in text if not char.isspace() and not face.has(char)})
+    if missing:
+        found = "、".join(missing[:10])
+        raise DomainError(f"文书含字体中没有的字符：{found}。请改用其他写法，或配置包含这些字的字体（ARREARS_PDF_FONT）。",
+                          f"the text holds characters the PDF font lacks: {found.replace('、', ' ')}; write them otherwise "
+                          "or configure a font that has them (ARREARS_PDF_FONT)", code="pdf_missing_glyph")
 
 
 def built_in(kind: str) -> tuple[str, str]:
@@ -346,6 +360,7 @@ def render_text(kind: str, title: str, body: str, data: DocumentData) -> bytes:
     lines = [(line, _block(line)) for line in body.splitlines()]
     filled = [(line if block else render_script(line, data.values), block) for line, block in lines]
     chars = _chars(title, filled, data)
+    check_glyphs(chars[""])
 
     def compose(document: pdf.DocumentPDF) -> None:
         _compose(document, title, filled, data)

@@ -179,3 +179,14 @@ def test_the_edit_page_is_english_for_an_english_user(client, desk, settings):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     page = client.get(edit_url(desk["company"])).content.decode()
     assert "the owner (defendant / respondent)" in page and "Legal document templates" in page
+
+
+def test_a_matter_outside_the_users_building_is_not_found(client, desk):
+    # given a lawyer scoped to another building of 阳光花园
+    other_unit = factories.unit(desk["community"], building="5栋", room="0501")
+    user = factories.user("neighbour", groups=[roles.LEGAL])
+    StaffScope.objects.create(user=user, community=desk["community"], building=other_unit.building)
+    client.force_login(user)
+
+    # when / then
+    assert client.get(url(desk["matter"])).status_code == 404

@@ -287,3 +287,52 @@ def test_it_refuses_a_claim_date_after_the_document(desk):
 ])
 def test_it_writes_the_daily_rate_as_contracts_do(rate, text):
     assert documents.daily_rate_text(rate) == text
+
+
+def test_it_refuses_characters_the_font_cannot_draw_rather_than_drop_them(desk):
+    # given an owner whose name holds a character beyond the font, and a template with an emoji
+    owner = desk["owner"]
+    owner.name = "王\U0002a6a5明"
+    owner.save(update_fields=["name"])
+
+    # when / then
+    with pytest.raises(DomainError) as refused:
+        documents.render("complaint", desk["matter"], TODAY)
+    assert refused.value.code == "pdf_missing_glyph" and "\U0002a6a5" in refused.value.zh
+    with pytest.raises(DomainError) as refused:
+        documents.save_template(company=desk["company"], kind="complaint", title="起诉状", body="原告：{company_name} 😀",
+                                staff=desk["lawyer"])
+    assert refused.value.code == "pdf_missing_glyph"
+    assert not DocumentTemplate.objects.exists()
+
+
+def test_a_value_with_braces_is_printed_as_it_is_never_filled_again(desk):
+    # given an owner's name that looks like a placeholder
+    owner = desk["owner"]
+    owner.name = "王{total}"
+    owner.save(update_fields=["name"])
+
+    # when
+    text = text_of(documents.render("complaint", desk["matter"], TODAY))
+
+    # then
+    assert "被告：王{total}" in text
+
+
+def test_a_long_claim_runs_over_pages_with_the_table_heading_repeated(desk):
+    # given 24 more monthly charges: 26 lines in all
+    matter = desk["matter"]
+    for month in range(24):
+        year, index = 2023 + month // 12, month % 12 + 1
+        charge(matter.unit, matter.owner, start=date(year, index, 1), end=date(year, index, 28), due=date(year, index, 5))
+
+    # when
+    data = documents.render("complaint", matter, TODAY)
+
+    # then
+    pages = [test_pdf.text_of_page(data, number) for number in (1, 2)]
+    assert all("收费项目所属期间应缴日期欠缴本金计费天数" in page for page in pages)
+    # 2023-10-05 to 2025-06-30 is 634 days, 619 after the grace days: 300 × 0.0005 × 619 = 92.85, capped at 90.00
+    assert "2023-10-05300.0061990.00" in pages[1]
+    assert "2023年1月1日至2025年2月28日期间" in text_of(data)
+    assert data == documents.render("complaint", matter, TODAY)
