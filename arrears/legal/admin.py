@@ -1,9 +1,12 @@
 """The legal desk in the admin: matters and their evidence are viewed here, written on the staff site
 by the services; the company's templates and its policy on public notices are edited here."""
 
+from django import forms
 from django.contrib import admin
 
 from arrears.core.admin import EvidenceAdmin, EvidenceInline, ViewOnlyAdmin
+from arrears.core.errors import DomainError
+from arrears.legal import documents
 from arrears.legal.models import (
     Award,
     CommunityDocument,
@@ -74,8 +77,26 @@ class PublicNoticeEntryAdmin(EvidenceAdmin):
     list_display = ["notice", "label", "amount"]
 
 
+class DocumentTemplateForm(forms.ModelForm):
+    """The placeholders are checked here as on the staff site: nothing unknown is saved to reach a court."""
+
+    class Meta:
+        model = DocumentTemplate
+        fields = ["company", "kind", "title", "body"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") and data.get("title") is not None and data.get("body") is not None:
+            try:
+                documents.check_template(kind=data["kind"], title=data["title"], body=data["body"])
+            except DomainError as refused:
+                raise forms.ValidationError(refused.localized) from refused
+        return data
+
+
 @admin.register(DocumentTemplate)
 class DocumentTemplateAdmin(admin.ModelAdmin):
+    form = DocumentTemplateForm
     list_display = ["kind", "title", "company", "updated_by", "updated_at"]
     list_filter = ["kind"]
     readonly_fields = ["updated_by"]

@@ -20,7 +20,7 @@ import os
 import tempfile
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -274,14 +274,21 @@ NBSP = "\u00a0"  # joins the groups of a bank account number: it never breaks ac
 def render_letter(content: LetterContent) -> bytes:
     """The letter as an A4 PDF; the same content gives byte-identical output."""
     _check(content)
+    return render_with_fonts(lambda: _LetterPDF(content), lambda pdf: _compose(pdf, content), _chars(content))
+
+
+def render_with_fonts(make_pdf: Callable[[], DocumentPDF], compose: Callable[[DocumentPDF], None],
+                      chars: dict[str, frozenset[str]]) -> bytes:
+    """Compose a document with the letters' CJK font cut to `chars` ("" regular, "B" bold) and return its bytes.
+
+    Shared by the letters and the legal desk's court documents: same fonts, same layout rules."""
     fonts = letter_fonts()
     regular = face_for(fonts.regular)
     faces = {"": regular, "B": face_for(fonts.bold, bold=True) if fonts.bold else regular}
-    chars = _chars(content)
-    pdf_bytes, unforeseen = _render(content, faces, chars)
-    if pdf_bytes is None:  # a string _chars did not foresee: cut the fonts again with its characters
+    pdf_bytes, unforeseen = _render(make_pdf, faces, chars, compose)
+    if pdf_bytes is None:  # a string the caller did not foresee: cut the fonts again with its characters
         chars = {style: chars[style] | unforeseen[style] for style in chars}
-        pdf_bytes, _ = _render(content, faces, chars, final=True)
+        pdf_bytes, _ = _render(make_pdf, faces, chars, compose, final=True)
     return pdf_bytes
 
 
@@ -330,11 +337,11 @@ def _chars(content: LetterContent) -> dict[str, frozenset[str]]:
     return {"": frozenset(regular), "B": frozenset(bold)}
 
 
-def _render(content: LetterContent, faces: dict[str, Face], chars: dict[str, frozenset[str]], *,
-            final: bool = False) -> tuple[bytes | None, dict[str, frozenset[str]]]:
+def _render(make_pdf: Callable[[], DocumentPDF], faces: dict[str, Face], chars: dict[str, frozenset[str]],
+            compose: Callable[[DocumentPDF], None], *, final: bool = False) -> tuple[bytes | None, dict[str, frozenset[str]]]:
     """The PDF, or None and the characters missing from `chars` by style (only when not `final`)."""
     with tempfile.TemporaryDirectory(prefix="arrears-letter-") as tmp:
-        pdf = _LetterPDF(content)
+        pdf = make_pdf()
         for style, face in faces.items():
             path = os.path.join(tmp, f"letter{style}.ttf")
             with open(path, "wb") as file:
@@ -343,7 +350,7 @@ def _render(content: LetterContent, faces: dict[str, Face], chars: dict[str, fro
         for font in pdf.fonts.values():
             # Our small fonts carry their bounding boxes: recomputing them costs 0.1 s a letter.
             font.ttfont.recalcBBoxes = False
-        _compose(pdf, content)
+        compose(pdf)
         unforeseen = {
             style: frozenset(chr(code) for code in pdf.fonts[FAMILY + style].missing_glyphs) - chars[style]
             for style in faces
@@ -353,21 +360,23 @@ def _render(content: LetterContent, faces: dict[str, Face], chars: dict[str, fro
         return bytes(pdf.output()), unforeseen
 
 
-class _LetterPDF(FPDF):
-    def __init__(self, content: LetterContent):
+class DocumentPDF(FPDF):
+    """An A4 page in the letters' margins and font family; `font` and `width` are what the
+    paragraph, list and table helpers below draw with."""
+
+    def __init__(self, *, title: str, author: str, subject: str, issued_on: date):
         super().__init__(orientation="P", unit="mm", format="A4")
-        self.content = content
         self.set_margins(MARGIN, TOP, MARGIN)
         self.c_margin = 0  # text lines up with the margins; table cells have their own padding
         self.set_auto_page_break(True, margin=BOTTOM)
         self.set_display_mode(zoom="fullwidth")
-        title = KINDS[content.kind]
-        self.set_title(f"{title}　{content.community}{content.unit}")
-        self.set_author(content.letterhead.company)
-        self.set_subject(content.number)
+        self.set_title(title)
+        self.set_author(author)
+        self.set_subject(subject)
         self.set_creator("Arrears 物业费催收系统")
         self.set_lang("zh-CN")
-        self.set_creation_date(datetime.combine(content.issued_on, time(0, 0), tzinfo=SHANGHAI))
+        # A fixed creation date: the same content gives the same bytes.
+        self.set_creation_date(datetime.combine(issued_on, time(0, 0), tzinfo=SHANGHAI))
         self._widths: dict[tuple[str, float, str], float] = {}
 
     def font(self, size: float, *, bold: bool = False, color: tuple[int, int, int] | int = 0) -> None:
@@ -383,6 +392,13 @@ class _LetterPDF(FPDF):
         if width is None:
             width = self._widths[key] = self.get_string_width(text)
         return width
+
+
+class _LetterPDF(DocumentPDF):
+    def __init__(self, content: LetterContent):
+        super().__init__(title=f"{KINDS[content.kind]}　{content.community}{content.unit}",
+                         author=content.letterhead.company, subject=content.number, issued_on=content.issued_on)
+        self.content = content
 
     def header(self) -> None:
         if self.page_no() == 1:
@@ -491,7 +507,7 @@ def _title(pdf: _LetterPDF, content: LetterContent) -> None:
     pdf.ln(3)
 
 
-def _heading(pdf: _LetterPDF, text: str) -> None:
+def _heading(pdf: DocumentPDF, text: str) -> None:
     pdf.ln(2.5)
     if pdf.will_page_break(BODY_LEADING * 3):  # a heading never ends a page alone
         pdf.add_page()
@@ -513,7 +529,7 @@ def _table(pdf: _LetterPDF, content: LetterContent) -> None:
     money_rows.append([format_money(getattr(sums, name)) for name in ("amount", "paid", "outstanding", "late_fee")])
     headings = TEXT["headings"].split("|")
     pdf.font(TABLE_PT, bold=True)
-    pad = 2 * 1.6
+    pad = CELL_PAD
     # Money columns as wide as their widest figure, dates as wide as a date; the text columns share the rest.
     money_width = max(16.0, *(pdf.width(text) + pad for row in money_rows for text in row),
                       *(pdf.width(text) + pad for text in headings[3:]))
@@ -528,15 +544,30 @@ def _table(pdf: _LetterPDF, content: LetterContent) -> None:
         period_width = min(period_need, rest * 0.45)
     widths = (period_width, rest - period_width, date_width, *(money_width,) * 4)
 
-    def wrapped(text: str, width: float) -> str:  # our line breaking, not fpdf2's: kinsoku holds in cells too
-        return "\n".join(_wrap(pdf, text, width - pad - 0.6, 0))
+    rows = [[wrap_cell(pdf, line.period, widths[0]), wrap_cell(pdf, line.item, widths[1]), line.due_on.isoformat(), *money]
+            for line, money in zip(content.lines, money_rows, strict=False)]
+    grid(pdf, widths=widths, align=("LEFT", "LEFT", "CENTER", "RIGHT", "RIGHT", "RIGHT", "RIGHT"), headings=headings,
+         rows=rows, total=[(TEXT["total"], 3, "CENTER"), *((text, 1, None) for text in money_rows[-1])])
 
+
+CELL_PAD = 2 * 1.6  # a table cell's left and right padding together
+
+
+def wrap_cell(pdf: DocumentPDF, text: str, width: float) -> str:
+    """A cell's text broken by our rules, not fpdf2's: kinsoku holds in cells too."""
+    return "\n".join(_wrap(pdf, text, width - CELL_PAD - 0.6, 0))
+
+
+def grid(pdf: DocumentPDF, *, widths: Sequence[float], align: Sequence[str], headings: Sequence[str],
+         rows: Sequence[Sequence[str]], total: Sequence[tuple[str, int, str | None]] = ()) -> None:
+    """A ruled table with a grey heading row repeated on every page, striped rows, and an optional bold
+    total row of (text, columns spanned, alignment or None for the column's)."""
     pdf.set_draw_color(*RULE)
     pdf.set_line_width(0.2)
     with pdf.table(
-        col_widths=widths,
+        col_widths=tuple(widths),
         width=pdf.epw,
-        text_align=("LEFT", "LEFT", "CENTER", "RIGHT", "RIGHT", "RIGHT", "RIGHT"),
+        text_align=tuple(align),
         headings_style=FontFace(emphasis="BOLD", fill_color=HEADING_FILL),
         line_height=5.2,
         padding=(1.1, 1.6),
@@ -547,17 +578,17 @@ def _table(pdf: _LetterPDF, content: LetterContent) -> None:
         row = table.row()
         for heading in headings:
             row.cell(heading, align="CENTER")
-        for line, money in zip(content.lines, money_rows, strict=False):
+        for cells in rows:
             row = table.row()
-            row.cell(wrapped(line.period, widths[0]))
-            row.cell(wrapped(line.item, widths[1]))
-            row.cell(line.due_on.isoformat())
-            for text in money:
+            for text in cells:
                 row.cell(text)
-        row = table.row(style=FontFace(emphasis="BOLD"))
-        row.cell(TEXT["total"], colspan=3, align="CENTER")
-        for text in money_rows[-1]:
-            row.cell(text)
+        if total:
+            row = table.row(style=FontFace(emphasis="BOLD"))
+            for text, span, cell_align in total:
+                if cell_align:
+                    row.cell(text, colspan=span, align=cell_align)
+                else:
+                    row.cell(text, colspan=span)
 
 
 def _payment(pdf: _LetterPDF, content: LetterContent) -> None:
@@ -573,7 +604,7 @@ def _payment(pdf: _LetterPDF, content: LetterContent) -> None:
         _numbered(pdf, items, size=BODY_PT - 1, leading=BODY_LEADING - 0.8)
 
 
-def _numbered(pdf: _LetterPDF, items: Sequence[str], *, size: float, leading: float) -> None:
+def _numbered(pdf: DocumentPDF, items: Sequence[str], *, size: float, leading: float) -> None:
     pdf.font(size)
     label_width = pdf.width(f"{len(items)}.") + 2.2
     for number, text in enumerate(items, start=1):
@@ -618,7 +649,7 @@ def _signature(pdf: _LetterPDF, content: LetterContent) -> None:
         pdf.cell(block, BODY_LEADING, text, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
-def _paragraph(pdf: _LetterPDF, text: str, *, size: float, leading: float, indent: int = 2, bold: bool = False,
+def _paragraph(pdf: DocumentPDF, text: str, *, size: float, leading: float, indent: int = 2, bold: bool = False,
                x: float | None = None) -> None:
     """Justified Chinese text, first line indented `indent` characters (首行缩进)."""
     pdf.font(size, bold=bold)
@@ -645,7 +676,7 @@ def _paragraph(pdf: _LetterPDF, text: str, *, size: float, leading: float, inden
             pdf.set_char_spacing(0)
 
 
-def _wrap(pdf: _LetterPDF, text: str, width: float, first_indent: float) -> list[str]:
+def _wrap(pdf: DocumentPDF, text: str, width: float, first_indent: float) -> list[str]:
     """Break text into lines no wider than `width`: between CJK characters, at spaces, never
     inside a Latin word or number unless it is wider than a line, and never against kinsoku."""
     lines: list[str] = []
@@ -694,6 +725,12 @@ def _atoms(text: str) -> list[str]:
         else:
             atoms.append([kind, piece])
     return [piece for _, piece in atoms]
+
+
+# The helpers other documents draw with (the legal desk's court documents): the letters' own.
+paragraph = _paragraph
+numbered = _numbered
+heading = _heading
 
 
 # -- printing and archiving ---------------------------------------------------------------------

@@ -5,6 +5,7 @@ from arrears.staff import (
     cashier_views,
     collection_views,
     evidence_views,
+    legal_documents_views,
     letters_views,
     limitation_views,
     matter_views,
@@ -108,4 +109,9 @@ urlpatterns = [
     path("units/<int:pk>/cashier/", cashier_views.cashier, name="cashier"),
     path("receipts/<int:pk>.pdf", cashier_views.receipt_pdf, name="receipt_pdf"),
     path("cashier/reversals/", cashier_views.reversals, name="reversals"),
+    # court documents of a matter and the company's texts of them
+    path("legal/matters/<int:pk>/documents/<str:kind>.pdf", legal_documents_views.matter_document, name="matter_document"),
+    path("legal/templates/", legal_documents_views.legal_templates, name="legal_templates"),
+    path("legal/templates/<int:company_pk>/<str:kind>/", legal_documents_views.legal_template_edit,
+         name="legal_template_edit"),
 ]
