@@ -178,7 +178,7 @@ def test_the_edit_page_is_english_for_an_english_user(client, desk, settings):
     client.force_login(desk["lawyer"])
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     page = client.get(edit_url(desk["company"])).content.decode()
-    assert "the owner (defendant / respondent)" in page and "Legal document templates" in page
+    assert "the owner (defendant / respondent)" in page and "Court document templates" in page
 
 
 def test_a_matter_outside_the_users_building_is_not_found(client, desk):
