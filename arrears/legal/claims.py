@@ -32,8 +32,13 @@ class ClaimLine:
     daily_rate: Decimal
     grace_days: int
     cap: Decimal
-    # Days the late fee ran on this charge by the date (after the grace days), before the cap.
+    # Days since the grace days ended, by the date. The fee is rate × amount × these days (capped)
+    # only for a charge nothing was paid or waived on; otherwise it ran piecewise on what remained.
     late_fee_days: int
+
+    @property
+    def piecewise(self) -> bool:
+        return self.paid > 0 or self.waived > 0
 
 
 @dataclass(frozen=True)

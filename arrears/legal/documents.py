@@ -162,13 +162,16 @@ def template_for(kind: str, company_id: int | None) -> tuple[str, str, DocumentT
 # -- what a document states ---------------------------------------------------------------------
 
 
+PIECEWISE = "分段"
+
+
 @dataclass(frozen=True)
 class ChargeRow:
     charge_type: str
     period: str
     due: date
     outstanding: Decimal
-    days: int
+    days: int | str  # "分段": partly paid or waived, the fee ran on what remained each day
     late_fee: Decimal
 
 
@@ -287,7 +290,8 @@ def document_data(matter: Matter, as_of: date) -> DocumentData:
         "demands": _demands(letters),
     }
     charges = tuple(ChargeRow(line.charge_type, f"{line.period_start.isoformat()}至{line.period_end.isoformat()}", line.due,
-                              line.outstanding, line.late_fee_days, line.late_fee) for line in lines)
+                              line.outstanding, PIECEWISE if line.piecewise else line.late_fee_days, line.late_fee)
+                    for line in lines)
     evidence = _evidence(matter, as_of, values, contract, letters)
     return DocumentData(values=values, charges=charges, evidence=evidence, issued_on=as_of, author=company.name,
                         subject=f"{community.name}{unit_text} {owner.name}", principal=the_claim.principal,

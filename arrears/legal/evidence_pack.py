@@ -221,7 +221,7 @@ PIECEWISE = "分段*"
 
 def _days(line) -> str:
     """Days the fee ran: one figure only for a charge nothing was paid or waived on; else computed piecewise."""
-    return PIECEWISE if line.paid or line.waived else str(line.late_fee_days)
+    return PIECEWISE if line.piecewise else str(line.late_fee_days)
 
 
 def _hash(stored: StoredFile) -> StoredFile:
