@@ -42,7 +42,7 @@ EXTENSIONS = {"collector": "8201", "collector2": "8202", "collector3": "8203", "
 LOGINS = (
     DemoLogin("manager", roles.MANAGER, "王", "丽华", _("给楼栋分配催收员，看欠费清单")),
     DemoLogin("collector", roles.COLLECTOR, "李", "明", _("工作台：今天要打的电话，记录结果和承诺")),
-    DemoLogin("legal", roles.LEGAL, "孙", "浩然", _("函件：按小区批量出具催费函")),
+    DemoLogin("legal", roles.LEGAL, "孙", "浩然", _("首页的时效看板；法务案件：登记节点、生成起诉状、下载证据包")),
     DemoLogin("frontdesk", roles.FRONT_DESK, "刘", "芳", _("房屋查询：输入“10栋2504”，记录已提醒")),
     DemoLogin("finance", roles.FINANCE, "陈", "静", _("收银：在房屋页收一笔缴费并打印收据")),
     DemoLogin("admin", roles.ADMIN, "周", "建国", _("后台：账号、权限与全部数据"), superuser=True),

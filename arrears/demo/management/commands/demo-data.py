@@ -7,6 +7,7 @@ from arrears.core.money import format_yuan
 from arrears.demo import history
 from arrears.demo.collection import seed_collection
 from arrears.demo.deployment import refuse_on_deployment
+from arrears.demo.legal import seed_legal
 from arrears.demo.staff import ensure_demo_staff
 
 
@@ -40,6 +41,8 @@ class Command(BaseCommand):
         seeded = seed_collection(result.owner_personas, today=timezone.localdate(), seed=seed)
         write(gettext("  员工 %(staff)s 人；在催案件 %(cases)s 件，催收记录 %(attempts)s 条，违约承诺 %(broken)s 个") % {
             "staff": len(staff), "cases": seeded["cases"], "attempts": seeded["attempts"], "broken": seeded["promises_broken"]})
+        legal = seed_legal(today=timezone.localdate())
+        write(gettext("  法务案件 %(matters)s 件，小区合同文件 %(documents)s 份") % legal)
         personas = pgettext("punctuation", "、").join(f"{gettext(history.PERSONAS[key])} {count}"
                                                     for key, count in sorted(result.personas.items()))
         write(gettext("  业主类型：%(personas)s") % {"personas": personas})
