@@ -227,7 +227,7 @@ def limitation_rows(as_of: date, *, community_ids=None, units=None, days: int = 
             "outstanding": f"{line.outstanding:.2f}", "deadline": found.deadline.isoformat(), "restart_by": list(RESTART_BY),
             "last_restart": {"on": found.restarted_on.isoformat(), "kind": found.restarted_by} if found.restarted_on else None,
             # For pages, not printed: dropped by `limitation_report`.
-            "_unit": unit, "_deadline": found.deadline, "_restarted_on": found.restarted_on,
+            "_unit": unit, "_owner_id": line.owner_id, "_deadline": found.deadline, "_restarted_on": found.restarted_on,
         })
     rows.sort(key=lambda r: (r["community"], r["deadline"], natural_key(r["building"]), natural_key(r["unit"]),
                              natural_key(r["room"]), r["owner"], r["due"], r["charge_type"]))

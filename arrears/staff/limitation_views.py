@@ -5,6 +5,7 @@ limitation`; a legal user's home page leads with the nearest of them."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -16,7 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _lazy
 
 from arrears.collection.assess import PART_PAYMENT
-from arrears.collection.models import LimitationEventKind
+from arrears.collection import limitation
+from arrears.collection.models import LimitationEvent, LimitationEventKind
 from arrears.collection.reports import LIMITATION_WINDOW_DAYS, limitation_rows
 from arrears.core import roles
 from arrears.estate import selectors as estate_selectors
@@ -49,6 +51,8 @@ class BoardRow:
     restart_by: list
     last_restart_on: date | None
     last_restart: str
+    # Restarts already recorded but not yet proven (待补证据): proving one moves this deadline.
+    pending: list
 
 
 def may_see_board(user) -> bool:
@@ -58,12 +62,19 @@ def may_see_board(user) -> bool:
 def board_rows(user, today: date, *, community_ids, days: int = LIMITATION_WINDOW_DAYS) -> list[BoardRow]:
     """The board's rows of `community_ids` in the user's scope: a fixed number of queries."""
     rows = limitation_rows(today, community_ids=community_ids, units=estate_selectors.units_visible_to(user), days=days)
+    waiting = defaultdict(list)
+    if rows:
+        events = LimitationEvent.objects.filter(unit_id__in={row["_unit"].pk for row in rows})
+        for event in limitation.unproven_events(events).order_by("occurred_on", "pk"):
+            waiting[(event.unit_id, event.owner_id)].append(event)
     return [BoardRow(
         community=row["community"], unit=row["_unit"], owner=row["owner"], charge_type=row["charge_type"],
         period_start=date.fromisoformat(row["period_start"]), due=date.fromisoformat(row["due"]),
         outstanding=Decimal(row["outstanding"]), deadline=row["_deadline"], days_left=(row["_deadline"] - today).days,
         restart_by=[RESTART_LABELS[code][0] for code in row["restart_by"]], last_restart_on=row["_restarted_on"],
         last_restart=RESTART_LABELS[row["last_restart"]["kind"]][0] if row["last_restart"] else "",
+        pending=[(RESTART_LABELS[event.kind][0], event.occurred_on) for event in waiting[(row["_unit"].pk, row["_owner_id"])]
+                 if event.occurred_on > date.fromisoformat(row["due"]) and event.kind in RESTART_LABELS],
     ) for row in rows]
 
 

@@ -123,7 +123,7 @@ def test_its_query_count_does_not_grow_with_the_rows(client, board, django_asser
     client.force_login(board["lead"])
     url = reverse("staff:limitation_board")
     client.get(url)  # the session and the user, warm
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         assert len(rows_of(client.get(url).content.decode())) == 2
     # given: five more units in arrears
     owners = []
@@ -131,7 +131,7 @@ def test_its_query_count_does_not_grow_with_the_rows(client, board, django_asser
         unit = factories.unit(board["sunny"], building="4栋", room=room)
         owners.append(factories.owner(unit, f"业主{room}"))
     ledger_services.bill(through=date(2023, 4, 1))
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         assert len(rows_of(client.get(url).content.decode())) == 12
     # given: part payments on one charge, then on three
     for count, paying in ((1, owners[:1]), (3, owners[1:3])):
@@ -140,7 +140,7 @@ def test_its_query_count_does_not_grow_with_the_rows(client, board, django_asser
             ledger_services.record_payment(unit_id=charge.unit_id, owner_id=owner.pk, amount="50.00",
                                            paid_on=date(2024, 6, 1), method="cash", designation=[charge.pk])
         # then: the rows of a partly paid March charge leave the window (2027-06-01), the count stays
-        with django_assert_num_queries(12):
+        with django_assert_num_queries(13):
             assert len(rows_of(client.get(url).content.decode())) == 12 - count
 
 
@@ -223,3 +223,21 @@ def test_the_chinese_page_has_no_english_sentence(client, board):
         page = "\n".join(without_data(text, values) for text in visible_texts(html, "zh-hans"))
         assert [sentence for sentence in sentences if sentence in page] == [], url
         assert not PAIR.search(page), url
+
+
+def test_a_restart_waiting_for_its_proof_shows_on_the_row_it_would_move(client, board):
+    # given: the owner promised on 2026-01-20 (after both due dates) and the recording is not attached yet
+    from arrears.collection.models import LimitationEvent
+    from arrears.collection.run import run_collection
+
+    run_collection(as_of=TODAY)
+    owner = board["unit"].ownerships.get().owner
+    LimitationEvent.objects.create(community=board["sunny"], unit=board["unit"], owner=owner, kind="promise",
+                                   occurred_on=date(2026, 1, 20))
+    client.force_login(board["fa"])
+    # when
+    html = client.get(reverse("staff:limitation_board")).content.decode()
+    # then: each row says which unproven event would restart it, and links to 待补证据
+    assert html.count('data-testid="pending-restart"') == 2
+    assert "待补证据：业主承诺缴费 2026-01-20" in html
+    assert reverse("staff:evidence_needed") in html
