@@ -16,8 +16,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _lazy
 
-from arrears.collection.assess import PART_PAYMENT
 from arrears.collection import limitation
+from arrears.collection.assess import PART_PAYMENT
 from arrears.collection.models import LimitationEvent, LimitationEventKind
 from arrears.collection.reports import LIMITATION_WINDOW_DAYS, limitation_rows
 from arrears.core import roles
