@@ -23,7 +23,9 @@ from arrears.legal.models import (
     MatterStatus,
 )
 from tests import factories
-from tests.legal.test_matter_views import _clock, world  # noqa: F401 - the pages' world, two communities
+from tests.legal import test_matter_views as pages
+
+world, _clock = pages.world, pages._clock  # the pages' world: two communities, their staff, a frozen clock
 
 FILED = date(2025, 7, 31)
 
@@ -282,3 +284,16 @@ def test_a_decision_cannot_precede_the_filing(world):
     # then it is refused
     assert refused.value.code == "date"
     assert not Award.objects.exists()
+
+
+def test_the_limitation_board_takes_forged_numbers_as_no_filter(client, world):
+    # given
+    client.force_login(world["legal"])
+    url = reverse("staff:limitation_board")
+    # when the query names digits int() cannot read (superscripts), another community or nonsense
+    for query in ({"days": "²"}, {"community": "³"}, {"community": str(world["far_case"].community_id)},
+                  {"days": "9" * 40, "community": "-1"}):
+        response = client.get(url, query)
+        # then the board shows its default window over the user's own communities
+        assert response.status_code == 200, query
+        assert response.context["community"] is None and response.context["days"] == 90, query
