@@ -256,12 +256,18 @@ def correct_stage(*, original: MatterStage, staff, reason: str, occurred_on=None
     reference = original.reference if reference is None else _text(reference, limit=200, zh="文书编号", en="reference")
     if spec.reference and not reference:
         raise DomainError("请填写法院案号", "enter the court's case number", code="reference")
+    note = original.note if note is None else _text(note, zh="说明", en="note")
     checked = _document(document, required=False, zh="文书", en="document")
     with transaction.atomic():
         matter = _lock(original.matter)
         root = original.corrects or original
         superseded = current_stages(matter)
         previous = next((row for row in superseded if (row.corrects_id or row.pk) == root.pk), original)
+        if previous.corrects_id == root.pk and (
+                previous.recorded_by_id, previous.correction_reason, previous.occurred_on, previous.amount, previous.reference,
+                previous.note, previous.sha256) == (
+                staff.pk, reason, occurred_on, value, reference, note, checked.sha256 if checked else original.sha256):
+            return previous  # the correction sent twice (a double tap, a browser's retry): recorded once
         if previous.task_id is not None:  # the old date's task gives way to the corrected date's
             Task.objects.filter(pk=previous.task_id, status=TaskStatus.OPEN).update(
                 status=TaskStatus.CANCELLED, cancel_reason="节点已更正 / stage corrected")
@@ -269,7 +275,7 @@ def correct_stage(*, original: MatterStage, staff, reason: str, occurred_on=None
             community_id=matter.community_id, matter=matter, route=original.route, stage=original.stage,
             occurred_on=occurred_on, amount=value,
             reference=reference,
-            note=original.note if note is None else _text(note, zh="说明", en="note"), corrects=root,
+            note=note, corrects=root,
             correction_reason=reason, recorded_by=staff, recorded_at=timezone.now(),
             task=_follow_up(matter, occurred_on, spec) if matter.status == MatterStatus.OPEN else None,
         )

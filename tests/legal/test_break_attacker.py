@@ -297,3 +297,23 @@ def test_the_limitation_board_takes_forged_numbers_as_no_filter(client, world):
         # then the board shows its default window over the user's own communities
         assert response.status_code == 200, query
         assert response.context["community"] is None and response.context["days"] == 90, query
+
+
+def test_a_correction_sent_twice_is_recorded_once(client, world):
+    # given a hearing on 2025-12-20 with its preparation task
+    mine = _mine(world)
+    hearing = services.record_stage(matter=mine, route="suit", stage="hearing", occurred_on=date(2025, 12, 20),
+                                    staff=world["legal"])
+    client.force_login(world["legal"])
+    url = reverse("staff:stage_correct", args=[mine.pk, hearing.pk])
+    # when the court's new date is sent twice (a double tap)
+    for _ in range(2):
+        client.post(url, {"occurred_on": "2025-12-22", "reason": "法院改期"})
+    # then one correction, one open preparation task on the day before the new date
+    correction = MatterStage.objects.get(corrects=hearing)
+    assert correction.occurred_on == date(2025, 12, 22)
+    open_tasks = Task.objects.filter(case=mine.case, kind=TaskKind.LEGAL, status=TaskStatus.OPEN, title="准备并出庭")
+    assert [task.due_on for task in open_tasks] == [date(2025, 12, 21)]
+    # and a real second correction is still taken
+    client.post(url, {"occurred_on": "2025-12-23", "reason": "再次改期"})
+    assert MatterStage.objects.filter(corrects=hearing).count() == 2

@@ -158,3 +158,20 @@ def test_two_uploads_of_one_community_document_at_once_store_one(world):
     # then
     assert [r.code for r in _refusals(results)] == ["duplicate"]
     assert CommunityDocument.objects.count() == 1
+
+
+def test_the_same_correction_sent_twice_at_once_is_recorded_once(world):
+    # given a hearing
+    matter = _filed(world)
+    hearing = services.record_stage(matter=matter, route="suit", stage="hearing", occurred_on=date(2025, 12, 20),
+                                    staff=world["legal"])
+
+    def correct():
+        return services.correct_stage(original=hearing, staff=world["legal"], reason="法院改期",
+                                      occurred_on=date(2025, 12, 22)).pk
+
+    # when
+    results = race(correct, correct)
+    # then
+    assert results[0] == results[1]
+    assert MatterStage.objects.filter(corrects=hearing).count() == 1
