@@ -250,21 +250,32 @@ def correct_stage(*, original: MatterStage, staff, reason: str, occurred_on=None
         raise DomainError("更正须写明原因", "a correction needs a reason", code="reason")
     spec = rules.stage(original.route, original.stage)
     occurred_on = _day(occurred_on or original.occurred_on, zh="节点日期", en="stage date", future=spec.scheduled)
+    if spec.amount is False and amount not in (None, ""):
+        raise DomainError("该节点不登记金额", "this stage carries no amount", code="amount")
     value = original.amount if amount in (None, "") else _money(amount, zh="金额", en="amount", allow_zero=False)
+    reference = original.reference if reference is None else _text(reference, limit=200, zh="文书编号", en="reference")
+    if spec.reference and not reference:
+        raise DomainError("请填写法院案号", "enter the court's case number", code="reference")
+    note = original.note if note is None else _text(note, zh="说明", en="note")
     checked = _document(document, required=False, zh="文书", en="document")
     with transaction.atomic():
         matter = _lock(original.matter)
         root = original.corrects or original
         superseded = current_stages(matter)
         previous = next((row for row in superseded if (row.corrects_id or row.pk) == root.pk), original)
+        if previous.corrects_id == root.pk and (
+                previous.recorded_by_id, previous.correction_reason, previous.occurred_on, previous.amount, previous.reference,
+                previous.note, previous.sha256) == (
+                staff.pk, reason, occurred_on, value, reference, note, checked.sha256 if checked else original.sha256):
+            return previous  # the correction sent twice (a double tap, a browser's retry): recorded once
         if previous.task_id is not None:  # the old date's task gives way to the corrected date's
             Task.objects.filter(pk=previous.task_id, status=TaskStatus.OPEN).update(
                 status=TaskStatus.CANCELLED, cancel_reason="节点已更正 / stage corrected")
         row = MatterStage(
             community_id=matter.community_id, matter=matter, route=original.route, stage=original.stage,
             occurred_on=occurred_on, amount=value,
-            reference=original.reference if reference is None else _text(reference, limit=200, zh="文书编号", en="reference"),
-            note=original.note if note is None else _text(note, zh="说明", en="note"), corrects=root,
+            reference=reference,
+            note=note, corrects=root,
             correction_reason=reason, recorded_by=staff, recorded_at=timezone.now(),
             task=_follow_up(matter, occurred_on, spec) if matter.status == MatterStatus.OPEN else None,
         )
@@ -362,6 +373,8 @@ def record_award(*, matter: Matter, kind: str, decided_on, late_fee_as_of, princ
         if not matter.claim_charges:
             raise DomainError("尚未登记起诉或申请（诉请未确定），不能登记裁判结果",
                               "no filing recorded yet: the claim is not fixed", code="no_claim")
+        if decided_on < matter.claim_as_of:
+            raise DomainError("文书日期不能早于起诉日", "the decision cannot precede the filing", code="date")
         if late_fee_as_of < matter.claim_as_of:
             raise DomainError("违约金计算截止日不能早于起诉日", "the late-fee date cannot precede the filing", code="date")
         if Award.objects.filter(matter=matter, status=AwardStatus.REQUESTED).exists():

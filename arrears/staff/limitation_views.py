@@ -93,10 +93,10 @@ def limitation_board(request):
         raise PermissionDenied
     today = timezone.localdate()
     wanted = request.GET.get("days") or ""
-    days = int(wanted) if wanted.isdigit() and int(wanted) in WINDOWS else LIMITATION_WINDOW_DAYS
+    days = int(wanted) if wanted.isascii() and wanted.isdigit() and int(wanted) in WINDOWS else LIMITATION_WINDOW_DAYS
     communities = list(estate_selectors.communities_visible_to(request.user).order_by("name").values_list("pk", "name"))
     asked = request.GET.get("community") or ""
-    community = int(asked) if asked.isdigit() and int(asked) in {pk for pk, _ in communities} else None
+    community = int(asked) if asked.isascii() and asked.isdigit() and int(asked) in {pk for pk, _ in communities} else None
     community_ids = [community] if community is not None else [pk for pk, _ in communities]
     rows = board_rows(request.user, today, days=days, community_ids=community_ids)
     return render(request, "staff/limitation_board.html", {

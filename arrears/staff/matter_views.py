@@ -179,7 +179,7 @@ def stage_correct(request, pk, stage_pk):
     def call(matter, data):
         original = get_object_or_404(MatterStage, pk=stage_pk, matter=matter)
         services.correct_stage(original=original, staff=request.user, reason=data["reason"],
-                               occurred_on=data["occurred_on"], amount=data["amount"], reference=data["reference"],
+                               occurred_on=data["occurred_on"], amount=data["amount"], reference=data["reference"] or None,
                                note=data["note"] or None, document=data["document"])
     return _post(request, pk, "legal.add_matterstage", CorrectStageForm, call, _("已登记更正，原记录保留。"))
 
