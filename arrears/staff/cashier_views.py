@@ -104,7 +104,7 @@ def cashier(request, pk):
 
 def _page(request, unit, accounts, form, today, **extra):
     paid = None
-    if request.GET.get("paid", "").isdigit():
+    if request.GET.get("paid", "").isascii() and request.GET.get("paid", "").isdigit():
         paid = (Payment.objects.filter(pk=int(request.GET["paid"]), unit=unit).select_related("receipt", "owner").first())
     return render(request, "staff/cashier.html", {
         "unit": unit, "accounts": accounts, "form": form, "today": today, "paid": paid,

@@ -113,7 +113,7 @@ def workday_page(request, **extra):
     quick = request.GET.get("quick") or ""
     quick = quick if quick in collection_selectors.QUICK_FILTERS else ""
     day = collection_selectors.workday(request.user, today=today, now=now, quick=quick, page_number=request.GET.get("page"),
-                                       building=int(building) if building.isdigit() else None)
+                                       building=int(building) if building.isascii() and building.isdigit() else None)
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "staff/workbench.html", {
@@ -278,7 +278,7 @@ def cases(request):
     today = timezone.localdate()
     raw_community = request.GET.get("community") or None
     choices = collection_selectors.case_filter_choices(
-        request.user, community=int(raw_community) if raw_community and raw_community.isdigit() else None)
+        request.user, community=int(raw_community) if raw_community and raw_community.isascii() and raw_community.isdigit() else None)
     form = CaseFilterForm(request.GET or None, choices=choices)
     data = form.cleaned_data if form.is_valid() else {}
     filters = collection_selectors.CaseFilters(**{k: v for k, v in data.items() if v not in (None, "")})

@@ -68,7 +68,7 @@ def _chosen_community(request, communities: list) -> int | None:
     """The community the page lists: the one asked for (in scope), the only one the user has, else none yet."""
     wanted = request.GET.get("community") or request.POST.get("community") or ""
     ids = [pk for pk, _name in communities]
-    if wanted.isdigit() and int(wanted) in ids:
+    if wanted.isascii() and wanted.isdigit() and int(wanted) in ids:
         return int(wanted)
     return ids[0] if len(ids) == 1 else None
 
@@ -130,7 +130,7 @@ def issue(request):
     """Check the batch now, render it in the background; the same selection posted twice finds the first job."""
     kind = request.POST.get("kind", LetterKind.COLLECTION)
     _require(request.user, "notices.add_letterbatch")
-    ids = [int(v) for v in request.POST.getlist("case") if v.isdigit()]
+    ids = [int(v) for v in request.POST.getlist("case") if v.isascii() and v.isdigit()]
     cases = list(Case.objects.filter(pk__in=ids, unit__in=estate_selectors.units_visible_to(request.user)))
     if len(cases) != len(set(ids)):
         raise Http404

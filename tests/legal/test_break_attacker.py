@@ -317,3 +317,23 @@ def test_a_correction_sent_twice_is_recorded_once(client, world):
     # and a real second correction is still taken
     client.post(url, {"occurred_on": "2025-12-23", "reason": "再次改期"})
     assert MatterStage.objects.filter(corrects=hearing).count() == 2
+
+
+def test_a_collector_neither_sees_nor_downloads_the_courts_evidence_pack(client, db):
+    # given a collector of the community with an open case
+    from arrears.collection.models import Case
+    from arrears.core import roles
+    from arrears.estate.models import StaffScope
+    from tests import factories
+    from tests.collection.conftest import make_case
+
+    community = factories.community()
+    unit = factories.unit(community)
+    case = make_case(unit, factories.owner(unit))
+    collector = factories.user("kefu", groups=[roles.COLLECTOR])
+    StaffScope.objects.create(user=collector, community=community)
+    client.force_login(collector)
+    # when / then
+    assert client.get(reverse("staff:evidence_pack", args=[case.pk])).status_code == 403
+    assert reverse("staff:evidence_pack", args=[case.pk]) not in client.get(reverse("staff:unit", args=[unit.pk])).content.decode()
+    assert Case.objects.filter(pk=case.pk).exists()

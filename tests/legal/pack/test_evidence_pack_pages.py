@@ -75,8 +75,8 @@ def test_another_communitys_case_is_not_found(client, far_case, legal):
 
 
 def test_a_building_scoped_user_gets_no_pack_of_another_building(client, case, estate):
-    # given: a collector of 5栋 only; the case is in 3栋
-    neighbour = factories.user("neighbour", groups=[roles.COLLECTOR])
+    # given: a legal user of 5栋 only; the case is in 3栋
+    neighbour = factories.user("neighbour", groups=[roles.LEGAL])
     StaffScope.objects.create(user=neighbour, community=estate["community"], building=estate["other_unit"].building)
     client.force_login(neighbour)
     # then
