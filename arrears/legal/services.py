@@ -26,7 +26,7 @@ from arrears.core.errors import DomainError
 from arrears.core.models import record
 from arrears.core.money import ZERO, MoneyError, to_money
 from arrears.ledger import services as ledger_services
-from arrears.ledger.models import ChargeType, Component
+from arrears.ledger.models import Allocation, ChargeType, Component
 from arrears.legal import claims, rules
 from arrears.legal.models import (
     Award,
@@ -420,7 +420,10 @@ def approve_award(*, award: Award, staff, note: str = "") -> Award:
             for charge_id, amount in cuts:
                 waiver = ledger_services.request_waiver(charge_id=charge_id, component=component, amount=amount, reason=why,
                                                         requested_by=award.recorded_by, requested_on=_today())
-                ledger_services.approve_waiver(waiver_id=waiver.pk, approved_by=staff, decided_on=award.late_fee_as_of)
+                try:
+                    ledger_services.approve_waiver(waiver_id=waiver.pk, approved_by=staff, decided_on=award.late_fee_as_of)
+                except DomainError as refused:
+                    raise _paid_since(award, matter) or refused
                 waivers.append(waiver.pk)
         due = award.effective_on or award.decided_on
         for code, amount, label in (("awarded_late_fee", posting.late_fee_added, "判决违约金差额"),
@@ -443,6 +446,25 @@ def approve_award(*, award: Award, staff, note: str = "") -> Award:
         record(actor=staff, action="legal.award_posted", community_id=matter.community_id, matter=matter.pk, award=award.pk,
                **{key: value for key, value in award.posted.items() if key not in ("waivers", "charges")})
     return award
+
+
+def _paid_since(award: Award, matter: Matter) -> DomainError | None:
+    """The refusal when the owner paid the claimed charges after the award's late-fee date: the payment
+    went to the charges the award cuts, so the ledger cannot be set back to the award on that date."""
+    paid = Allocation.objects.filter(charge_id__in=matter.claim_charges, payment__paid_on__gt=award.late_fee_as_of,
+                                     payment__reversal__isnull=True)
+    total = sum(paid.values_list("amount", flat=True), ZERO)
+    if total <= ZERO:
+        return None
+    days = "、".join(sorted({day.isoformat() for day in paid.values_list("payment__paid_on", flat=True)}))
+    return DomainError(
+        f"业主在违约金计算截止日 {award.late_fee_as_of} 之后（{days}）已就诉请应收缴款 ¥{total}，该款已冲抵判决核减的月份，"
+        "无法按该日过账：请驳回本次登记，并以最后一次缴款日为违约金计算截止日、扣除已缴金额后重新登记",
+        f"the owner paid ¥{total} on the claimed charges after the late-fee date {award.late_fee_as_of} ({days}); "
+        "it went to the periods the award cuts, so the award cannot be posted as of that date: reject this record and "
+        "record the award again as of the last payment, less what was paid",
+        code="paid_after_award",
+    )
 
 
 def reject_award(*, award: Award, staff, note: str) -> Award:
