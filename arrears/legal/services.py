@@ -207,6 +207,7 @@ def record_stage(*, matter: Matter, route: str, stage: str, occurred_on, staff, 
         if same is not None:
             return same  # the form sent twice (a double tap, a browser's retry): recorded once
         _check_route(matter, route)
+        _check_after_filing(matter, route, spec, occurred_on)
         matter.route = route
         if spec.reference:
             matter.court_case_number = reference
@@ -224,6 +225,19 @@ def record_stage(*, matter: Matter, route: str, stage: str, occurred_on, staff, 
         record(actor=staff, action="legal.stage_recorded", community_id=matter.community_id, matter=matter.pk,
                route=route, stage=stage, occurred_on=occurred_on.isoformat())
     return row
+
+
+def _check_after_filing(matter: Matter, route: str, spec: rules.Stage, occurred_on: date) -> None:
+    """A stage that follows its route's filing cannot be dated before it (a clerk would read a judgment dated
+    before the complaint as a typing slip). Stages may be recorded late, in any order, as long as the dates hold."""
+    if spec.files:
+        return
+    filing = next((row for row in current_stages(matter)
+                   if row.route == route and rules.stage(route, row.stage).files), None)
+    if filing is not None and occurred_on < filing.occurred_on:
+        raise DomainError(f"{spec.zh}的日期 {occurred_on} 早于本程序的立案申请日 {filing.occurred_on}，请核对日期",
+                          f"the {spec.en} date {occurred_on} precedes this route's filing on {filing.occurred_on}: check the date",
+                          code="order")
 
 
 def _same_stage(matter: Matter, **values) -> MatterStage | None:
@@ -257,6 +271,10 @@ def correct_stage(*, original: MatterStage, staff, reason: str, occurred_on=None
         root = original.corrects or original
         superseded = current_stages(matter)
         previous = next((row for row in superseded if (row.corrects_id or row.pk) == root.pk), original)
+        if (previous.corrects_id is not None and previous.correction_reason == reason and previous.recorded_by_id == staff.pk
+                and (previous.occurred_on, previous.amount) == (occurred_on, value) and checked is None
+                and (reference is None or previous.reference == reference) and (note is None or previous.note == note)):
+            return previous  # the same correction sent twice (a double tap): recorded once
         if previous.task_id is not None:  # the old date's task gives way to the corrected date's
             Task.objects.filter(pk=previous.task_id, status=TaskStatus.OPEN).update(
                 status=TaskStatus.CANCELLED, cancel_reason="节点已更正 / stage corrected")

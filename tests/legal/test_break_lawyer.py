@@ -95,3 +95,85 @@ def test_a_payment_after_the_judgment_before_approval_is_refused_saying_what_to_
     assert not Waiver.objects.exists()
     award.refresh_from_db()
     assert award.status == AwardStatus.REQUESTED
+
+
+def test_a_correction_sent_twice_is_recorded_once(world):
+    # given a hearing moved by the court
+    matter = _open(world)
+    hearing = services.record_stage(matter=matter, route="suit", stage="hearing", occurred_on=date(2025, 12, 10),
+                                    staff=world["legal"])
+    first = services.correct_stage(original=hearing, staff=world["legal"], reason="法院改期", occurred_on=date(2025, 12, 17))
+    # when the same correction is sent again (a double tap)
+    again = services.correct_stage(original=hearing, staff=world["legal"], reason="法院改期", occurred_on=date(2025, 12, 17))
+    # then one correction, its task still open
+    assert again.pk == first.pk
+    assert MatterStage.objects.count() == 2
+    first.task.refresh_from_db()
+    assert first.task.status == "open"
+
+
+def test_a_stage_dated_before_the_filing_on_its_route_is_refused_with_the_filing_date(world):
+    # given the complaint filed on 2025-07-31
+    matter = _filed(world)
+    # when a judgment is recorded as of 2025-07-01, before the filing
+    with pytest.raises(DomainError) as refused:
+        services.record_stage(matter=matter, route="suit", stage="judgment", occurred_on=date(2025, 7, 1),
+                              staff=world["legal"], document=pdf("judgment.pdf", b"%PDF-1.4 judgment"))
+    # then refused, naming the filing's date; a stage recorded late but dated after the filing is accepted
+    assert refused.value.code == "order" and "2025-07-31" in refused.value.zh
+    services.record_stage(matter=matter, route="suit", stage="accepted", occurred_on=date(2025, 8, 5), staff=world["legal"],
+                          reference="(2025)粤0305民初1234号")
+    assert MatterStage.objects.count() == 2
+
+
+@pytest.mark.parametrize("table, column, value", [
+    ("legal_matterstage", "note", "'x'"), ("legal_mattercost", "amount", "1"), ("legal_award", "principal", "1"),
+])
+def test_raw_sql_cannot_change_or_delete_the_evidence(world, table, column, value):
+    matter = _filed(world)
+    services.record_cost(matter=matter, kind="court_fee", amount="50.00", paid_on=FILED, staff=world["legal"])
+    _award(world, matter, "1800.00", "205.95")
+    # raw SQL cannot change a row on either database, nor delete one on PostgreSQL (SQLite's test databases are
+    # flushed with DELETE: there the ORM's refusal is the guard, arrears.core.db.Frozen)
+    statements = [f"UPDATE {table} SET {column} = {value}"]
+    if connection.vendor == "postgresql":
+        statements.append(f"DELETE FROM {table}")
+    for sql in statements:
+        with pytest.raises((DatabaseError, IntegrityError)), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql)
+    model = {"legal_matterstage": MatterStage, "legal_mattercost": MatterCost, "legal_award": Award}[table]
+    with pytest.raises((DomainError, DatabaseError, IntegrityError)), transaction.atomic():
+        model.objects.all().delete()
+    assert MatterStage.objects.count() == 1 and MatterCost.objects.count() == 1 and Award.objects.count() == 1
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(paid=st.integers(0, 1800_00), share=st.integers(0, 100), late_fee=st.integers(0, 400_00),
+       costs=st.integers(0, 500_00))
+def test_posting_any_award_within_the_claim_makes_the_ledger_equal_it_to_the_fen(world, paid, share, late_fee, costs):
+    # given: `paid` fen paid during the suit, an award of some share of what was still owed on the judgment date,
+    # any late fee and costs; each example in its own rolled-back savepoint
+    late_fee, costs = Decimal(late_fee) / 100, Decimal(costs) / 100
+    with transaction.atomic():
+        point = transaction.savepoint()
+        matter = _filed(world)
+        if paid:
+            _pay(world, Decimal(paid) / 100, date(2025, 9, 1))
+        owed, fees = _after(world, matter)
+        principal = (owed * share / 100).quantize(Decimal("0.01"))
+        award = _award(world, matter, principal, late_fee, costs)
+        # when
+        services.approve_award(award=award, staff=world["manager"])
+        # then on the judgment's date the claimed charges owe the award's principal, and their late fee with the
+        # awarded difference is the award's late fee
+        added = {code: sum(Charge.objects.filter(charge_type__code=code).values_list("amount", flat=True), Decimal("0"))
+                 for code in ("awarded_late_fee", "court_costs")}
+        principal_after, fee_after = _after(world, matter)
+        assert principal_after == principal
+        assert fee_after + added["awarded_late_fee"] == late_fee
+        assert added["court_costs"] == costs
+        # and nothing is created or lost: what was waived is exactly the claim less the award
+        waived = {component: sum(Waiver.objects.filter(component=component).values_list("amount", flat=True),
+                                 Decimal("0")) for component in ("principal", "late_fee")}
+        assert waived == {"principal": owed - principal, "late_fee": max(fees - late_fee, Decimal("0"))}
+        transaction.savepoint_rollback(point)
