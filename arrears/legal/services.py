@@ -441,7 +441,7 @@ def approve_award(*, award: Award, staff, note: str = "") -> Award:
                 try:
                     ledger_services.approve_waiver(waiver_id=waiver.pk, approved_by=staff, decided_on=award.late_fee_as_of)
                 except DomainError as refused:
-                    raise _paid_since(award, matter) or refused
+                    raise _paid_since(award, matter) or refused from refused
                 waivers.append(waiver.pk)
         due = award.effective_on or award.decided_on
         for code, amount, label in (("awarded_late_fee", posting.late_fee_added, "判决违约金差额"),

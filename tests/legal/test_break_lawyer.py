@@ -2,11 +2,10 @@
 became a test here. The scenario is tests/legal/test_matters.py's (six charges of ¥300.00, January–June
 2025, filed 2025-07-31, judged 2025-11-20; contract late fee ¥205.95 on the judgment's date)."""
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 import pytest
-import time_machine
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -16,7 +15,10 @@ from arrears.ledger import services as ledger_services
 from arrears.ledger.models import Charge, Waiver
 from arrears.legal import claims, services
 from arrears.legal.models import Award, AwardStatus, MatterCost, MatterStage
-from tests.legal.test_matters import FILED, JUDGED, NOW, SHANGHAI, _clock, _open, pdf, world  # noqa: F401
+from tests.legal import test_matters
+from tests.legal.test_matters import FILED, JUDGED, _open, pdf
+
+world, _clock = test_matters.world, test_matters._clock  # the scenario's fixtures
 
 
 def _filed(world):
