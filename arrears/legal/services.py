@@ -125,6 +125,10 @@ def open_matter(*, case: Case, route: str, responsible, staff, court: str = "", 
         case = Case.objects.select_for_update().get(pk=case.pk)
         if case.status != CaseStatus.OPEN:
             raise DomainError("案件已结案，不能转法务", "the case is closed", code="case_closed")
+        same = Matter.objects.filter(case=case, status=MatterStatus.OPEN, route=route, opened_by=staff, opened_on=opened_on,
+                                     responsible=responsible, court=court).first()
+        if same is not None:
+            return same  # the form sent twice: opened once
         if Matter.objects.filter(case=case, status=MatterStatus.OPEN).exists():
             raise DomainError("该案件已有进行中的法务案件", "the case already has an open matter", code="matter_open")
         try:
@@ -264,6 +268,12 @@ def correct_stage(*, original: MatterStage, staff, reason: str, occurred_on=None
         raise DomainError("更正须写明原因", "a correction needs a reason", code="reason")
     spec = rules.stage(original.route, original.stage)
     occurred_on = _day(occurred_on or original.occurred_on, zh="节点日期", en="stage date", future=spec.scheduled)
+    if spec.files and occurred_on != original.occurred_on:
+        # The filing's date fixed the claim and restarted limitation (a proven suit event, itself evidence): a new date
+        # here would leave both on the old one and the limitation board wrong.
+        raise DomainError(f"{spec.zh}的日期已用于确定诉请金额和重新计算诉讼时效，不能更正；如确有错误，请结案后以正确日期重新立项",
+                          f"the {spec.en} date fixed the claim and restarted limitation: it cannot be corrected; if it is "
+                          "wrong, close the matter and open it again with the right date", code="filing_date")
     value = original.amount if amount in (None, "") else _money(amount, zh="金额", en="amount", allow_zero=False)
     checked = _document(document, required=False, zh="文书", en="document")
     with transaction.atomic():
@@ -382,7 +392,12 @@ def record_award(*, matter: Matter, kind: str, decided_on, late_fee_as_of, princ
                               "no filing recorded yet: the claim is not fixed", code="no_claim")
         if late_fee_as_of < matter.claim_as_of:
             raise DomainError("违约金计算截止日不能早于起诉日", "the late-fee date cannot precede the filing", code="date")
-        if Award.objects.filter(matter=matter, status=AwardStatus.REQUESTED).exists():
+        pending = Award.objects.filter(matter=matter, status=AwardStatus.REQUESTED).first()
+        if pending is not None:
+            if (pending.recorded_by_id, pending.kind, pending.decided_on, pending.late_fee_as_of, pending.principal,
+                    pending.late_fee, pending.costs, pending.reference, pending.sha256) == (
+                    staff.pk, kind, decided_on, late_fee_as_of, principal, late_fee, costs, reference, checked.sha256):
+                return pending  # the form sent twice (a double tap): recorded once
             raise DomainError("已有一份待审批的裁判文书", "a decision is already waiting for approval", code="pending")
         award = Award(community_id=matter.community_id, matter=matter, kind=kind, decided_on=decided_on,
                       effective_on=effective_on, late_fee_as_of=late_fee_as_of, principal=principal, late_fee=late_fee,
@@ -516,6 +531,9 @@ def close_matter(*, matter: Matter, outcome: str, closed_on, staff, note: str = 
     note = _text(note, zh="结案说明", en="note")
     with transaction.atomic():
         matter = _lock(matter)
+        if matter.status == MatterStatus.CLOSED and (matter.outcome, matter.closed_on, matter.close_note) == (
+                outcome, closed_on, note):
+            return matter  # the form sent twice: closed once
         _require_open(matter)
         if closed_on < matter.opened_on:
             raise DomainError("结案日期不能早于立项日期", "the closing date cannot precede the opening", code="date")

@@ -10,11 +10,12 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from arrears.collection.models import LimitationEvent
 from arrears.core.errors import DomainError
 from arrears.ledger import services as ledger_services
 from arrears.ledger.models import Charge, Waiver
 from arrears.legal import claims, services
-from arrears.legal.models import Award, AwardStatus, MatterCost, MatterStage
+from arrears.legal.models import Award, AwardStatus, Matter, MatterCost, MatterStage
 from tests.legal import test_matters
 from tests.legal.test_matters import FILED, JUDGED, _open, pdf
 
@@ -179,3 +180,43 @@ def test_posting_any_award_within_the_claim_makes_the_ledger_equal_it_to_the_fen
                                  Decimal("0")) for component in ("principal", "late_fee")}
         assert waived == {"principal": owed - principal, "late_fee": max(fees - late_fee, Decimal("0"))}
         transaction.savepoint_rollback(point)
+
+
+def test_the_filing_date_cannot_be_corrected_because_the_claim_and_limitation_hang_on_it(world):
+    # given the complaint filed on 2025-07-31 (limitation restarted on that day)
+    matter = _filed(world)
+    filed = MatterStage.objects.get()
+    # when someone corrects its date to 2025-08-15
+    with pytest.raises(DomainError) as refused:
+        services.correct_stage(original=filed, staff=world["legal"], reason="日期录错", occurred_on=date(2025, 8, 15))
+    # then refused, saying why and what to do; a correction of its note alone is taken
+    assert refused.value.code == "filing_date" and "重新立项" in refused.value.zh
+    services.correct_stage(original=filed, staff=world["legal"], reason="补充说明", note="邮寄立案")
+    assert LimitationEvent.objects.get().occurred_on == FILED
+    matter.refresh_from_db()
+    assert matter.claim_as_of == FILED
+
+
+def test_every_form_sent_twice_records_once(world):
+    # given: opening, recording an award and closing, each sent twice by the same person
+    first = _open(world)
+    assert _open(world).pk == first.pk
+    services.record_stage(matter=first, route="suit", stage="filed", occurred_on=FILED, staff=world["legal"],
+                          document=pdf())
+    first.refresh_from_db()
+    award = _award(world, first, "1800.00", "205.95")
+    assert _award(world, first, "1800.00", "205.95").pk == award.pk
+    # a different award while one waits is still refused
+    with pytest.raises(DomainError) as refused:
+        _award(world, first, "1700.00", "205.95")
+    assert refused.value.code == "pending"
+    services.approve_award(award=award, staff=world["manager"])
+    closed = services.close_matter(matter=first, outcome="recovered", closed_on=date(2025, 12, 1), staff=world["legal"])
+    again = services.close_matter(matter=first, outcome="recovered", closed_on=date(2025, 12, 1), staff=world["legal"])
+    # then one of each
+    assert again.pk == closed.pk and again.status == "closed"
+    assert Matter.objects.count() == 1 and Award.objects.count() == 1
+    # and closing it again with another outcome is refused: it is closed
+    with pytest.raises(DomainError) as refused:
+        services.close_matter(matter=first, outcome="withdrawn", closed_on=date(2025, 12, 1), staff=world["legal"])
+    assert refused.value.code == "matter_closed"
