@@ -392,6 +392,10 @@ def record_award(*, matter: Matter, kind: str, decided_on, late_fee_as_of, princ
                               "no filing recorded yet: the claim is not fixed", code="no_claim")
         if late_fee_as_of < matter.claim_as_of:
             raise DomainError("违约金计算截止日不能早于起诉日", "the late-fee date cannot precede the filing", code="date")
+        if decided_on < matter.claim_as_of:
+            raise DomainError(f"文书日期 {decided_on} 早于起诉或申请日 {matter.claim_as_of}，请核对日期",
+                              f"the decision date {decided_on} precedes the filing on {matter.claim_as_of}: check the date",
+                              code="date")
         pending = Award.objects.filter(matter=matter, status=AwardStatus.REQUESTED).first()
         if pending is not None:
             if (pending.recorded_by_id, pending.kind, pending.decided_on, pending.late_fee_as_of, pending.principal,

@@ -77,11 +77,18 @@ def test_an_award_of_the_whole_claim_with_no_late_fee_posts_only_late_fee_cuts(w
     assert _after(world, matter) == (Decimal("1800.00"), Decimal("0.00"))
 
 
-def test_a_late_fee_date_before_the_filing_is_refused(world):
+def test_a_late_fee_date_or_a_decision_date_before_the_filing_is_refused(world):
     matter = _filed(world)
     with pytest.raises(DomainError) as refused:
         _award(world, matter, "1800.00", "0", as_of=date(2025, 7, 30))
     assert refused.value.code == "date"
+    # a judgment dated before the complaint it decides: a typing slip, refused naming both dates
+    with pytest.raises(DomainError) as refused:
+        services.record_award(matter=matter, kind="judgment", decided_on=date(2025, 7, 1), late_fee_as_of=JUDGED,
+                              principal="1800.00", late_fee="0", costs="0", reference="X", document=pdf(),
+                              staff=world["legal"])
+    assert refused.value.code == "date" and "2025-07-01" in refused.value.zh and "2025-07-31" in refused.value.zh
+    assert not Award.objects.exists()
 
 
 def test_a_payment_after_the_judgment_before_approval_is_refused_saying_what_to_do(world):
