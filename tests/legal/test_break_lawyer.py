@@ -227,3 +227,19 @@ def test_every_form_sent_twice_records_once(world):
     with pytest.raises(DomainError) as refused:
         services.close_matter(matter=first, outcome="withdrawn", closed_on=date(2025, 12, 1), staff=world["legal"])
     assert refused.value.code == "matter_closed"
+
+
+def test_the_admin_neither_changes_nor_deletes_the_evidence_even_for_a_superuser(world, client):
+    # given a recorded filing and a superuser
+    from django.contrib.auth import get_user_model
+
+    stage = _filed(world).stages.get()
+    client.force_login(get_user_model().objects.create_superuser("root", "root@example.com", "pw"))
+    assert client.get(f"/admin/legal/matterstage/{stage.pk}/change/").status_code == 200  # shown
+    # when they post a change and a deletion through the admin
+    changed = client.post(f"/admin/legal/matterstage/{stage.pk}/change/", {"note": "改过", "occurred_on": "2025-01-01"})
+    deleted = client.post(f"/admin/legal/matterstage/{stage.pk}/delete/", {"post": "yes"})
+    # then both are refused and the row is as written
+    assert (changed.status_code, deleted.status_code) == (403, 403)
+    stage.refresh_from_db()
+    assert (stage.occurred_on, stage.note) == (FILED, "")
