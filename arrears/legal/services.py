@@ -26,7 +26,7 @@ from arrears.core.errors import DomainError
 from arrears.core.models import record
 from arrears.core.money import ZERO, MoneyError, to_money
 from arrears.ledger import services as ledger_services
-from arrears.ledger.models import ChargeType, Component
+from arrears.ledger.models import Allocation, ChargeType, Component
 from arrears.legal import claims, rules
 from arrears.legal.models import (
     Award,
@@ -125,6 +125,10 @@ def open_matter(*, case: Case, route: str, responsible, staff, court: str = "", 
         case = Case.objects.select_for_update().get(pk=case.pk)
         if case.status != CaseStatus.OPEN:
             raise DomainError("案件已结案，不能转法务", "the case is closed", code="case_closed")
+        same = Matter.objects.filter(case=case, status=MatterStatus.OPEN, route=route, opened_by=staff, opened_on=opened_on,
+                                     responsible=responsible, court=court).first()
+        if same is not None:
+            return same  # the form sent twice: opened once
         if Matter.objects.filter(case=case, status=MatterStatus.OPEN).exists():
             raise DomainError("该案件已有进行中的法务案件", "the case already has an open matter", code="matter_open")
         try:
@@ -207,6 +211,7 @@ def record_stage(*, matter: Matter, route: str, stage: str, occurred_on, staff, 
         if same is not None:
             return same  # the form sent twice (a double tap, a browser's retry): recorded once
         _check_route(matter, route)
+        _check_after_filing(matter, route, spec, occurred_on)
         matter.route = route
         if spec.reference:
             matter.court_case_number = reference
@@ -224,6 +229,19 @@ def record_stage(*, matter: Matter, route: str, stage: str, occurred_on, staff, 
         record(actor=staff, action="legal.stage_recorded", community_id=matter.community_id, matter=matter.pk,
                route=route, stage=stage, occurred_on=occurred_on.isoformat())
     return row
+
+
+def _check_after_filing(matter: Matter, route: str, spec: rules.Stage, occurred_on: date) -> None:
+    """A stage that follows its route's filing cannot be dated before it (a clerk would read a judgment dated
+    before the complaint as a typing slip). Stages may be recorded late, in any order, as long as the dates hold."""
+    if spec.files:
+        return
+    filing = next((row for row in current_stages(matter)
+                   if row.route == route and rules.stage(route, row.stage).files), None)
+    if filing is not None and occurred_on < filing.occurred_on:
+        raise DomainError(f"{spec.zh}的日期 {occurred_on} 早于本程序的立案申请日 {filing.occurred_on}，请核对日期",
+                          f"the {spec.en} date {occurred_on} precedes this route's filing on {filing.occurred_on}: check the date",
+                          code="order")
 
 
 def _same_stage(matter: Matter, **values) -> MatterStage | None:
@@ -252,6 +270,12 @@ def correct_stage(*, original: MatterStage, staff, reason: str, occurred_on=None
     occurred_on = _day(occurred_on or original.occurred_on, zh="节点日期", en="stage date", future=spec.scheduled)
     if spec.amount is False and amount not in (None, ""):
         raise DomainError("该节点不登记金额", "this stage carries no amount", code="amount")
+    if spec.files and occurred_on != original.occurred_on:
+        # The filing's date fixed the claim and restarted limitation (a proven suit event, itself evidence): a new date
+        # here would leave both on the old one and the limitation board wrong.
+        raise DomainError(f"{spec.zh}的日期已用于确定诉请金额和重新计算诉讼时效，不能更正；如确有错误，请结案后以正确日期重新立项",
+                          f"the {spec.en} date fixed the claim and restarted limitation: it cannot be corrected; if it is "
+                          "wrong, close the matter and open it again with the right date", code="filing_date")
     value = original.amount if amount in (None, "") else _money(amount, zh="金额", en="amount", allow_zero=False)
     reference = original.reference if reference is None else _text(reference, limit=200, zh="文书编号", en="reference")
     if spec.reference and not reference:
@@ -374,10 +398,17 @@ def record_award(*, matter: Matter, kind: str, decided_on, late_fee_as_of, princ
             raise DomainError("尚未登记起诉或申请（诉请未确定），不能登记裁判结果",
                               "no filing recorded yet: the claim is not fixed", code="no_claim")
         if decided_on < matter.claim_as_of:
-            raise DomainError("文书日期不能早于起诉日", "the decision cannot precede the filing", code="date")
+            raise DomainError(f"文书日期 {decided_on} 早于起诉或申请日 {matter.claim_as_of}，请核对日期",
+                              f"the decision date {decided_on} precedes the filing on {matter.claim_as_of}: check the date",
+                              code="date")
         if late_fee_as_of < matter.claim_as_of:
             raise DomainError("违约金计算截止日不能早于起诉日", "the late-fee date cannot precede the filing", code="date")
-        if Award.objects.filter(matter=matter, status=AwardStatus.REQUESTED).exists():
+        pending = Award.objects.filter(matter=matter, status=AwardStatus.REQUESTED).first()
+        if pending is not None:
+            if (pending.recorded_by_id, pending.kind, pending.decided_on, pending.late_fee_as_of, pending.principal,
+                    pending.late_fee, pending.costs, pending.reference, pending.sha256) == (
+                    staff.pk, kind, decided_on, late_fee_as_of, principal, late_fee, costs, reference, checked.sha256):
+                return pending  # the form sent twice (a double tap): recorded once
             raise DomainError("已有一份待审批的裁判文书", "a decision is already waiting for approval", code="pending")
         award = Award(community_id=matter.community_id, matter=matter, kind=kind, decided_on=decided_on,
                       effective_on=effective_on, late_fee_as_of=late_fee_as_of, principal=principal, late_fee=late_fee,
@@ -433,7 +464,10 @@ def approve_award(*, award: Award, staff, note: str = "") -> Award:
             for charge_id, amount in cuts:
                 waiver = ledger_services.request_waiver(charge_id=charge_id, component=component, amount=amount, reason=why,
                                                         requested_by=award.recorded_by, requested_on=_today())
-                ledger_services.approve_waiver(waiver_id=waiver.pk, approved_by=staff, decided_on=award.late_fee_as_of)
+                try:
+                    ledger_services.approve_waiver(waiver_id=waiver.pk, approved_by=staff, decided_on=award.late_fee_as_of)
+                except DomainError as refused:
+                    raise _paid_since(award, matter) or refused from refused
                 waivers.append(waiver.pk)
         due = award.effective_on or award.decided_on
         for code, amount, label in (("awarded_late_fee", posting.late_fee_added, "判决违约金差额"),
@@ -456,6 +490,25 @@ def approve_award(*, award: Award, staff, note: str = "") -> Award:
         record(actor=staff, action="legal.award_posted", community_id=matter.community_id, matter=matter.pk, award=award.pk,
                **{key: value for key, value in award.posted.items() if key not in ("waivers", "charges")})
     return award
+
+
+def _paid_since(award: Award, matter: Matter) -> DomainError | None:
+    """The refusal when the owner paid the claimed charges after the award's late-fee date: the payment
+    went to the charges the award cuts, so the ledger cannot be set back to the award on that date."""
+    paid = Allocation.objects.filter(charge_id__in=matter.claim_charges, payment__paid_on__gt=award.late_fee_as_of,
+                                     payment__reversal__isnull=True)
+    total = sum(paid.values_list("amount", flat=True), ZERO)
+    if total <= ZERO:
+        return None
+    days = "、".join(sorted({day.isoformat() for day in paid.values_list("payment__paid_on", flat=True)}))
+    return DomainError(
+        f"业主在违约金计算截止日 {award.late_fee_as_of} 之后（{days}）已就诉请应收缴款 ¥{total}，该款已冲抵判决核减的月份，"
+        "无法按该日过账：请驳回本次登记，并以最后一次缴款日为违约金计算截止日、扣除已缴金额后重新登记",
+        f"the owner paid ¥{total} on the claimed charges after the late-fee date {award.late_fee_as_of} ({days}); "
+        "it went to the periods the award cuts, so the award cannot be posted as of that date: reject this record and "
+        "record the award again as of the last payment, less what was paid",
+        code="paid_after_award",
+    )
 
 
 def reject_award(*, award: Award, staff, note: str) -> Award:
@@ -489,6 +542,9 @@ def close_matter(*, matter: Matter, outcome: str, closed_on, staff, note: str = 
     note = _text(note, zh="结案说明", en="note")
     with transaction.atomic():
         matter = _lock(matter)
+        if matter.status == MatterStatus.CLOSED and (matter.outcome, matter.closed_on, matter.close_note) == (
+                outcome, closed_on, note):
+            return matter  # the form sent twice: closed once
         _require_open(matter)
         if closed_on < matter.opened_on:
             raise DomainError("结案日期不能早于立项日期", "the closing date cannot precede the opening", code="date")
