@@ -10,19 +10,16 @@ masked (legal.masking), or only counts per building.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, fields, is_dataclass
-from datetime import date, datetime, time
+from datetime import date
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from fpdf import FPDF, FontFace
+from fpdf import FontFace
 from fpdf.enums import XPos, YPos
 
 from arrears.core.money import ZERO
+from arrears.notices import pdf as document_pdf
 from arrears.notices.pdf import _wrap, format_date, format_money
-from arrears.notices.pdf_fonts import Face, face_for, letter_fonts
 
 TITLE = "欠费公示"
 TEXT = {  # every fixed string the poster prints: its font is cut from these and the content
@@ -57,8 +54,6 @@ RULE = (150, 150, 150)
 HEADING_FILL = (238, 238, 238)
 BODY_PT, BODY_LEADING = 12.5, 7.6
 SMALL_PT, SMALL_LEADING = 10.5, 6.0
-FAMILY = "poster"
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 ROOM_COLUMNS = 5  # labels per row without amounts
 PAIR_COLUMNS = 3  # label + amount pairs per row
 
@@ -95,15 +90,7 @@ def total_amount(content: PosterContent) -> Decimal:
 
 def render_poster(content: PosterContent) -> bytes:
     """The poster as an A4 PDF; the same content gives byte-identical output."""
-    fonts = letter_fonts()
-    regular = face_for(fonts.regular)
-    faces = {"": regular, "B": face_for(fonts.bold, bold=True) if fonts.bold else regular}
-    chars = _chars(content)
-    data, unforeseen = _render(content, faces, chars)
-    if data is None:  # a string _chars did not foresee: cut the fonts again with its characters
-        chars = {style: chars[style] | unforeseen[style] for style in chars}
-        data, _ = _render(content, faces, chars, final=True)
-    return data
+    return document_pdf.render_with_fonts(lambda: _PosterPDF(content), lambda pdf: _compose(pdf, content), _chars(content))
 
 
 def _strings(value) -> list[str]:
@@ -127,53 +114,15 @@ def _chars(content: PosterContent) -> dict[str, frozenset[str]]:
     return {"": frozenset(regular), "B": frozenset(bold)}
 
 
-def _render(content: PosterContent, faces: dict[str, Face], chars: dict[str, frozenset[str]], *,
-            final: bool = False) -> tuple[bytes | None, dict[str, frozenset[str]]]:
-    with tempfile.TemporaryDirectory(prefix="arrears-poster-") as tmp:
-        pdf = _PosterPDF(content)
-        for style, face in faces.items():
-            path = os.path.join(tmp, f"poster{style}.ttf")
-            with open(path, "wb") as file:
-                file.write(face.font_bytes(chars[style]))
-            pdf.add_font(FAMILY, style, path)
-        for font in pdf.fonts.values():
-            font.ttfont.recalcBBoxes = False
-        _compose(pdf, content)
-        unforeseen = {
-            style: frozenset(chr(code) for code in pdf.fonts[FAMILY + style].missing_glyphs) - chars[style]
-            for style in faces
-        }
-        if any(unforeseen.values()) and not final:
-            return None, unforeseen
-        return bytes(pdf.output()), unforeseen
+class _PosterPDF(document_pdf.DocumentPDF):
+    """The letters' page, font and width helpers, in the poster's own margins."""
 
-
-class _PosterPDF(FPDF):
     def __init__(self, content: PosterContent):
-        super().__init__(orientation="P", unit="mm", format="A4")
+        super().__init__(title=f"{TITLE}　{content.scope}", author=content.company, subject=content.scope,
+                         issued_on=content.as_of)
         self.content = content
         self.set_margins(MARGIN, TOP, MARGIN)
-        self.c_margin = 0
         self.set_auto_page_break(True, margin=BOTTOM)
-        self.set_title(f"{TITLE}　{content.scope}")
-        self.set_author(content.company)
-        self.set_creator("Arrears 物业费催收系统")
-        self.set_lang("zh-CN")
-        self.set_creation_date(datetime.combine(content.as_of, time(0, 0), tzinfo=SHANGHAI))
-        self._widths: dict[tuple[str, float, str], float] = {}
-
-    def font(self, size: float, *, bold: bool = False, color: tuple[int, int, int] | int = 0) -> None:
-        self.set_font(FAMILY, "B" if bold else "", size)
-        if isinstance(color, tuple):
-            self.set_text_color(*color)
-        else:
-            self.set_text_color(color)
-
-    def width(self, text: str) -> float:
-        key = (self.font_style, self.font_size_pt, text)
-        if key not in self._widths:
-            self._widths[key] = self.get_string_width(text)
-        return self._widths[key]
 
     def footer(self) -> None:
         self.set_draw_color(*RULE)
