@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "arrears.notices",
     "arrears.portal",
     "arrears.legal",
+    "arrears.insights",
     "arrears.staff",
     "arrears.demo",  # the top floor: stands on every app, nothing imports it
 ]

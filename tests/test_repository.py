@@ -88,3 +88,10 @@ def test_only_the_staff_site_and_the_demo_stand_on_the_legal_desk():
     offenders = {module: others for app in APPS if app not in ("legal", "staff", "demo")
                  for module, others in imports_of(app).items() if "legal" in others}
     assert offenders == {}
+
+
+def test_only_the_staff_site_the_api_and_the_demo_read_the_insights():
+    # insights reads every app; none below reads it (DESIGN.md §4), so a figure never feeds a rule unseen
+    offenders = {module: others for app in APPS if app not in ("insights", "staff", "api", "demo")
+                 for module, others in imports_of(app).items() if "insights" in others}
+    assert offenders == {}

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class InsightsConfig(AppConfig):
+    """The figures a company is judged by: read over every app; no app reads it (DESIGN.md §4)."""
+
+    name = "arrears.insights"
+    label = "insights"
+    verbose_name = _("经营分析")
