@@ -381,15 +381,26 @@ def _survey_sums(as_of: date, building_ids, into: dict[int, Figures]) -> None:
         into[row["payment__unit__building_id"]].survey_satisfied += row["satisfied"]
 
 
-def building_figures(as_of: date, building_ids=None) -> dict[int, Figures]:
-    """Every building's sums as of `as_of` (None: every building): six grouped queries in all."""
+def ledger_figures(as_of: date, building_ids=None) -> dict[int, Figures]:
+    """Every building's ledger sums as of `as_of` (what the snapshots store): four grouped queries."""
     figures: dict[int, Figures] = defaultdict(Figures)
     billed = _charge_sums(as_of, building_ids, figures)
     _households_owing(as_of, building_ids, billed, figures)
     _payment_sums(as_of, building_ids, figures)
+    return dict(figures)
+
+
+def add_case_figures(as_of: date, building_ids, into: dict[int, Figures]) -> dict[int, Figures]:
+    """Add the cases', promises' and answers' sums (small tables, always read live) to `into`."""
+    figures: dict[int, Figures] = defaultdict(Figures, into)
     _survey_sums(as_of, building_ids, figures)
     _case_sums(as_of, building_ids, "building", figures)
     return dict(figures)
+
+
+def building_figures(as_of: date, building_ids=None) -> dict[int, Figures]:
+    """Every building's sums as of `as_of` (None: every building): seven grouped queries in all."""
+    return add_case_figures(as_of, building_ids, ledger_figures(as_of, building_ids))
 
 
 def collector_figures(as_of: date, building_ids=None, *, by_building: dict[int, Figures] | None = None) -> dict[int, Figures]:
