@@ -217,8 +217,7 @@ def _table(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def _charge_sums(as_of: date, building_ids, into: dict[int, Figures]) -> set[tuple[int, int, int]]:
-    """The period, 12-month and recovery sums per building, and the owner-units billed in 12 months."""
+def _charge_sums_sql(as_of: date, building_ids) -> tuple[str, list]:
     year_after = add_months(as_of, -12)
     month_start = as_of.replace(day=1)
     recovery_from, recovery_to = as_of - timedelta(days=RECOVERY_FROM), as_of - timedelta(days=RECOVERY_TO)
@@ -231,23 +230,23 @@ def _charge_sums(as_of: date, building_ids, into: dict[int, Figures]) -> set[tup
             FROM {_table(Charge)} c JOIN {_table(Unit)} u ON u.id = c.unit_id
             WHERE c.due_date > %s AND c.due_date <= %s{scope}
         ), pa AS (
-            SELECT a.charge_id,
+            SELECT ch.id AS charge_id,
                 SUM(a.amount) AS paid,
                 SUM(CASE WHEN a.value_date <= ch.due_date THEN a.amount ELSE 0 END) AS paid_due,
                 SUM(CASE WHEN a.value_date > ch.due_date AND a.value_date <= {_plus('ch.due_date', 7)}
                          THEN a.amount ELSE 0 END) AS paid_7,
                 SUM(CASE WHEN a.value_date > ch.due_date AND a.value_date <= {_plus('ch.due_date', 15)}
                          THEN a.amount ELSE 0 END) AS paid_15
-            FROM {_table(Allocation)} a JOIN ch ON ch.id = a.charge_id
-            WHERE a.component = '{Component.PRINCIPAL}' AND a.value_date <= {d}
-            GROUP BY a.charge_id
+            FROM ch JOIN {_table(Allocation)} a ON a.charge_id = ch.id
+            AND a.component = '{Component.PRINCIPAL}' AND a.value_date <= {d}
+            GROUP BY ch.id
         ), wa AS (
-            SELECT w.charge_id, SUM(w.amount) AS waived,
+            SELECT ch.id AS charge_id, SUM(w.amount) AS waived,
                 SUM(CASE WHEN w.decided_on <= ch.due_date THEN w.amount ELSE 0 END) AS waived_due
-            FROM {_table(Waiver)} w JOIN ch ON ch.id = w.charge_id
-            WHERE w.component = '{Component.PRINCIPAL}' AND w.status = '{WaiverStatus.APPROVED}'
+            FROM ch JOIN {_table(Waiver)} w ON w.charge_id = ch.id
+            AND w.component = '{Component.PRINCIPAL}' AND w.status = '{WaiverStatus.APPROVED}'
             AND w.decided_on <= {d}
-            GROUP BY w.charge_id
+            GROUP BY ch.id
         )
         SELECT ch.building_id,
             SUM(CASE WHEN ch.due_date >= {d} THEN ch.amount ELSE 0 END),
@@ -263,6 +262,13 @@ def _charge_sums(as_of: date, building_ids, into: dict[int, Figures]) -> set[tup
     """
     params += [_param(as_of), _param(as_of), _param(month_start), _param(month_start),
                _param(recovery_from), _param(recovery_to)] + [_param(recovery_from), _param(recovery_to)] * 2
+    return sql, params
+
+
+def _charge_sums(as_of: date, building_ids, into: dict[int, Figures]) -> set[tuple[int, int, int]]:
+    """The period, 12-month and recovery sums per building, and the owner-units billed in 12 months."""
+    sql, params = _charge_sums_sql(as_of, building_ids)
+    year_after = add_months(as_of, -12)
     billed_sql = f"""
         SELECT DISTINCT u.building_id, c.unit_id, c.owner_id
         FROM {_table(Charge)} c JOIN {_table(Unit)} u ON u.id = c.unit_id
