@@ -8,3 +8,11 @@ class InsightsConfig(AppConfig):
     name = "arrears.insights"
     label = "insights"
     verbose_name = _("经营分析")
+
+    def ready(self):
+        from arrears.collection.signals import run_finished
+
+        from .risk import after_run
+
+        # After each daily run the owner-units are rescored with the last trained model.
+        run_finished.connect(after_run, dispatch_uid="insights.score_after_run")
