@@ -34,7 +34,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from arrears.collection.risk import ScoreRow, quantize_score, record_risk_scores
+from arrears.collection.risk import ScoreRow, quantize_score, record_risk_scores, unit_scores
 from arrears.core.errors import DomainError
 from arrears.estate.models import Community, Company
 from arrears.insights import risk_features as rf
@@ -364,6 +364,17 @@ def latest_report(company_id: int) -> dict | None:
     if model is None:
         return None
     return {**model.report, "model_id": model.pk, "trained_at": model.trained_at.isoformat()}
+
+
+def unit_risk(unit_id: int) -> list[dict]:
+    """The unit page's view of its owners' scores: percent, and the three factors labelled."""
+    shown = []
+    for row in unit_scores(unit_id):
+        factors = [{"label": rf.FEATURE_LABELS.get(f["code"], f["code"]), "value": rf.display_value(f["code"], f["value"]),
+                    "raises": f["contribution"] > 0} for f in row.factors]
+        shown.append({"owner_id": row.owner_id, "percent": row.score * 100, "factors": factors,
+                      "scored_on": row.scored_on})
+    return shown
 
 
 def after_run(sender=None, *, as_of: date, **kwargs) -> None:

@@ -60,7 +60,25 @@ FEATURES = [
     ("complaints", N_("投诉与整改")),
 ]
 FEATURE_CODES = [code for code, _label in FEATURES]
+SHARES = {"late_share", "late_recent"}
+COUNTS = {"history", "past_cases", "broken_promises", "disputes", "complaints"}  # stored as log(1 + n)
+FLAGS = {"late_last", "vacant", "let"}
 FEATURE_LABELS = dict(FEATURES)
+
+
+def display_value(code: str, value: float) -> str:
+    """A feature's value as staff read it: a share as a percent, a count whole, a flag as ✓ or ✗."""
+    if code in SHARES:
+        return f"{value:.0%}"
+    if code in COUNTS:
+        return f"{round(float(np.expm1(value)))}"
+    if code in FLAGS:
+        return "✓" if value else "✗"
+    if code == "bill_size":
+        return f"¥{np.expm1(value):,.2f}"
+    if code == "worst_tier":
+        return {2: "A", 1: "B"}.get(int(value), "—")
+    return f"{value:.1f}"
 
 
 def account_key(unit_ids, owner_ids) -> np.ndarray:
