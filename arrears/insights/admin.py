@@ -1,12 +1,14 @@
-"""Targets in the admin: written through `targets.set_target`, so the same checks and the audit event apply."""
+"""Insights in the admin: the snapshots, shown to check them; targets, written through `targets.set_target` so
+the same checks and the audit event apply."""
 
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 
+from arrears.core.admin import ViewOnlyAdmin
 from arrears.core.errors import DomainError
 from arrears.insights import targets
-from arrears.insights.models import Target
+from arrears.insights.models import KpiSnapshot, SnapshotState, Target
 
 KEY_FIELDS = ["community", "collector", "kind", "period_start"]
 
@@ -68,3 +70,17 @@ class TargetAdmin(admin.ModelAdmin):
                                    period_start=obj.period_start, amount=obj.amount,
                                    arrears_rate_max=obj.arrears_rate_max, success_rate_min=obj.success_rate_min)
         obj.pk, obj.set_by, obj.set_at = saved.pk, saved.set_by, saved.set_at
+
+
+@admin.register(KpiSnapshot)
+class KpiSnapshotAdmin(ViewOnlyAdmin):
+    """A cache of the ledger: shown to check it, written only by the refresh after the daily run."""
+
+    list_display = ["building", "as_of", "year_due", "year_outstanding", "recovered", "households_owing", "computed_at"]
+    list_filter = ["community", "as_of"]
+    list_select_related = ["building", "building__community"]
+
+
+@admin.register(SnapshotState)
+class SnapshotStateAdmin(ViewOnlyAdmin):
+    list_display = ["community", "through", "allocation_mark", "charge_mark", "waiver_mark", "refreshed_at"]

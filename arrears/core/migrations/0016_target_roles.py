@@ -8,6 +8,6 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("core", "0015_legal_roles"),
-        ("insights", "0001_targets"),
+        ("insights", "0002_targets"),
     ]
     operations = [migrations.RunPython(create_roles, migrations.RunPython.noop)]

@@ -9,9 +9,8 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
 
-    initial = True
-
     dependencies = [
+        ('insights', '0001_snapshots'),
         ('estate', '0009_ticket_workflow'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
