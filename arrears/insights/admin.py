@@ -11,6 +11,7 @@ from arrears.insights import targets
 from arrears.insights.models import KpiSnapshot, SnapshotState, Target
 
 KEY_FIELDS = ["community", "collector", "kind", "period_start"]
+VALUE_FIELDS = ["amount", "arrears_rate_max", "success_rate_min"]
 
 
 class TargetForm(forms.ModelForm):
@@ -20,11 +21,11 @@ class TargetForm(forms.ModelForm):
 
     class Meta:
         model = Target
-        fields = [*KEY_FIELDS, "amount", "arrears_rate_max", "success_rate_min"]
+        fields = [*KEY_FIELDS, *VALUE_FIELDS]
 
     def clean(self):
         data = super().clean()
-        values = {name: data.get(name, getattr(self.instance, name, None)) for name in self.Meta.fields}
+        values = {name: data.get(name, getattr(self.instance, name, None)) for name in [*KEY_FIELDS, *VALUE_FIELDS]}
         if self.instance.pk:
             values.update({name: getattr(self.instance, name) for name in KEY_FIELDS})
         if values["community"] is None or not values["kind"] or values["period_start"] is None:

@@ -344,3 +344,25 @@ def test_the_page_reads_in_english(client, team):
     assert "Targets" in page and "Export the quarterly performance review" in page and "Not set" in page
     for chinese in ("目标考核", "回款目标", "未设定", "全小区", "设定目标", "达标", "（"):
         assert chinese not in page
+
+
+def test_the_admin_writes_a_target_through_the_service(client, team):
+    # given: a manager allowed into the admin
+    manager = team["manager"]
+    manager.is_staff = True
+    manager.save(update_fields=["is_staff"])
+    client.force_login(manager)
+    url = reverse("admin:insights_target_add")
+    form = client.get(url).content.decode()
+    assert "阳光花园" in form and "翠湖苑" not in form  # only the communities of their scope to choose from
+    values = {"community": team["community"].pk, "collector": "", "kind": "month", "amount": "100.00",
+              "arrears_rate_max": "0.05", "success_rate_min": "0.9"}
+    # when: a start that is not the 1st, then a good one
+    refused = client.post(url, {**values, "period_start": "2026-05-02"})
+    saved = client.post(url, {**values, "period_start": "2026-05-01"})
+    # then
+    assert refused.status_code == 200 and "周期开始日必须是某月 1 日" in refused.content.decode()
+    assert saved.status_code == 302
+    target = Target.objects.get()
+    assert (target.set_by, target.amount) == (manager, Decimal("100.00"))
+    assert AuditEvent.objects.filter(action="insights.target_set", actor=manager).count() == 1
