@@ -8,6 +8,6 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("core", "0015_legal_roles"),
-        ("insights", "0002_targets"),
+        ("insights", "0003_targets"),
     ]
     operations = [migrations.RunPython(create_roles, migrations.RunPython.noop)]

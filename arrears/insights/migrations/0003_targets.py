@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('insights', '0001_snapshots'),
+        ('insights', '0002_risk_model'),
         ('estate', '0009_ticket_workflow'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
