@@ -57,7 +57,8 @@ _LEGAL_DESK = ["legal.add_matter", "legal.change_matter", "legal.add_matterstage
 
 ROLE_PERMISSIONS = {
     COLLECTOR: _VIEW_ALL + _COLLECT + _OWNER_REQUESTS + ["ledger.add_waiver", "estate.add_contact", "estate.change_contact",
-                                       "notices.change_letter", "collection.change_outgoingmessage"],
+                                       "notices.change_letter", "collection.change_outgoingmessage",
+                                       "insights.view_target"],  # their own targets and attainment
     # The front desk learns only "in arrears, remind politely": no amounts, no ledger.
     # It records "reminded in person at the gate / parking / desk" (⑦), through the guard.
     FRONT_DESK: ["estate.view_unit", "estate.view_building", "estate.view_community", "collection.record_reminder"],
@@ -80,6 +81,8 @@ ROLE_PERMISSIONS = {
         # prepared by one manager and approved by another, where the company allows it.
         "legal.approve_award", "legal.prepare_public_notice", "legal.approve_public_notice",
         "legal.add_communitydocument", "legal.change_legalpolicy",
+        # The month's and quarter's targets of the team (insights.targets): set by a manager.
+        "insights.view_target", "insights.add_target", "insights.change_target",
     ],
     FINANCE: _VIEW_ALL + _CASHIER + [
         "ledger.add_paymentreversal", "portal.change_reversalrequest", "portal.add_feecomposition",

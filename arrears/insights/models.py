@@ -1,7 +1,9 @@
-"""What the insights app keeps: snapshots of the KPIs' sums, and the risk models it trained."""
+"""What the insights app keeps: snapshots of the KPIs' sums, the risk models it trained, and targets."""
 
 import hashlib
+from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -66,6 +68,60 @@ class SnapshotState(models.Model):
 
     def __str__(self):
         return f"{self.community_id} · {self.through}"
+
+
+# Seed 000's targets: arrears rate at most 5%, collection success at least 90%.
+DEFAULT_ARREARS_RATE_MAX = Decimal("0.0500")
+DEFAULT_SUCCESS_RATE_MIN = Decimal("0.9000")
+QUARTER_MONTHS = (1, 4, 7, 10)
+
+
+class PeriodKind(models.TextChoices):
+    MONTH = "month", _("月度")
+    QUARTER = "quarter", _("季度")
+
+
+class Target(models.Model):
+    """A month's or a quarter's targets for a community, or for one collector in it (seed 000).
+
+    Management data, not evidence: a manager edits it, and every change is an audit event with
+    who, when and the old and new values (`insights.targets.set_target`).
+    """
+
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+", verbose_name=_("小区"))
+    collector = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="+", verbose_name=_("催收员"), help_text=_("留空表示整个小区的目标"))
+    kind = models.CharField(_("周期"), max_length=10, choices=PeriodKind.choices)
+    period_start = models.DateField(_("周期开始"), help_text=_("月度为每月 1 日，季度为 1、4、7、10 月的 1 日"))
+    amount = MoneyField(_("回款目标"), null=True, blank=True, help_text=_("留空表示未设定"))
+    arrears_rate_max = models.DecimalField(_("欠费率上限"), max_digits=5, decimal_places=4,
+                                           default=DEFAULT_ARREARS_RATE_MAX)
+    success_rate_min = models.DecimalField(_("成功率下限"), max_digits=5, decimal_places=4,
+                                           default=DEFAULT_SUCCESS_RATE_MIN)
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                               verbose_name=_("设定人"))
+    set_at = models.DateTimeField(_("设定时间"))
+
+    class Meta:
+        verbose_name = _("考核目标")
+        verbose_name_plural = _("考核目标")
+        ordering = ["-period_start", "community_id", "collector_id"]
+        constraints = [
+            # NULLs are distinct in a unique index: the community's own target needs its own constraint.
+            models.UniqueConstraint(fields=["community", "collector", "kind", "period_start"],
+                                    condition=Q(collector__isnull=False), name="target_unique_collector"),
+            models.UniqueConstraint(fields=["community", "kind", "period_start"],
+                                    condition=Q(collector__isnull=True), name="target_unique_community"),
+            models.CheckConstraint(condition=Q(period_start__day=1), name="target_starts_a_month"),
+            models.CheckConstraint(condition=Q(kind=PeriodKind.MONTH) | Q(period_start__month__in=QUARTER_MONTHS),
+                                   name="target_starts_a_quarter"),
+            models.CheckConstraint(condition=Q(amount__isnull=True) | Q(amount__gte=0), name="target_amount_not_negative"),
+            models.CheckConstraint(condition=Q(arrears_rate_max__gte=0, arrears_rate_max__lte=1)
+                                   & Q(success_rate_min__gte=0, success_rate_min__lte=1), name="target_rates_in_range"),
+        ]
+
+    def __str__(self):
+        return f"{self.community_id} · {self.collector_id or '—'} · {self.kind} {self.period_start:%Y-%m}"
 
 
 class RiskModel(models.Model):

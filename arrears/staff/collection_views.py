@@ -38,7 +38,7 @@ from arrears.core.money import format_yuan
 from arrears.estate import selectors as estate_selectors
 from arrears.estate.models import Contact, Satisfaction
 from arrears.ledger import services as ledger_services
-from arrears.staff import access
+from arrears.staff import access, target_views
 from arrears.staff.collection_forms import (
     LOGGED_OUTCOMES,
     NEUTRAL_OUTCOMES,
@@ -125,6 +125,7 @@ def workday_page(request, **extra):
         "promise_due": today + timedelta(days=collection_selectors.PROMISE_DAYS_DEFAULT),
         "plan_first_due": today + timedelta(days=collection_selectors.PROMISE_DAYS_DEFAULT),
         "quick": quick, "building": building, "quick_filters": QUICK_LABELS, "query": query.urlencode(),
+        "target_rows": target_views.home_card(request.user, today),
         "satisfaction_choices": Satisfaction.choices, "attachment_kinds": [
             (value, label) for value, label in AttachmentKind.choices if value in outcomes.CARD_ATTACHMENTS],
         **extra,

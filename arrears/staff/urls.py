@@ -13,6 +13,7 @@ from arrears.staff import (
     portal_views,
     proof_views,
     public_notice_views,
+    target_views,
     ticket_views,
     views,
 )
@@ -42,6 +43,10 @@ urlpatterns = [
     path("desk/cases/<int:pk>/remind/", collection_views.desk_remind, name="desk_remind"),
     path("collectors/", assignment_views.collectors, name="collectors"),
     path("collectors/<int:pk>/", assignment_views.collectors_change, name="collectors_change"),
+    # targets and attainment (目标考核)
+    path("targets/", target_views.targets_page, name="targets"),
+    path("targets/set/", target_views.targets_set, name="targets_set"),
+    path("targets/review.xlsx", target_views.targets_export, name="targets_export"),
     # limitation proof (待补证据)
     path("legal/evidence-needed/", proof_views.evidence_needed, name="evidence_needed"),
     path("legal/evidence-needed/<int:pk>/proof/", proof_views.event_proof, name="event_proof"),

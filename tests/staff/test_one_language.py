@@ -212,6 +212,7 @@ def staff_urls(company, user) -> list[str]:
         reverse("staff:approvals"), reverse("staff:collectors"),
         reverse("staff:tickets"), reverse("staff:ticket", args=[ticket.pk]), reverse("staff:my_profile"),
         reverse("staff:letters") + f"?community={unit.community_id}",
+        reverse("staff:targets"), reverse("staff:targets") + "?kind=quarter",
     ]
     assert case is not None and Task.objects.filter(case=case).exists()  # the run gave the pages work to show
     return urls

@@ -1,3 +1,5 @@
+from decimal import ROUND_HALF_UP, Decimal
+
 from django import template
 from django.utils.translation import pgettext
 
@@ -80,3 +82,12 @@ def lparen() -> str:
 @register.simple_tag
 def rparen() -> str:
     return pgettext("punctuation", "）")
+
+
+@register.filter
+def percent(fraction) -> str:
+    """A rate kept as a fraction, shown as a percentage to one decimal (0.0526 → 5.3%); "—" when unmeasured."""
+    if fraction is None or fraction == "":
+        return "—"
+    value = (Decimal(fraction) * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return f"{value}%"
