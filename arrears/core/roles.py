@@ -31,6 +31,7 @@ _VIEW_ALL = [
     "legal.view_matter", "legal.view_matterstage", "legal.view_mattercost", "legal.view_award",
     "legal.view_communitydocument", "legal.view_publicnotice", "legal.view_publicnoticeentry",
     "legal.view_documenttemplate", "legal.view_legalpolicy",
+    "ledger.view_incentiveprogramme", "ledger.view_incentivegrant", "ledger.view_prepayaward",
 ]
 # Answering what owners send from the portal: instalment requests and complaints.
 _OWNER_REQUESTS = ["portal.change_instalmentrequest", "portal.change_complaint", "portal.revoke_statement_link"]
@@ -80,6 +81,8 @@ ROLE_PERMISSIONS = {
         # prepared by one manager and approved by another, where the company allows it.
         "legal.approve_award", "legal.prepare_public_notice", "legal.approve_public_notice",
         "legal.add_communitydocument", "legal.change_legalpolicy",
+        # Incentives (seed 000): a manager opens and ends a community's programmes.
+        "ledger.add_incentiveprogramme", "ledger.change_incentiveprogramme",
     ],
     FINANCE: _VIEW_ALL + _CASHIER + [
         "ledger.add_paymentreversal", "portal.change_reversalrequest", "portal.add_feecomposition",
