@@ -104,13 +104,15 @@ def end_programme(*, programme_id: int, on: date) -> IncentiveProgramme:
 
 
 @transaction.atomic
-def grant_late_fee_waivers(*, first_reminders: Mapping[tuple[int, int], date], as_of: date) -> list[IncentiveGrant]:
+def grant_late_fee_waivers(*, first_reminders: Mapping[tuple[int, int], date], as_of: date,
+                           payment_id=None) -> list[IncentiveGrant]:
     """Waive the late fee of owners who paid all their overdue principal within N days of their first reminder.
 
     `first_reminders`: (unit, owner) → the day of the first message sent or contact attempt on the
     owner's case (collection knows it). The principal counts as paid on the day its last charge's
     principal was cleared; that day must fall within the programme's dates and within N days of
     the reminder. Each charge's late fee still owed on `as_of` is waived; a charge is waived once.
+    `payment_id`: the payment just taken that cleared it, named on the grant (and so on its receipt).
     """
     if not first_reminders:
         return []
@@ -139,7 +141,7 @@ def grant_late_fee_waivers(*, first_reminders: Mapping[tuple[int, int], date], a
             continue
         for charge, fee in fees:
             written.append(grants.write_grant(programme=programme, charge_id=charge.id, component=Component.LATE_FEE,
-                                              amount=fee, on=as_of))
+                                              amount=fee, on=as_of, payment_id=payment_id))
             charge.late_fee_events.append((as_of, fee))
         touched.append(account)
     services._refresh_settled(touched, {g.charge_id for g in written})

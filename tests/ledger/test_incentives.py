@@ -262,3 +262,228 @@ def test_ending_a_programme_stops_it_for_charges_due_later(estate):
     pay(unit, owner, "380.00", date(2026, 1, 10))  # (credit reaches February on its first day)
     assert list(IncentiveGrant.objects.values_list("charge__period_start", flat=True)) == [date(2026, 1, 1)]
     assert PrepayAward.objects.count() == 0
+
+
+# -- a prepaid year ------------------------------------------------------------------------------
+# 5% off each charge of the twelve months after the payment, when the payment (with any credit)
+# pays what is owed for the periods before next month and twelve months at today's tariffs.
+
+def prepay(community, manager, **extra):
+    values = {"community_id": community.pk, "kind": "prepay_year", "name": "预缴全年九五折", "valid_from": date(2026, 1, 1),
+              "percent": "5", "created_by": manager}
+    return incentives.create_programme(**{**values, **extra})
+
+
+def test_a_prepaid_year_discounts_each_charge_of_the_year_as_it_is_billed(estate):
+    # given January (200.00) is billed and open
+    community, unit, owner, manager = estate
+    programme = prepay(community, manager)
+    services.bill(through=date(2026, 1, 1))
+    # when 2,600.00 is paid on 2026-01-10: January's 200.00 and twelve months at 200.00
+    payment = pay(unit, owner, "2600.00", date(2026, 1, 10))
+    award = PrepayAward.objects.get()
+    assert (award.programme, award.payment, award.starts, award.ends) == (
+        programme, payment, date(2026, 2, 1), date(2027, 1, 31))
+    assert credit(unit) == D("2400.00")
+    # and the year is billed, and the month after it
+    services.bill(through=date(2027, 2, 1))
+    # then each of the twelve charges got 10.00 off (190.00 paid from the credit), February 2027 none
+    rows = list(IncentiveGrant.objects.order_by("charge__period_start").values_list("charge__period_start", "amount",
+                                                                                    "granted_on", "award"))
+    assert len(rows) == 12
+    assert rows[0] == (date(2026, 2, 1), D("10.00"), date(2026, 2, 1), award.pk)
+    assert rows[-1][0] == date(2027, 1, 1)
+    # 2,400.00 − 12 × 190.00 = 120.00 left, which pays February 2027's 200.00 in part
+    feb_2027 = Charge.objects.get(unit=unit, period_start=date(2027, 2, 1))
+    assert principal_paid(feb_2027) == D("120.00")
+    assert credit(unit) == D("0.00")
+
+
+def test_a_cent_short_of_the_year_earns_no_award(estate):
+    community, unit, owner, manager = estate
+    prepay(community, manager)
+    services.bill(through=date(2026, 1, 1))
+    pay(unit, owner, "2599.99", date(2026, 1, 10))
+    assert PrepayAward.objects.count() == 0
+
+
+def test_earlier_credit_counts_toward_the_year(estate):
+    community, unit, owner, manager = estate
+    prepay(community, manager)
+    services.bill(through=date(2026, 1, 1))
+    pay(unit, owner, "600.00", date(2026, 1, 5))  # before the programme's… it is in force, but 600 is not a year
+    assert PrepayAward.objects.count() == 0
+    pay(unit, owner, "2000.00", date(2026, 1, 10))  # 400.00 credit + 2,000.00 ≥ 2,400.00
+    assert PrepayAward.objects.get().payment.amount == D("2000.00")
+
+
+def test_a_fixed_reward_is_spent_on_the_first_charges_of_the_year(estate):
+    community, unit, owner, manager = estate
+    prepay(community, manager, percent=None, amount="250.00")
+    services.bill(through=date(2026, 1, 1))
+    pay(unit, owner, "2600.00", date(2026, 1, 10))
+    services.bill(through=date(2026, 4, 1))
+    # 200.00 waives February whole, 50.00 of March; April gets nothing
+    assert list(IncentiveGrant.objects.order_by("charge__period_start").values_list("charge__period_start", "amount")) == [
+        (date(2026, 2, 1), D("200.00")), (date(2026, 3, 1), D("50.00"))]
+    assert credit(unit) == D("2400.00") - D("150.00") - D("200.00")
+
+
+def test_reversing_the_prepayment_withdraws_its_grants_and_voids_the_rest_of_the_year(estate):
+    community, unit, owner, manager = estate
+    prepay(community, manager)
+    services.bill(through=date(2026, 1, 1))
+    payment = pay(unit, owner, "2600.00", date(2026, 1, 10))
+    services.bill(through=date(2026, 2, 1))
+    with time_machine.travel(date(2026, 2, 10), tick=False):
+        services.reverse_payment(payment_id=payment.pk, reversed_on=date(2026, 2, 10), reason="退票")
+    services.bill(through=date(2026, 3, 1))
+    withdrawal = IncentiveGrant.objects.get(withdraws__isnull=False)
+    assert (withdrawal.amount, withdrawal.restores.amount, withdrawal.restores.due_date) == (
+        D("-10.00"), D("10.00"), date(2026, 2, 10))
+    assert IncentiveGrant.objects.filter(charge__period_start=date(2026, 3, 1)).count() == 0
+
+
+def test_a_designated_payment_earns_no_prepaid_year(estate):
+    community, unit, owner, manager = estate
+    prepay(community, manager)
+    services.bill(through=date(2026, 1, 1))
+    pay(unit, owner, "2600.00", date(2026, 1, 10), designation=[january(unit).pk])
+    assert PrepayAward.objects.count() == 0
+
+
+# -- the late-fee waiver (granted by the ledger, with the first reminder collection knows) ------------
+# January's 200.00 falls due 2026-01-25; 万分之五 a day. The first reminder went out on 2026-02-01;
+# the programme waives the late fee of owners who clear the principal within 7 days of it.
+
+def waiver_programme(community, manager, **extra):
+    values = {"community_id": community.pk, "kind": "late_fee_waiver", "name": "主动缴清免违约金", "valid_from": date(2026, 1, 1),
+              "days": 7, "created_by": manager}
+    return incentives.create_programme(**{**values, **extra})
+
+
+def test_the_late_fee_is_waived_for_an_owner_who_clears_the_principal_in_time(estate):
+    community, unit, owner, manager = estate
+    waiver_programme(community, manager)
+    services.bill(through=date(2026, 1, 1))
+    # 200.00 on 2026-02-05 pays the principal (principal first); 11 days × 0.10 = 1.10 late fee is left
+    pay(unit, owner, "200.00", date(2026, 2, 5))
+    charge = january(unit)
+    assert charge.settled_on is None
+    written = incentives.grant_late_fee_waivers(first_reminders={(unit.pk, owner.pk): date(2026, 2, 1)},
+                                                as_of=date(2026, 2, 6))
+    assert [(g.kind, g.component, g.amount, g.granted_on) for g in written] == [
+        ("late_fee_waiver", Component.LATE_FEE, D("1.10"), date(2026, 2, 6))]
+    charge.refresh_from_db()
+    assert charge.settled_on == date(2026, 2, 6)
+    # and asking again grants nothing more
+    assert incentives.grant_late_fee_waivers(first_reminders={(unit.pk, owner.pk): date(2026, 2, 1)},
+                                             as_of=date(2026, 2, 7)) == []
+
+
+def test_the_late_fee_stays_for_an_owner_who_clears_the_principal_a_day_too_late(estate):
+    community, unit, owner, manager = estate
+    waiver_programme(community, manager)
+    services.bill(through=date(2026, 1, 1))
+    pay(unit, owner, "200.00", date(2026, 2, 9))  # 2026-02-01 + 7 = 2026-02-08
+    assert incentives.grant_late_fee_waivers(first_reminders={(unit.pk, owner.pk): date(2026, 2, 1)},
+                                             as_of=date(2026, 2, 10)) == []
+
+
+def test_the_late_fee_stays_while_any_overdue_principal_is_unpaid(estate):
+    community, unit, owner, manager = estate
+    waiver_programme(community, manager)
+    services.bill(through=date(2026, 1, 1))
+    pay(unit, owner, "150.00", date(2026, 2, 5))
+    assert incentives.grant_late_fee_waivers(first_reminders={(unit.pk, owner.pk): date(2026, 2, 1)},
+                                             as_of=date(2026, 2, 6)) == []
+
+
+def test_no_late_fee_waiver_outside_the_programmes_dates_or_community(estate):
+    community, unit, owner, manager = estate
+    waiver_programme(community, manager, valid_from=date(2026, 3, 1))
+    waiver_programme(factories.community("月亮湾", company_obj=community.company), manager)
+    services.bill(through=date(2026, 1, 1))
+    pay(unit, owner, "200.00", date(2026, 2, 5))
+    assert incentives.grant_late_fee_waivers(first_reminders={(unit.pk, owner.pk): date(2026, 2, 1)},
+                                             as_of=date(2026, 2, 6)) == []
+
+
+def test_reversing_the_payment_withdraws_the_late_fee_waiver(estate):
+    community, unit, owner, manager = estate
+    waiver_programme(community, manager)
+    services.bill(through=date(2026, 1, 1))
+    payment = pay(unit, owner, "200.00", date(2026, 2, 5))
+    incentives.grant_late_fee_waivers(first_reminders={(unit.pk, owner.pk): date(2026, 2, 1)}, as_of=date(2026, 2, 6))
+    with time_machine.travel(date(2026, 2, 10), tick=False):
+        services.reverse_payment(payment_id=payment.pk, reversed_on=date(2026, 2, 10), reason="退票")
+    withdrawal = IncentiveGrant.objects.get(withdraws__isnull=False)
+    assert (withdrawal.kind, withdrawal.amount, withdrawal.restores.amount) == ("late_fee_waiver", D("-1.10"), D("1.10"))
+
+
+# -- measured -------------------------------------------------------------------------------------
+
+def test_incentive_figures_count_grants_units_cost_and_eligible_units(estate):
+    # given two owner-units billed January, one of which pays early, and a programme of another community
+    community, unit, owner, manager = estate
+    programme = early(community, manager)
+    neighbour_unit = factories.unit(community, room="102")
+    factories.owner(neighbour_unit, "李四")
+    idle = early(factories.community("月亮湾", company_obj=community.company), manager)
+    services.bill(through=date(2026, 1, 1))
+    pay(unit, owner, "190.00", date(2026, 1, 10))
+    # when
+    figures = selectors.incentive_figures(start=date(2026, 1, 1), end=date(2026, 1, 31))
+    # then
+    assert figures == [
+        {"programme_id": programme.pk, "community_id": community.pk, "kind": "early_payment", "name": "提前缴费九五折",
+         "grants": 1, "units": 1, "cost": D("10.00"), "eligible_units": 2},
+        {"programme_id": idle.pk, "community_id": idle.community_id, "kind": "early_payment", "name": "提前缴费九五折",
+         "grants": 0, "units": 0, "cost": D("0.00"), "eligible_units": 0},
+    ]
+    assert selectors.incentive_figures(start=date(2026, 2, 1), end=date(2026, 2, 28), community_ids=[community.pk]) == [
+        {"programme_id": programme.pk, "community_id": community.pk, "kind": "early_payment", "name": "提前缴费九五折",
+         "grants": 0, "units": 0, "cost": D("0.00"), "eligible_units": 0},
+    ]
+
+
+def test_incentive_figures_is_one_query(estate, django_assert_num_queries):
+    community, unit, owner, manager = estate
+    early(community, manager)
+    waiver_programme(community, manager)
+    prepay(community, manager)
+    with django_assert_num_queries(1):
+        assert len(selectors.incentive_figures(start=date(2026, 1, 1), end=date(2026, 12, 31))) == 3
+
+
+# -- append-only ----------------------------------------------------------------------------------
+
+def _refused(sql, params):
+    from django.db import connection
+
+    with pytest.raises(IntegrityError) as error, transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+    assert "append-only evidence" in str(error.value)
+
+
+def test_the_database_refuses_to_change_a_grant_or_an_award(estate):
+    from django.db import connection
+
+    community, unit, owner, manager = estate
+    prepay(community, manager)
+    services.bill(through=date(2026, 1, 1))
+    pay(unit, owner, "2600.00", date(2026, 1, 10))
+    services.bill(through=date(2026, 2, 1))
+    grant, award = IncentiveGrant.objects.get(), PrepayAward.objects.get()
+    _refused("UPDATE ledger_incentivegrant SET amount = %s WHERE id = %s", ["99.00", grant.pk])
+    _refused("UPDATE ledger_incentivegrant SET granted_on = %s WHERE id = %s", [date(2026, 6, 1), grant.pk])
+    _refused("UPDATE ledger_prepayaward SET ends = %s WHERE id = %s", [date(2030, 1, 1), award.pk])
+    if connection.vendor == "postgresql":
+        _refused("DELETE FROM ledger_incentivegrant WHERE id = %s", [grant.pk])
+        _refused("DELETE FROM ledger_prepayaward WHERE id = %s", [award.pk])
+    with pytest.raises(DomainError):
+        IncentiveGrant.objects.filter(pk=grant.pk).update(amount=D("1.00"))
+    with pytest.raises(DomainError):
+        grant.delete()
+    grant.refresh_from_db()
+    assert grant.amount == D("10.00")
