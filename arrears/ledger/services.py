@@ -236,7 +236,8 @@ def apply_credit(*, pairs: Iterable[tuple[int, int]], since: date,
         new = grants.grant_discounts(accounts.values(), planned)
         granted |= new
     _write_allocations(accounts.values(), planned)
-    _refresh_settled(accounts.values(), granted - {p.charge_id for p in planned})
+    if granted:  # a discount alone may settle a charge the money did not reach this time
+        _refresh_settled(accounts.values(), granted - {p.charge_id for p in planned})
     return len(planned)
 
 

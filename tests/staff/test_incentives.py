@@ -88,3 +88,24 @@ def test_the_page_is_a_fixed_number_of_queries(client, estate, manager, django_a
     client.force_login(manager)
     with django_assert_max_num_queries(20):
         client.get(reverse("staff:incentives"))
+
+
+def test_the_admin_opens_a_programme_through_the_service_and_shows_grants_read_only(admin_client, estate, today):
+    # when a programme is added in the admin
+    response = admin_client.post(reverse("admin:ledger_incentiveprogramme_add"), {
+        "community": estate["community"].pk, "kind": "early_payment", "name": "后台九五折", "valid_from": "2026-06-01",
+        "days": "10", "percent": "5", "amount": "",
+    })
+    assert response.status_code == 302
+    programme = IncentiveProgramme.objects.get()
+    assert programme.created_by.username == "admin"
+    # and a second one overlapping it is refused with the service's words
+    response = admin_client.post(reverse("admin:ledger_incentiveprogramme_add"), {
+        "community": estate["community"].pk, "kind": "early_payment", "name": "重叠", "valid_from": "2026-07-01",
+        "days": "10", "percent": "3", "amount": "",
+    })
+    assert "日期重叠" in response.content.decode()
+    # then the grants and prepaid years are listed, never added, changed or deleted
+    for name in ("incentivegrant", "prepayaward", "incentiveprogramme"):
+        assert admin_client.get(reverse(f"admin:ledger_{name}_changelist")).status_code == 200
+    assert admin_client.get(reverse("admin:ledger_incentivegrant_add")).status_code == 403
