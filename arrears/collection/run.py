@@ -28,6 +28,7 @@ from django.utils.translation import (
 from arrears.collection import marks, rules
 from arrears.collection.assess import Assessment, assess, policies_by_community
 from arrears.collection.defaults import ladder_rows
+from arrears.collection.incentives import waive_late_fees
 from arrears.collection.models import (
     MESSAGE_CHANNELS,
     Case,
@@ -219,6 +220,10 @@ def _run_communities(as_of: date, community_ids, summary: RunSummary) -> None:
     # Promises and plans first: a promise broken today is a signal of today's assessment.
     _resolve_promises(as_of, community_ids, summary)
     paused = _resolve_plans(as_of, community_ids, summary)
+    # Owners who paid their principal soon after the first reminder: late fee waived (seed 000), so
+    # the assessment below sees them cleared and their cases close today.
+    summary.extra["late_fees_waived"] = (summary.extra.get("late_fees_waived", 0)
+                                         + waive_late_fees(as_of=as_of, community_ids=community_ids))
     assessments = assess(as_of, community_ids=community_ids)
     by_key = {a.key: a for a in assessments}
     cases = _sync_cases(as_of, by_key, community_ids, summary)

@@ -31,6 +31,7 @@ _VIEW_ALL = [
     "legal.view_matter", "legal.view_matterstage", "legal.view_mattercost", "legal.view_award",
     "legal.view_communitydocument", "legal.view_publicnotice", "legal.view_publicnoticeentry",
     "legal.view_documenttemplate", "legal.view_legalpolicy",
+    "ledger.view_incentiveprogramme", "ledger.view_incentivegrant", "ledger.view_prepayaward",
 ]
 # Answering what owners send from the portal: instalment requests and complaints.
 _OWNER_REQUESTS = ["portal.change_instalmentrequest", "portal.change_complaint", "portal.revoke_statement_link"]
@@ -83,6 +84,8 @@ ROLE_PERMISSIONS = {
         "legal.add_communitydocument", "legal.change_legalpolicy",
         # The month's and quarter's targets of the team (insights.targets): set by a manager.
         "insights.view_target", "insights.add_target", "insights.change_target",
+        # Incentives (seed 000): a manager opens and ends a community's programmes.
+        "ledger.add_incentiveprogramme", "ledger.change_incentiveprogramme",
     ],
     FINANCE: _VIEW_ALL + _CASHIER + [
         "ledger.add_paymentreversal", "portal.change_reversalrequest", "portal.add_feecomposition",

@@ -9,15 +9,19 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from arrears.core.admin import EvidenceAdmin
 from arrears.core.errors import DomainError
-from arrears.ledger import services
+from arrears.ledger import incentives, services
 from arrears.ledger.models import (
     Allocation,
     Charge,
     ChargeOrigin,
     ChargeType,
+    IncentiveGrant,
+    IncentiveProgramme,
     Payment,
     PaymentReversal,
+    PrepayAward,
     Tariff,
     Waiver,
 )
@@ -237,3 +241,54 @@ class WaiverAdmin(CreateThroughServiceAdmin):
         self._decide(request, queryset,
                      lambda w: services.reject_waiver(waiver_id=w.pk, decided_by=request.user),
                      _("已驳回 %(count)d 笔减免。"))
+
+
+# -- incentives (seed 000) ---------------------------------------------------------------------
+
+
+@admin.register(IncentiveProgramme)
+class IncentiveProgrammeAdmin(CreateThroughServiceAdmin):
+    """Opened through `incentives.create_programme` (its checks, its overlap refusal); ended by an action."""
+
+    list_display = ["name", "community", "kind", "valid_from", "valid_to", "days", "percent", "amount", "created_by"]
+    list_filter = ["community", "kind"]
+    list_select_related = ["community", "created_by"]
+    search_fields = ["name", "community__name"]
+    fields = ["community", "kind", "name", "valid_from", "valid_to", "days", "percent", "amount", "charge_types"]
+    actions = ["end_today"]
+
+    def create(self, request, data):
+        return incentives.create_programme(
+            community_id=data["community"].pk, kind=data["kind"], name=data["name"], valid_from=data["valid_from"],
+            valid_to=data.get("valid_to"), days=data.get("days") or 0, percent=data.get("percent"),
+            amount=data.get("amount"), charge_type_ids=[t.pk for t in data.get("charge_types") or ()],
+            created_by=request.user,
+        )
+
+    @admin.action(description=_("今天结束所选优惠活动"), permissions=["end"])
+    def end_today(self, request, queryset):
+        for programme in queryset:
+            try:
+                incentives.end_programme(programme_id=programme.pk, on=services.today())
+            except DomainError as exc:
+                self.message_user(request, f"{programme.name}: {error_text(exc)}", messages.ERROR)
+
+    def has_end_permission(self, request):
+        return request.user.has_perm("ledger.change_incentiveprogramme")
+
+
+@admin.register(PrepayAward)
+class PrepayAwardAdmin(EvidenceAdmin):
+    list_display = ["unit", "owner", "programme", "payment", "starts", "ends", "created_at"]
+    list_filter = ["community"]
+    list_select_related = ["unit__building", "owner", "programme", "payment"]
+    search_fields = ["owner__name", "unit__room"]
+
+
+@admin.register(IncentiveGrant)
+class IncentiveGrantAdmin(EvidenceAdmin):
+    list_display = ["granted_on", "programme", "kind", "charge", "component", "amount", "payment", "withdraws"]
+    list_filter = ["community", "kind"]
+    list_select_related = ["programme", "charge__unit__building", "charge__charge_type", "payment"]
+    search_fields = ["programme__name", "charge__owner__name"]
+    date_hierarchy = "granted_on"

@@ -20,8 +20,19 @@ ALLOCATION = Frozen("ledger_allocation", (
     "id", "community_id", "payment_id", "charge_id", "component", "amount", "value_date", "reversal_id",
 ), refuse_delete=True)
 
+# Incentives (seed 000): what a programme granted, and the prepaid years it promised a discount on.
+PREPAY_AWARD = Frozen("ledger_prepayaward", (
+    "id", "community_id", "programme_id", "unit_id", "owner_id", "payment_id", "starts", "ends", "created_at",
+), refuse_delete=True)
+INCENTIVE_GRANT = Frozen("ledger_incentivegrant", (
+    "id", "community_id", "programme_id", "kind", "charge_id", "component", "waiver_id", "amount", "granted_on",
+    "payment_id", "award_id", "withdraws_id", "restores_id", "created_at",
+), refuse_delete=True)
+
 EVIDENCE_COLUMNS = {
     "ledger_payment": (PAYMENT,),
     "ledger_paymentreversal": (PAYMENT_REVERSAL,),
     "ledger_allocation": (ALLOCATION,),
+    "ledger_prepayaward": (PREPAY_AWARD,),
+    "ledger_incentivegrant": (INCENTIVE_GRANT,),
 }

@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from arrears.core.db import EvidenceQuerySet, refuse_delete
 from arrears.core.fields import KeyField
 from arrears.core.money import MoneyField
 from arrears.estate.models import Community, Company, Owner, Unit
@@ -347,3 +348,138 @@ class ImportJob(models.Model):
 
     def __str__(self):
         return f"{self.file_name} ({self.kind}, {self.status})"
+
+
+# ----------------------------------------------------------------------------- incentives (seed 000)
+
+
+class IncentiveKind(models.TextChoices):
+    EARLY_PAYMENT = "early_payment", _("提前缴费优惠")
+    PREPAY_YEAR = "prepay_year", _("预缴全年奖励")
+    LATE_FEE_WAIVER = "late_fee_waiver", _("主动缴清免违约金")
+
+
+class IncentiveProgramme(models.Model):
+    """An offer of one community for a period: what it gives and on what condition.
+
+    Configuration, not evidence: a manager ends it by setting `valid_to`; what it granted is in
+    `IncentiveGrant`, which never changes.
+    """
+
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+", verbose_name=_("小区"))
+    kind = models.CharField(_("类型"), max_length=20, choices=IncentiveKind.choices)
+    name = models.CharField(_("名称"), max_length=100)
+    valid_from = models.DateField(_("生效日期"))
+    valid_to = models.DateField(_("截止日期"), null=True, blank=True, help_text=_("含当日；空表示长期有效"))
+    days = models.PositiveSmallIntegerField(
+        _("天数"), default=0,
+        help_text=_("提前缴费：到期日前几天缴清；主动缴清：首次提醒后几天内缴清本金"),
+    )
+    percent = models.DecimalField(_("优惠比例（%）"), max_digits=5, decimal_places=2, null=True, blank=True)
+    amount = MoneyField(_("优惠金额"), null=True, blank=True)
+    charge_types = models.ManyToManyField(ChargeType, blank=True, related_name="+", verbose_name=_("限收费项目"),
+                                          help_text=_("空表示全部收费项目"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("创建人"))
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("优惠活动")
+        verbose_name_plural = _("优惠活动")
+        ordering = ["community_id", "-valid_from", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=F("valid_from")), name="incentive_to_after_from",
+            ),
+            # A discount is a percentage or an amount, never both; the late-fee waiver is neither.
+            models.CheckConstraint(
+                condition=(Q(kind="late_fee_waiver") & Q(percent__isnull=True) & Q(amount__isnull=True))
+                | (~Q(kind="late_fee_waiver") & Q(percent__isnull=True) & Q(amount__gt=0))
+                | (~Q(kind="late_fee_waiver") & Q(amount__isnull=True) & Q(percent__gt=0) & Q(percent__lt=100)),
+                name="incentive_discount_shape",
+            ),
+            models.CheckConstraint(condition=Q(kind="prepay_year") | Q(days__gte=1), name="incentive_days_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.community} {self.name}"
+
+    def in_force(self, on) -> bool:
+        return self.valid_from <= on and (self.valid_to is None or on <= self.valid_to)
+
+
+class PrepayAward(models.Model):
+    """A payment that prepaid a whole year: the year's charges get the programme's discount as they are billed.
+
+    Void once its payment is reversed (derived, never written): no later charge is discounted.
+    """
+
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+", verbose_name=_("小区"))
+    programme = models.ForeignKey(IncentiveProgramme, on_delete=models.PROTECT, related_name="awards", verbose_name=_("优惠活动"))
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+", verbose_name=_("房屋"))
+    owner = models.ForeignKey(Owner, on_delete=models.PROTECT, related_name="+", verbose_name=_("业主"))
+    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="prepay_award", verbose_name=_("缴费"))
+    starts = models.DateField(_("预缴起"))
+    ends = models.DateField(_("预缴止"))
+    created_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
+
+    frozen_groups = EVIDENCE_COLUMNS["ledger_prepayaward"]
+    objects = EvidenceQuerySet.as_manager()
+    delete = refuse_delete
+
+    class Meta:
+        verbose_name = _("预缴全年奖励")
+        verbose_name_plural = _("预缴全年奖励")
+        constraints = [models.CheckConstraint(condition=Q(ends__gt=F("starts")), name="prepay_award_order")]
+
+    def __str__(self):
+        return f"{self.unit} {self.starts}–{self.ends}"
+
+
+class IncentiveGrant(models.Model):
+    """A discount or waiver an incentive gave one charge: an approved `Waiver` plus this link.
+
+    Append-only. A grant is withdrawn by a new row (`withdraws`, a negative amount) that bills the
+    amount again as a new charge (`restores`): the waiver itself stands, as every ledger entry does.
+    One grant per charge and component, ever (`incentive_grant_once`): applying twice grants once.
+    """
+
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+", verbose_name=_("小区"))
+    programme = models.ForeignKey(IncentiveProgramme, on_delete=models.PROTECT, related_name="grants", verbose_name=_("优惠活动"))
+    kind = models.CharField(_("类型"), max_length=20, choices=IncentiveKind.choices)
+    charge = models.ForeignKey(Charge, on_delete=models.PROTECT, related_name="incentive_grants", verbose_name=_("应收"))
+    component = models.CharField(_("减免项"), max_length=20, choices=Component.choices)
+    waiver = models.OneToOneField(Waiver, on_delete=models.PROTECT, null=True, blank=True, related_name="incentive_grant",
+                                  verbose_name=_("减免"))
+    amount = MoneyField(_("金额"))
+    granted_on = models.DateField(_("生效日期"))
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="incentive_grants",
+                                verbose_name=_("缴费"))
+    award = models.ForeignKey(PrepayAward, on_delete=models.PROTECT, null=True, blank=True, related_name="grants",
+                              verbose_name=_("预缴全年奖励"))
+    withdraws = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="withdrawal",
+                                     verbose_name=_("撤回的优惠"))
+    restores = models.ForeignKey(Charge, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                 verbose_name=_("重新计收的应收"))
+    created_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
+
+    frozen_groups = EVIDENCE_COLUMNS["ledger_incentivegrant"]
+    objects = EvidenceQuerySet.as_manager()
+    delete = refuse_delete
+
+    class Meta:
+        verbose_name = _("优惠发放")
+        verbose_name_plural = _("优惠发放")
+        ordering = ["granted_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(withdraws__isnull=True) & Q(amount__gt=0) & Q(waiver__isnull=False) & Q(restores__isnull=True))
+                | (Q(withdraws__isnull=False) & Q(amount__lt=0) & Q(waiver__isnull=True) & Q(restores__isnull=False)),
+                name="incentive_grant_shape",
+            ),
+            models.UniqueConstraint(fields=["charge", "component"], condition=Q(withdraws__isnull=True),
+                                    name="incentive_grant_once"),
+        ]
+        indexes = [models.Index(fields=["programme", "granted_on"], name="incentive_grant_programme")]
+
+    def __str__(self):
+        return f"{self.programme.name} {self.charge_id} ¥{self.amount}"

@@ -323,3 +323,45 @@ def replay(*, charges: list[ChargeState], payments: list[PaymentState], since: d
             continue
         planned.extend(allocate(charges=charges, payments=payments, as_of=moment, rule=rule, not_before=since))
     return planned
+
+
+# ----------------------------------------------------------------------------- incentives (seed 000)
+
+
+def incentive_discount(*, amount: Decimal, percent: Decimal | None, fixed: Decimal | None,
+                       granted: Decimal = ZERO) -> Decimal:
+    """The discount a programme gives one charge of `amount`: percent × amount rounded half-up to 分,
+    or the fixed amount less what the same award already `granted`, never more than the charge."""
+    if percent is not None:
+        return min(round_money(amount * percent / 100), amount)
+    return max(ZERO, min((fixed or ZERO) - granted, amount))
+
+
+def early_payment_deadline(due_date: date, days: int) -> date:
+    """The last day on which paying the charge earns the early-payment discount: `days` before it falls due."""
+    return due_date - timedelta(days=days)
+
+
+def reached_on(events: Iterable[tuple[date, Decimal]], target: Decimal) -> date | None:
+    """The first date on which the running sum of dated reductions reached `target`, or None.
+
+    Reversals are negative events: a sum that reached the target and fell back below it counts
+    from the later date it reached it again.
+    """
+    total, found = ZERO, None
+    by_day: dict[date, Decimal] = {}
+    for when, amount in events:
+        by_day[when] = by_day.get(when, ZERO) + amount
+    for when in sorted(by_day):
+        total += by_day[when]
+        if total >= target and found is None:
+            found = when
+        elif total < target:
+            found = None
+    return found
+
+
+def prepay_year_span(paid_on: date) -> tuple[date, date]:
+    """The coming twelve months a prepayment on `paid_on` covers: from the next month's first day."""
+    starts = add_months(month_start(paid_on), 1)
+    return starts, add_months(starts, 12) - timedelta(days=1)

@@ -8,26 +8,38 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import connection
+from django.db.models import Case as DbCase
 from django.db.models import (
+    CharField,
+    Count,
+    DateField,
+    Exists,
     ExpressionWrapper,
     F,
+    IntegerField,
     OuterRef,
     Q,
     Subquery,
     Sum,
     Value,
+    When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce, Concat
 
 from arrears.core.money import ZERO, MoneyField
 from arrears.estate.models import Ownership, Unit
-from arrears.ledger import rules
+from arrears.ledger import grants, rules
 from arrears.ledger.models import (
     Allocation,
     Charge,
     ChargeType,
     Component,
+    IncentiveGrant,
+    IncentiveKind,
+    IncentiveProgramme,
     Payment,
+    Tariff,
+    TariffScope,
     Waiver,
     WaiverStatus,
 )
@@ -441,3 +453,156 @@ def statement_as_dicts(statements: list[UnitStatement]) -> list[dict]:
         }
         for s in statements
     ]
+
+
+# ----------------------------------------------------------------------------- incentives (seed 000)
+
+
+@dataclass
+class IncentiveLine:
+    """A discount or waiver as the owner's statement shows it, with its programme."""
+
+    unit_id: int
+    programme: str
+    kind: str
+    charge_type: str
+    period_start: date
+    component: str
+    amount: Decimal
+    granted_on: date
+    withdrawn: bool
+
+
+def owner_incentive_grants(*, unit_ids, owner_id, since: date) -> list[IncentiveLine]:
+    """The owner's discounts and waivers granted since `since`, newest first, each with its programme."""
+    rows = (IncentiveGrant.objects.filter(charge__unit_id__in=list(unit_ids), charge__owner_id=owner_id,
+                                          withdraws__isnull=True, granted_on__gte=since)
+            .annotate(withdrawn=Exists(IncentiveGrant.objects.filter(withdraws=OuterRef("pk"))))
+            .select_related("programme", "charge__charge_type").order_by("-granted_on", "-pk"))
+    return [IncentiveLine(g.charge.unit_id, g.programme.name, g.get_kind_display(), g.charge.charge_type.name, g.charge.period_start,
+                          g.get_component_display(), g.amount, g.granted_on, g.withdrawn) for g in rows]
+
+
+@dataclass
+class Offer:
+    """A programme in force, as the statement announces it: pay `pay` by `deadline` to save `saving`."""
+
+    unit_id: int
+    kind: str
+    name: str
+    saving: Decimal
+    pay: Decimal | None = None
+    deadline: date | None = None
+    days: int = 0
+    charge_type: str = ""
+    period_start: date | None = None
+
+
+def incentive_offers(*, lines: list[ChargeLine], units, owner_id, credit: dict, today: date) -> list[Offer]:
+    """What the owner can still earn: an early-payment discount on a charge whose deadline is today or
+    later; a prepaid year (the owed, the year at today's tariffs, less the credit); the late-fee waiver."""
+    units = list(units)
+    found = grants.programmes({u.community_id for u in units}, IncentiveKind.values)
+    if not found:
+        return []
+    community_of = {u.pk: u.community_id for u in units}
+    ids = [line.charge_id for line in lines]
+    info = dict(Charge.objects.filter(pk__in=ids, origin__in=grants.RECURRING_ORIGINS).values_list("pk", "charge_type_id"))
+    taken = set(IncentiveGrant.objects.filter(charge_id__in=ids, withdraws__isnull=True).values_list("charge_id", "component"))
+    offers = []
+    for line in lines:
+        if line.charge_id not in info or (line.charge_id, Component.PRINCIPAL) in taken:
+            continue
+        for programme in found.get(community_of.get(line.unit_id), ()):
+            if (programme.kind != IncentiveKind.EARLY_PAYMENT or not programme.in_force(line.due)
+                    or not grants.covers(programme, info[line.charge_id])):
+                continue
+            saving = rules.incentive_discount(amount=line.amount, percent=programme.percent, fixed=programme.amount)
+            deadline = rules.early_payment_deadline(line.due, programme.days)
+            if deadline >= today and ZERO < saving < line.outstanding:
+                offers.append(Offer(line.unit_id, programme.kind, programme.name, saving, line.outstanding - saving,
+                                    deadline, programme.days, line.charge_type, line.period_start))
+            break
+    for unit in units:
+        mine = [line for line in lines if line.unit_id == unit.pk]
+        for programme in found.get(unit.community_id, ()):
+            if not programme.in_force(today):
+                continue
+            if programme.kind == IncentiveKind.PREPAY_YEAR:
+                year, saving = _prepay_figures(unit, programme, today)
+                starts, _ = rules.prepay_year_span(today)
+                owed = sum((line.outstanding + line.late_fee for line in mine if line.period_start < starts), ZERO)
+                pay = max(ZERO, owed + year - credit.get((unit.pk, owner_id), ZERO))
+                if year > 0 and saving > 0:
+                    offers.append(Offer(unit.pk, programme.kind, programme.name, saving, pay, programme.valid_to))
+            elif programme.kind == IncentiveKind.LATE_FEE_WAIVER:
+                fee = sum((line.late_fee for line in mine if (line.charge_id, Component.LATE_FEE) not in taken), ZERO)
+                if fee > 0:
+                    principal = sum((line.outstanding for line in mine if line.days_overdue > 0), ZERO)
+                    offers.append(Offer(unit.pk, programme.kind, programme.name, fee, principal, None, programme.days))
+    return offers
+
+
+def _prepay_figures(unit, programme, on: date) -> tuple[Decimal, Decimal]:
+    """A year of the unit's recurring charges at `on`'s tariffs, and what the programme takes off it."""
+    year = grants.yearly_amount(unit=unit, on=on)
+    if programme.amount is not None:
+        return year, min(programme.amount, year)
+    saving = ZERO
+    has_vehicle = unit.vehicles.exists()
+    for tariff in Tariff.objects.filter(community_id=unit.community_id, effective_from__lte=on).filter(
+            Q(effective_to__isnull=True) | Q(effective_to__gte=on)):
+        if tariff.scope == TariffScope.UNITS_WITH_VEHICLE and not has_vehicle:
+            continue
+        one = rules.full_amount(basis=tariff.basis, price=tariff.price, floor_area=unit.floor_area, months=tariff.cycle_months)
+        saving += rules.incentive_discount(amount=one, percent=programme.percent, fixed=None) * (12 // tariff.cycle_months)
+    return year, saving
+
+
+def incentive_figures(*, start: date, end: date, community_ids=None) -> list[dict]:
+    """Per programme, what it granted in [start, end]: grants, owner-units, cost, and who could have taken it up.
+
+    `grants` counts grants (withdrawals not counted), `units` the distinct (unit, owner) pairs granted,
+    `cost` the sum granted less what was withdrawn in the window. `eligible_units` is the distinct
+    (unit, owner) pairs billed a recurring (billed or imported) charge falling due in the window
+    while the programme was in force: for early payment only charges of its charge types (anyone
+    billed could have paid early), for a prepaid year any (anyone billed could have prepaid), for
+    the late-fee waiver only charges not settled by their due date (those who fell into arrears).
+    Four aggregates in one query; no loop over rows.
+    """
+    given = Q(grants__granted_on__gte=start, grants__granted_on__lte=end, grants__withdraws__isnull=True)
+    window = Q(grants__granted_on__gte=start, grants__granted_on__lte=end)
+    pair = Concat(Cast("grants__charge__unit_id", CharField()), Value("-"), Cast("grants__charge__owner_id", CharField()))
+    charges = Charge.objects.filter(
+        Q(due_date__lte=Coalesce(OuterRef("valid_to"), Value(end), output_field=DateField())),
+        community_id=OuterRef("community_id"), origin__in=grants.RECURRING_ORIGINS, due_date__gte=start,
+        due_date__lte=end,
+    ).filter(due_date__gte=OuterRef("valid_from"))
+    through = IncentiveProgramme.charge_types.through.objects
+    typed = charges.filter(~Exists(through.filter(incentiveprogramme_id=OuterRef(OuterRef("pk"))))
+                           | Exists(through.filter(incentiveprogramme_id=OuterRef(OuterRef("pk")),
+                                                   chargetype_id=OuterRef("charge_type_id"))))
+    late = charges.filter(Q(settled_on__isnull=True) | Q(settled_on__gt=F("due_date")))
+
+    def distinct_pairs(queryset):
+        counted = Concat(Cast("unit_id", CharField()), Value("-"), Cast("owner_id", CharField()))
+        return Coalesce(Subquery(queryset.order_by().values("community_id").annotate(n=Count(counted, distinct=True))
+                                 .values("n")[:1], output_field=IntegerField()), 0)
+
+    programmes = IncentiveProgramme.objects.all()
+    if community_ids is not None:
+        programmes = programmes.filter(community_id__in=list(community_ids))
+    rows = programmes.annotate(
+        n_grants=Count("grants", filter=given),
+        n_units=Count(pair, filter=given, distinct=True),
+        n_cost=Coalesce(Sum("grants__amount", filter=window), Value(ZERO), output_field=SUM_FIELD),
+        n_eligible=DbCase(
+            When(kind=IncentiveKind.EARLY_PAYMENT, then=distinct_pairs(typed)),
+            When(kind=IncentiveKind.LATE_FEE_WAIVER, then=distinct_pairs(late)),
+            default=distinct_pairs(charges), output_field=IntegerField(),
+        ),
+    ).order_by("community_id", "pk").values_list("pk", "community_id", "kind", "name", "n_grants", "n_units", "n_cost",
+                                                 "n_eligible")
+    return [{"programme_id": pk, "community_id": community_id, "kind": kind, "name": name, "grants": n_grants,
+             "units": n_units, "cost": SUM_FIELD.to_python(n_cost).quantize(Decimal("0.01")), "eligible_units": n_eligible}
+            for pk, community_id, kind, name, n_grants, n_units, n_cost, n_eligible in rows]

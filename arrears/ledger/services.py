@@ -21,7 +21,7 @@ from arrears.core.errors import DomainError
 from arrears.core.money import ZERO, to_money
 from arrears.core.text import normalise_key
 from arrears.estate.models import Ownership, Unit, Vehicle
-from arrears.ledger import rules
+from arrears.ledger import grants, rules
 from arrears.ledger.models import (
     Allocation,
     Charge,
@@ -225,13 +225,29 @@ def apply_credit(*, pairs: Iterable[tuple[int, int]], since: date,
     # a payment taken while billing runs must wait rather than spend the same credit twice.
     list(Unit.objects.select_for_update().filter(pk__in=sorted({u for u, _ in pairs})).order_by("pk").values_list("pk", flat=True))
     accounts = load_accounts(pairs)
+    planned = _plan(accounts, since=since, designations=designations)
+    # Incentives first (ledger/grants.py): a discount the money earns is waived before the money is
+    # spent, so what the discount frees stays as the owner's credit. Then plan again with it.
+    # Money a discount frees may earn the next charge its own: again until nothing more is granted.
+    granted = new = grants.grant_discounts(accounts.values(), planned)
+    while new:
+        accounts = load_accounts(pairs)
+        planned = _plan(accounts, since=since, designations=designations)
+        new = grants.grant_discounts(accounts.values(), planned)
+        granted |= new
+    _write_allocations(accounts.values(), planned)
+    if granted:  # a discount alone may settle a charge the money did not reach this time
+        _refresh_settled(accounts.values(), granted - {p.charge_id for p in planned})
+    return len(planned)
+
+
+def _plan(accounts: dict, *, since: date, designations) -> list[rules.PlannedAllocation]:
     planned = []
     for account in accounts.values():
         if account.payments:
             planned.extend(rules.replay(charges=account.charges, payments=account.payments, since=since, rule=account.rule,
                                         designations=designations))
-    _write_allocations(accounts.values(), planned)
-    return len(planned)
+    return planned
 
 
 # ----------------------------------------------------------------------------- payments
@@ -397,6 +413,10 @@ def record_payment(*, unit_id, owner_id, amount, paid_on: date, method: str, ref
         _check_receipt_number(company_id, receipt_number)
         check_reference(company_id=company_id, method=method, reference=reference, corrects_id=corrects_id)
         raise
+    programme = None if designation else grants.prepay_programme(payment)  # a payer naming charges pays those
+    if programme is not None:
+        account = load_accounts([(unit.pk, int(owner_id))])[(unit.pk, int(owner_id))]
+        grants.award_prepaid_year(programme=programme, payment=payment, unit=unit, account=account)
     apply_credit(pairs=[(unit.pk, int(owner_id))], since=paid_on, designations={payment.pk: designation})
     payment.refresh_from_db(fields=["unallocated"])
     return payment
@@ -434,6 +454,8 @@ def reverse_payment(*, payment_id, reversed_on: date, reason: str, requested_by=
     ])
     Payment.objects.filter(pk=payment_id).update(unallocated=ZERO)
     Charge.objects.filter(pk__in=[row["charge_id"] for row in net]).update(settled_on=None)
+    # A discount the payment had earned is withdrawn by new records (ledger/grants.py).
+    grants.withdraw_for_reversal(payment=payment, reversed_on=reversed_on)
     # Other credit of the owner may now cover what the reversal reopened.
     apply_credit(pairs=[(payment.unit_id, payment.owner_id)], since=reversed_on)
     return reversal

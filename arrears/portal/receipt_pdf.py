@@ -53,6 +53,8 @@ TEXT = {  # every fixed string the receipt prints: its font is cut from these an
     "credit_note": "其中预存余额 ¥{credit}，将自动冲抵以后的应缴费用；异议处理中的费用不会被自动冲抵。",
     "designated_mark": "（指定）",
     "designated_note": "标“指定”的款项按缴款人的指定冲抵（《民法典》第五百六十条），其余按物业服务合同约定的顺序冲抵。",
+    "discount": "优惠减免：{programme}（{kind}）{charge_type} {period} {component} -¥{amount}",
+    "discount_note": "优惠减免按小区优惠活动由系统批准，不是缴款，不计入合计。",
     "payee": "收款单位（盖章）：{company}",
     "operator": "经办人：{operator}",
     "phone": "客服电话：{phone}",
@@ -304,6 +306,13 @@ def _compose(pdf: _ReceiptPDF, number: str, issued_at: datetime, content: Mappin
     if any(line.get("designated") for line in content.get("lines", ())):
         pdf.font(8, color=GREY)
         pdf.multi_cell(0, 4, TEXT["designated_note"], new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    if content.get("discounts"):  # seed 000's incentives: named with their programme, outside the total
+        pdf.font(9)
+        for discount in content["discounts"]:
+            pdf.multi_cell(0, 4.5, TEXT["discount"].format(**{k: discount.get(k, "") for k in (
+                "programme", "kind", "charge_type", "period", "component", "amount")}), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.font(8, color=GREY)
+        pdf.multi_cell(0, 4, TEXT["discount_note"], new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     pdf.ln(1.2)
     pdf.font(10.5, bold=True)

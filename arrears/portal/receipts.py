@@ -14,11 +14,12 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from arrears.collection.incentives import waive_late_fees
 from arrears.collection.run import close_if_cleared
 from arrears.core import roles
 from arrears.core.errors import DomainError
 from arrears.core.money import ZERO
-from arrears.ledger.models import Allocation, Component, Payment
+from arrears.ledger.models import Allocation, Component, IncentiveGrant, Payment
 from arrears.ledger.services import record_payment
 from arrears.portal.models import Receipt, ReceiptCounter
 from arrears.portal.receipt_pdf import render_receipt
@@ -61,6 +62,14 @@ def receipt_content(payment: Payment, *, channel_label: str = "") -> dict:
               "amount": str(line["principal"] + line["late_fee"])} for line in lines.values()]
     allocated = sum((row.amount for row in rows), ZERO)
     community = payment.unit.community
+    # Discounts and waivers this payment earned (seed 000), each with its programme: not money, so not in the total.
+    discounts = [
+        {"programme": grant.programme.name, "kind": grant.get_kind_display(), "charge_type": grant.charge.charge_type.name,
+         "period": f"{grant.charge.period_start:%Y-%m-%d}–{grant.charge.period_end:%Y-%m-%d}",
+         "component": grant.get_component_display(), "amount": str(grant.amount)}
+        for grant in IncentiveGrant.objects.filter(payment=payment, withdraws__isnull=True)
+        .select_related("programme", "charge__charge_type").order_by("charge__due_date", "pk")
+    ]
     return {
         "company": community.company.name,
         "company_phone": community.company.phone,
@@ -74,6 +83,7 @@ def receipt_content(payment: Payment, *, channel_label: str = "") -> dict:
         "reference": payment.reference,
         "lines": lines,
         "credit": str(payment.amount - allocated),
+        "discounts": discounts,
         # The owner reads this: a real name (or title), never a login such as "cashier1".
         "operator": roles.staff_name(payment.operator) if payment.operator else "",
         # A re-entry of a reversed payment names the receipt it replaces: with both in hand, nobody counts two payments.
@@ -100,6 +110,8 @@ def record_with_receipt(*, unit_id: int, owner_id: int, amount, paid_on, method:
     payment = record_payment(unit_id=unit_id, owner_id=owner_id, amount=amount, paid_on=paid_on, method=method,
                              reference=reference, receipt_number=number, operator=operator, designation=designation,
                              corrects_id=corrects_id)
+    # The late fee of an owner who paid the principal soon after the first reminder is waived now, on this receipt.
+    waive_late_fees(as_of=paid_on, pairs=[(unit_id, owner_id)], payment_id=payment.pk)
     issue_receipt(payment, number=number, channel_label=channel_label)
     close_if_cleared(unit_id=unit_id, owner_id=owner_id, as_of=paid_on)
     return payment

@@ -17,7 +17,14 @@ from arrears.collection.models import ChargeDispute
 from arrears.core.money import ZERO, MoneyField, round_money
 from arrears.estate.models import Company, Owner, Ownership, Unit
 from arrears.ledger.models import Payment, Tariff
-from arrears.ledger.selectors import ChargeLine, charge_lines
+from arrears.ledger.selectors import (
+    ChargeLine,
+    IncentiveLine,
+    Offer,
+    charge_lines,
+    incentive_offers,
+    owner_incentive_grants,
+)
 from arrears.notices.context import read_statement_token
 from arrears.portal.models import FeeComposition, Receipt
 
@@ -141,6 +148,9 @@ class UnitAccount:
     unit: Unit
     lines: list[Line] = field(default_factory=list)
     credit: Decimal = ZERO
+    # Seed 000's incentives: what the owner can still earn, and what was granted in the last year.
+    offers: list[Offer] = field(default_factory=list)
+    incentives: list[IncentiveLine] = field(default_factory=list)
 
     @property
     def years(self) -> list[YearGroup]:
@@ -204,6 +214,12 @@ def accounts(access: Access, *, today: date) -> list[UnitAccount]:
         account.lines = [Line(line, line.charge_id in disputed)
                          for line in owner_lines(unit_id=unit.pk, owner_id=access.owner.pk, today=today)]
         result.append(account)
+    offers = incentive_offers(lines=[line.charge for a in result for line in a.lines], units=access.units,
+                              owner_id=access.owner.pk, credit=credit, today=today)
+    granted = owner_incentive_grants(unit_ids=unit_ids, owner_id=access.owner.pk, since=today - timedelta(days=366))
+    for account in result:
+        account.offers = [offer for offer in offers if offer.unit_id == account.unit.pk]
+        account.incentives = [line for line in granted if line.unit_id == account.unit.pk]
     return result
 
 

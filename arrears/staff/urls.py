@@ -5,6 +5,7 @@ from arrears.staff import (
     cashier_views,
     collection_views,
     evidence_views,
+    incentive_views,
     legal_documents_views,
     letters_views,
     limitation_views,
@@ -42,6 +43,8 @@ urlpatterns = [
     path("desk/", collection_views.desk, name="desk"),
     path("desk/cases/<int:pk>/remind/", collection_views.desk_remind, name="desk_remind"),
     path("collectors/", assignment_views.collectors, name="collectors"),
+    path("incentives/", incentive_views.programmes, name="incentives"),
+    path("incentives/<int:pk>/end/", incentive_views.programme_end, name="incentive_end"),
     path("collectors/<int:pk>/", assignment_views.collectors_change, name="collectors_change"),
     # targets and attainment (目标考核)
     path("targets/", target_views.targets_page, name="targets"),

@@ -202,6 +202,8 @@ EVIDENCE_TRIGGERS = {
     "ledger_payment": {"append_only"},
     "ledger_paymentreversal": {"append_only"},
     "ledger_allocation": {"append_only"},
+    "ledger_prepayaward": {"append_only"},
+    "ledger_incentivegrant": {"append_only"},
     "legal_matterstage": {"append_only"},
     "legal_mattercost": {"append_only"},
     "legal_award": {"append_only", "frozen_decision"},
