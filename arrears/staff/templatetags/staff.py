@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django import template
 from django.utils.translation import pgettext
 
@@ -25,6 +27,14 @@ def staff_label(user) -> str:
     """A colleague as staff pages show them: the real name (李明), else the login name; "—" for nobody."""
     return roles.staff_label(user)
 # -- one language per page: stored texts and codes as the viewer reads them --------------------
+
+
+@register.filter
+def percent(rate) -> str:
+    """A four-decimal rate as people read it ("0.1234" → 12.34%); — when there is nothing to measure."""
+    if rate is None or rate == "":
+        return "—"
+    return f"{Decimal(rate) * 100:.2f}%"
 
 
 @register.filter
