@@ -245,7 +245,7 @@ def _collectors(as_of: date, building_ids, current: dict[int, Figures], cases: l
                      "recovered": _amount(figures.recovered), "open_cases": count, "principal": _amount(principal),
                      # the list's collector filter offers those with open cases in scope only
                      "list": {**scope, "collector": pk} if count else None})
-    return sorted(rows, key=lambda row: (row["name"], row["id"]))
+    return sorted(rows, key=lambda row: (natural_key(row["name"]), row["id"]))
 
 
 # -- the workbook ----------------------------------------------------------------------------------------

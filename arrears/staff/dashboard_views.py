@@ -32,7 +32,7 @@ def dashboard(request):
         raise PermissionDenied
     today = timezone.localdate()
     communities = list(estate_selectors.communities_visible_to(request.user).order_by("name").values_list("pk", "name"))
-    form = DashboardForm(request.GET or None, communities=communities, today=today)
+    form = DashboardForm(request.GET or None, communities=communities, today=today, initial={"as_of": today})
     chosen = form.cleaned_data if form.is_valid() else {}
     as_of, community = chosen.get("as_of") or today, chosen.get("community")
     data = insights_dashboard.dashboard_data(request.user, as_of=as_of, community=community)

@@ -61,9 +61,9 @@
       series: [
         { name: words.recovered, type: "bar", yAxisIndex: 1, itemStyle: { color: SOFT }, data: points.map(function (p) { return num(p.recovered); }),
           tooltip: { valueFormatter: yuan } },
-        { name: words.collection_rate, type: "line", color: OK, symbolSize: 6, data: points.map(function (p) { return pct(p.period_collection_rate); }),
+        { name: words.collection_rate, type: "line", color: OK, symbolSize: narrow ? 3 : 6, data: points.map(function (p) { return pct(p.period_collection_rate); }),
           tooltip: { valueFormatter: pctText } },
-        { name: words.arrears_rate, type: "line", color: WARN, symbolSize: 6, data: points.map(function (p) { return pct(p.arrears_rate_amount); }),
+        { name: words.arrears_rate, type: "line", color: WARN, symbolSize: narrow ? 3 : 6, data: points.map(function (p) { return pct(p.arrears_rate_amount); }),
           tooltip: { valueFormatter: pctText } },
       ],
     }, points);
@@ -79,7 +79,7 @@
       xAxis: { type: "category", data: rows.map(function (r) { return r.label; }) },
       yAxis: { type: "value", max: 100, axisLabel: { formatter: "{value}%" } },
       series: [
-        { name: words.actual, type: "bar", barMaxWidth: 48, label: { show: true, position: "top", formatter: function (p) { return pctText(p.value); } },
+        { name: words.actual, type: "bar", color: OK, barMaxWidth: 48, label: { show: true, position: "top", formatter: function (p) { return pctText(p.value); } },
           data: rows.map(function (r) { return { value: pct(r.rate), itemStyle: { color: r.met === false ? WARN : OK } }; }) },
         { name: words.benchmark, type: "bar", barMaxWidth: 48, itemStyle: { color: "#cbd2d9" },
           label: { show: true, position: "top", formatter: function (p) { return pctText(p.value); } },
@@ -188,7 +188,7 @@
         { name: words.recovered, type: "bar", color: OK, data: rows.map(function (r) { return num(r.recovered); }) },
         { name: words.principal, type: "bar", color: WARN, data: rows.map(function (r) { return num(r.principal); }) },
       ],
-    }, rows, Math.max(180, rows.length * 52 + 60));
+    }, rows, Math.max(180, rows.length * 36 + 70));
   }
 
   function hideChart(name) {
