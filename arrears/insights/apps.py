@@ -8,3 +8,10 @@ class InsightsConfig(AppConfig):
     name = "arrears.insights"
     label = "insights"
     verbose_name = _("经营分析")
+
+    def ready(self):
+        from arrears.collection.signals import run_finished
+
+        from .tasks import after_run
+
+        run_finished.connect(after_run, dispatch_uid="insights.snapshots_after_run")

@@ -217,8 +217,7 @@ def _table(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def _charge_sums(as_of: date, building_ids, into: dict[int, Figures]) -> set[tuple[int, int, int]]:
-    """The period, 12-month and recovery sums per building, and the owner-units billed in 12 months."""
+def _charge_sums_sql(as_of: date, building_ids) -> tuple[str, list]:
     year_after = add_months(as_of, -12)
     month_start = as_of.replace(day=1)
     recovery_from, recovery_to = as_of - timedelta(days=RECOVERY_FROM), as_of - timedelta(days=RECOVERY_TO)
@@ -231,23 +230,23 @@ def _charge_sums(as_of: date, building_ids, into: dict[int, Figures]) -> set[tup
             FROM {_table(Charge)} c JOIN {_table(Unit)} u ON u.id = c.unit_id
             WHERE c.due_date > %s AND c.due_date <= %s{scope}
         ), pa AS (
-            SELECT a.charge_id,
+            SELECT ch.id AS charge_id,
                 SUM(a.amount) AS paid,
                 SUM(CASE WHEN a.value_date <= ch.due_date THEN a.amount ELSE 0 END) AS paid_due,
                 SUM(CASE WHEN a.value_date > ch.due_date AND a.value_date <= {_plus('ch.due_date', 7)}
                          THEN a.amount ELSE 0 END) AS paid_7,
                 SUM(CASE WHEN a.value_date > ch.due_date AND a.value_date <= {_plus('ch.due_date', 15)}
                          THEN a.amount ELSE 0 END) AS paid_15
-            FROM {_table(Allocation)} a JOIN ch ON ch.id = a.charge_id
-            WHERE a.component = '{Component.PRINCIPAL}' AND a.value_date <= {d}
-            GROUP BY a.charge_id
+            FROM ch JOIN {_table(Allocation)} a ON a.charge_id = ch.id
+            AND a.component = '{Component.PRINCIPAL}' AND a.value_date <= {d}
+            GROUP BY ch.id
         ), wa AS (
-            SELECT w.charge_id, SUM(w.amount) AS waived,
+            SELECT ch.id AS charge_id, SUM(w.amount) AS waived,
                 SUM(CASE WHEN w.decided_on <= ch.due_date THEN w.amount ELSE 0 END) AS waived_due
-            FROM {_table(Waiver)} w JOIN ch ON ch.id = w.charge_id
-            WHERE w.component = '{Component.PRINCIPAL}' AND w.status = '{WaiverStatus.APPROVED}'
+            FROM ch JOIN {_table(Waiver)} w ON w.charge_id = ch.id
+            AND w.component = '{Component.PRINCIPAL}' AND w.status = '{WaiverStatus.APPROVED}'
             AND w.decided_on <= {d}
-            GROUP BY w.charge_id
+            GROUP BY ch.id
         )
         SELECT ch.building_id,
             SUM(CASE WHEN ch.due_date >= {d} THEN ch.amount ELSE 0 END),
@@ -263,6 +262,13 @@ def _charge_sums(as_of: date, building_ids, into: dict[int, Figures]) -> set[tup
     """
     params += [_param(as_of), _param(as_of), _param(month_start), _param(month_start),
                _param(recovery_from), _param(recovery_to)] + [_param(recovery_from), _param(recovery_to)] * 2
+    return sql, params
+
+
+def _charge_sums(as_of: date, building_ids, into: dict[int, Figures]) -> set[tuple[int, int, int]]:
+    """The period, 12-month and recovery sums per building, and the owner-units billed in 12 months."""
+    sql, params = _charge_sums_sql(as_of, building_ids)
+    year_after = add_months(as_of, -12)
     billed_sql = f"""
         SELECT DISTINCT u.building_id, c.unit_id, c.owner_id
         FROM {_table(Charge)} c JOIN {_table(Unit)} u ON u.id = c.unit_id
@@ -381,15 +387,26 @@ def _survey_sums(as_of: date, building_ids, into: dict[int, Figures]) -> None:
         into[row["payment__unit__building_id"]].survey_satisfied += row["satisfied"]
 
 
-def building_figures(as_of: date, building_ids=None) -> dict[int, Figures]:
-    """Every building's sums as of `as_of` (None: every building): six grouped queries in all."""
+def ledger_figures(as_of: date, building_ids=None) -> dict[int, Figures]:
+    """Every building's ledger sums as of `as_of` (what the snapshots store): four grouped queries."""
     figures: dict[int, Figures] = defaultdict(Figures)
     billed = _charge_sums(as_of, building_ids, figures)
     _households_owing(as_of, building_ids, billed, figures)
     _payment_sums(as_of, building_ids, figures)
+    return dict(figures)
+
+
+def add_case_figures(as_of: date, building_ids, into: dict[int, Figures]) -> dict[int, Figures]:
+    """Add the cases', promises' and answers' sums (small tables, always read live) to `into`."""
+    figures: dict[int, Figures] = defaultdict(Figures, into)
     _survey_sums(as_of, building_ids, figures)
     _case_sums(as_of, building_ids, "building", figures)
     return dict(figures)
+
+
+def building_figures(as_of: date, building_ids=None) -> dict[int, Figures]:
+    """Every building's sums as of `as_of` (None: every building): seven grouped queries in all."""
+    return add_case_figures(as_of, building_ids, ledger_figures(as_of, building_ids))
 
 
 def collector_figures(as_of: date, building_ids=None, *, by_building: dict[int, Figures] | None = None) -> dict[int, Figures]:

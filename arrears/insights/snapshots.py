@@ -1,27 +1,187 @@
-"""Per-building Figures by month end (TEMPORARY: computed live until the stored snapshots land on main)."""
+"""Monthly snapshots of the KPIs' ledger sums, refreshed after the daily run, equal to the live read.
+
+The dashboard's 24-month trend would read a year of charges per point; the daily run stores each
+building's `kpis.Figures` as of every month end and as of the last complete day (yesterday: a day
+still taking payments would be stale by the first one). A read takes a stored row only where
+nothing in its community's ledger moved since it was written: rows past the `SnapshotState`
+marks give the earliest date they touch, and that date and every later one are read live
+instead (a payment entered today with last month's value date moves last month's point and
+every point after it). So the stored figures always equal the live computation (tests prove it);
+the next daily run writes them again.
+
+Cases, promises and answers are small tables and move in place; their sums are always read live
+and only for the last point (`current`).
+"""
 
 from __future__ import annotations
 
-from datetime import date
+from collections import defaultdict
+from datetime import date, timedelta
 
+from django.db import transaction
+from django.db.models import Min, OuterRef, Subquery
+from django.utils import timezone
+
+from arrears.collection.summary import waiver_mark
+from arrears.estate.models import Building
 from arrears.insights import kpis
+from arrears.insights.kpis import Figures
+from arrears.insights.models import KpiSnapshot, SnapshotState
+from arrears.ledger.models import Allocation, Charge, Waiver, WaiverStatus
 from arrears.ledger.rules import add_months
 
-
-def month_ends(as_of: date, months: int) -> list[date]:
-    """The `months - 1` month ends before as_of's month, oldest first, then as_of itself."""
-    ends = []
-    for back in range(months - 1, 0, -1):
-        first = add_months(as_of.replace(day=1), -back)
-        ends.append(kpis.month_end(first.year, first.month))
-    return ends + [as_of]
+STORED = kpis.MONEY_FIELDS + ("households_billed", "households_owing")
+MONTHS = 24
 
 
-def monthly(building_ids, *, as_of: date, months: int = 24) -> list[tuple[date, dict[int, kpis.Figures]]]:
-    """One entry per month end, oldest first, the last being as_of: each building's Figures then."""
-    return [(end, kpis.building_figures(end, building_ids)) for end in month_ends(as_of, months)]
+def month_ends(as_of: date, months: int = MONTHS) -> list[date]:
+    """The `months` points of a trend, oldest first: the month ends before `as_of`'s month, then `as_of`."""
+    first = as_of.replace(day=1)
+    points = [kpis.month_end(day.year, day.month) for day in (add_months(first, -n) for n in range(months - 1, 0, -1))]
+    return [*points, as_of]
 
 
-def current(building_ids, *, as_of: date) -> dict[int, kpis.Figures]:
-    """Each building's Figures as of as_of."""
-    return kpis.building_figures(as_of, building_ids)
+def _buildings(building_ids) -> dict[int, int]:
+    buildings = Building.objects.order_by()
+    if building_ids is not None:
+        buildings = buildings.filter(pk__in=sorted(set(building_ids)))
+    return dict(buildings.values_list("pk", "community_id"))
+
+
+def stale_since(community_ids) -> dict[int, date | None]:
+    """Per community with snapshots: the earliest date a ledger row written since touches (None: none).
+
+    One query: for each state, the first value date of allocations past its mark, the first due
+    date of charges past its mark, the first decision date of waivers past its mark now approved.
+    """
+    def first(model, mark: str, day: str, **extra):
+        return Subquery(model.objects.filter(community_id=OuterRef("community_id"), pk__gt=OuterRef(mark), **extra)
+                        .order_by().values("community_id").annotate(first=Min(day)).values("first")[:1])
+
+    states = (SnapshotState.objects.filter(community_id__in=sorted(set(community_ids)))
+              .annotate(allocation=first(Allocation, "allocation_mark", "value_date"),
+                        charge=first(Charge, "charge_mark", "due_date"),
+                        waiver=first(Waiver, "waiver_mark", "decided_on", status=WaiverStatus.APPROVED))
+              .values_list("community_id", "allocation", "charge", "waiver"))
+    result = {}
+    for community_id, *days in states:
+        days = [day for day in days if day is not None]
+        result[community_id] = min(days) if days else None
+    return result
+
+
+def _stored(building_ids, dates) -> dict[date, dict[int, Figures]]:
+    rows = KpiSnapshot.objects.filter(as_of__in=list(dates)).order_by()
+    if building_ids is not None:
+        rows = rows.filter(building_id__in=sorted(set(building_ids)))
+    result: dict[date, dict[int, Figures]] = defaultdict(dict)
+    for row in rows.values("building_id", "as_of", *STORED):
+        result[row["as_of"]][row["building_id"]] = Figures(**{name: row[name] for name in STORED})
+    return result
+
+
+def _computed(dates) -> dict[date, set[int]]:
+    """The communities whose snapshots hold each date."""
+    result: dict[date, set[int]] = defaultdict(set)
+    for day, community_id in KpiSnapshot.objects.filter(as_of__in=list(dates)).order_by().values_list(
+            "as_of", "community_id").distinct():
+        result[day].add(community_id)
+    return result
+
+
+def ledger_on(building_ids, dates) -> dict[date, dict[int, Figures]]:
+    """Each building's ledger sums on each date: stored where fresh, live where not (never stale)."""
+    buildings = _buildings(building_ids)
+    communities = set(buildings.values())
+    stale = stale_since(communities)
+    stored = _stored(list(buildings), dates)
+    computed = _computed(dates)
+    result = {}
+    for day in dates:
+        fresh = {c for c in communities & computed.get(day, set()) if c in stale and (stale[c] is None or stale[c] > day)}
+        figures = {pk: stored.get(day, {}).get(pk, Figures()) for pk, c in buildings.items() if c in fresh}
+        live = [pk for pk, c in buildings.items() if c not in fresh]
+        if live:
+            figures.update(kpis.ledger_figures(day, live))
+        result[day] = figures
+    return result
+
+
+def monthly(building_ids, *, as_of: date, months: int = MONTHS) -> list[tuple[date, dict[int, Figures]]]:
+    """The trend's points, oldest first: per-building ledger sums at each month end and at `as_of`.
+
+    The last point also carries the cases', promises' and answers' sums (as `current`)."""
+    dates = month_ends(as_of, months)
+    ledger = ledger_on(building_ids, dates)
+    ledger[as_of] = kpis.add_case_figures(as_of, building_ids, ledger[as_of])
+    return [(day, ledger[day]) for day in dates]
+
+
+def current(building_ids, *, as_of: date) -> dict[int, Figures]:
+    """Every building's full figures as of `as_of` (the ledger's from the snapshots where fresh)."""
+    return kpis.add_case_figures(as_of, building_ids, ledger_on(building_ids, [as_of])[as_of])
+
+
+def _marks() -> tuple[int, int, int]:
+    allocation = Allocation.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    charge = Charge.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    return allocation, charge, waiver_mark()
+
+
+def refresh(*, as_of: date, community_ids=None, months: int = MONTHS) -> int:
+    """Write the snapshots of `as_of` and of the month ends before it that are missing or stale.
+
+    Idempotent: a second call with nothing moved computes and writes nothing. The marks are read
+    before the ledger, so a row written while this runs is past them and seen as a change next time.
+    Returns the number of rows written.
+    """
+    buildings = _buildings(None)
+    by_community: dict[int, list[int]] = defaultdict(list)
+    for pk, community_id in buildings.items():
+        if community_ids is None or community_id in set(community_ids):
+            by_community[community_id].append(pk)
+    if not by_community:
+        return 0
+    allocation, charge, waivers = _marks()
+    dates = month_ends(as_of, months)
+    stale = stale_since(by_community)
+    computed = _computed(dates)
+    todo: dict[date, list[int]] = defaultdict(list)
+    for community_id in by_community:
+        for day in dates:
+            since = stale.get(community_id, date.min) if community_id in stale else date.min
+            if community_id not in computed.get(day, set()) or (since is not None and since <= day):
+                todo[day].append(community_id)
+    now = timezone.now()
+    written = 0
+    with transaction.atomic():
+        for community_id in by_community:  # stale points outside this trend's dates are dropped, not kept
+            since = stale.get(community_id)
+            if since is not None:
+                KpiSnapshot.objects.filter(community_id=community_id, as_of__gte=since).exclude(as_of__in=dates).delete()
+        for day, communities in sorted(todo.items()):
+            ids = [pk for community_id in communities for pk in by_community[community_id]]
+            figures = kpis.ledger_figures(day, ids)
+            KpiSnapshot.objects.filter(community_id__in=communities, as_of=day).delete()
+            rows = [KpiSnapshot(community_id=buildings[pk], building_id=pk, as_of=day, computed_at=now,
+                                **{name: getattr(figures.get(pk, Figures()), name) for name in STORED}) for pk in ids]
+            KpiSnapshot.objects.bulk_create(rows, batch_size=2000)
+            written += len(rows)
+        # The last complete day moves on: yesterday's point is replaced, month ends are kept.
+        month_end_dates = set(dates[:-1])
+        old_days = (KpiSnapshot.objects.filter(community_id__in=list(by_community), as_of__lt=as_of)
+                    .exclude(as_of__in=month_end_dates).order_by().values_list("as_of", flat=True).distinct())
+        KpiSnapshot.objects.filter(community_id__in=list(by_community),
+                                   as_of__in=[day for day in old_days if day != kpis.month_end(day.year, day.month)]).delete()
+        if todo or any(community_id not in stale for community_id in by_community):
+            for community_id in by_community:
+                SnapshotState.objects.update_or_create(
+                    community_id=community_id,
+                    defaults={"allocation_mark": allocation, "charge_mark": charge, "waiver_mark": waivers,
+                              "through": as_of, "refreshed_at": now})
+    return written
+
+
+def last_complete_day(today: date) -> date:
+    """The date the dashboard opens on: yesterday, whose payments are all in."""
+    return today - timedelta(days=1)
