@@ -231,3 +231,27 @@ def test_the_english_page_has_no_chinese_labels(client, company, manager):
     headers = [cell for title in book.sheetnames for cell in next(book[title].iter_rows(max_row=1, values_only=True))]
     assert [title for title in book.sheetnames if CJK.search(title)] == []
     assert [h for h in headers if isinstance(h, str) and CJK.search(h)] == []
+
+
+def _assert_trend_is_live(data, ids):
+    for point in data["trend"]:
+        then = kpis.total(kpis.building_figures(date.fromisoformat(point["as_of"]), ids).values())
+        assert (point["period_collection_rate"], point["arrears_rate_amount"], point["recovered"]) == (
+            _rate(then.period_collection_rate), _rate(then.arrears_rate_amount), f"{then.recovered:.2f}"), point["as_of"]
+
+
+def test_the_trend_from_stored_snapshots_is_the_live_one_even_after_a_back_dated_payment(company, manager):
+    # given the snapshots the daily run stores (as of yesterday and every month end)
+    from arrears.ledger import services
+
+    ids = [b.pk for b in company["buildings"]]
+    assert snapshots.refresh(as_of=date(2026, 6, 19)) > 0
+    # then the dashboard's 24 points are the live figures
+    _assert_trend_is_live(dashboard_data(manager, as_of=TODAY), ids)
+    # when a payment is entered today with a value date in March
+    unit = company["buildings"][1].units.order_by("pk").last()
+    owner = unit.ownerships.get().owner
+    services.record_payment(unit_id=unit.pk, owner_id=owner.pk, amount="500.00", paid_on=date(2026, 3, 10), method="cash")
+    # then every point from March on moves with it, still equal to the live computation
+    data = dashboard_data(manager, as_of=TODAY)
+    _assert_trend_is_live(data, ids)
