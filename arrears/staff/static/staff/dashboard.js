@@ -50,7 +50,7 @@
   function trend() {
     var points = data.trend;
     mount("trend", {
-      tooltip: { trigger: "axis", valueFormatter: null },
+      tooltip: { trigger: "axis" },
       legend: { top: 0, type: "scroll" },
       grid: grid({ top: 44 }),
       xAxis: { type: "category", data: points.map(function (p) { return p.month; }), axisLabel: { hideOverlap: true } },
