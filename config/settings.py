@@ -227,6 +227,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=6, minute=0),  # Asia/Shanghai, before the working day starts
         "options": {"expires": 60 * 60 * 6},
     },
+    "monthly-risk-retrain": {
+        "task": "arrears.insights.tasks.retrain_risk_models",
+        # the 2nd at 03:00: last month's bills have settled into the history, before the day's run
+        "schedule": crontab(day_of_month=2, hour=3, minute=0),
+        "options": {"expires": 60 * 60 * 2},
+    },
 }
 
 # ---- Notices: channel backends (SMS, WeChat, email) -------------------------------------------

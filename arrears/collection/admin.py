@@ -33,6 +33,7 @@ from arrears.collection.models import (
     OwnerProfile,
     ProfileChange,
     Promise,
+    RiskScore,
     SatisfactionRating,
     Script,
     Task,
@@ -101,6 +102,7 @@ class CollectionPolicyAdmin(admin.ModelAdmin):
         (_("频次上限"), {"fields": ["sms_per_7_days", "calls_per_day", "calls_per_7_days", "visits_per_7_days"]}),
         (_("信号与分期"), {"fields": ["unreachable_after", "vacant_months", "plan_months", "plan_breach_days",
                                      "plan_waives_late_fee", "lawyer_letters_at_once", "letter_repeat_days"]}),
+        (_("逾期风险预警"), {"fields": ["early_reminder_score"]}),
         (_("本小区额外不联系日"), {"fields": ["fallback_holidays"], "classes": ["collapse"]}),
     ]
 
@@ -497,3 +499,13 @@ class CollectionRunAdmin(ViewOnlyAdmin):
 
 
 from arrears.collection import holiday_admin  # noqa: E402, F401  (registers the holiday arrangement)
+
+
+@admin.register(RiskScore)
+class RiskScoreAdmin(ViewOnlyAdmin):
+    """Written by the scoring run only (`arrears risk score`): read here, never edited."""
+
+    list_display = ["community", "unit", "owner", "score", "model_id", "scored_on"]
+    list_filter = ["community"]
+    list_select_related = ["community", "unit__building", "owner"]
+    raw_id_fields = ["unit", "owner"]

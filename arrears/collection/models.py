@@ -10,6 +10,7 @@ from datetime import time
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Exists, ExpressionWrapper, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
@@ -120,10 +121,24 @@ class CollectionPolicy(models.Model):
         _("本小区额外不联系日"), blank=True,
         help_text=_("每行一个日期（YYYY-MM-DD），当日不联系业主。法定节假日与放假安排由系统按年确定，此处无需填写。"),
     )
+    # Only a reminder comes earlier, never a sanction. 0.50: an owner the model finds more likely than
+    # not to be unpaid 30 days after the due date; the cost of a wrong guess is one SMS a week early,
+    # and until a model is trained there are no scores, so the default changes nothing by itself.
+    early_reminder_score = models.DecimalField(
+        _("提前提醒风险阈值"), max_digits=5, decimal_places=4, null=True, blank=True, default=Decimal("0.5000"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
+        help_text=_("风险评分（0–1）不低于此值的业主，到期前提醒短信提前 7 天发送（到期前 14 天）；空表示不提前。只提前提醒，不作任何处罚。"),
+    )
 
     class Meta:
         verbose_name = _("催收策略")
         verbose_name_plural = _("催收策略")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(early_reminder_score__isnull=True) | Q(early_reminder_score__gte=0, early_reminder_score__lte=1),
+                name="policy_early_reminder_score_range",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.community} · {_('催收策略')}"
@@ -973,3 +988,32 @@ class ArrearsSummary(models.Model):
 
     def __str__(self):
         return f"{self.building} · {self.as_of}"
+
+
+class RiskScore(models.Model):
+    """The early-warning score of one open owner-unit: the chance its next charge is unpaid 30 days after due.
+
+    Written by `collection.risk.record_risk_scores` (the insights app computes it; collection reads
+    it in the pre-due reminders without importing insights, DESIGN.md §4). `model_id` is the insights
+    model that scored it, as a plain number; `scored_on` is the date this value was first written.
+    """
+
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+", verbose_name=_("小区"))
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+", verbose_name=_("房屋"))
+    owner = models.ForeignKey(Owner, on_delete=models.CASCADE, related_name="+", verbose_name=_("业主"))
+    score = models.DecimalField(_("风险评分"), max_digits=5, decimal_places=4)
+    factors = models.JSONField(_("主要因素"), default=list, blank=True)
+    model_id = models.PositiveIntegerField(_("模型编号"))
+    scored_on = models.DateField(_("评分日期"))
+
+    class Meta:
+        verbose_name = _("逾期风险评分")
+        verbose_name_plural = _("逾期风险评分")
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "owner"], name="risk_score_one_per_owner_unit"),
+            models.CheckConstraint(condition=Q(score__gte=0, score__lte=1), name="risk_score_range"),
+        ]
+        indexes = [models.Index(fields=["community"], name="risk_score_community")]
+
+    def __str__(self):
+        return f"{self.unit_id}/{self.owner_id} {self.score}"

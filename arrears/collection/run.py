@@ -48,6 +48,7 @@ from arrears.collection.models import (
     PlanStatus,
     Promise,
     PromiseStatus,
+    RiskScore,
     Task,
     TaskKind,
     TaskStatus,
@@ -72,6 +73,9 @@ KIND_PRIORITY = {
 # Staff of the legal department pick these up; collectors own the rest of a case.
 LEGAL_CHANNELS = frozenset({Channel.LAWYER_LETTER, Channel.LEGAL_REVIEW})
 PRE_DUE_WINDOW_DAYS = 7
+# An owner-unit whose early-warning score reaches its community's `early_reminder_score` gets each
+# before-due message step this many days earlier (the −7 reminder at −14). Only a reminder moves.
+EARLY_REMINDER_DAYS = 7
 
 
 @dataclass
@@ -872,7 +876,8 @@ def _pre_due_messages(as_of, community_ids, summary) -> None:
     One statement finds them: the unsettled charges due within the window, without an open case of
     their unit and owner, joined with their community's active before-due message steps whose day has
     come, the credit condition tested against the unit's recent allocations, and the keys already
-    queued left out.
+    queued left out. An owner-unit whose risk score reaches the community's `early_reminder_score`
+    has each step's day `EARLY_REMINDER_DAYS` earlier; the key is the same, so it is sent once.
     """
     quote = connection.ops.quote_name
 
@@ -882,9 +887,11 @@ def _pre_due_messages(as_of, community_ids, summary) -> None:
     if connection.vendor == "postgresql":
         due_text = "to_char(c.due_date, 'YYYY-MM-DD')"
         step_day = "CAST(%s AS date) - s.day_offset"
+        early_day = f"CAST(%s AS date) - s.day_offset + {EARLY_REMINDER_DAYS}"
     else:
         due_text = "c.due_date"
         step_day = "date(%s, '+' || (-s.day_offset) || ' days')"
+        early_day = f"date(%s, '+' || ({EARLY_REMINDER_DAYS} - s.day_offset) || ' days')"
     key = f"'due:' || c.unit_id || ':' || c.owner_id || ':' || {due_text} || ':' || s.code"
     channels = ", ".join(f"'{channel}'" for channel in sorted(MESSAGE_CHANNELS))
     in_communities, community_params = "", []
@@ -913,15 +920,19 @@ def _pre_due_messages(as_of, community_ids, summary) -> None:
         JOIN {t(CollectionPolicy)} pol ON pol.community_id = c.community_id
         JOIN {t(LadderStep)} s ON s.policy_id = pol.id
         LEFT JOIN exhausted e ON e.unit_id = c.unit_id
-        WHERE s.active AND s.day_offset < 0 AND s.channel IN ({channels}) AND c.due_date <= {step_day}
+        LEFT JOIN {t(RiskScore)} r ON r.unit_id = c.unit_id AND r.owner_id = c.owner_id
+        WHERE s.active AND s.day_offset < 0 AND s.channel IN ({channels})
+        AND (c.due_date <= {step_day}
+             OR (pol.early_reminder_score IS NOT NULL AND r.score >= pol.early_reminder_score
+                 AND c.due_date <= {early_day}))
         AND (s.credit NOT IN ('{CreditCondition.EXHAUSTED}', '{CreditCondition.NOT_EXHAUSTED}')
              OR (s.credit = '{CreditCondition.EXHAUSTED}' AND e.unit_id IS NOT NULL)
              OR (s.credit = '{CreditCondition.NOT_EXHAUSTED}' AND e.unit_id IS NULL))
         AND NOT EXISTS (SELECT 1 FROM {t(OutgoingMessage)} m WHERE m.key = {key})
         ORDER BY c.community_id, c.unit_id, c.owner_id, c.due_date, s.day_offset, s.id
     """
-    params = [as_of, as_of + timedelta(days=PRE_DUE_WINDOW_DAYS), *community_params,
-              as_of - timedelta(days=93), as_of, as_of]
+    params = [as_of, as_of + timedelta(days=PRE_DUE_WINDOW_DAYS + EARLY_REMINDER_DAYS), *community_params,
+              as_of - timedelta(days=93), as_of, as_of, as_of]
     if connection.vendor == "sqlite":
         params = [value.isoformat() if isinstance(value, date) else value for value in params]
     with connection.cursor() as cursor:

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from arrears.core.admin import ViewOnlyAdmin
-from arrears.insights.models import KpiSnapshot, SnapshotState
+from arrears.insights.models import KpiSnapshot, RiskModel, SnapshotState
 
 
 @admin.register(KpiSnapshot)
@@ -16,3 +16,13 @@ class KpiSnapshotAdmin(ViewOnlyAdmin):
 @admin.register(SnapshotState)
 class SnapshotStateAdmin(ViewOnlyAdmin):
     list_display = ["community", "through", "allocation_mark", "charge_mark", "waiver_mark", "refreshed_at"]
+
+
+@admin.register(RiskModel)
+class RiskModelAdmin(ViewOnlyAdmin):
+    """The trained models and their hold-out reports: trained by `arrears risk train` or the monthly task only."""
+
+    list_display = ["company", "trained_at", "algorithm", "cut_off", "active"]
+    list_filter = ["company", "active"]
+    exclude = ["fitted"]
+    readonly_fields = ["company", "trained_at", "trained_on", "cut_off", "algorithm", "features", "report", "sha256", "active"]

@@ -14,4 +14,5 @@ class InsightsConfig(AppConfig):
 
         from .tasks import after_run
 
-        run_finished.connect(after_run, dispatch_uid="insights.snapshots_after_run")
+        # After each daily run: the dashboard's snapshots, and the owner-units rescored (both in the worker).
+        run_finished.connect(after_run, dispatch_uid="insights.after_run")

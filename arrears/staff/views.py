@@ -22,6 +22,7 @@ from arrears.collection.models import AttachmentKind, ExcuseReason, Intent, Pers
 from arrears.collection.services import LOGGED_BACK_DAYS, RELAYED_OUTCOMES
 from arrears.core import roles
 from arrears.estate import selectors as estate_selectors
+from arrears.insights import risk as insights_risk
 from arrears.ledger import import_jobs
 from arrears.ledger import selectors as ledger_selectors
 from arrears.ledger.models import ACTIVE_JOB_STATUSES, ImportJob, ImportJobKind, ImportJobStatus
@@ -97,6 +98,8 @@ def unit_detail(request, pk):
         "unit": unit,
         "today": today,
         "statement": ledger_selectors.unit_statement(unit.pk, today) if show_amounts else None,
+        # the front desk sees no amounts, so no risk either (it is read off the ledger)
+        "risk_scores": insights_risk.unit_risk(unit.pk) if show_amounts else [],
         "history": staff_selectors.unit_ledger_history(unit.pk) if ledger_detail else [],
         "ledger_detail": ledger_detail,
         "full_phones": access.sees_full_phone_numbers(request.user),
