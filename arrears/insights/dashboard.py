@@ -14,6 +14,7 @@ The query count does not grow with the buildings or collectors in scope: every r
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import fields
 from datetime import date
 from decimal import Decimal
 
@@ -33,6 +34,7 @@ from arrears.insights import kpis, snapshots
 from arrears.insights.kpis import Figures
 
 TREND_MONTHS = 24
+FIELDS = tuple(field.name for field in fields(Figures))
 # The cases that missed a recovery window: still open 6–10 days (7-day) and 11–30 days (15-day) after the due date.
 RECOVERY_LISTS = {"recovery_7d": Bucket.D6_10, "recovery_15d": Bucket.D11_30}
 # The heat map's colour steps of the 12-month arrears rate: the seeds' target is 5% or less, 10–20% is common.
@@ -102,8 +104,10 @@ def dashboard_data(user, *, as_of: date, community: int | None = None) -> dict:
     buildings = visible_buildings(user, community=community)
     whole_company = user.is_superuser and community is None
     building_ids = None if whole_company else [b.pk for b in buildings]
-    current = snapshots.current(building_ids, as_of=as_of)
-    whole = kpis.total(current.values())
+    # The trend's last point is as_of with the cases' sums too (`snapshots.current`): read once, not twice.
+    points = snapshots.monthly(building_ids, as_of=as_of, months=TREND_MONTHS)
+    current = points[-1][1]
+    whole = _sum(current.values())
     scope = {"community": community} if community is not None else {}
     cases = _open_case_groups(user, as_of=as_of, community=community)
     return {
@@ -111,7 +115,7 @@ def dashboard_data(user, *, as_of: date, community: int | None = None) -> dict:
         "community": community,
         "labels": labels(),
         "kpis": _kpis(whole),
-        "trend": _trend(building_ids, as_of),
+        "trend": _trend(points),
         "recovery": _recovery(whole, scope),
         "aging": _aging(cases, scope),
         "tiers": _tiers(cases, scope),
@@ -149,16 +153,24 @@ def _kpis(whole: Figures) -> list[dict]:
     return rows
 
 
-def _trend(building_ids, as_of: date) -> list[dict]:
+def _sum(figures) -> Figures:
+    """The buildings' figures added up in place (`kpis.total` makes a new object per building)."""
+    result = Figures()
+    for item in figures:
+        result.add(item, FIELDS)
+    return result
+
+
+def _trend(points) -> list[dict]:
     """收缴率, 欠费率 and the month's recovery at each of the 24 month ends up to as_of (the last is as_of)."""
-    points = []
-    for day, figures in snapshots.monthly(building_ids, as_of=as_of, months=TREND_MONTHS):
-        whole = kpis.total(figures.values())
-        points.append({"as_of": day.isoformat(), "month": f"{day:%Y-%m}",
+    rows = []
+    for day, figures in points:
+        whole = _sum(figures.values())
+        rows.append({"as_of": day.isoformat(), "month": f"{day:%Y-%m}",
                        "period_collection_rate": _rate(whole.period_collection_rate),
                        "arrears_rate_amount": _rate(whole.arrears_rate_amount),
                        "recovered": _amount(whole.recovered)})
-    return points
+    return rows
 
 
 def _recovery(whole: Figures, scope: dict) -> list[dict]:
