@@ -218,51 +218,47 @@ def _table(model) -> str:
 
 
 def _charge_sums_sql(as_of: date, building_ids) -> tuple[str, list]:
+    """One statement: the window's charges, their principal allocations and approved principal waivers
+    as signed rows, summed straight into each building's figures (no per-charge grouping to spill)."""
     year_after = add_months(as_of, -12)
     month_start = as_of.replace(day=1)
     recovery_from, recovery_to = as_of - timedelta(days=RECOVERY_FROM), as_of - timedelta(days=RECOVERY_TO)
-    params: list = [_param(year_after), _param(as_of)]
-    scope = _building_filter(building_ids, params)
-    d = "%s"
+    window = "c.due_date > %s AND c.due_date <= %s"
+    params: list = []
+    parts = []
+    for source, select, extra in (
+        ("", "'c' AS kind, c.amount AS amount, c.due_date AS on_date", ""),
+        (f"JOIN {_table(Allocation)} a ON a.charge_id = c.id", "'a', a.amount, a.value_date",
+         f" AND a.component = '{Component.PRINCIPAL}' AND a.value_date <= %s"),
+        (f"JOIN {_table(Waiver)} w ON w.charge_id = c.id", "'w', w.amount, w.decided_on",
+         f" AND w.component = '{Component.PRINCIPAL}' AND w.status = '{WaiverStatus.APPROVED}' AND w.decided_on <= %s"),
+    ):
+        params += [_param(year_after), _param(as_of)]
+        scope = _building_filter(building_ids, params)
+        if extra:
+            params.append(_param(as_of))
+        parts.append(f"SELECT u.building_id, c.due_date, {select} FROM {_table(Charge)} c {source} "
+                     f"JOIN {_table(Unit)} u ON u.id = c.unit_id WHERE {window}{scope}{extra}")
+    rows = " UNION ALL ".join(parts)
+    recovery = "x.due_date >= %s AND x.due_date <= %s"
     sql = f"""
-        WITH ch AS (
-            SELECT c.id, c.unit_id, c.owner_id, u.building_id, c.amount, c.due_date
-            FROM {_table(Charge)} c JOIN {_table(Unit)} u ON u.id = c.unit_id
-            WHERE c.due_date > %s AND c.due_date <= %s{scope}
-        ), pa AS (
-            SELECT ch.id AS charge_id,
-                SUM(a.amount) AS paid,
-                SUM(CASE WHEN a.value_date <= ch.due_date THEN a.amount ELSE 0 END) AS paid_due,
-                SUM(CASE WHEN a.value_date > ch.due_date AND a.value_date <= {_plus('ch.due_date', 7)}
-                         THEN a.amount ELSE 0 END) AS paid_7,
-                SUM(CASE WHEN a.value_date > ch.due_date AND a.value_date <= {_plus('ch.due_date', 15)}
-                         THEN a.amount ELSE 0 END) AS paid_15
-            FROM ch JOIN {_table(Allocation)} a ON a.charge_id = ch.id
-            AND a.component = '{Component.PRINCIPAL}' AND a.value_date <= {d}
-            GROUP BY ch.id
-        ), wa AS (
-            SELECT ch.id AS charge_id, SUM(w.amount) AS waived,
-                SUM(CASE WHEN w.decided_on <= ch.due_date THEN w.amount ELSE 0 END) AS waived_due
-            FROM ch JOIN {_table(Waiver)} w ON w.charge_id = ch.id
-            AND w.component = '{Component.PRINCIPAL}' AND w.status = '{WaiverStatus.APPROVED}'
-            AND w.decided_on <= {d}
-            GROUP BY ch.id
-        )
-        SELECT ch.building_id,
-            SUM(CASE WHEN ch.due_date >= {d} THEN ch.amount ELSE 0 END),
-            SUM(CASE WHEN ch.due_date >= {d} THEN COALESCE(pa.paid, 0) ELSE 0 END),
-            SUM(ch.amount),
-            SUM(ch.amount - COALESCE(pa.paid, 0) - COALESCE(wa.waived, 0)),
-            SUM(CASE WHEN ch.due_date >= {d} AND ch.due_date <= {d}
-                     THEN ch.amount - COALESCE(pa.paid_due, 0) - COALESCE(wa.waived_due, 0) ELSE 0 END),
-            SUM(CASE WHEN ch.due_date >= {d} AND ch.due_date <= {d} THEN COALESCE(pa.paid_7, 0) ELSE 0 END),
-            SUM(CASE WHEN ch.due_date >= {d} AND ch.due_date <= {d} THEN COALESCE(pa.paid_15, 0) ELSE 0 END)
-        FROM ch LEFT JOIN pa ON pa.charge_id = ch.id LEFT JOIN wa ON wa.charge_id = ch.id
-        GROUP BY ch.building_id
+        SELECT x.building_id,
+            SUM(CASE WHEN x.kind = 'c' AND x.due_date >= %s THEN x.amount ELSE 0 END),
+            SUM(CASE WHEN x.kind = 'a' AND x.due_date >= %s THEN x.amount ELSE 0 END),
+            SUM(CASE WHEN x.kind = 'c' THEN x.amount ELSE 0 END),
+            SUM(CASE WHEN x.kind = 'c' THEN x.amount ELSE -x.amount END),
+            SUM(CASE WHEN {recovery} AND x.kind = 'c' THEN x.amount
+                     WHEN {recovery} AND x.on_date <= x.due_date THEN -x.amount ELSE 0 END),
+            SUM(CASE WHEN {recovery} AND x.kind = 'a' AND x.on_date > x.due_date
+                     AND x.on_date <= {_plus('x.due_date', 7)} THEN x.amount ELSE 0 END),
+            SUM(CASE WHEN {recovery} AND x.kind = 'a' AND x.on_date > x.due_date
+                     AND x.on_date <= {_plus('x.due_date', 15)} THEN x.amount ELSE 0 END)
+        FROM ({rows}) x
+        GROUP BY x.building_id
     """
-    params += [_param(as_of), _param(as_of), _param(month_start), _param(month_start),
-               _param(recovery_from), _param(recovery_to)] + [_param(recovery_from), _param(recovery_to)] * 2
-    return sql, params
+    window_params = [_param(recovery_from), _param(recovery_to)]
+    outer = [_param(month_start), _param(month_start)] + window_params * 4
+    return sql, outer + params
 
 
 def _charge_sums(as_of: date, building_ids, into: dict[int, Figures]) -> set[tuple[int, int, int]]:

@@ -19,7 +19,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 
 from django.db import transaction
-from django.db.models import Min, OuterRef, Subquery
+from django.db.models import Min
 from django.utils import timezone
 
 from arrears.collection.summary import waiver_mark
@@ -51,22 +51,24 @@ def _buildings(building_ids) -> dict[int, int]:
 def stale_since(community_ids) -> dict[int, date | None]:
     """Per community with snapshots: the earliest date a ledger row written since touches (None: none).
 
-    One query: for each state, the first value date of allocations past its mark, the first due
-    date of charges past its mark, the first decision date of waivers past its mark now approved.
+    Rows past a mark are few (a day's payments), so each table is read from its primary key upward,
+    grouped by community, once per distinct mark (communities refreshed together share one): the
+    first value date of allocations, due date of charges, decision date of waivers now approved.
     """
-    def first(model, mark: str, day: str, **extra):
-        return Subquery(model.objects.filter(community_id=OuterRef("community_id"), pk__gt=OuterRef(mark), **extra)
-                        .order_by().values("community_id").annotate(first=Min(day)).values("first")[:1])
-
-    states = (SnapshotState.objects.filter(community_id__in=sorted(set(community_ids)))
-              .annotate(allocation=first(Allocation, "allocation_mark", "value_date"),
-                        charge=first(Charge, "charge_mark", "due_date"),
-                        waiver=first(Waiver, "waiver_mark", "decided_on", status=WaiverStatus.APPROVED))
-              .values_list("community_id", "allocation", "charge", "waiver"))
-    result = {}
-    for community_id, *days in states:
-        days = [day for day in days if day is not None]
-        result[community_id] = min(days) if days else None
+    states = list(SnapshotState.objects.filter(community_id__in=sorted(set(community_ids)))
+                  .values_list("community_id", "allocation_mark", "charge_mark", "waiver_mark"))
+    result: dict[int, date | None] = {community_id: None for community_id, *_ in states}
+    for model, index, day, extra in ((Allocation, 1, "value_date", {}), (Charge, 2, "due_date", {}),
+                                     (Waiver, 3, "decided_on", {"status": WaiverStatus.APPROVED})):
+        by_mark: dict[int, list[int]] = defaultdict(list)
+        for state in states:
+            by_mark[state[index]].append(state[0])
+        for mark, communities in by_mark.items():
+            rows = (model.objects.filter(pk__gt=mark, community_id__in=communities, **extra).order_by()
+                    .values("community_id").annotate(first=Min(day)).values_list("community_id", "first"))
+            for community_id, first in rows:
+                if first is not None and (result[community_id] is None or first < result[community_id]):
+                    result[community_id] = first
     return result
 
 
