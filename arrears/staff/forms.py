@@ -29,3 +29,22 @@ class ImportUploadForm(forms.Form):
 def too_large_message() -> str:
     megabytes = settings.ARREARS_IMPORT_MAX_UPLOAD_BYTES // (1024 * 1024)
     return gettext("文件超过 %(mb)s MB，请拆分后上传。") % {"mb": megabytes}
+
+
+class DashboardForm(forms.Form):
+    """The dashboard's date (today at the latest) and community (one the user sees, or all)."""
+
+    as_of = forms.DateField(label=_("截至日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    community = forms.TypedChoiceField(label=_("小区"), coerce=int, required=False, empty_value=None)
+
+    def __init__(self, *args, communities: list[tuple[int, str]], today, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.fields["community"].choices = [("", _("全部"))] + communities
+        self.fields["as_of"].widget.attrs["max"] = today.isoformat()
+
+    def clean_as_of(self):
+        as_of = self.cleaned_data["as_of"] or self.today
+        if as_of > self.today:
+            raise forms.ValidationError(_("截至日期不能晚于今天。"))
+        return as_of

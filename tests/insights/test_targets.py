@@ -258,7 +258,7 @@ def test_the_manager_sees_the_team_table_and_sets_a_target(client, team):
         team["c2"], Decimal("400.00"), Decimal("0.5000"), Decimal("0.9000"))
     page = client.get(reverse("staff:targets")).content.decode()
     assert "阳光花园" in page and "李催" in page and "王催" in page and "翠湖苑" not in page
-    assert "100.0%" in page and 'aria-valuenow="100"' in page and "未设定" in page
+    assert "100.00%" in page and 'aria-valuenow="100"' in page and "未设定" in page
     assert "目标考核" in page and "导出月度绩效考核表" in page
 
 

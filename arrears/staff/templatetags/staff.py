@@ -30,6 +30,14 @@ def staff_label(user) -> str:
 
 
 @register.filter
+def percent(rate) -> str:
+    """A rate kept as a fraction, as people read it ("0.1234" → 12.34%, half up); — when there is nothing to measure."""
+    if rate is None or rate == "":
+        return "—"
+    return f"{(Decimal(rate) * 100).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)}%"
+
+
+@register.filter
 def shown(text) -> str:
     """A stored Chinese text (a default step name, a msgid) or an older "中文 / english" pair, in the page's language."""
     return i18n.shown(str(text)) if text else text
@@ -84,10 +92,3 @@ def rparen() -> str:
     return pgettext("punctuation", "）")
 
 
-@register.filter
-def percent(fraction) -> str:
-    """A rate kept as a fraction, shown as a percentage to one decimal (0.0526 → 5.3%); "—" when unmeasured."""
-    if fraction is None or fraction == "":
-        return "—"
-    value = (Decimal(fraction) * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-    return f"{value}%"
