@@ -11,7 +11,7 @@ the last day of the last billed month:
   refresh     `snapshots.refresh(as_of=D)` from nothing: 24 points for every building (the first night)
   again       the same again: nothing moved, nothing written (every later night without back-dated rows)
   trend       `snapshots.monthly(all buildings, as_of=D)`: the 24-month trend the dashboard draws
-  dashboard   `insights.dashboard.dashboard_data` as a company-wide superuser, when the module is there
+  dashboard   `insights.dashboard.dashboard_data` as a company-wide superuser, as of the snapshots' day
 
 Each step is timed `--repeats` times (refresh once: it writes); the table gives min and median.
 """
@@ -32,11 +32,12 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from arrears.estate.models import Unit  # noqa: E402
-from arrears.insights import kpis, snapshots  # noqa: E402
+from arrears.insights import dashboard, kpis, snapshots  # noqa: E402
 from arrears.insights.models import KpiSnapshot, SnapshotState  # noqa: E402
 from arrears.ledger.models import Charge  # noqa: E402
 
@@ -72,17 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     rows.append(("refresh again: nothing moved", times, f"{written:,} rows"))
     times, trend = timed(lambda: snapshots.monthly(None, as_of=as_of), args.repeats)
     rows.append(("trend: 24 points read", times, f"{len(trend)} points"))
-    try:
-        from django.contrib.auth import get_user_model
-
-        from arrears.insights import dashboard
-    except ImportError:
-        dashboard = None
-    if dashboard is not None:
-        user = get_user_model().objects.filter(is_superuser=True).first() or get_user_model().objects.create_superuser(
-            "bench-admin", password="bench-admin-pass")
-        times, _ = timed(lambda: dashboard.dashboard_data(user, as_of=as_of), args.repeats)
-        rows.append(("dashboard data, company-wide", times, ""))
+    user = get_user_model().objects.filter(is_superuser=True).first() or get_user_model().objects.create_superuser(
+        "bench-admin", password="bench-admin-pass")
+    times, _ = timed(lambda: dashboard.dashboard_data(user, as_of=as_of), args.repeats)
+    rows.append(("dashboard data, company-wide", times, ""))
     print(f"{'step':<36} {'min':>8} {'median':>8}  note")
     for name, times, note in rows:
         print(f"{name:<36} {min(times):>7.2f}s {statistics.median(times):>7.2f}s  {note}")

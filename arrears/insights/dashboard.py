@@ -32,6 +32,7 @@ from arrears.estate import selectors as estate_selectors
 from arrears.estate.models import Building, Unit
 from arrears.insights import kpis, snapshots
 from arrears.insights.kpis import Figures
+from arrears.ledger import selectors as ledger_selectors
 
 TREND_MONTHS = 24
 FIELDS = tuple(field.name for field in fields(Figures))
@@ -124,7 +125,40 @@ def dashboard_data(user, *, as_of: date, community: int | None = None) -> dict:
         "collector_columns": [str(kpis.KPI_LABELS[key]) for key in COLLECTOR_RATES],
         "reasons": [{"label": row.label, "cases": row.cases, "principal": _amount(row.principal)}
                     for row in kpis.arrears_by_reason(as_of, building_ids)],
+        "incentives": _incentives(as_of, None if whole_company else sorted({b.community_id for b in buildings})),
+        "risk": _risk_reports(buildings),
     }
+
+
+def _incentives(as_of: date, community_ids) -> list[dict]:
+    """Each incentive programme's uptake and cost this year up to `as_of` (seed 000's 激励政策, measured)."""
+    rows = ledger_selectors.incentive_figures(start=date(as_of.year, 1, 1), end=as_of, community_ids=community_ids)
+    return [{"name": row["name"], "kind": row["kind"], "grants": row["grants"], "units": row["units"],
+             "eligible_units": row["eligible_units"], "cost": _amount(row["cost"]),
+             "uptake": _rate(kpis.ratio(row["units"], row["eligible_units"]))} for row in rows]
+
+
+RISK_ROWS = (("gradient_boosting", "梯度提升"), ("logistic_regression", "逻辑回归"), ("late_last_time", "上期逾期（朴素基准）"))
+
+
+def _risk_reports(buildings: list[Building]) -> list[dict]:
+    """The active early-warning model's hold-out report of each company in view, beside the naive baseline."""
+    from arrears.insights import risk
+
+    companies = sorted({b.community.company_id for b in buildings})
+    reports = []
+    for company_id in companies:
+        report = risk.latest_report(company_id)
+        if not report:
+            continue
+        metrics = report.get("metrics", {})
+        reports.append({
+            "algorithm": report.get("algorithm"), "cut_off": report.get("cut_off"), "trained_on": report.get("trained_on"),
+            "train": report.get("train", {}), "test": report.get("test", {}),
+            "rows": [{"label": _(label), "chosen": code == report.get("algorithm"), **metrics[code]}
+                     for code, label in RISK_ROWS if code in metrics],
+        })
+    return reports
 
 
 def _kpis(whole: Figures) -> list[dict]:

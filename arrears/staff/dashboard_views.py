@@ -15,6 +15,7 @@ from django.utils import timezone
 from arrears.core.models import record
 from arrears.estate import selectors as estate_selectors
 from arrears.insights import dashboard as insights_dashboard
+from arrears.insights.snapshots import last_complete_day
 from arrears.staff import access
 from arrears.staff.forms import DashboardForm
 
@@ -32,9 +33,12 @@ def dashboard(request):
         raise PermissionDenied
     today = timezone.localdate()
     communities = list(estate_selectors.communities_visible_to(request.user).order_by("name").values_list("pk", "name"))
-    form = DashboardForm(request.GET or None, communities=communities, today=today, initial={"as_of": today})
+    # Opens on yesterday, the last complete day: its figures are stored by the nightly refresh (fast,
+    # and final); today can be chosen and is computed live, still taking payments.
+    opening = last_complete_day(today)
+    form = DashboardForm(request.GET or None, communities=communities, today=today, initial={"as_of": opening})
     chosen = form.cleaned_data if form.is_valid() else {}
-    as_of, community = chosen.get("as_of") or today, chosen.get("community")
+    as_of, community = chosen.get("as_of") or opening, chosen.get("community")
     data = insights_dashboard.dashboard_data(request.user, as_of=as_of, community=community)
     if request.GET.get("format") == "xlsx":
         buffer = BytesIO()

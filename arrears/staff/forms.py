@@ -44,7 +44,9 @@ class DashboardForm(forms.Form):
         self.fields["as_of"].widget.attrs["max"] = today.isoformat()
 
     def clean_as_of(self):
-        as_of = self.cleaned_data["as_of"] or self.today
+        as_of = self.cleaned_data["as_of"]
+        if as_of is None:
+            return None  # the page's opening day (yesterday) is the view's to choose
         if as_of > self.today:
             raise forms.ValidationError(_("截至日期不能晚于今天。"))
         return as_of

@@ -81,7 +81,7 @@ def test_the_numbers_are_the_live_kpis(client, company, manager):
     whole = kpis.total(live.values())
     client.force_login(manager)
     # when
-    response = client.get(reverse("staff:dashboard"))
+    response = client.get(reverse("staff:dashboard"), {"as_of": TODAY.isoformat()})
     data = _page_data(response)
     # then: every headline figure, every month of the trend, every building and collector
     values = {row["key"]: row["value"] for row in data["kpis"]}
@@ -124,6 +124,7 @@ def test_the_workbook_holds_the_same_numbers(client, company, manager):
     client.force_login(manager)
     data = _page_data(client.get(reverse("staff:dashboard")))
     response = client.get(reverse("staff:dashboard"), {"format": "xlsx"})
+    assert data["as_of"] == "2026-06-19"  # it opens on yesterday, the last complete day
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     book = load_workbook(BytesIO(response.content))
     assert book.sheetnames == ["指标", "趋势", "回收率", "账龄", "分类", "楼栋欠费率", "催收员", "欠费原因", "说明"]
@@ -195,7 +196,7 @@ def test_the_links_keep_the_community(client, company, manager):
     community = company["sunny"].pk
     data = _page_data(client.get(reverse("staff:dashboard"), {"community": community}))
     assert data["aging"][0]["url"] == f"{reverse('staff:cases')}?community={community}&bucket=1-5"
-    assert data["trend"][-1]["url"] == f"{reverse('staff:dashboard')}?as_of=2026-06-20&community={community}"
+    assert data["trend"][-1]["url"] == f"{reverse('staff:dashboard')}?as_of=2026-06-19&community={community}"
 
 
 def test_the_front_desk_gets_no_dashboard(client, company, front_desk, manager):
@@ -211,7 +212,7 @@ def test_the_front_desk_gets_no_dashboard(client, company, front_desk, manager):
 def test_a_date_after_today_is_refused(client, company, manager):
     client.force_login(manager)
     response = client.get(reverse("staff:dashboard"), {"as_of": "2026-07-01"})
-    assert _page_data(response)["as_of"] == "2026-06-20"
+    assert _page_data(response)["as_of"] == "2026-06-19"  # refused: the page opens on yesterday
     assert "截至日期不能晚于今天" in response.content.decode()
 
 
@@ -255,3 +256,13 @@ def test_the_trend_from_stored_snapshots_is_the_live_one_even_after_a_back_dated
     # then every point from March on moves with it, still equal to the live computation
     data = dashboard_data(manager, as_of=TODAY)
     _assert_trend_is_live(data, ids)
+
+
+def test_incentives_and_the_risk_report_have_their_tables_even_when_empty(client, company, manager):
+    client.force_login(manager)
+    response = client.get(reverse("staff:dashboard"))
+    data = _page_data(response)
+    assert data["incentives"] == [] and data["risk"] == []
+    page = response.content.decode()
+    assert 'data-table="incentives"' in page and "没有优惠活动" in page
+    assert "尚未训练模型：运行 arrears risk train。" in page
