@@ -192,12 +192,6 @@ def _plus(column: str, days: int) -> str:
     return f"({column} + {days})"
 
 
-def _days(end: str, start: str) -> str:
-    if connection.vendor == "sqlite":
-        return f"CAST(ROUND(julianday({end}) - julianday({start})) AS INTEGER)"
-    return f"({end} - {start})"
-
-
 def _param(value):
     return value.isoformat() if connection.vendor == "sqlite" and isinstance(value, date) else value
 
@@ -205,12 +199,7 @@ def _param(value):
 def _building_filter(building_ids, params: list, column: str = "u.building_id") -> str:
     if building_ids is None:
         return ""
-    ids = sorted(set(building_ids)) or [0]
-    if connection.vendor == "postgresql":
-        params.append(ids)
-        return f" AND {column} = ANY(%s)"
-    params.extend(ids)
-    return f" AND {column} IN ({', '.join(['%s'] * len(ids))})"
+    return " AND " + ledger_selectors._in_ids(connection, column, sorted(set(building_ids)) or [0], params)
 
 
 def _table(model) -> str:
@@ -294,7 +283,7 @@ def _payment_sums(as_of: date, building_ids, into: dict[int, Figures]) -> None:
     first = min(month_start, window_start)
     params: list = [_param(first), _param(as_of)]
     scope = _building_filter(building_ids, params)
-    late = _days("a.value_date", "c.due_date")
+    late = ledger_selectors._days(connection, "a.value_date", "c.due_date")
     sql = f"""
         SELECT u.building_id,
             SUM(CASE WHEN a.value_date >= %s AND a.value_date > c.due_date THEN a.amount ELSE 0 END),

@@ -72,14 +72,17 @@ def stale_since(community_ids) -> dict[int, date | None]:
     return result
 
 
-def _stored(building_ids, dates) -> dict[date, dict[int, Figures]]:
+def _stored(building_ids, dates) -> tuple[dict[date, dict[int, Figures]], dict[date, set[int]]]:
+    """The stored figures of these buildings on these dates, and the communities each date was written for."""
     rows = KpiSnapshot.objects.filter(as_of__in=list(dates)).order_by()
     if building_ids is not None:
         rows = rows.filter(building_id__in=sorted(set(building_ids)))
     result: dict[date, dict[int, Figures]] = defaultdict(dict)
-    for row in rows.values("building_id", "as_of", *STORED):
+    computed: dict[date, set[int]] = defaultdict(set)
+    for row in rows.values("building_id", "community_id", "as_of", *STORED):
         result[row["as_of"]][row["building_id"]] = Figures(**{name: row[name] for name in STORED})
-    return result
+        computed[row["as_of"]].add(row["community_id"])
+    return result, computed
 
 
 def _computed(dates) -> dict[date, set[int]]:
@@ -96,8 +99,7 @@ def ledger_on(building_ids, dates) -> dict[date, dict[int, Figures]]:
     buildings = _buildings(building_ids)
     communities = set(buildings.values())
     stale = stale_since(communities)
-    stored = _stored(list(buildings), dates)
-    computed = _computed(dates)
+    stored, computed = _stored(list(buildings), dates)  # one read: the rows say which communities they cover
     result = {}
     for day in dates:
         fresh = {c for c in communities & computed.get(day, set()) if c in stale and (stale[c] is None or stale[c] > day)}
@@ -151,7 +153,7 @@ def refresh(*, as_of: date, community_ids=None, months: int = MONTHS) -> int:
     todo: dict[date, list[int]] = defaultdict(list)
     for community_id in by_community:
         for day in dates:
-            since = stale.get(community_id, date.min) if community_id in stale else date.min
+            since = stale.get(community_id, date.min)  # no state yet: every point is missing
             if community_id not in computed.get(day, set()) or (since is not None and since <= day):
                 todo[day].append(community_id)
     now = timezone.now()
@@ -170,9 +172,8 @@ def refresh(*, as_of: date, community_ids=None, months: int = MONTHS) -> int:
             KpiSnapshot.objects.bulk_create(rows, batch_size=2000)
             written += len(rows)
         # The last complete day moves on: yesterday's point is replaced, month ends are kept.
-        month_end_dates = set(dates[:-1])
-        old_days = (KpiSnapshot.objects.filter(community_id__in=list(by_community), as_of__lt=as_of)
-                    .exclude(as_of__in=month_end_dates).order_by().values_list("as_of", flat=True).distinct())
+        old_days = (KpiSnapshot.objects.filter(community_id__in=list(by_community), as_of__lt=as_of).order_by()
+                    .values_list("as_of", flat=True).distinct())
         KpiSnapshot.objects.filter(community_id__in=list(by_community),
                                    as_of__in=[day for day in old_days if day != kpis.month_end(day.year, day.month)]).delete()
         if todo or any(community_id not in stale for community_id in by_community):
