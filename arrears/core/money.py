@@ -4,6 +4,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
+# Every money column holds 14 digits, two after the point: anything larger cannot be stored exactly.
+LIMIT = Decimal("1000000000000")
 
 
 class MoneyError(ValueError):
@@ -25,9 +27,12 @@ def to_money(value, *, strict: bool = True) -> Decimal:
         raise MoneyError(f"金额不是数字 / amount is not a number: {value!r}") from exc
     if not amount.is_finite():
         raise MoneyError(f"金额不是数字 / amount is not a number: {value!r}")
-    if strict and amount != amount.quantize(CENT, rounding=ROUND_HALF_UP):
+    if abs(amount) >= LIMIT:
+        raise MoneyError(f"金额超出上限（最多 12 位整数）/ amount too large (12 integer digits at most): {value!r}")
+    rounded = amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    if strict and amount != rounded:
         raise MoneyError(f"金额最多两位小数 / at most two decimal places: {value!r}")
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    return rounded
 
 
 def round_money(value: Decimal) -> Decimal:
@@ -44,7 +49,8 @@ def format_yuan(value, *, sign: bool = True) -> str:
     thousands in both languages, so the grouping is fixed here. A negative amount reads -¥1,234.50.
     Decimal (or int, or text of a number) in; a float is refused, as everywhere money is handled.
     """
-    amount = to_money(value, strict=False)
+    # A computed total is shown whatever its size; only what is typed in is bounded by the column.
+    amount = round_money(value) if isinstance(value, (Decimal, int)) and not isinstance(value, bool) else to_money(value, strict=False)
     text = f"{abs(amount):,.2f}"
     return ("-" if amount < 0 else "") + ("¥" if sign else "") + text
 

@@ -125,14 +125,26 @@ def dashboard_data(user, *, as_of: date, community: int | None = None) -> dict:
         "collector_columns": [str(kpis.KPI_LABELS[key]) for key in COLLECTOR_RATES],
         "reasons": [{"label": row.label, "cases": row.cases, "principal": _amount(row.principal)}
                     for row in kpis.arrears_by_reason(as_of, building_ids)],
-        "incentives": _incentives(as_of, None if whole_company else sorted({b.community_id for b in buildings})),
+        "incentives": _incentives(as_of, None if whole_company else buildings),
         "risk": _risk_reports(buildings),
     }
 
 
-def _incentives(as_of: date, community_ids) -> list[dict]:
-    """Each incentive programme's uptake and cost this year up to `as_of` (seed 000's 激励政策, measured)."""
-    rows = ledger_selectors.incentive_figures(start=date(as_of.year, 1, 1), end=as_of, community_ids=community_ids)
+def _incentives(as_of: date, buildings: list[Building] | None) -> list[dict]:
+    """Each incentive programme's uptake and cost this year up to `as_of` (seed 000's 激励政策, measured).
+
+    Programmes belong to communities; a user who sees only some of a community's buildings gets
+    those buildings' grants and owners, not the community's.
+    """
+    community_ids = building_ids = None
+    if buildings is not None:
+        community_ids = sorted({b.community_id for b in buildings})
+        every = (Building.objects.filter(community_id__in=community_ids)
+                 .filter(Exists(Unit.objects.filter(building_id=OuterRef("pk")))).count())
+        if every != len(buildings):
+            building_ids = [b.pk for b in buildings]
+    rows = ledger_selectors.incentive_figures(start=date(as_of.year, 1, 1), end=as_of, community_ids=community_ids,
+                                              building_ids=building_ids)
     return [{"name": row["name"], "kind": row["kind"], "grants": row["grants"], "units": row["units"],
              "eligible_units": row["eligible_units"], "cost": _amount(row["cost"]),
              "uptake": _rate(kpis.ratio(row["units"], row["eligible_units"]))} for row in rows]
@@ -340,10 +352,25 @@ def write_dashboard_xlsx(data: dict, path_or_file) -> None:
                                           (words["principal"], MONEY, 16)])
     for row in data["reasons"]:
         sheet.append([row["label"], row["cases"], Decimal(row["principal"])])
+    sheet = book.sheet(_("优惠活动"), [(_("活动"), TEXT, 20), (_("发放笔数"), NUMBER, 10), (_("享受户数"), NUMBER, 10),
+                                   (_("可享受户数"), NUMBER, 10), (_("参与率"), NUMBER, 10), (_("优惠金额"), MONEY, 14)])
+    for row in data["incentives"]:
+        sheet.append([row["name"], row["grants"], row["units"], row["eligible_units"], _number(row["uptake"]),
+                      Decimal(row["cost"])])
+    sheet = book.sheet(_("风险模型"), [(_("分界日"), TEXT, 12), (_("模型"), TEXT, 20), (_("在用"), TEXT, 6), ("ROC AUC", NUMBER, 10),
+                                   (_("前 10% 精确率"), NUMBER, 12), (_("前 10% 召回率"), NUMBER, 12), ("Brier", NUMBER, 10)])
+    for report in data["risk"]:
+        for row in report["rows"]:
+            sheet.append([report["cut_off"], str(row["label"]), "✓" if row["chosen"] else "",
+                          *[_metric(row.get(key)) for key in ("auc", "top_decile_precision", "top_decile_recall", "brier")]])
     sheet.close()
     book.notes([(_("报表"), _("报表（仪表盘）")), (_("截至日期"), data["as_of"]),
                 (_("格式"), _("比率为小数（0.0526 即 5.26%）；无可计算的数据时留空"))], title=_("说明"))
     book.save(path_or_file)
+
+
+def _metric(value) -> Decimal | None:
+    return None if value in (None, "") else Decimal(str(value))
 
 
 def _number_or_count(value):

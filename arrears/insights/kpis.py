@@ -55,6 +55,9 @@ from arrears.ledger.rules import add_months
 from arrears.portal.models import SurveyResponse
 
 RATE = Decimal("0.0001")
+# The figures look back up to 24 months and 105 days; before this day they mean nothing and the
+# month arithmetic would run below year 1.
+EARLIEST = date(2000, 1, 1)
 WINDOW_DAYS = 90  # success, promises, days to pay and satisfaction look back this far
 RECOVERY_FROM, RECOVERY_TO = 105, 16  # seed 003's window: every charge in it has had its 15 days
 BENCHMARK_7D, BENCHMARK_15D = Decimal("0.60"), Decimal("0.80")  # seed 003: 60% in 7 days, 80% in 15

@@ -29,10 +29,20 @@ INCENTIVE_GRANT = Frozen("ledger_incentivegrant", (
     "payment_id", "award_id", "withdraws_id", "restores_id", "created_at",
 ), refuse_delete=True)
 
+# A waiver lowers what the owner owes: what was asked, by whom and for what never changes, and once
+# decided the decision stands (a waiver granted in error is answered by a new charge, not an edit).
+WAIVER = Frozen("ledger_waiver", (
+    "id", "community_id", "charge_id", "component", "amount", "reason", "requested_by_id", "requested_on",
+), refuse_delete=True)
+WAIVER_DECISION = Frozen("ledger_waiver", (
+    "status", "approved_by_id", "decided_on",
+), name="frozen_decision", when="OLD.status <> 'requested'")
+
 EVIDENCE_COLUMNS = {
     "ledger_payment": (PAYMENT,),
     "ledger_paymentreversal": (PAYMENT_REVERSAL,),
     "ledger_allocation": (ALLOCATION,),
     "ledger_prepayaward": (PREPAY_AWARD,),
     "ledger_incentivegrant": (INCENTIVE_GRANT,),
+    "ledger_waiver": (WAIVER, WAIVER_DECISION),
 }

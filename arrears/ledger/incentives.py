@@ -34,6 +34,8 @@ def _percent(value) -> Decimal | None:
         percent = Decimal(str(value).strip())
     except (InvalidOperation, ValueError) as exc:
         raise DomainError("优惠比例不是数字", "the percentage is not a number", code="percent") from exc
+    if not percent.is_finite():
+        raise DomainError("优惠比例不是数字", "the percentage is not a number", code="percent")
     if not (Decimal("0") < percent < Decimal("100")) or percent != percent.quantize(Decimal("0.01")):
         raise DomainError("优惠比例须大于 0、小于 100，最多两位小数", "the percentage must be between 0 and 100, two decimals at most",
                           code="percent")

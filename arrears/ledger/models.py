@@ -279,6 +279,10 @@ class Waiver(models.Model):
     approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("审批人"))
     decided_on = models.DateField(_("审批日期"), null=True, blank=True, help_text=_("批准的减免自该日起生效"))
 
+    frozen_groups = EVIDENCE_COLUMNS["ledger_waiver"]
+    objects = EvidenceQuerySet.as_manager()
+    delete = refuse_delete
+
     class Meta:
         verbose_name = _("减免")
         verbose_name_plural = _("减免")

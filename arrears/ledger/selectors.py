@@ -559,7 +559,7 @@ def _prepay_figures(unit, programme, on: date) -> tuple[Decimal, Decimal]:
     return year, saving
 
 
-def incentive_figures(*, start: date, end: date, community_ids=None) -> list[dict]:
+def incentive_figures(*, start: date, end: date, community_ids=None, building_ids=None) -> list[dict]:
     """Per programme, what it granted in [start, end]: grants, owner-units, cost, and who could have taken it up.
 
     `grants` counts grants (withdrawals not counted), `units` the distinct (unit, owner) pairs granted,
@@ -568,16 +568,23 @@ def incentive_figures(*, start: date, end: date, community_ids=None) -> list[dic
     while the programme was in force: for early payment only charges of its charge types (anyone
     billed could have paid early), for a prepaid year any (anyone billed could have prepaid), for
     the late-fee waiver only charges not settled by their due date (those who fell into arrears).
+    With `building_ids`, only those buildings' grants and charges count (a user scoped to some
+    buildings of a community sees their figures, not the community's).
     Four aggregates in one query; no loop over rows.
     """
     given = Q(grants__granted_on__gte=start, grants__granted_on__lte=end, grants__withdraws__isnull=True)
     window = Q(grants__granted_on__gte=start, grants__granted_on__lte=end)
+    if building_ids is not None:
+        given &= Q(grants__charge__unit__building_id__in=list(building_ids))
+        window &= Q(grants__charge__unit__building_id__in=list(building_ids))
     pair = Concat(Cast("grants__charge__unit_id", CharField()), Value("-"), Cast("grants__charge__owner_id", CharField()))
     charges = Charge.objects.filter(
         Q(due_date__lte=Coalesce(OuterRef("valid_to"), Value(end), output_field=DateField())),
         community_id=OuterRef("community_id"), origin__in=grants.RECURRING_ORIGINS, due_date__gte=start,
         due_date__lte=end,
     ).filter(due_date__gte=OuterRef("valid_from"))
+    if building_ids is not None:
+        charges = charges.filter(unit__building_id__in=list(building_ids))
     through = IncentiveProgramme.charge_types.through.objects
     typed = charges.filter(~Exists(through.filter(incentiveprogramme_id=OuterRef(OuterRef("pk"))))
                            | Exists(through.filter(incentiveprogramme_id=OuterRef(OuterRef("pk")),

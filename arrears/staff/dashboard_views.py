@@ -40,7 +40,7 @@ def dashboard(request):
     chosen = form.cleaned_data if form.is_valid() else {}
     as_of, community = chosen.get("as_of") or opening, chosen.get("community")
     data = insights_dashboard.dashboard_data(request.user, as_of=as_of, community=community)
-    if request.GET.get("format") == "xlsx":
+    if request.GET.get("format") == "xlsx" and not form.errors:  # a refused date shows the page and why, not yesterday's file
         buffer = BytesIO()
         insights_dashboard.write_dashboard_xlsx(data, buffer)
         record(actor=request.user, action="dashboard_export", community_id=community, as_of=as_of.isoformat())

@@ -3,6 +3,8 @@ from django.conf import settings
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from arrears.insights.kpis import EARLIEST
+
 XLSX_MAGIC = b"PK\x03\x04"  # an .xlsx is a zip archive
 
 
@@ -49,4 +51,6 @@ class DashboardForm(forms.Form):
             return None  # the page's opening day (yesterday) is the view's to choose
         if as_of > self.today:
             raise forms.ValidationError(_("截至日期不能晚于今天。"))
+        if as_of < EARLIEST:
+            raise forms.ValidationError(_("截至日期不能早于 %(day)s。") % {"day": EARLIEST.isoformat()})
         return as_of

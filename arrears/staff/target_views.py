@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from arrears.core.errors import DomainError
 from arrears.core.models import record
 from arrears.insights import targets
+from arrears.insights.kpis import EARLIEST
 from arrears.insights.models import DEFAULT_ARREARS_RATE_MAX, DEFAULT_SUCCESS_RATE_MIN, PeriodKind
 
 
@@ -36,7 +37,7 @@ def _period(request, today: date) -> targets.Period:
         day = date.fromisoformat(f"{raw}-01") if raw else today
     except ValueError:
         day = today
-    return targets.period_of(kind, min(day, today))
+    return targets.period_of(kind, max(min(day, today), EARLIEST))
 
 
 def _rows(request, today: date):

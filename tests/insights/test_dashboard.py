@@ -127,7 +127,8 @@ def test_the_workbook_holds_the_same_numbers(client, company, manager):
     assert data["as_of"] == "2026-06-19"  # it opens on yesterday, the last complete day
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     book = load_workbook(BytesIO(response.content))
-    assert book.sheetnames == ["指标", "趋势", "回收率", "账龄", "分类", "楼栋欠费率", "催收员", "欠费原因", "说明"]
+    assert book.sheetnames == ["指标", "趋势", "回收率", "账龄", "分类", "楼栋欠费率", "催收员", "欠费原因", "优惠活动", "风险模型",
+                               "说明"]
 
     def cells(title):
         return [[Decimal(str(v)) if isinstance(v, float | int) and not isinstance(v, bool) else v for v in row]

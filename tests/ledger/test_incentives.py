@@ -246,6 +246,13 @@ def test_it_refuses_a_programme_that_overlaps_another_of_its_kind(estate):
     ({"name": " "}, "name"),
     ({"valid_to": date(2025, 12, 31)}, "dates"),
     ({"percent": None, "amount": "1.234"}, "amount"),
+    # longer than the money column, or no number at all: refused, never stored (a stored one broke every payment)
+    ({"percent": None, "amount": "999999999999999"}, "amount"),
+    ({"percent": None, "amount": "1e30"}, "amount"),
+    ({"percent": None, "amount": "9" * 40}, "amount"),
+    ({"percent": "NaN"}, "percent"),
+    ({"percent": "sNaN"}, "percent"),
+    ({"percent": "Infinity"}, "percent"),
 ])
 def test_it_refuses_a_malformed_programme(estate, extra, code):
     community, unit, owner, manager = estate

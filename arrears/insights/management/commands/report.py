@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from arrears.core.text import normalise_key
 from arrears.estate.models import Community
+from arrears.insights.kpis import EARLIEST
 from arrears.ledger import selectors
 
 
@@ -32,6 +33,8 @@ class Command(BaseCommand):
             as_of = _parse_date(date)
         except ValueError as exc:
             raise CommandError(f"日期格式应为 YYYY-MM-DD / date must be YYYY-MM-DD: {date!r}") from exc
+        if as_of < EARLIEST:
+            raise CommandError(f"日期不能早于 {EARLIEST} / the date cannot be before {EARLIEST}")
         community_ids = None
         if community:
             community_ids = list(Community.objects.filter(name=normalise_key(community)).values_list("pk", flat=True))
