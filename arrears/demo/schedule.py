@@ -59,10 +59,11 @@ def send_all() -> Counter:
 
 
 def daily_run(day: date):
-    """The daily collection run for `day` (idempotent); its messages go out with the next send."""
-    from arrears.collection.run import run_collection
+    """The daily run for `day` (idempotent) as the worker does it: then what follows a run, in process
+    (the dashboard's snapshots, the risk scores); its messages go out with the next send."""
+    from arrears.collection.tasks import daily_run as task
 
-    return run_collection(as_of=day)
+    return task(day.isoformat())
 
 
 class Scheduler:

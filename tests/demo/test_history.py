@@ -9,7 +9,9 @@ from django.core.management import call_command
 from django.db import transaction
 from django.db.models import DecimalField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
+from arrears.collection.models import RiskScore
 from arrears.core.errors import DomainError
 from arrears.demo import history as demo
 from arrears.estate.models import (
@@ -21,8 +23,9 @@ from arrears.estate.models import (
     Unit,
     Vehicle,
 )
+from arrears.insights.models import RiskModel, Target
 from arrears.ledger import selectors
-from arrears.ledger.models import Allocation, Charge, Payment, Tariff
+from arrears.ledger.models import Allocation, Charge, IncentiveProgramme, Payment, Tariff
 
 pytestmark = pytest.mark.django_db
 
@@ -107,3 +110,23 @@ def test_the_command_prints_the_rate(capsys):
     # one language, the installation's: Chinese here, with no English half
     assert "欠费率（按户）" in out and "arrears rate" not in out and "/ units" not in out
     assert Unit.objects.count() == 40
+
+
+def test_the_demo_opens_the_insights_pages_on_something_real(capsys):
+    # when the demo company is built
+    call_command("demo-data", units=40, seed=3)
+    # then each community has this month's and this quarter's targets (its own and its collectors'), the
+    # incentive programmes are open from this month, and the early-warning model is trained and has scored
+    out = capsys.readouterr().out
+    assert "考核目标" in out
+    today = timezone.localdate()
+    for community in Community.objects.all():
+        kinds = set(Target.objects.filter(community=community, collector=None).values_list("kind", flat=True))
+        assert kinds == {"month", "quarter"}
+        assert Target.objects.filter(community=community, collector__isnull=False).exists()
+        assert IncentiveProgramme.objects.filter(community=community, kind="late_fee_waiver",
+                                                 valid_from=today.replace(day=1)).exists()
+    assert set(IncentiveProgramme.objects.values_list("kind", flat=True)) == {"early_payment", "prepay_year",
+                                                                             "late_fee_waiver"}
+    assert RiskModel.objects.count() == Company.objects.count() == 1
+    assert RiskScore.objects.exists()

@@ -7,6 +7,7 @@ from arrears.core.money import format_yuan
 from arrears.demo import history
 from arrears.demo.collection import seed_collection
 from arrears.demo.deployment import refuse_on_deployment
+from arrears.demo.insights import seed_insights
 from arrears.demo.legal import seed_legal
 from arrears.demo.staff import ensure_demo_staff
 
@@ -43,6 +44,9 @@ class Command(BaseCommand):
             "staff": len(staff), "cases": seeded["cases"], "attempts": seeded["attempts"], "broken": seeded["promises_broken"]})
         legal = seed_legal(today=timezone.localdate())
         write(gettext("  法务案件 %(matters)s 件，小区合同文件 %(documents)s 份") % legal)
+        insight = seed_insights(today=timezone.localdate())
+        write(gettext("  考核目标 %(targets)s 个，优惠活动 %(programmes)s 个，逾期风险模型 %(models)s 个") % {
+            "targets": insight["targets"], "programmes": insight["programmes"], "models": len(insight["models"])})
         personas = pgettext("punctuation", "、").join(f"{gettext(history.PERSONAS[key])} {count}"
                                                     for key, count in sorted(result.personas.items()))
         write(gettext("  业主类型：%(personas)s") % {"personas": personas})

@@ -35,7 +35,7 @@ class Command(BaseCommand):
         refuse_on_deployment()
         call_command("migrate", verbosity=0)
         if not Company.objects.exists():
-            self.stdout.write(gettext("生成演示数据（约一分钟）…"))
+            self.stdout.write(gettext("生成演示数据并训练逾期风险模型（约一两分钟）…"))
             call_command("demo-data", units=units, seed=seed, stdout=self.stdout)
         call_command("collectstatic", interactive=False, verbosity=0)
         # Links in messages and on this screen point where the demo serves (unless set in the environment).
