@@ -372,6 +372,15 @@ SORTS = {
 DEFAULT_SORT = "-principal"
 
 
+NOT_RECORDED = "none"  # the reason or intent filter's value for owners whose profile does not say
+
+
+def _profile_q(field: str, value: str) -> Q:
+    if value == NOT_RECORDED:
+        return Q(**{f"owner__collection_profile__{field}": ""}) | Q(owner__collection_profile__isnull=True)
+    return Q(**{f"owner__collection_profile__{field}": value})
+
+
 @dataclass
 class CaseFilters:
     community: int | None = None
@@ -381,6 +390,8 @@ class CaseFilters:
     persona: str = ""
     situation: int | None = None
     collector: int | None = None
+    reason: str = ""  # a Reason, or NOT_RECORDED
+    intent: str = ""  # an Intent, or NOT_RECORDED
     sort: str = DEFAULT_SORT
 
     def as_dict(self) -> dict:
@@ -415,6 +426,10 @@ def open_cases(user, filters: CaseFilters, *, today: date | None = None) -> Quer
         cases = cases.filter(_situation_q(filters.situation))
     if filters.collector:
         cases = cases.filter(collector_id=filters.collector)
+    if filters.reason:
+        cases = cases.filter(_profile_q("reason", filters.reason))
+    if filters.intent:
+        cases = cases.filter(_profile_q("intent", filters.intent))
     cases = cases.filter(_still_owing_q(cases, today))
     return cases.select_related(
         "unit__building", "community", "owner__collection_profile", "collector", "last_step",

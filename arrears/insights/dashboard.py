@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from arrears.collection import selectors as collection_selectors
 from arrears.collection.models import Bucket, Tier
+from arrears.collection.selectors import NOT_RECORDED
 from arrears.core import roles
 from arrears.core.money import ZERO
 from arrears.core.text import natural_key
@@ -123,7 +124,8 @@ def dashboard_data(user, *, as_of: date, community: int | None = None) -> dict:
         "heatmap": _heatmap(buildings, current),
         "collectors": _collectors(as_of, building_ids, current, cases, scope),
         "collector_columns": [str(kpis.KPI_LABELS[key]) for key in COLLECTOR_RATES],
-        "reasons": [{"label": row.label, "cases": row.cases, "principal": _amount(row.principal)}
+        "reasons": [{"label": row.label, "cases": row.cases, "principal": _amount(row.principal),
+                     "list": {**scope, "reason": row.reason or NOT_RECORDED, "intent": row.intent or NOT_RECORDED}}
                     for row in kpis.arrears_by_reason(as_of, building_ids)],
         "incentives": _incentives(as_of, None if whole_company else buildings),
         "risk": _risk_reports(buildings),

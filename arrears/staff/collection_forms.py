@@ -21,7 +21,7 @@ from arrears.collection.models import (
     Tier,
 )
 from arrears.collection.rules import SITUATION_LABELS
-from arrears.collection.selectors import SORTS, situation_label
+from arrears.collection.selectors import NOT_RECORDED, SORTS, situation_label
 from arrears.collection.services import RELAYED_OUTCOMES
 from arrears.estate.models import Satisfaction
 from arrears.ledger.models import Component
@@ -104,6 +104,10 @@ class CaseFilterForm(forms.Form):
     situation = forms.TypedChoiceField(label=_("情形"), coerce=int, required=False, empty_value=None,
                                        choices=lambda: BLANK + [(n, f"{n} {situation_label(n)}") for n in SITUATION_LABELS])
     collector = forms.TypedChoiceField(label=_("催收员"), coerce=int, required=False, empty_value=None, widget=QuickSelect)
+    reason = forms.ChoiceField(label=_("欠费原因"), choices=BLANK + [(NOT_RECORDED, _("未记录原因"))] + Reason.choices,
+                               required=False)
+    intent = forms.ChoiceField(label=_("欠费性质"), choices=BLANK + [(NOT_RECORDED, _("未记录性质"))] + Intent.choices,
+                               required=False)
     sort = forms.ChoiceField(label=_("排序"), required=False, choices=[(key, key) for key in SORTS])
 
     def __init__(self, *args, choices: dict, **kwargs):

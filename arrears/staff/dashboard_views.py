@@ -55,7 +55,8 @@ def dashboard(request):
 def _add_links(data: dict, community: int | None) -> None:
     """Every bar, slice and cell to the list behind it: the arrears list filtered; a month to its own dashboard."""
     cases = reverse("staff:cases")
-    rows = [*data["recovery"], *data["aging"], *data["tiers"], *data["collectors"], *data["heatmap"]["cells"]]
+    rows = [*data["recovery"], *data["aging"], *data["tiers"], *data["reasons"], *data["collectors"],
+            *data["heatmap"]["cells"]]
     for row in rows:
         row["url"] = f"{cases}?{urlencode(row['list'])}" if row.get("list") else None
     here = reverse("staff:dashboard")

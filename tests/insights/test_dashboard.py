@@ -104,8 +104,9 @@ def test_the_numbers_are_the_live_kpis(client, company, manager):
     assert {row["id"]: row["recovery_7d"] for row in data["collectors"]} == {
         pk: _rate(figures.recovery_7d) for pk, figures in people.items()}
     assert data["recovery"][0]["rate"] == _rate(whole.recovery_7d) and whole.recovery_7d > 0
-    assert data["reasons"] == [{key: row.as_dict()[key] for key in ("label", "cases", "principal")}
-                               for row in kpis.arrears_by_reason(TODAY, ids)]
+    assert [{key: row[key] for key in ("label", "cases", "principal")} for row in data["reasons"]] == [
+        {key: row.as_dict()[key] for key in ("label", "cases", "principal")}
+        for row in kpis.arrears_by_reason(TODAY, ids)]
     # and the page shows them: the headline rate as a percentage
     html = response.content.decode()
     assert f"{Decimal(values['arrears_rate_amount']) * 100:.2f}%" in html
@@ -267,3 +268,27 @@ def test_incentives_and_the_risk_report_have_their_tables_even_when_empty(client
     page = response.content.decode()
     assert 'data-table="incentives"' in page and "没有优惠活动" in page
     assert "尚未训练模型：运行 arrears risk train。" in page
+
+
+def test_each_reason_drills_down_to_its_cases(client, company, manager):
+    # given the open cases of 阳光花园, one owner judged 经济压力 · 理由借口 and the rest not judged
+    from arrears.collection.models import Case
+    from arrears.collection.services import set_profile
+
+    open_cases = list(Case.objects.filter(community=company["sunny"], status="open").select_related("owner"))
+    judged = open_cases[0]
+    set_profile(owner=judged.owner, staff=manager, reason="economic", intent="excuse")
+    client.force_login(manager)
+    # when the manager opens today's dashboard and follows each reason's link
+    data = client.get(reverse("staff:dashboard"), {"as_of": TODAY.isoformat()}).context["data"]
+    rows = {row["label"]: row for row in data["reasons"]}
+    assert set(rows) == {"经济压力 · 理由借口", "未记录原因 · 未记录性质"}
+    listed = {}
+    for label, row in rows.items():
+        page = client.get(row["url"])
+        assert page.status_code == 200
+        listed[label] = {case.pk for case in page.context["page"].object_list}
+    # then each list holds exactly the cases the row counts
+    assert listed["经济压力 · 理由借口"] == {judged.pk}
+    assert listed["未记录原因 · 未记录性质"] == {case.pk for case in open_cases[1:]}
+    assert [len(listed[label]) for label in rows] == [row["cases"] for row in rows.values()]

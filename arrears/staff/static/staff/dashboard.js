@@ -130,7 +130,7 @@
       xAxis: { type: "value", axisLabel: { formatter: function (v) { return compact.format(v); } } },
       yAxis: { type: "category", data: rows.map(function (r) { return r.label; }), axisLabel: { width: narrow ? 110 : 200, overflow: "truncate" } },
       series: [{ name: words.principal, type: "bar", color: BRAND, data: rows.map(function (r) { return num(r.principal); }) }],
-    }, null, Math.max(160, rows.length * 34 + 50));
+    }, rows, Math.max(160, rows.length * 34 + 50));
   }
 
   // Community (rows) × building (columns). On a phone a grid wider than the screen is not drawn:
