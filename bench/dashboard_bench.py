@@ -17,7 +17,8 @@ Then, each `--repeats` times (min and median, and the query count of one call):
   data D       `dashboard_data` as a company-wide superuser as of D: 23 stored points, today's read live
   data D−1     the same as of D − 1: every point stored (the nightly snapshot's own date)
   community    `dashboard_data` as a manager of one community as of D
-  page         GET /dashboard/?as_of=D as the superuser: the data, the template, the JSON
+  page D−1     GET /dashboard/?as_of=D−1 as the superuser, the day the page opens on: data, template, JSON
+  page D       the same as of D
   workbook     GET /dashboard/?as_of=D&format=xlsx
 """
 
@@ -139,14 +140,15 @@ def main(argv: list[str] | None = None) -> int:
           f"collectors, {Case.objects.filter(status='open').count():,} open cases; D = {as_of}; {os.cpu_count()} cores",
           flush=True)
 
-    def page(**extra):
-        response = client.get("/dashboard/", {"as_of": as_of.isoformat(), **extra})
+    def page(day=as_of, **extra):
+        response = client.get("/dashboard/", {"as_of": day.isoformat(), **extra})
         assert response.status_code == 200, response.status_code
 
     steps = [
         ("data D (today live)", lambda: dashboard_data(root, as_of=as_of)),
         ("data D−1 (all stored)", lambda: dashboard_data(root, as_of=as_of - timedelta(days=1))),
         ("one community, D", lambda: dashboard_data(manager, as_of=as_of, community=community.pk)),
+        ("page D−1 (as it opens)", lambda: page(as_of - timedelta(days=1))),
         ("page D", page),
         ("workbook D", lambda: page(format="xlsx")),
     ]

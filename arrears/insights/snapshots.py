@@ -19,7 +19,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 
 from django.db import transaction
-from django.db.models import Min
+from django.db.models import Min, Sum
 from django.utils import timezone
 
 from arrears.collection.summary import waiver_mark
@@ -85,6 +85,20 @@ def _stored(building_ids, dates) -> tuple[dict[date, dict[int, Figures]], dict[d
     return result, computed
 
 
+def _stored_sums(building_ids, dates) -> tuple[dict[date, dict[int, Figures]], dict[date, set[int]]]:
+    """As `_stored`, but each community's buildings added up in SQL: keyed by community, for points only summed."""
+    rows = KpiSnapshot.objects.filter(as_of__in=list(dates)).order_by()
+    if building_ids is not None:
+        rows = rows.filter(building_id__in=sorted(set(building_ids)))
+    sums = {name: Sum(name, output_field=KpiSnapshot._meta.get_field(name)) for name in STORED}
+    result: dict[date, dict[int, Figures]] = defaultdict(dict)
+    computed: dict[date, set[int]] = defaultdict(set)
+    for row in rows.values("as_of", "community_id").annotate(**sums):
+        result[row["as_of"]][row["community_id"]] = Figures(**{name: row[name] for name in STORED})
+        computed[row["as_of"]].add(row["community_id"])
+    return result, computed
+
+
 def _computed(dates) -> dict[date, set[int]]:
     """The communities whose snapshots hold each date."""
     result: dict[date, set[int]] = defaultdict(set)
@@ -94,16 +108,28 @@ def _computed(dates) -> dict[date, set[int]]:
     return result
 
 
-def ledger_on(building_ids, dates) -> dict[date, dict[int, Figures]]:
-    """Each building's ledger sums on each date: stored where fresh, live where not (never stale)."""
+def ledger_on(building_ids, dates, *, summed=()) -> dict[date, dict]:
+    """Each building's ledger sums on each date: stored where fresh, live where not (never stale).
+
+    For the dates in `summed` only the total matters (a trend's earlier points): the fresh stored
+    rows come added up per community, keyed ("community", id), 24 rows a point instead of one per building.
+    """
     buildings = _buildings(building_ids)
     communities = set(buildings.values())
     stale = stale_since(communities)
-    stored, computed = _stored(list(buildings), dates)  # one read: the rows say which communities they cover
+    detail = [day for day in dates if day not in set(summed)]
+    # one read each: the rows say which communities they cover
+    stored, computed = _stored(list(buildings), detail) if detail else ({}, {})
+    if len(detail) < len(dates):
+        sums, summed_computed = _stored_sums(list(buildings), [day for day in dates if day in set(summed)])
+        computed = {**computed, **summed_computed}
     result = {}
     for day in dates:
         fresh = {c for c in communities & computed.get(day, set()) if c in stale and (stale[c] is None or stale[c] > day)}
-        figures = {pk: stored.get(day, {}).get(pk, Figures()) for pk, c in buildings.items() if c in fresh}
+        if day in detail:
+            figures = {pk: stored.get(day, {}).get(pk, Figures()) for pk, c in buildings.items() if c in fresh}
+        else:
+            figures = {("community", c): sums.get(day, {}).get(c, Figures()) for c in fresh}
         live = [pk for pk, c in buildings.items() if c not in fresh]
         if live:
             figures.update(kpis.ledger_figures(day, live))
@@ -114,9 +140,10 @@ def ledger_on(building_ids, dates) -> dict[date, dict[int, Figures]]:
 def monthly(building_ids, *, as_of: date, months: int = MONTHS) -> list[tuple[date, dict[int, Figures]]]:
     """The trend's points, oldest first: per-building ledger sums at each month end and at `as_of`.
 
-    The last point also carries the cases', promises' and answers' sums (as `current`)."""
+    The last point also carries the cases', promises' and answers' sums (as `current`); the earlier
+    points are only to be added up (their fresh stored parts are per community, see `ledger_on`)."""
     dates = month_ends(as_of, months)
-    ledger = ledger_on(building_ids, dates)
+    ledger = ledger_on(building_ids, dates, summed=[day for day in dates if day != as_of])
     ledger[as_of] = kpis.add_case_figures(as_of, building_ids, ledger[as_of])
     return [(day, ledger[day]) for day in dates]
 

@@ -204,6 +204,7 @@ EVIDENCE_TRIGGERS = {
     "ledger_allocation": {"append_only"},
     "ledger_prepayaward": {"append_only"},
     "ledger_incentivegrant": {"append_only"},
+    "ledger_waiver": {"append_only", "frozen_decision"},
     "legal_matterstage": {"append_only"},
     "legal_mattercost": {"append_only"},
     "legal_award": {"append_only", "frozen_decision"},

@@ -86,6 +86,23 @@ def test_a_payment_dated_back_makes_its_date_and_every_later_point_live(ledger, 
     assert snapshots.refresh(as_of=D) == 0
 
 
+def test_the_trend_adds_the_stored_points_per_community_and_equals_the_live_sums(ledger, no_live):  # noqa: F811
+    # given stored points, then a payment dated back to April: April's end onwards are live, the rest stored
+    snapshots.refresh(as_of=D)
+    u3 = ledger["units"][2]
+    with _noon(D):
+        _pay(u3, u3.ownerships.get().owner, "60.00", date(2026, 4, 20))
+    before = len(no_live)
+    # when the trend is read
+    points = snapshots.monthly(None, as_of=D)
+    # then the stored points come summed per community, the live ones per building, and every total is the live one
+    assert sorted(set(no_live[before:])) == [date(2026, 4, 30), date(2026, 5, 31), D]
+    assert all(isinstance(key, tuple) for key in points[0][1]) and all(isinstance(key, int) for key in points[-1][1])
+    for day, figures in points:
+        whole, live = kpis.total(figures.values()), kpis.total(kpis.ledger_figures(day).values())
+        assert [getattr(whole, name) for name in snapshots.STORED] == [getattr(live, name) for name in snapshots.STORED], day
+
+
 def test_a_waiver_waiting_at_the_refresh_and_approved_back_dated_is_seen(ledger):  # noqa: F811
     u1 = ledger["units"][0]
     charge = Charge.objects.get(unit=u1)
