@@ -16,7 +16,7 @@ from django.db.models import Q
 
 from arrears.core.errors import DomainError
 from arrears.core.money import MoneyError, to_money
-from arrears.estate.models import Unit
+from arrears.estate.models import Community, Unit
 from arrears.ledger import grants, rules, services
 from arrears.ledger.models import (
     ChargeType,
@@ -75,6 +75,10 @@ def create_programme(*, community_id: int, kind: str, name: str, valid_from: dat
         raise DomainError("天数至少为 1", "the number of days must be at least 1", code="days")
     if kind == IncentiveKind.PREPAY_YEAR:
         days = 0
+    # The community's row is the lock: two managers opening programmes of one community wait for each
+    # other here, so the second sees the first's and the overlap check holds under concurrency.
+    if not Community.objects.select_for_update().filter(pk=community_id).exists():
+        raise DomainError("小区不存在", "no such community", code="community")
     overlapping = IncentiveProgramme.objects.filter(community_id=community_id, kind=kind).filter(
         Q(valid_to__isnull=True) | Q(valid_to__gte=valid_from))
     if valid_to is not None:
