@@ -98,9 +98,15 @@ def create_programme(*, community_id: int, kind: str, name: str, valid_from: dat
 
 @transaction.atomic
 def end_programme(*, programme_id: int, on: date) -> IncentiveProgramme:
-    """End a programme on `on` (inclusive); what it already granted stands."""
+    """End a programme on `on` (inclusive); what it already granted stands.
+
+    One that has not started yet (it starts after today) and is ended before its start is called off:
+    it ends the day before it starts, so it is never in force and a corrected one can take its dates.
+    """
     programme = IncentiveProgramme.objects.select_for_update().get(pk=programme_id)
-    if on < programme.valid_from:
+    if on < programme.valid_from and programme.valid_from > services.today():
+        on = programme.valid_from - timedelta(days=1)
+    elif on < programme.valid_from:
         raise DomainError("结束日期早于生效日期", "the end date is before the start date", code="dates")
     if programme.valid_to is not None and programme.valid_to <= on:
         raise DomainError("该活动已在此日期前结束", "the programme already ends on or before that day", code="ended")

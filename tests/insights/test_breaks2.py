@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from arrears.collection.models import CollectorAssignment
 from arrears.core import roles
+from arrears.core.errors import DomainError
 from arrears.core.models import AuditEvent
 from arrears.estate.models import StaffScope
 from arrears.insights.models import Target
@@ -226,3 +227,39 @@ def test_a_fresh_company_sets_a_target_and_opens_a_programme(client, fresh):
     page = client.get(reverse("staff:targets"))
     assert page.status_code == 200 and "¥100.00" in page.content.decode()
     assert client.get(reverse("staff:dashboard"), {"as_of": "2026-06-20"}).status_code == 200
+
+
+def test_a_programme_not_yet_started_can_be_called_off_and_a_corrected_one_opened(client, company, manager, today):
+    # given a programme opened by mistake at 50% for next month
+    sunny = company["sunny"]
+    client.force_login(manager)
+    client.post(reverse("staff:incentives"), {"community": sunny.pk, **PROGRAMME, "percent": "50"})
+    wrong = IncentiveProgramme.objects.get()
+    # when the manager presses its end button (today, before it starts)
+    response = client.post(reverse("staff:incentive_end", args=[wrong.pk]), {"on": today.isoformat()}, follow=True)
+    # then it is called off: never in force, kept on the list, and the corrected one can be opened
+    assert response.status_code == 200
+    wrong.refresh_from_db()
+    assert wrong.valid_to is not None and wrong.valid_to < wrong.valid_from
+    assert not any(wrong.in_force(date(2026, 7, day)) for day in range(1, 32))
+    assert "已取消" in response.content.decode() and 'data-testid="end-programme"' not in response.content.decode()
+    assert client.post(reverse("staff:incentives"), {"community": sunny.pk, **PROGRAMME}).status_code == 302
+    assert IncentiveProgramme.objects.count() == 2
+
+
+def test_a_programme_already_running_cannot_be_ended_before_its_start(company, manager, today):
+    programme = incentives.create_programme(community_id=company["sunny"].pk, kind="late_fee_waiver", name="主动缴清",
+                                            valid_from=date(2026, 6, 1), days=7, created_by=manager)
+    with pytest.raises(DomainError) as error:
+        incentives.end_programme(programme_id=programme.pk, on=date(2026, 5, 31))
+    assert error.value.code == "dates"
+
+
+def test_the_database_still_refuses_an_end_further_before_the_start(company, manager):
+    from django.db import IntegrityError, transaction
+
+    programme = incentives.create_programme(community_id=company["sunny"].pk, kind="late_fee_waiver", name="主动缴清",
+                                            valid_from=date(2026, 7, 1), days=7, created_by=manager)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        IncentiveProgramme.objects.filter(pk=programme.pk).update(valid_to=date(2026, 6, 29))
+    IncentiveProgramme.objects.filter(pk=programme.pk).update(valid_to=date(2026, 6, 30))
