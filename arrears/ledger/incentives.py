@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from arrears.core.errors import DomainError
+from arrears.core.models import record
 from arrears.core.money import MoneyError, to_money
 from arrears.estate.models import Community, Unit
 from arrears.ledger import grants, rules, services
@@ -97,8 +98,9 @@ def create_programme(*, community_id: int, kind: str, name: str, valid_from: dat
 
 
 @transaction.atomic
-def end_programme(*, programme_id: int, on: date) -> IncentiveProgramme:
-    """End a programme on `on` (inclusive); what it already granted stands.
+def end_programme(*, programme_id: int, on: date, staff=None) -> IncentiveProgramme:
+    """End a programme on `on` (inclusive); what it already granted stands. The end is an audit event:
+    who ended it, and its end before and after (the offer the owners were shown changed).
 
     One that has not started yet (it starts after today) and is ended before its start is called off:
     it ends the day before it starts, so it is never in force and a corrected one can take its dates.
@@ -110,8 +112,11 @@ def end_programme(*, programme_id: int, on: date) -> IncentiveProgramme:
         raise DomainError("结束日期早于生效日期", "the end date is before the start date", code="dates")
     if programme.valid_to is not None and programme.valid_to <= on:
         raise DomainError("该活动已在此日期前结束", "the programme already ends on or before that day", code="ended")
+    old = programme.valid_to
     programme.valid_to = on
     programme.save(update_fields=["valid_to"])
+    record(actor=staff, action="incentive_programme_ended", community_id=programme.community_id, programme=programme.pk,
+           old_valid_to=None if old is None else old.isoformat(), new_valid_to=on.isoformat())
     return programme
 
 

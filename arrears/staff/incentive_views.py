@@ -83,7 +83,7 @@ def programme_end(request, pk):
     field = forms.DateField(required=False)
     try:
         on = field.clean(request.POST.get("on")) or timezone.localdate()
-        ended = incentives.end_programme(programme_id=programme.pk, on=on)
+        ended = incentives.end_programme(programme_id=programme.pk, on=on, staff=request.user)
     except forms.ValidationError:
         messages.error(request, _("日期格式不正确"))
     except DomainError as error:

@@ -263,3 +263,19 @@ def test_the_database_still_refuses_an_end_further_before_the_start(company, man
     with pytest.raises(IntegrityError), transaction.atomic():
         IncentiveProgramme.objects.filter(pk=programme.pk).update(valid_to=date(2026, 6, 29))
     IncentiveProgramme.objects.filter(pk=programme.pk).update(valid_to=date(2026, 6, 30))
+
+
+# -- an owner's lawyer ----------------------------------------------------------------------------
+
+
+def test_ending_a_programme_leaves_who_ended_it_when_and_the_dates_before_and_after(client, company, manager, today):
+    # given a running programme with no end
+    programme = incentives.create_programme(community_id=company["sunny"].pk, kind="late_fee_waiver", name="主动缴清",
+                                            valid_from=date(2026, 1, 1), days=7, created_by=manager)
+    client.force_login(manager)
+    # when the manager ends it on the page
+    client.post(reverse("staff:incentive_end", args=[programme.pk]), {"on": "2026-06-30"})
+    # then an audit event says who ended which programme, from which end to which
+    event = AuditEvent.objects.get(action="incentive_programme_ended")
+    assert event.actor == manager and event.community_id == company["sunny"].pk
+    assert event.detail == {"programme": programme.pk, "old_valid_to": None, "new_valid_to": "2026-06-30"}
