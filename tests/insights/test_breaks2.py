@@ -279,3 +279,19 @@ def test_ending_a_programme_leaves_who_ended_it_when_and_the_dates_before_and_af
     event = AuditEvent.objects.get(action="incentive_programme_ended")
     assert event.actor == manager and event.community_id == company["sunny"].pk
     assert event.detail == {"programme": programme.pk, "old_valid_to": None, "new_valid_to": "2026-06-30"}
+
+
+def test_a_fresh_community_with_owners_but_no_charges_opens_every_page_for_each_role(client, fresh):
+    from arrears.collection.models import CollectorAssignment as Assignment
+
+    community = fresh["community"]
+    unit = factories.unit(community, building="1栋")
+    factories.owner(unit)
+    collector = factories.user("c1", groups=[roles.COLLECTOR])
+    StaffScope.objects.create(user=collector, community=community, building=unit.building)
+    Assignment.objects.create(community=community, building=unit.building, user=collector)
+    for user in (fresh["manager"], collector):
+        client.force_login(user)
+        for url, query in (("staff:home", {}), ("staff:dashboard", {}), ("staff:dashboard", {"as_of": "2026-06-20"}),
+                           ("staff:targets", {}), ("staff:targets", {"kind": "quarter"}), ("staff:incentives", {})):
+            assert client.get(reverse(url), query).status_code == 200, (user.username, url, query)
