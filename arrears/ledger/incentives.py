@@ -77,8 +77,9 @@ def create_programme(*, community_id: int, kind: str, name: str, valid_from: dat
     if kind == IncentiveKind.PREPAY_YEAR:
         days = 0
     # The community's row is the lock: two managers opening programmes of one community wait for each
-    # other here, so the second sees the first's and the overlap check holds under concurrency.
-    if not Community.objects.select_for_update().filter(pk=community_id).exists():
+    # other here, so the second sees the first's and the overlap check holds under concurrency. (No key
+    # update: rows that merely refer to the community, payments among them, are not held up.)
+    if not Community.objects.select_for_update(no_key=True).filter(pk=community_id).exists():
         raise DomainError("小区不存在", "no such community", code="community")
     overlapping = IncentiveProgramme.objects.filter(community_id=community_id, kind=kind).filter(
         Q(valid_to__isnull=True) | Q(valid_to__gte=valid_from))

@@ -295,3 +295,12 @@ def test_a_fresh_community_with_owners_but_no_charges_opens_every_page_for_each_
         for url, query in (("staff:home", {}), ("staff:dashboard", {}), ("staff:dashboard", {"as_of": "2026-06-20"}),
                            ("staff:targets", {}), ("staff:targets", {"kind": "quarter"}), ("staff:incentives", {})):
             assert client.get(reverse(url), query).status_code == 200, (user.username, url, query)
+
+
+def test_a_target_of_nothing_to_recover_and_rates_at_their_bounds_show_without_dividing_by_zero(client, company, manager):
+    client.force_login(manager)
+    client.post(reverse("staff:targets_set"), target_form(company, amount="0", arrears_rate_max="0",
+                                                          success_rate_min="100"))
+    assert Target.objects.get().amount == 0
+    assert client.get(reverse("staff:targets")).status_code == 200
+    assert client.get(reverse("staff:targets_export")).status_code == 200
