@@ -94,6 +94,9 @@ def period_of(kind: str, day: date) -> Period:
 def check_period_start(kind: str, start: date) -> Period:
     """A target's period opens on the 1st of a month, and a quarter's in January, April, July or October."""
     period = period_of(kind, start)
+    if start < kpis.EARLIEST:  # as the page and the report: no figures mean anything before it
+        raise DomainError(f"周期不能早于 {kpis.EARLIEST.isoformat()}", f"a period cannot start before {kpis.EARLIEST.isoformat()}",
+                          code="period_start")
     if start.day != 1:
         raise DomainError("周期开始日必须是某月 1 日", "a period starts on the 1st of a month", code="period_start")
     if kind == PeriodKind.QUARTER and start.month not in QUARTER_MONTHS:

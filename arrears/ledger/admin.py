@@ -269,7 +269,7 @@ class IncentiveProgrammeAdmin(CreateThroughServiceAdmin):
     def end_today(self, request, queryset):
         for programme in queryset:
             try:
-                incentives.end_programme(programme_id=programme.pk, on=services.today())
+                incentives.end_programme(programme_id=programme.pk, on=services.today(), staff=request.user)
             except DomainError as exc:
                 self.message_user(request, f"{programme.name}: {error_text(exc)}", messages.ERROR)
 

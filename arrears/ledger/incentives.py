@@ -15,8 +15,9 @@ from django.db import transaction
 from django.db.models import Q
 
 from arrears.core.errors import DomainError
+from arrears.core.models import record
 from arrears.core.money import MoneyError, to_money
-from arrears.estate.models import Unit
+from arrears.estate.models import Community, Unit
 from arrears.ledger import grants, rules, services
 from arrears.ledger.models import (
     ChargeType,
@@ -75,6 +76,11 @@ def create_programme(*, community_id: int, kind: str, name: str, valid_from: dat
         raise DomainError("天数至少为 1", "the number of days must be at least 1", code="days")
     if kind == IncentiveKind.PREPAY_YEAR:
         days = 0
+    # The community's row is the lock: two managers opening programmes of one community wait for each
+    # other here, so the second sees the first's and the overlap check holds under concurrency. (No key
+    # update: rows that merely refer to the community, payments among them, are not held up.)
+    if not Community.objects.select_for_update(no_key=True).filter(pk=community_id).exists():
+        raise DomainError("小区不存在", "no such community", code="community")
     overlapping = IncentiveProgramme.objects.filter(community_id=community_id, kind=kind).filter(
         Q(valid_to__isnull=True) | Q(valid_to__gte=valid_from))
     if valid_to is not None:
@@ -93,15 +99,25 @@ def create_programme(*, community_id: int, kind: str, name: str, valid_from: dat
 
 
 @transaction.atomic
-def end_programme(*, programme_id: int, on: date) -> IncentiveProgramme:
-    """End a programme on `on` (inclusive); what it already granted stands."""
+def end_programme(*, programme_id: int, on: date, staff=None) -> IncentiveProgramme:
+    """End a programme on `on` (inclusive); what it already granted stands. The end is an audit event:
+    who ended it, and its end before and after (the offer the owners were shown changed).
+
+    One that has not started yet (it starts after today) and is ended before its start is called off:
+    it ends the day before it starts, so it is never in force and a corrected one can take its dates.
+    """
     programme = IncentiveProgramme.objects.select_for_update().get(pk=programme_id)
-    if on < programme.valid_from:
+    if on < programme.valid_from and programme.valid_from > services.today():
+        on = programme.valid_from - timedelta(days=1)
+    elif on < programme.valid_from:
         raise DomainError("结束日期早于生效日期", "the end date is before the start date", code="dates")
     if programme.valid_to is not None and programme.valid_to <= on:
         raise DomainError("该活动已在此日期前结束", "the programme already ends on or before that day", code="ended")
+    old = programme.valid_to
     programme.valid_to = on
     programme.save(update_fields=["valid_to"])
+    record(actor=staff, action="incentive_programme_ended", community_id=programme.community_id, programme=programme.pk,
+           old_valid_to=None if old is None else old.isoformat(), new_valid_to=on.isoformat())
     return programme
 
 

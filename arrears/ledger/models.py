@@ -7,6 +7,7 @@ Three caches exist, each with a test that proves it equals its derivation:
 or closes: the ledger knows the hold, not the dispute, because collection depends on the ledger).
 """
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -391,8 +392,10 @@ class IncentiveProgramme(models.Model):
         verbose_name_plural = _("优惠活动")
         ordering = ["community_id", "-valid_from", "id"]
         constraints = [
+            # A programme called off before it started ends the day before it starts: never in force.
             models.CheckConstraint(
-                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=F("valid_from")), name="incentive_to_after_from",
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=F("valid_from") - timedelta(days=1)),
+                name="incentive_to_after_from",
             ),
             # A discount is a percentage or an amount, never both; the late-fee waiver is neither.
             models.CheckConstraint(
@@ -406,6 +409,11 @@ class IncentiveProgramme(models.Model):
 
     def __str__(self):
         return f"{self.community} {self.name}"
+
+    @property
+    def called_off(self) -> bool:
+        """Ended before it started: never in force."""
+        return self.valid_to is not None and self.valid_to < self.valid_from
 
     def in_force(self, on) -> bool:
         return self.valid_from <= on and (self.valid_to is None or on <= self.valid_to)

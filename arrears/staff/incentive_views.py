@@ -83,11 +83,15 @@ def programme_end(request, pk):
     field = forms.DateField(required=False)
     try:
         on = field.clean(request.POST.get("on")) or timezone.localdate()
-        incentives.end_programme(programme_id=programme.pk, on=on)
+        ended = incentives.end_programme(programme_id=programme.pk, on=on, staff=request.user)
     except forms.ValidationError:
         messages.error(request, _("日期格式不正确"))
     except DomainError as error:
         messages.error(request, error.localized)
     else:
-        messages.success(request, _("优惠活动“%(name)s”将于 %(day)s 结束") % {"name": programme.name, "day": on.isoformat()})
+        if ended.called_off:
+            messages.success(request, _("优惠活动“%(name)s”尚未开始，已取消") % {"name": programme.name})
+        else:
+            messages.success(request, _("优惠活动“%(name)s”将于 %(day)s 结束") % {"name": programme.name,
+                                                                          "day": ended.valid_to.isoformat()})
     return redirect("staff:incentives")
