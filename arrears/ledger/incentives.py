@@ -113,6 +113,11 @@ def end_programme(*, programme_id: int, on: date, staff=None) -> IncentiveProgra
         raise DomainError("结束日期早于生效日期", "the end date is before the start date", code="dates")
     if programme.valid_to is not None and programme.valid_to <= on:
         raise DomainError("该活动已在此日期前结束", "the programme already ends on or before that day", code="ended")
+    last = programme.grants.filter(withdraws__isnull=True).order_by("-granted_on").values_list("granted_on", flat=True).first()
+    if last is not None and on < last:
+        # what it granted stands: an end before a grant would leave a discount given by a programme not in force
+        raise DomainError(f"该活动在 {last} 仍有发放，结束日期不能早于该日",
+                          f"the programme granted a discount on {last}: it cannot end before that day", code="granted")
     old = programme.valid_to
     programme.valid_to = on
     programme.save(update_fields=["valid_to"])

@@ -474,9 +474,12 @@ class IncentiveLine:
 
 
 def owner_incentive_grants(*, unit_ids, owner_id, since: date) -> list[IncentiveLine]:
-    """The owner's discounts and waivers granted since `since`, newest first, each with its programme."""
-    rows = (IncentiveGrant.objects.filter(charge__unit_id__in=list(unit_ids), charge__owner_id=owner_id,
-                                          withdraws__isnull=True, granted_on__gte=since)
+    """The owner's discounts and waivers granted or withdrawn since `since`, newest first, each with its programme.
+
+    A grant older than `since` withdrawn within it is listed too: the owner sees why the amount came back."""
+    recent = Q(granted_on__gte=since) | Exists(IncentiveGrant.objects.filter(withdraws=OuterRef("pk"), granted_on__gte=since))
+    rows = (IncentiveGrant.objects.filter(recent, charge__unit_id__in=list(unit_ids), charge__owner_id=owner_id,
+                                          withdraws__isnull=True)
             .annotate(withdrawn=Exists(IncentiveGrant.objects.filter(withdraws=OuterRef("pk"))))
             .select_related("programme", "charge__charge_type").order_by("-granted_on", "-pk"))
     return [IncentiveLine(g.charge.unit_id, g.programme.name, g.get_kind_display(), g.charge.charge_type.name, g.charge.period_start,

@@ -494,3 +494,32 @@ def test_the_database_refuses_to_change_a_grant_or_an_award(estate):
         grant.delete()
     grant.refresh_from_db()
     assert grant.amount == D("10.00")
+
+
+def test_a_programme_cannot_end_before_a_discount_it_granted(estate):
+    # given a programme that granted 10.00 off on 2026-01-10
+    community, unit, owner, manager = estate
+    programme = early(community, manager)
+    services.bill(through=date(2026, 1, 1))
+    pay(unit, owner, "190.00", date(2026, 1, 10))
+    # when a manager tries to end it on the 5th, then on the 10th
+    with pytest.raises(DomainError) as error:
+        incentives.end_programme(programme_id=programme.pk, on=date(2026, 1, 5))
+    # then the earlier end is refused with the reason (the grant would outlive its programme); the 10th is fine
+    assert error.value.code == "granted" and "2026-01-10" in str(error.value)
+    assert incentives.end_programme(programme_id=programme.pk, on=date(2026, 1, 10)).valid_to == date(2026, 1, 10)
+
+
+def test_a_withdrawal_within_the_statements_window_lists_its_older_grant(estate):
+    # given a grant of 2026-01-10 whose payment is reversed more than a year later
+    community, unit, owner, manager = estate
+    early(community, manager)
+    services.bill(through=date(2026, 1, 1))
+    payment = pay(unit, owner, "190.00", date(2026, 1, 10))
+    with time_machine.travel(date(2027, 3, 1), tick=False):
+        services.reverse_payment(payment_id=payment.pk, reversed_on=date(2027, 3, 1), reason="退票",
+                                 requested_by=manager, approved_by=factories.user("checker"))
+    # when the statement lists the last year's discounts
+    lines = selectors.owner_incentive_grants(unit_ids=[unit.pk], owner_id=owner.pk, since=date(2026, 3, 1))
+    # then the old grant is there, marked withdrawn
+    assert [(line.granted_on, line.withdrawn) for line in lines] == [(date(2026, 1, 10), True)]
