@@ -88,6 +88,12 @@ def ensure_test_packages() -> None:
               flush=True)
 
 
+def parallel(args: list[str]) -> list[str]:
+    """One test process per core (pytest-xdist, each with its own test database), unless asked otherwise."""
+    chosen = any(a.startswith(("-n", "--numprocesses")) or a.endswith("no:xdist") for a in args)
+    return [] if chosen else ["-n", "auto"]
+
+
 def arrears(*args, **kwargs):
     return run(BIN / "arrears", *args, **kwargs)
 
@@ -102,7 +108,7 @@ def main(argv: list[str]) -> int:
     if command == "test":
         install()
         ensure_test_packages()
-        result = run(PYTHON, "-m", "pytest", *argv[1:], check=False)
+        result = run(PYTHON, "-m", "pytest", *parallel(argv[1:]), *argv[1:], check=False)
         if result.returncode == 5:
             print("pytest collected no tests: that is a failure / 没有运行任何测试", flush=True)
             return 1

@@ -45,3 +45,9 @@ def test_the_test_command_installs_them_before_pytest(monkeypatch):
     monkeypatch.setattr(dev, "run", lambda *args, **kwargs: order.append("pytest") or type("R", (), {"returncode": 0})())
     assert dev.main(["test"]) == 0
     assert order == ["install", ("apt", ("poppler-utils",)), "pytest"]
+
+
+def test_the_suite_runs_one_process_per_core_unless_told_otherwise():
+    assert dev.parallel([]) == ["-n", "auto"]
+    assert dev.parallel(["tests/core"]) == ["-n", "auto"]
+    assert dev.parallel(["-n", "0"]) == [] and dev.parallel(["-n4"]) == [] and dev.parallel(["--numprocesses=2"]) == []
