@@ -69,10 +69,12 @@ INSTALLED_APPS = [
     "arrears.legal",
     "arrears.insights",
     "arrears.staff",
+    "arrears.api",
     "arrears.demo",  # the top floor: stands on every app, nothing imports it
 ]
 
 MIDDLEWARE = [
+    "arrears.core.logs.RequestIdMiddleware",  # first: every line logged for the request carries its id
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -185,12 +187,28 @@ if ARREARS_HTTPS:
 SECURE_HSTS_PRELOAD = ARREARS_HTTPS and env_bool("ARREARS_HSTS_PRELOAD", False)
 SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
+# LOG_FORMAT=json (production: one JSON object a line, with the request id) or text (the default).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "arrears.core.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "arrears.core.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_id"],
+                             "formatter": "json" if env_str("LOG_FORMAT", "text") == "json" else "text"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
 }
+
+# ---- arrears serve (gunicorn): where it listens, and whose X-Forwarded-* headers it trusts (the proxy).
+ARREARS_BIND = env_str("ARREARS_BIND", "127.0.0.1:8000")
+ARREARS_FORWARDED_ALLOW_IPS = env_str("ARREARS_FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# ---- Health (/healthz): 503 when the last daily run finished more than this many hours ago, or a
+# message due to be sent has waited more than this many minutes (the sender is not running).
+ARREARS_HEALTH_RUN_HOURS = int(env_str("ARREARS_HEALTH_RUN_HOURS", "26"))
+ARREARS_HEALTH_OUTBOX_MINUTES = int(env_str("ARREARS_HEALTH_OUTBOX_MINUTES", "15"))
 
 # ---- Excel import: limits, and where the web import's background job runs ---------------------
 # The upload is refused above MAX_UPLOAD_MB; its zip members' declared sizes above MAX_UNPACKED_MB

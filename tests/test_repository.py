@@ -95,3 +95,10 @@ def test_only_the_staff_site_the_api_and_the_demo_read_the_insights():
     offenders = {module: others for app in APPS if app not in ("insights", "staff", "api", "demo")
                  for module, others in imports_of(app).items() if "insights" in others}
     assert offenders == {}
+
+
+def test_only_the_demo_stands_on_the_platform():
+    # api (the REST API, health, the server) stands on every app; none of them reads it (DESIGN.md §4)
+    offenders = {module: others for app in APPS if app not in ("api", "demo")
+                 for module, others in imports_of(app).items() if "api" in others}
+    assert offenders == {}
