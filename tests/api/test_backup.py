@@ -58,7 +58,7 @@ def _rewrite(archive: Path, change) -> Path:
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="the SQLite path")
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the roles migrations create survive
 def test_a_sqlite_backup_restores_into_a_fresh_database_with_its_files(company):
     # given a backup of the running database
     archive = backup(company / "backups")
@@ -78,7 +78,7 @@ def test_a_sqlite_backup_restores_into_a_fresh_database_with_its_files(company):
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_dump and pg_restore")
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the roles migrations create survive
 def test_a_postgresql_backup_restores_into_a_fresh_database_with_its_files(company):
     archive = backup(company / "backups")
     settings = connection.settings_dict
@@ -101,7 +101,7 @@ def test_a_postgresql_backup_restores_into_a_fresh_database_with_its_files(compa
         admin.close()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the roles migrations create survive
 def test_a_damaged_archive_is_refused_before_anything_is_written(company):
     archive = backup(company / "backups")
     database = next(n for n in tarfile.open(archive).getnames() if n.startswith("database."))
@@ -114,7 +114,7 @@ def test_a_damaged_archive_is_refused_before_anything_is_written(company):
     assert error.value.code == "checksum"
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the roles migrations create survive
 @pytest.mark.parametrize("hostile", ["../../etc/cron.d/x", "/etc/passwd", "media/../../x"])
 def test_an_archive_with_a_path_outside_its_folder_is_refused(company, hostile):
     archive = backup(company / "backups")
@@ -127,7 +127,7 @@ def test_an_archive_with_a_path_outside_its_folder_is_refused(company, hostile):
     assert error.value.code == "archive"
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the roles migrations create survive
 def test_check_only_verifies_and_writes_nothing(company):
     archive = backup(company / "backups")
     done = restore(archive, check_only=True)
@@ -145,7 +145,7 @@ def test_something_that_is_not_an_archive_is_refused(tmp_path):
     assert error.value.code == "archive"
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the roles migrations create survive
 def test_the_commands_back_up_into_the_data_folder_and_verify(company, settings, capsys):
     from django.core.management import call_command
 
