@@ -28,6 +28,7 @@ def seed_targets(manager, *, today: date) -> int:
     """A month and a quarter target per community and per collector, from last month's recovered amount."""
     last_month_end = date.fromordinal(today.replace(day=1).toordinal() - 1)
     by_building = kpis.building_figures(last_month_end)
+    users = get_user_model().objects
     made = 0
     for community in Community.objects.order_by("pk"):
         buildings = list(community.buildings.values_list("pk", flat=True))
@@ -35,7 +36,6 @@ def seed_targets(manager, *, today: date) -> int:
         people = {}
         for row in CollectorAssignment.objects.filter(community=community).values("user_id", "building_id"):
             people.setdefault(row["user_id"], []).append(row["building_id"])
-        User = get_user_model()
         for kind, months in ((PeriodKind.MONTH, 1), (PeriodKind.QUARTER, 3)):
             start = targets.period_of(kind, today).start
             targets.set_target(staff=manager, community=community, kind=kind, period_start=start,
@@ -44,7 +44,7 @@ def seed_targets(manager, *, today: date) -> int:
             for user_id, own in sorted(people.items()):
                 mine = kpis.total(by_building[pk] for pk in own if pk in by_building).recovered
                 targets.set_target(staff=manager, community=community, kind=kind, period_start=start,
-                                   collector=User.objects.get(pk=user_id), amount=_goal(mine, months))
+                                   collector=users.get(pk=user_id), amount=_goal(mine, months))
                 made += 1
     return made
 

@@ -135,16 +135,13 @@ def dashboard_data(user, *, as_of: date, community: int | None = None) -> dict:
 def _incentives(as_of: date, buildings: list[Building] | None) -> list[dict]:
     """Each incentive programme's uptake and cost this year up to `as_of` (seed 000's 激励政策, measured).
 
-    Programmes belong to communities; a user who sees only some of a community's buildings gets
-    those buildings' grants and owners, not the community's.
+    Programmes belong to communities; the grants and owners counted are those of the buildings the
+    user sees (all of a community's, or some), so a building-scoped user never sees the community's.
     """
     community_ids = building_ids = None
     if buildings is not None:
         community_ids = sorted({b.community_id for b in buildings})
-        every = (Building.objects.filter(community_id__in=community_ids)
-                 .filter(Exists(Unit.objects.filter(building_id=OuterRef("pk")))).count())
-        if every != len(buildings):
-            building_ids = [b.pk for b in buildings]
+        building_ids = [b.pk for b in buildings]
     rows = ledger_selectors.incentive_figures(start=date(as_of.year, 1, 1), end=as_of, community_ids=community_ids,
                                               building_ids=building_ids)
     return [{"name": row["name"], "kind": row["kind"], "grants": row["grants"], "units": row["units"],

@@ -72,29 +72,25 @@ def stale_since(community_ids) -> dict[int, date | None]:
     return result
 
 
-def _stored(building_ids, dates) -> tuple[dict[date, dict[int, Figures]], dict[date, set[int]]]:
-    """The stored figures of these buildings on these dates, and the communities each date was written for."""
+def _stored(building_ids, dates, *, per_community: bool = False) -> tuple[dict[date, dict], dict[date, set[int]]]:
+    """The stored figures of these buildings on these dates, and the communities each date was written for.
+
+    Per building, or with `per_community` each community's buildings added up in SQL and keyed
+    ("community", id): for points that are only summed (one row a community instead of one a building).
+    """
     rows = KpiSnapshot.objects.filter(as_of__in=list(dates)).order_by()
     if building_ids is not None:
         rows = rows.filter(building_id__in=sorted(set(building_ids)))
-    result: dict[date, dict[int, Figures]] = defaultdict(dict)
+    if per_community:
+        rows = rows.values("as_of", "community_id").annotate(
+            **{name: Sum(name, output_field=KpiSnapshot._meta.get_field(name)) for name in STORED})
+    else:
+        rows = rows.values("building_id", "community_id", "as_of", *STORED)
+    result: dict[date, dict] = defaultdict(dict)
     computed: dict[date, set[int]] = defaultdict(set)
-    for row in rows.values("building_id", "community_id", "as_of", *STORED):
-        result[row["as_of"]][row["building_id"]] = Figures(**{name: row[name] for name in STORED})
-        computed[row["as_of"]].add(row["community_id"])
-    return result, computed
-
-
-def _stored_sums(building_ids, dates) -> tuple[dict[date, dict[int, Figures]], dict[date, set[int]]]:
-    """As `_stored`, but each community's buildings added up in SQL: keyed by community, for points only summed."""
-    rows = KpiSnapshot.objects.filter(as_of__in=list(dates)).order_by()
-    if building_ids is not None:
-        rows = rows.filter(building_id__in=sorted(set(building_ids)))
-    sums = {name: Sum(name, output_field=KpiSnapshot._meta.get_field(name)) for name in STORED}
-    result: dict[date, dict[int, Figures]] = defaultdict(dict)
-    computed: dict[date, set[int]] = defaultdict(set)
-    for row in rows.values("as_of", "community_id").annotate(**sums):
-        result[row["as_of"]][row["community_id"]] = Figures(**{name: row[name] for name in STORED})
+    for row in rows:
+        key = ("community", row["community_id"]) if per_community else row["building_id"]
+        result[row["as_of"]][key] = Figures(**{name: row[name] for name in STORED})
         computed[row["as_of"]].add(row["community_id"])
     return result, computed
 
@@ -112,24 +108,23 @@ def ledger_on(building_ids, dates, *, summed=()) -> dict[date, dict]:
     """Each building's ledger sums on each date: stored where fresh, live where not (never stale).
 
     For the dates in `summed` only the total matters (a trend's earlier points): the fresh stored
-    rows come added up per community, keyed ("community", id), 24 rows a point instead of one per building.
+    rows come added up per community, keyed ("community", id): one row a community instead of one a building.
     """
     buildings = _buildings(building_ids)
     communities = set(buildings.values())
     stale = stale_since(communities)
-    detail = [day for day in dates if day not in set(summed)]
+    summed = set(summed)
     # one read each: the rows say which communities they cover
-    stored, computed = _stored(list(buildings), detail) if detail else ({}, {})
-    if len(detail) < len(dates):
-        sums, summed_computed = _stored_sums(list(buildings), [day for day in dates if day in set(summed)])
-        computed = {**computed, **summed_computed}
+    stored, computed = _stored(list(buildings), [day for day in dates if day not in summed])
+    sums, summed_computed = _stored(list(buildings), list(summed & set(dates)), per_community=True)
+    computed.update(summed_computed)
     result = {}
     for day in dates:
         fresh = {c for c in communities & computed.get(day, set()) if c in stale and (stale[c] is None or stale[c] > day)}
-        if day in detail:
-            figures = {pk: stored.get(day, {}).get(pk, Figures()) for pk, c in buildings.items() if c in fresh}
+        if day in summed:
+            figures = {key: value for key, value in sums.get(day, {}).items() if key[1] in fresh}
         else:
-            figures = {("community", c): sums.get(day, {}).get(c, Figures()) for c in fresh}
+            figures = {pk: stored.get(day, {}).get(pk, Figures()) for pk, c in buildings.items() if c in fresh}
         live = [pk for pk, c in buildings.items() if c not in fresh]
         if live:
             figures.update(kpis.ledger_figures(day, live))
