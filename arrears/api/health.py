@@ -59,7 +59,7 @@ def broker_check() -> Check:
 
     with Connection(url, connect_timeout=3) as conn:
         conn.ensure_connection(max_retries=1, timeout=3)
-        return Check("broker", True, conn.transport_cls if isinstance(conn.transport_cls, str) else "connected")
+        return Check("broker", True, str(conn.transport_cls))
 
 
 def daily_run(now: datetime) -> Check:
