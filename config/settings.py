@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "arrears.insights",
     "arrears.staff",
     "arrears.api",
+    "ninja",  # the API docs page's Swagger UI from the static files, never a CDN
     "arrears.demo",  # the top floor: stands on every app, nothing imports it
 ]
 
@@ -85,6 +86,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "arrears.api.audit.ApiAuditMiddleware",  # every /api/v1/ call: who, what, the answer
 ]
 
 AUTHENTICATION_BACKENDS = [
@@ -209,6 +211,13 @@ ARREARS_FORWARDED_ALLOW_IPS = env_str("ARREARS_FORWARDED_ALLOW_IPS", "127.0.0.1"
 # message due to be sent has waited more than this many minutes (the sender is not running).
 ARREARS_HEALTH_RUN_HOURS = int(env_str("ARREARS_HEALTH_RUN_HOURS", "26"))
 ARREARS_HEALTH_OUTBOX_MINUTES = int(env_str("ARREARS_HEALTH_OUTBOX_MINUTES", "15"))
+
+# ---- REST API (/api/v1/): tokens live ARREARS_API_TOKEN_DAYS days unless asked otherwise (at most
+# 366); each token may make ARREARS_API_RATE_LIMIT calls a minute; an address that sends
+# ARREARS_API_AUTH_FAILURES bad tokens in a minute is refused for the rest of it.
+ARREARS_API_TOKEN_DAYS = int(env_str("ARREARS_API_TOKEN_DAYS", "90"))
+ARREARS_API_RATE_LIMIT = (int(env_str("ARREARS_API_RATE_LIMIT", "120")), 60)
+ARREARS_API_AUTH_FAILURES = (int(env_str("ARREARS_API_AUTH_FAILURES", "20")), 60)
 
 # ---- Excel import: limits, and where the web import's background job runs ---------------------
 # The upload is refused above MAX_UPLOAD_MB; its zip members' declared sizes above MAX_UNPACKED_MB

@@ -8,6 +8,7 @@ from arrears.staff import views as staff_views
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", api_views.healthz, name="healthz"),
+    path("", include("arrears.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("login/", staff_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

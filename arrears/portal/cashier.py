@@ -262,8 +262,8 @@ def preview(*, unit_id: int, owner_id: int, amount, paid_on: date, charge_ids=()
 
 
 def take_payment(*, unit_id: int, owner_id: int, amount, method: str, paid_on: date, reference: str, operator,
-                 key: str = "", charge_ids=(), corrects: str = "") -> Payment:
-    """Take money at the desk: record it (first to the charges ticked for the payer, then by the
+                 key: str = "", charge_ids=(), corrects: str = "", channel_label: str = CHANNEL_LABEL) -> Payment:
+    """Take money at the desk (or from the finance system through the API, `channel_label` says which): record it (first to the charges ticked for the payer, then by the
     company's rule), issue its numbered receipt, close the owner's case if nothing is overdue any
     more; all or nothing.
 
@@ -284,7 +284,7 @@ def take_payment(*, unit_id: int, owner_id: int, amount, method: str, paid_on: d
             raise DomainError("这笔收款已经确认过，请勿重复提交", "this payment was already confirmed", code="duplicate")
         payment = receipts.record_with_receipt(unit_id=unit_id, owner_id=owner_id, amount=amount, paid_on=paid_on,
                                                method=method, reference=reference, number=number, operator=operator,
-                                               channel_label=CHANNEL_LABEL, designation=designation,
+                                               channel_label=channel_label, designation=designation,
                                                corrects_id=corrects_id)
         record(actor=operator, action=PAYMENT_ACTION, community_id=unit.community_id, payment=payment.pk,
                receipt=number, amount=str(amount), method=method, key=key, designation=list(designation),
