@@ -238,6 +238,19 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
+
+
+def _clock(text: str) -> tuple[int, int]:
+    try:
+        hour, minute = (int(part) for part in text.split(":"))
+    except ValueError:
+        hour = minute = -1
+    if not (0 <= hour < 24 and 0 <= minute < 60):
+        raise ImproperlyConfigured(f"ARREARS_DAILY_RUN_AT must be HH:MM (Asia/Shanghai), e.g. 06:00, not {text!r}")
+    return hour, minute
+
+
+DAILY_RUN_AT = _clock(env_str("ARREARS_DAILY_RUN_AT", "06:00"))
 CELERY_BEAT_SCHEDULE = {
     "dispatch-outbox": {
         "task": "arrears.notices.tasks.dispatch_outbox",
@@ -251,7 +264,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     "daily-collection-run": {
         "task": "arrears.collection.tasks.daily_run",
-        "schedule": crontab(hour=6, minute=0),  # Asia/Shanghai, before the working day starts
+        # Asia/Shanghai, before the working day starts; ARREARS_DAILY_RUN_AT=HH:MM moves it
+        "schedule": crontab(hour=DAILY_RUN_AT[0], minute=DAILY_RUN_AT[1]),
         "options": {"expires": 60 * 60 * 6},
     },
     "monthly-risk-retrain": {
