@@ -265,3 +265,24 @@ def test_a_wechat_backend_it_cannot_build_stops_the_start(reload_settings, monke
 
     with pytest.raises(ImproperlyConfigured, match="ARREARS_WECHAT"):
         reload_settings()
+
+
+@pytest.mark.parametrize(("answers", "error", "code"), [
+    ((42001, 43004), PermanentError, "43004"),  # a refreshed token, then the owner has unfollowed
+    ((42001, -1), TransientError, "-1"),
+    ((45009, 0), TransientError, "45009"),  # the first answer stands: one send per call, the outbox retries
+])
+def test_errcodes_in_odd_orders(fake, answers, error, code):
+    fake.script(SEND, *[answer for answer in answers if answer])
+
+    with pytest.raises(error) as raised:
+        wechat(fake).send(MESSAGE)
+
+    assert raised.value.code == code and fake.sent == []
+
+
+def test_a_token_answer_without_a_token_is_retried_later(fake, monkeypatch):
+    monkeypatch.setattr(fake, "_token", lambda query: {"expires_in": 7200})
+    with pytest.raises(TransientError):
+        wechat(fake).send(MESSAGE)
+    assert fake.calls_to(SEND) == []

@@ -247,3 +247,24 @@ def test_a_relatives_wechat_is_never_used_for_the_owners_reminder(wechat, owing)
     _run(date(2026, 1, 6))
 
     assert OutgoingMessage.objects.get().channel == "sms"
+
+
+def test_a_token_endpoint_that_is_down_retries_the_wechat_message_later(wechat, by_wechat):
+    wechat.script("/cgi-bin/token", "500")
+
+    assert outbox.dispatch(now=at(TUESDAY)) == {"retry": 1}
+
+    by_wechat.refresh_from_db()
+    assert (by_wechat.status, by_wechat.handed_at) == (MessageStatus.QUEUED, None)  # nothing can have gone out
+    assert not OutgoingMessage.objects.filter(channel="sms").exists()
+    assert outbox.dispatch(now=at(TUESDAY, "10:01")) == {"sent": 1}
+
+
+def test_a_misconfigured_account_still_reminds_the_owner_by_sms(wechat, by_wechat, settings):
+    settings.NOTICES_CHANNELS = {**settings.NOTICES_CHANNELS,
+                                 "wechat": {**settings.NOTICES_CHANNELS["wechat"], "secret": "wrong"}}
+
+    assert outbox.dispatch(now=at(TUESDAY)) == {"failed": 1}
+    assert outbox.dispatch(now=at(TUESDAY, "10:01")) == {"sent": 1}
+
+    assert Provider.calls == 1 and wechat.sent == []
