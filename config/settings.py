@@ -318,9 +318,34 @@ def _sms_channel(backend: str) -> dict:
     )
 
 
+def _wechat(backend: str) -> dict:
+    """The WeChat Official Account (公众号) by ARREARS_WECHAT_BACKEND: {} with the console (nothing
+    bound, nothing sent to WeChat), its appid, secret and API base with the official API."""
+    if backend == "console":
+        return {}
+    if backend == "official":
+        missing = [name for name in ("ARREARS_WECHAT_APPID", "ARREARS_WECHAT_SECRET") if not env_str(name)]
+        if missing:
+            raise ImproperlyConfigured(f"ARREARS_WECHAT_BACKEND=official needs {', '.join(missing)}")
+        return {
+            "appid": env_str("ARREARS_WECHAT_APPID"),
+            "secret": env_str("ARREARS_WECHAT_SECRET"),
+            "api_base": env_str("ARREARS_WECHAT_API_BASE", "https://api.weixin.qq.com").rstrip("/"),
+        }
+    raise ImproperlyConfigured(f"ARREARS_WECHAT_BACKEND must be console or official, not {backend!r}")
+
+
+# ARREARS_WECHAT_BACKEND: console (default, prints) or official (template messages through WeChat's API,
+# and owners who open their statement link in WeChat are asked once for their openid: snsapi_base).
+# With it, the daily run sends a ladder's SMS by WeChat to owners with a bound openid, and by SMS when
+# WeChat refuses. The WeChat template ids are set per notice template (provider code "wechat").
+ARREARS_WECHAT = _wechat(env_str("ARREARS_WECHAT_BACKEND", "console") or "console")
 NOTICES_CHANNELS = {
     "sms": _sms_channel(env_str("ARREARS_SMS_BACKEND", "console") or "console"),
-    "wechat": {"BACKEND": "arrears.notices.channels.console.ConsoleBackend"},
+    "wechat": (
+        {"BACKEND": "arrears.notices.channels.wechat.WeChatTemplateBackend", **ARREARS_WECHAT} if ARREARS_WECHAT
+        else {"BACKEND": "arrears.notices.channels.console.ConsoleBackend"}
+    ),
     "email": {"BACKEND": "arrears.notices.channels.email.EmailBackend"},
 }
 # The outbox: a claimed message whose worker died is taken up again after the lease, which must

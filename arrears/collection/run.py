@@ -747,6 +747,11 @@ def _promise_reminders(as_of, community_ids, summary) -> None:
 
 # The owner's own contact a message goes to, by channel.
 CONTACT_KIND = {Channel.SMS: ContactKind.MOBILE, Channel.WECHAT: ContactKind.WECHAT, Channel.EMAIL: ContactKind.EMAIL}
+
+
+def wechat_first() -> bool:
+    """Whether an SMS goes by WeChat to owners with a bound openid: the official account is configured."""
+    return bool(getattr(settings, "ARREARS_WECHAT", None))
 # The fields `_queue_messages` writes; every other column of OutgoingMessage gets its field default.
 _QUEUED_COLUMNS = [
     ("i", "int"), ("community_id", "int"), ("case_id", "int"), ("unit_id", "int"), ("owner_id", "int"),
@@ -758,6 +763,10 @@ _QUEUED_COLUMNS = [
 
 def _queue_messages(messages: list[QueuedMessage], summary) -> None:
     """Each message goes to the owner's own number, at the first time the guard allows.
+
+    WeChat first: with the official account configured, an SMS goes by WeChat instead to an owner
+    with a bound openid (the owner's own WeChat contact), under the same key; if WeChat refuses it
+    for good, the outbox queues it again by SMS (notices/outbox.py).
 
     Set-based, for the ~80,000 pre-due reminders of a month start: the batch is staged in a
     temporary table, which is joined for the keys already queued (skipped) and the owner's own
@@ -774,13 +783,21 @@ def _queue_messages(messages: list[QueuedMessage], summary) -> None:
         with staged("run_message_key", [("i", "int"), ("key", "text"), ("owner_id", "int"), ("kind", "text")],
                     ((i, m.key, m.owner_id, CONTACT_KIND[m.channel]) for i, m in enumerate(messages))) as table, \
                 connection.cursor() as cursor:
+            contacts = quote(Contact._meta.db_table)
             cursor.execute(
-                f"SELECT s.i, (SELECT MIN(c.id) FROM {quote(Contact._meta.db_table)} c WHERE c.owner_id = s.owner_id"
-                f" AND c.relation = %s AND c.kind = s.kind) FROM {table} s WHERE NOT EXISTS (SELECT 1 FROM"
-                f" {quote(OutgoingMessage._meta.db_table)} m WHERE m.key = s.key) ORDER BY s.i",
-                [ContactRelation.SELF.value],
+                f"SELECT s.i, (SELECT MIN(c.id) FROM {contacts} c WHERE c.owner_id = s.owner_id"
+                f" AND c.relation = %s AND c.kind = s.kind), (SELECT MIN(c.id) FROM {contacts} c"
+                f" WHERE c.owner_id = s.owner_id AND c.relation = %s AND c.kind = %s) FROM {table} s WHERE NOT EXISTS"
+                f" (SELECT 1 FROM {quote(OutgoingMessage._meta.db_table)} m WHERE m.key = s.key) ORDER BY s.i",
+                [ContactRelation.SELF.value, ContactRelation.SELF.value, ContactKind.WECHAT.value],
             )
-            fresh = [(messages[i], contact_id) for i, contact_id in cursor.fetchall()]
+            by_wechat = wechat_first()
+            fresh = []
+            for i, contact_id, openid_id in cursor.fetchall():
+                message = messages[i]
+                if by_wechat and message.channel == Channel.SMS and openid_id is not None:
+                    message, contact_id = message._replace(channel=Channel.WECHAT), openid_id
+                fresh.append((message, contact_id))
         if not fresh:
             return
         midnight = {day: _local(day, time(0, 0)) for day in {m.scheduled_on for m, _ in fresh}}

@@ -73,6 +73,7 @@ class EventKind(models.TextChoices):
     DELIVERED = "delivered", _("已送达")
     UNDELIVERED = "undelivered", _("未送达")
     RESEND = "resend", _("人工重发")
+    FALLBACK = "fallback", _("改发短信")
 
 
 class MessageEvent(models.Model):

@@ -37,6 +37,13 @@ Provider errors marked transient are retried with exponential backoff up to
 `NOTICES_MAX_ATTEMPTS`, then the row is `failed`; permanent errors fail at once. Failed rows
 show on the case and on the outbox page, where a person may resend (a new row: the old one
 stays as the record).
+
+WeChat first, SMS as the fallback: a WeChat message that WeChat refuses for good (the owner
+unsubscribed or refused the template, no WeChat template or openid) is `failed`, and in the same
+transaction a new SMS row `<key>:sms` is queued for the same owner, case and template, pointing
+back at it by its events. It goes through every step above like any message (the guard at send
+time, its own key, its own frozen text), so a message the guard refuses goes by neither channel.
+A WeChat send that may have gone out (a timeout, a lost answer) is never followed by an SMS.
 """
 
 from __future__ import annotations
@@ -189,6 +196,31 @@ def _event(message, kind, at, detail="", actor=None) -> None:
                                 detail=str(detail)[:300], actor=actor)
 
 
+def _fall_back(message, at: datetime) -> OutgoingMessage | None:
+    """Queue the same message by SMS after WeChat refused it for good; called inside the failing write."""
+    key = f"{message.key}:sms"[:100]
+    if OutgoingMessage.objects.filter(key=key).exists():
+        return None
+    copy = OutgoingMessage.objects.create(
+        community_id=message.community_id, case_id=message.case_id, unit_id=message.unit_id, owner_id=message.owner_id,
+        key=key, channel=Channel.SMS, step_id=message.step_id, template_code=message.template_code,
+        scheduled_on=timezone.localdate(at), not_before=at,
+    )
+    _event(message, EventKind.FALLBACK, at, f"→ #{copy.pk}")
+    _event(copy, EventKind.FALLBACK, at, f"← #{message.pk}")
+    return copy
+
+
+def _fail(message, token: str, at: datetime, detail: str, *, hand_over: bool = False, **fields) -> None:
+    """Record a failure; a WeChat message that cannot have gone out is queued again by SMS."""
+    finish = _finish_hand_over if hand_over else _finish
+    with transaction.atomic():
+        done = finish(message, token, at, EventKind.FAILED, detail, status=MessageStatus.FAILED,
+                      last_error=detail[:300], claim_token="", **fields)
+        if done and message.channel == Channel.WECHAT:
+            _fall_back(message, at)
+
+
 def _finish(message, token: str, at: datetime, kind: str, detail: str = "", **fields) -> bool:
     """Write the outcome only if our claim still holds (a slower worker must not overwrite a newer one)."""
     with transaction.atomic():
@@ -300,8 +332,7 @@ def _send(message_id: int, clock: Callable[[], datetime]) -> str:
         return "cancelled"
     if template is None:
         detail = f"没有可用的模板：{message.template_code}（{message.get_channel_display()}） / no active template"
-        _finish(message, token, now, EventKind.FAILED, detail, status=MessageStatus.FAILED, last_error=detail[:300],
-                claim_token="")
+        _fail(message, token, now, detail)
         return "failed"
     decision = guard.check_contact(guard.ContactRequest(
         owner_id=message.owner_id, unit_id=message.unit_id, channel=message.channel, at=now, case_id=message.case_id,
@@ -321,8 +352,7 @@ def _send(message_id: int, clock: Callable[[], datetime]) -> str:
         message.recipient = _recipient(message)
         if not message.recipient:
             detail = f"业主没有可用的{message.get_channel_display()}联系方式 / the owner has no {message.channel} contact"
-            _finish(message, token, now, EventKind.FAILED, detail, status=MessageStatus.FAILED, last_error=detail[:300],
-                    claim_token="")
+            _fail(message, token, now, detail)
             return "failed"
         _freeze(message, template, now)
     return _hand_over(message, template, backend, token, clock)
@@ -343,8 +373,7 @@ def _hand_over(message, template, backend, token, clock) -> str:
     except channels.PermanentError as exc:
         now = clock()
         detail = f"{exc.code} {exc}".strip()
-        _finish_hand_over(message, token, now, EventKind.FAILED, detail, status=MessageStatus.FAILED, last_error=detail[:300],
-                handed_at=None, claim_token="")
+        _fail(message, token, now, detail, hand_over=True, handed_at=None)
         return "failed"
     except channels.TransientError as exc:
         now = clock()
@@ -459,7 +488,9 @@ def resend(message: OutgoingMessage, *, staff, now: datetime | None = None) -> O
         # the original's row lock orders them, and a copy still on its way refuses the second.
         OutgoingMessage.objects.select_for_update().filter(pk=message.pk).first()
         copies = OutgoingMessage.objects.filter(key__startswith=f"{message.key}:resend:")
-        pending = copies.exclude(status__in=RESENDABLE | {MessageStatus.CANCELLED}).order_by("pk").first()
+        # A WeChat message already going out by SMS (its fallback) is not queued again either.
+        fallback = OutgoingMessage.objects.filter(key=f"{message.key}:sms"[:100])
+        pending = (copies | fallback).exclude(status__in=RESENDABLE | {MessageStatus.CANCELLED}).order_by("pk").first()
         if pending is not None:
             raise DomainError(f"这条消息已重新排队（新消息 #{pending.pk}，{pending.get_status_display()}），请勿重复重发",
                               f"this message was already queued again (#{pending.pk}, {pending.status}): not resent twice",

@@ -60,7 +60,7 @@ TEMPLATE_LABELS = {
 # The sending services, as staff know them (`Backend.name`).
 PROVIDER_LABELS = {
     "aliyun": _("阿里云短信"), "tencent": _("腾讯云短信"), "email": _("邮件服务器"), "file": _("写入文件（演示）"),
-    "console": _("控制台（开发）"),
+    "console": _("控制台（开发）"), "wechat": _("微信公众号"),
 }
 
 
@@ -152,6 +152,26 @@ DEFAULT_TEMPLATES = [
     {"code": "overdue", "channel": Channel.WECHAT, "name": "逾期提醒（微信）", "body":
         "尊敬的{owner_name}：您在{community}{room}的物业费{amount}元已于{oldest_due}到期。"
         "点击查看明细并缴费：{payment_link}。如已缴纳请忽略，疑问请致电{company_phone}。"},
+    # WeChat first (the run sends a ladder's SMS by WeChat to owners with a bound openid): the same
+    # words, each set to its approved WeChat template by the provider code "wechat".
+    {"code": "pre_due", "channel": Channel.WECHAT, "name": "到期前提醒（微信）", "body":
+        "尊敬的{owner_name}：您在{community}{room}的物业费将于{due_date}到期，应缴{amount}元。"
+        "点击查看明细并缴费：{payment_link}。如有疑问请致电{company_phone}。"},
+    {"code": "pre_due_credit_exhausted", "channel": Channel.WECHAT, "name": "预存用完提醒（微信）", "body":
+        "尊敬的{owner_name}：您在{community}{room}预存的物业费已用完，{due_date}到期的{amount}元需续缴。"
+        "点击查看明细并缴费：{payment_link}。咨询电话{company_phone}。"},
+    {"code": "overdue_second", "channel": Channel.WECHAT, "name": "再次逾期提醒（微信）", "body":
+        "尊敬的{owner_name}：您在{community}{room}尚有物业费{amount}元（已逾期 {arrears_period}）未缴。"
+        "如对费用或服务有意见，欢迎致电{company_phone}，我们当面为您解决。缴费：{payment_link}"},
+    {"code": "promise_reminder", "channel": Channel.WECHAT, "name": "承诺缴费前一日提醒（微信）", "body":
+        "尊敬的{owner_name}：按您与我们的约定，{room}的物业费{promise_amount}元请于{promise_date}缴纳。"
+        "缴费：{payment_link} 感谢您的支持。"},
+    {"code": "thanks_payment", "channel": Channel.WECHAT, "name": "缴费致谢（微信）", "body":
+        "尊敬的{owner_name}：您{community}{room}的物业费已收到，感谢您对我们工作的支持！"
+        "如对服务有任何意见或建议，欢迎致电{company_phone}。"},
+    {"code": "satisfaction", "channel": Channel.WECHAT, "name": "满意度回访（微信）", "body":
+        "尊敬的{owner_name}：感谢您一直以来的支持。您对我们近期的服务满意吗？"
+        "欢迎致电{company_phone}告诉我们您的意见，我们会认真改进。"},
     {"code": "overdue", "channel": Channel.EMAIL, "name": "逾期提醒（邮件）", "subject": "{community}{room}物业费缴费提醒",
      "body": "尊敬的{owner_name}：\n\n您好！您在{community}{room}的物业费{amount}元已于{oldest_due}到期，至今已逾期 {arrears_period}，尚未缴纳。"
              "您可以打开以下链接查看费用明细并在线缴费：\n{payment_link}\n\n如已缴纳请忽略本邮件；"

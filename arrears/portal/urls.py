@@ -7,6 +7,7 @@ app_name = "portal"
 urlpatterns = [
     path("s/<str:token>", views.statement, name="statement"),
     path("s/<str:token>/pay", views.pay, name="pay"),
+    path("s/<str:token>/wechat", views.wechat_callback, name="wechat"),
     path("s/<str:token>/orders/<str:number>", views.order, name="order"),
     path("s/<str:token>/receipts/<str:number>.pdf", views.receipt, name="receipt"),
     path("s/<str:token>/instalments", views.instalment, name="instalment"),

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 from arrears.core.errors import DomainError
 from arrears.core.ratelimit import client_address, rate_limited
 from arrears.estate.models import Satisfaction, Unit
-from arrears.portal import payments, receipts, statements
+from arrears.portal import payments, receipts, statements, wechat
 from arrears.portal import requests as owner_requests
 from arrears.portal.models import (
     Complaint,
@@ -60,6 +60,10 @@ def owner_page(view):
 @rate_limited("page")
 @owner_page
 def statement(request, access, token):
+    if wechat.should_authorize(owner=access.owner, user_agent=request.META.get("HTTP_USER_AGENT", ""),
+                               session=request.session, token=token):
+        callback = settings.ARREARS_PUBLIC_URL.rstrip("/") + reverse("portal:wechat", args=[token])
+        return redirect(wechat.authorize_url(token=token, callback_url=callback, session=request.session))
     today = timezone.localdate()
     accounts = statements.accounts(access, today=today)
     pending = InstalmentRequest.objects.filter(owner=access.owner, status=RequestStatus.REQUESTED).first()
@@ -79,6 +83,15 @@ def statement(request, access, token):
         "fixed_bar": bool(providers) and sum(1 for account in accounts if account.lines) == 1,
         "complaints": Complaint.objects.filter(owner=access.owner).select_related("ticket", "dispute")[:5],
     })
+
+
+@rate_limited("page")
+@owner_page
+def wechat_callback(request, access, token):
+    """WeChat's redirect after the owner's authorisation: bind the openid if all checks hold, then the statement."""
+    wechat.complete(owner=access.owner, unit_id=access.unit.pk, token=token, code=request.GET.get("code", ""),
+                    state=request.GET.get("state", ""), session=request.session)
+    return redirect(reverse("portal:statement", args=[token]))
 
 
 def _say(request, error: DomainError) -> None:
