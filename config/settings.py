@@ -236,6 +236,16 @@ from celery.schedules import crontab  # noqa: E402
 # Celery. Without CELERY_BROKER_URL (the embedded default) tasks run in-process, eagerly.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# The daily run is a chord (collection/tasks.py): its last step waits on a result backend. Redis
+# serves as both; the rpc:// backend cannot join a chord, so another broker needs this set.
+CELERY_RESULT_BACKEND = env_str(
+    "CELERY_RESULT_BACKEND", CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else "")
+if CELERY_BROKER_URL and not CELERY_RESULT_BACKEND:
+    raise ImproperlyConfigured("CELERY_RESULT_BACKEND must be set when the broker is not Redis (the daily run's chord)")
+CELERY_RESULT_EXTENDED = True  # a part's result names the worker that ran it
+# A part runs minutes and is acknowledged when done: a worker takes one at a time, so idle
+# workers on other machines get the rest instead of waiting behind one worker's prefetched parts.
+CELERY_WORKER_PREFETCH_MULTIPLIER = int(env_str("CELERY_WORKER_PREFETCH_MULTIPLIER", "1"))
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 

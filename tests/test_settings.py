@@ -65,3 +65,19 @@ def test_it_refuses_a_switch_that_is_neither_true_nor_false(read_settings):
 
     with pytest.raises(ImproperlyConfigured, match="ARREARS_HTTPS"):
         read_settings(ARREARS_HTTPS="maybe")
+
+
+def test_it_keeps_the_daily_runs_chord_results_on_a_redis_broker(monkeypatch, read_settings):
+    monkeypatch.delenv("CELERY_RESULT_BACKEND", raising=False)
+    assert read_settings(CELERY_BROKER_URL="redis://10.0.0.5:6379/0")["CELERY_RESULT_BACKEND"] == "redis://10.0.0.5:6379/0"
+    assert read_settings(CELERY_BROKER_URL="", CELERY_RESULT_BACKEND="")["CELERY_RESULT_BACKEND"] == ""  # eager: none
+
+
+def test_it_refuses_a_broker_without_a_backend_that_can_join_a_chord(monkeypatch, read_settings):
+    from django.core.exceptions import ImproperlyConfigured
+
+    monkeypatch.delenv("CELERY_RESULT_BACKEND", raising=False)
+    with pytest.raises(ImproperlyConfigured, match="CELERY_RESULT_BACKEND"):
+        read_settings(CELERY_BROKER_URL="amqp://guest@10.0.0.5//")
+    named = read_settings(CELERY_BROKER_URL="amqp://guest@10.0.0.5//", CELERY_RESULT_BACKEND="redis://10.0.0.6/1")
+    assert named["CELERY_RESULT_BACKEND"] == "redis://10.0.0.6/1"

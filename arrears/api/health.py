@@ -18,7 +18,13 @@ from django.db.models import Min, Q
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from arrears.collection.models import CollectionRun, MessageStatus, OutgoingMessage
+from arrears.collection.models import (
+    CollectionRun,
+    CollectionRunPart,
+    MessageStatus,
+    OutgoingMessage,
+    PartStatus,
+)
 
 
 @dataclass
@@ -65,11 +71,20 @@ def broker_check() -> Check:
 def daily_run(now: datetime) -> Check:
     limit = timedelta(hours=settings.ARREARS_HEALTH_RUN_HOURS)
     last = CollectionRun.objects.filter(finished_at__isnull=False).order_by("-finished_at").first()
+    # A part that gave up since the last finished run: those communities were not run, say so at once.
+    failed = CollectionRunPart.objects.filter(status=PartStatus.FAILED, start__finished_at__isnull=True)
+    if last is not None:
+        failed = failed.filter(start__started_at__gt=last.finished_at)
+    failed = failed.select_related("start__run").order_by("-start__started_at", "index").first()
+    why = "" if failed is None else (
+        f"; the run of {failed.start.run.as_of} started {failed.start.started_at.isoformat()} did not finish:"
+        f" part {failed.index} failed on {failed.worker or 'a worker'} after {failed.attempts} attempts: {failed.error}")
     if last is None:
-        return Check("daily_run", False, "no daily run has finished yet")
+        return Check("daily_run", False, "no daily run has finished yet" + why)
     age = now - last.finished_at
-    ok = age <= limit
-    detail = f"the run of {last.as_of} finished {last.finished_at.isoformat()}" + ("" if ok else f", over {limit} ago")
+    ok = age <= limit and failed is None
+    detail = (f"the run of {last.as_of} finished {last.finished_at.isoformat()}"
+              + ("" if age <= limit else f", over {limit} ago") + why)
     return Check("daily_run", ok, detail, int(age.total_seconds()))
 
 

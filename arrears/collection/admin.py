@@ -22,6 +22,8 @@ from arrears.collection.models import (
     ChargeDispute,
     CollectionPolicy,
     CollectionRun,
+    CollectionRunPart,
+    CollectionRunStart,
     CollectorAssignment,
     ContactAttempt,
     Instalment,
@@ -496,6 +498,21 @@ class OutgoingMessageAdmin(EvidenceAdmin):
 class CollectionRunAdmin(ViewOnlyAdmin):
     list_display = ["as_of", "started_at", "finished_at"]
     date_hierarchy = "as_of"
+
+
+@admin.register(CollectionRunStart)
+class CollectionRunStartAdmin(ViewOnlyAdmin):
+    list_display = ["run", "started_at", "finished_at"]
+    list_select_related = ["run"]
+
+
+@admin.register(CollectionRunPart)
+class CollectionRunPartAdmin(ViewOnlyAdmin):
+    """Which worker ran which communities, how often it tried, and why a part gave up."""
+
+    list_display = ["start", "index", "status", "worker", "attempts", "started_at", "finished_at", "error"]
+    list_filter = ["status"]
+    list_select_related = ["start__run"]
 
 
 from arrears.collection import holiday_admin  # noqa: E402, F401  (registers the holiday arrangement)

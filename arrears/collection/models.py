@@ -923,6 +923,62 @@ class CollectionRun(models.Model):
         return str(self.as_of)
 
 
+class CollectionRunStart(models.Model):
+    """One start of a date's run (beat, an operator, a rerun): its plan, read once, and when it finished.
+
+    The parts (`CollectionRunPart`) run the communities, on any worker; the start's last step merges
+    them into the `CollectionRun`. Two starts of a date may overlap: each finishes on its own.
+    """
+
+    run = models.ForeignKey(CollectionRun, on_delete=models.CASCADE, related_name="starts", verbose_name=_("运行"))
+    started_at = models.DateTimeField(_("开始时间"))
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    # The communities asked for (null: all) and what was read once before any part: marks, digests.
+    scope = models.JSONField(_("范围"), null=True, blank=True)
+    plan = models.JSONField(_("计划"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("催收运行批次")
+        verbose_name_plural = _("催收运行批次")
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.run.as_of} #{self.pk}"
+
+
+class PartStatus(models.TextChoices):
+    PENDING = "pending", _("待运行")
+    RUNNING = "running", _("运行中")
+    DONE = "done", _("完成")
+    FAILED = "failed", _("失败")
+
+
+class CollectionRunPart(models.Model):
+    """A slice of communities of one start, run on one worker in one transaction; what operators read."""
+
+    start = models.ForeignKey(CollectionRunStart, on_delete=models.CASCADE, related_name="parts", verbose_name=_("批次"))
+    index = models.PositiveIntegerField(_("序号"))
+    communities = models.JSONField(_("小区"), null=True, blank=True)  # null: every community
+    before = models.JSONField(_("运行前标记"), default=dict, blank=True)  # digests read before the run (marks.py)
+    status = models.CharField(_("状态"), max_length=10, choices=PartStatus.choices, default=PartStatus.PENDING)
+    worker = models.CharField(_("执行节点"), max_length=200, blank=True)
+    attempts = models.PositiveIntegerField(_("尝试次数"), default=0)
+    error = models.TextField(_("错误"), blank=True)
+    summary = models.JSONField(_("结果"), default=dict, blank=True)
+    digests = models.JSONField(_("运行后标记"), default=dict, blank=True)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("催收运行分片")
+        verbose_name_plural = _("催收运行分片")
+        ordering = ["start", "index"]
+        constraints = [models.UniqueConstraint(fields=["start", "index"], name="collection_run_part_once")]
+
+    def __str__(self):
+        return f"{self.start} / {self.index}"
+
+
 class HolidayArrangement(models.Model):
     """One year's official holiday arrangement (国务院办公厅关于某年部分节假日安排的通知), as staff entered it.
 

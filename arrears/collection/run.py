@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone
 from django.utils.translation import (
     gettext_noop as N_,  # task titles are msgids, shown through gettext
@@ -38,6 +38,8 @@ from arrears.collection.models import (
     CloseReason,
     CollectionPolicy,
     CollectionRun,
+    CollectionRunPart,
+    CollectionRunStart,
     CollectorAssignment,
     ContactAttempt,
     CreditCondition,
@@ -46,6 +48,7 @@ from arrears.collection.models import (
     MessageStatus,
     Outcome,
     OutgoingMessage,
+    PartStatus,
     PlanStatus,
     Promise,
     PromiseStatus,
@@ -141,7 +144,34 @@ def _local(day: date, at: time) -> datetime:
 
 
 def run_collection(*, as_of: date, community_ids=None) -> RunSummary:
-    """Run the collection method for `as_of`; a second run for the same date changes nothing."""
+    """Run the collection method for `as_of`; a second run for the same date changes nothing.
+
+    In this process, the same three steps the Celery canvas spreads over workers (tasks.py):
+    `start_run` once, `run_part` for each slice of communities, `finish_run` once.
+    """
+    plan = start_run(as_of=as_of, community_ids=community_ids)
+    for part_id in plan.part_ids:
+        run_part(part_id=part_id)
+    return finish_run(start_id=plan.start_id) or RunSummary(as_of=as_of)
+
+
+class Plan(NamedTuple):
+    start_id: int
+    part_ids: list[int]
+
+
+# The class of PostgreSQL advisory locks a part takes per community: parts of two starts of the
+# same date that overlap wait for each other instead of writing the same cases at once.
+COMMUNITY_LOCK = 18005
+
+
+def start_run(*, as_of: date, community_ids=None) -> Plan:
+    """What a run does once before its parts: refuse an earlier date, read the marks, slice the work.
+
+    Everything the parts must agree on is read here, before any part reads the ledger: the growing
+    tables' ids, the digests of the changing tables (marks.py) and the communities that moved. Each
+    part gets its slice and the digests read for it; parts are independent and can run anywhere.
+    """
     latest = CollectionRun.objects.aggregate(latest=Max("as_of"))["latest"]
     if latest is not None and as_of < latest and community_ids is None:
         raise DomainError(
@@ -154,31 +184,132 @@ def run_collection(*, as_of: date, community_ids=None) -> RunSummary:
     # re-checks from (a payment committed while the run goes is above both).
     top = marks.settled_highest_ids()
     start_marks = (top["allocation"], marks.settled(Waiver, waiver_mark, 0))  # 0: re-check every waiver
-    summary = RunSummary(as_of=as_of)
     with transaction.atomic():
         run, _ = CollectionRun.objects.get_or_create(as_of=as_of, defaults={"started_at": timezone.now()})
-        run = CollectionRun.objects.select_for_update().get(pk=run.pk)  # one run per date at a time
+        run = CollectionRun.objects.select_for_update().get(pk=run.pk)  # the marks read against one stored state
         scope = sorted(community_ids) if community_ids is not None else list(
             Community.objects.order_by("pk").values_list("pk", flat=True))
         start = marks.moved_communities(run.marks if run.finished_at else {}, as_of, scope, top)
-        redo = start.redo
-        everything = len(redo) == len(scope) and community_ids is None
-        if redo:
-            for chunk in chunks(None if everything else redo):
-                _run_communities(as_of, chunk, summary)
-            refresh_arrears_summary(as_of=as_of, community_ids=None if everything else redo,  # the list's rates
-                                    start_marks=start_marks, force=True)
+        everything = len(start.redo) == len(scope) and community_ids is None
+        slices = chunks(None if everything else start.redo) if start.redo else []
+        begun = CollectionRunStart.objects.create(
+            run=run, started_at=timezone.now(), scope=scope if community_ids is not None else None,
+            plan={"top": top, "glob": start.glob, "kept": start.kept, "start_marks": list(start_marks),
+                  "redo": len(start.redo), "everything": everything},
+        )
+        CollectionRunPart.objects.bulk_create([
+            CollectionRunPart(start=begun, index=index, communities=ids, before={
+                key: value for key, value in start.before.items() if ids is None or int(key) in ids})
+            for index, ids in enumerate(slices)
+        ])
+        part_ids = list(begun.parts.order_by("index").values_list("pk", flat=True))
+    return Plan(begun.pk, part_ids)
+
+
+def run_part(*, part_id: int, worker: str = "") -> dict:
+    """Run one part's communities in one transaction; a part already done returns what it recorded.
+
+    Safe to retry: a part that fails leaves nothing (its transaction rolls back) and the next
+    attempt redoes its communities from scratch; one that committed is not run again.
+    """
+    part = CollectionRunPart.objects.select_related("start__run").get(pk=part_id)
+    if part.status == PartStatus.DONE:
+        return part.summary
+    CollectionRunPart.objects.filter(pk=part_id).exclude(status=PartStatus.DONE).update(
+        status=PartStatus.RUNNING, worker=worker[:200], attempts=F("attempts") + 1, started_at=timezone.now(), error="")
+    as_of, plan, community_ids = part.start.run.as_of, part.start.plan, part.communities
+    summary = RunSummary(as_of=as_of)
+    ensure_policies(community_ids)  # a community added since the start, when the part takes all
+    with transaction.atomic():
+        _lock_communities(community_ids)
+        done = CollectionRunPart.objects.filter(pk=part_id, status=PartStatus.DONE).values_list("summary", flat=True)
+        if done:  # a redelivery of this part that ran while this one waited for the communities
+            return done[0]
+        _run_communities(as_of, community_ids, summary)
+        refresh_arrears_summary(as_of=as_of, community_ids=community_ids,  # the list's rates
+                                start_marks=tuple(plan["start_marks"]), force=True)
         # The run's own tables digested after its writes: those are not changes a rerun has to redo.
-        done = marks.finish(as_of, start, None if everything else redo) if redo else {}
+        digests = marks.finish(as_of, marks.Start([], plan["glob"], part.before, {}), community_ids)
+        recorded = {**summary.as_dict(), "extra": summary.extra}
+        CollectionRunPart.objects.filter(pk=part_id).update(
+            status=PartStatus.DONE, summary=recorded, digests=digests, finished_at=timezone.now())
+    return recorded
+
+
+def fail_part(*, part_id: int, error: BaseException) -> None:
+    """Record why a part gave up: the start stays unfinished, and /healthz and the admin say why."""
+    CollectionRunPart.objects.filter(pk=part_id).exclude(status=PartStatus.DONE).update(
+        status=PartStatus.FAILED, error=f"{type(error).__name__}: {error}"[:2000], finished_at=timezone.now())
+
+
+class RunIncomplete(DomainError):
+    pass
+
+
+def finish_run(*, start_id: int) -> RunSummary | None:
+    """What a run does once after all its parts: the run's summary and marks, and the run finished.
+
+    Returns None when the start had already finished (a redelivered last step: `run_finished` is
+    then not sent again). Refuses, changing nothing, while a part is not done.
+    """
+    with transaction.atomic():
+        begun = CollectionRunStart.objects.select_for_update().select_related("run").get(pk=start_id)
+        if begun.finished_at is not None:
+            return None
+        parts = list(begun.parts.order_by("index"))
+        unfinished = [part for part in parts if part.status != PartStatus.DONE]
+        if unfinished:
+            raise RunIncomplete(
+                f"催收运行 {begun.run.as_of} 有 {len(unfinished)} 个分片未完成",
+                f"the run of {begun.run.as_of} has {len(unfinished)} unfinished parts: "
+                + "; ".join(f"#{part.index} {part.status} {part.error}".strip() for part in unfinished),
+                code="run_incomplete",
+            )
+        run = CollectionRun.objects.select_for_update().get(pk=begun.run_id)  # starts that overlap merge one by one
+        plan, community_ids = begun.plan, begun.scope
+        summary = _merged(run.as_of, [part.summary for part in parts])
+        summary.open_cases = _scoped(Case.objects.filter(status=CaseStatus.OPEN), community_ids).count()
+        summary.extra["communities_run"] = plan["redo"]
+        top = plan["top"]
         if community_ids is not None and run.marks.get("version") == marks.VERSION:
             top = run.marks["max"]  # a partial run vouches for nothing outside its communities
-        summary.open_cases = _scoped(Case.objects.filter(status=CaseStatus.OPEN), community_ids).count()
-        summary.extra["communities_run"] = len(redo)
+        done = {key: value for part in parts for key, value in part.digests.items()}
+        now = timezone.now()
         CollectionRun.objects.filter(pk=run.pk).update(
-            finished_at=timezone.now(), summary=summary.as_dict(),
-            marks=marks.marks(top, start.glob, {**start.kept, **done}, run.marks),
+            finished_at=now, summary=summary.as_dict(),
+            marks=marks.marks(top, plan["glob"], {**plan["kept"], **done}, run.marks),
         )
+        CollectionRunStart.objects.filter(pk=begun.pk).update(finished_at=now)
     return summary
+
+
+def _merged(as_of: date, recorded: list[dict]) -> RunSummary:
+    """The parts' counts added up (they ran disjoint communities)."""
+    summary = RunSummary(as_of=as_of)
+    counts = [name for name, value in summary.__dict__.items() if isinstance(value, int)]
+    for part in recorded:
+        for name in counts:
+            setattr(summary, name, getattr(summary, name) + part.get(name, 0))
+        for key, value in part.get("extra", {}).items():
+            summary.extra[key] = summary.extra.get(key, 0) + value
+    return summary
+
+
+def _lock_communities(community_ids) -> None:
+    """Hold the communities until the part commits (PostgreSQL; SQLite has one writer anyway).
+
+    Advisory locks, taken in id order so two parts never wait on each other in a cycle; a row lock
+    on the communities would also stop every payment of theirs (a foreign key takes KEY SHARE).
+    """
+    if connection.vendor != "postgresql":
+        return
+    ids = community_ids if community_ids is not None else list(
+        Community.objects.order_by("pk").values_list("pk", flat=True))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_advisory_xact_lock(%s, s.id)) FROM (SELECT unnest(%s::int[]) AS id ORDER BY 1) s",
+            [COMMUNITY_LOCK, sorted(ids)],
+        )
 
 
 def chunks(community_ids) -> list:
