@@ -4,6 +4,7 @@
     python3 dev.py demo     install, migrate, load demo data, serve the staff site on 127.0.0.1:8000
     python3 dev.py test     install, then run the whole test suite (extra arguments go to pytest)
     python3 dev.py lint     ruff check
+    python3 dev.py smoke    the production smoke test (deploy/smoke.py: PostgreSQL, Redis, gunicorn, Celery)
 """
 
 import os
@@ -119,6 +120,9 @@ def main(argv: list[str]) -> int:
     if command == "install":
         install()
         return 0
+    if command == "smoke":
+        install()
+        return run(PYTHON, ROOT / "deploy" / "smoke.py", check=False).returncode
     print(__doc__)
     return 0 if command == "help" else 2
 

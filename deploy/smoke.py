@@ -239,7 +239,8 @@ def run_smoke(stack: Stack) -> None:
     finished = wait_for("beat to trigger the daily run and the worker to finish it", run_finished, 420, every=5)
     check(datetime.fromisoformat(finished) >= at, f"beat triggered the daily run at {at:%H:%M}; it finished {finished}")
     worker_log = (stack.folder / "worker.log").read_text(errors="replace")
-    check("arrears.collection.tasks.daily_run" in worker_log, "the worker, not the web, ran the daily run")
+    check(all(f"arrears.collection.tasks.{name}" in worker_log for name in ("daily_run", "run_part", "finish_run")),
+          "the worker, not the web, ran the daily run: its parts per community and the final step")
 
     # 2. the sender, every minute by beat, sends what is due through the file channel
     due_now = ("from django.db.models import Q; from django.utils import timezone; "
@@ -276,12 +277,12 @@ def run_smoke(stack: Stack) -> None:
     # 4. a signed payment notification (sandbox HMAC) credits an order and closes its case
     other = page["items"][1]
     order_json = stack.django(
-        "import json; from arrears.portal import payments; from arrears.portal.providers.sandbox import SandboxProvider; "
+        "import json; from arrears.portal import payments; from arrears.portal.providers import get_provider; "
         "from arrears.ledger.models import Charge; from arrears.estate.models import Owner, Unit; "
         f"unit = Unit.objects.get(pk={other['unit_id']}); owner = Owner.objects.get(pk={other['owner_id']}); "
         "ids = list(Charge.objects.filter(unit=unit, owner=owner, settled_on__isnull=True).values_list('pk', flat=True)); "
         "order = payments.create_order(owner=owner, unit=unit, charge_ids=ids, provider_code='sandbox'); "
-        "headers, body = SandboxProvider().notification_for(order, trade_no='SMOKE-T1'); "
+        "headers, body = get_provider('sandbox').notification_for(order, trade_no='SMOKE-T1'); "
         "print(json.dumps({'headers': headers, 'body': body.decode(), 'number': order.number}))")
     order = json.loads(order_json)
     forged = order["body"].replace('"SUCCESS"', '"SUCCESS" ')
