@@ -75,7 +75,9 @@ class ArrearsAPI(NinjaAPI):
         problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
         for path, operations in schema["paths"].items():
             for method, operation in operations.items():
-                responses = operation.setdefault("responses", {})
+                # one key per status: ninja's own are ints, JSON would write "400" twice (valid for Python, not YAML/JS)
+                responses = {str(status): answer for status, answer in operation.get("responses", {}).items()}
+                operation["responses"] = responses
                 for status, description in PROBLEM_STATUSES.items():
                     responses[status] = {"description": responses.get(status, {}).get("description", description),
                                          "content": problem}

@@ -30,6 +30,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import NamedTuple
 
+from django.core.exceptions import EmptyResultSet
 from django.db import OperationalError, connection, transaction
 from django.db.models import F, Max, Q
 
@@ -178,7 +179,10 @@ def _digest_rows(queryset, path: str | None) -> dict:
             rows = queryset.annotate(mark_group=F("pk") * 0)
         else:
             rows = queryset.annotate(mark_group=F(path))
-        sql, params = rows.values_list("mark_group", *columns).order_by().query.sql_with_params()
+        try:
+            sql, params = rows.values_list("mark_group", *columns).order_by().query.sql_with_params()
+        except EmptyResultSet:  # a filter on no ids (a company with no community yet): nothing to digest
+            return {}
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT s.mark_group, count(*), sum(hashtextextended(s::text, 0))::text FROM ({sql}) s "
