@@ -10,7 +10,8 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from ninja import Field, Schema
-from pydantic import create_model
+from pydantic import AfterValidator, ConfigDict, create_model
+from pydantic_core import PydanticCustomError
 
 from arrears.collection.models import Channel, ExcuseReason, Outcome
 from arrears.estate.models import TicketKind
@@ -19,8 +20,19 @@ from arrears.portal.cashier import DESK_METHODS
 MAX_ID = 2**63 - 1  # a bigint: a larger id is refused as invalid, never sent to the database
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Money = Annotated[str, Field(pattern=r"^-?\d+\.\d{2}$", examples=["1280.00"])]
-AmountIn = Annotated[str, Field(pattern=r"^\d{1,12}(\.\d{1,2})?$", examples=["1280.00"],
+# ASCII digits only: \d also matches "١٢٣" and "５", which Decimal reads as numbers.
+AmountIn = Annotated[str, Field(pattern=r"^[0-9]{1,12}(\.[0-9]{1,2})?$", examples=["1280.00"],
                                 description="yuan, at most two decimals, as a string")]
+
+
+def _no_nul(value: str) -> str:
+    """Refused as the pages' forms refuse it: PostgreSQL cannot store a NUL in text."""
+    if "\x00" in value:
+        raise PydanticCustomError("null_character", "text must not contain NUL characters")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_nul)]
 Rate = Annotated[str | None, Field(pattern=r"^\d+\.\d+$", examples=["0.8125"])]
 
 LETTER_CHANNELS = {Channel.LETTER, Channel.LAWYER_LETTER}
@@ -72,7 +84,7 @@ class OwnerOut(Schema):
     community_id: int
     kind: str
     name: str = Field(description="masked for roles that see no owner names (front desk)")
-    id_number: str = Field(description="always masked")
+    id_number: str = Field(description="always masked; empty for roles that see no owner names (front desk)")
     do_not_contact: bool
     unit_ids: list[int]
     contacts: list[ContactOut]
@@ -197,19 +209,26 @@ class KpiOut(Schema):
     figures: dict[str, str | int]
 
 
+class In(Schema):
+    """A request body: a field the API does not know is refused, never dropped (a misspelt
+    "charge_id" would otherwise send the money by the company's rule instead of the payer's)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 def page_of(item):
     """The list envelope: the items and the cursor of the next page (null on the last)."""
     return create_model(f"{item.__name__.removesuffix('Out')}Page", __base__=Schema,
                         items=(list[item], ...), next_cursor=(str | None, ...))
 
 
-class PaymentIn(Schema):
+class PaymentIn(In):
     unit_id: Id
     owner_id: Id
     amount: AmountIn
     method: DeskMethod
     paid_on: date
-    reference: str = Field("", max_length=100, description="transfer, POS or order number; required unless cash")
+    reference: Text = Field("", max_length=100, description="transfer, POS or order number; required unless cash")
     charge_ids: list[Id] = Field(default_factory=list, max_length=200,
                                   description="the payer's designation: these charges first (民法典第560条)")
 
@@ -222,13 +241,13 @@ class PaymentCreated(Schema):
     case_open: bool = Field(description="whether the owner still has an open collection case on the unit")
 
 
-class AttemptIn(Schema):
+class AttemptIn(In):
     channel: LoggedChannel
     outcome: LoggedOutcome
     at: datetime | None = Field(None, description="when the contact happened (default now; at most 7 days back)")
     contact_id: Id | None = None
     reason: Reason = ""
-    notes: str = Field("", max_length=2000)
+    notes: Text = Field("", max_length=2000)
     promise_amount: AmountIn | None = None
     promise_due: date | None = None
 
@@ -244,7 +263,7 @@ class AttemptOut(Schema):
     violation_reason: str
 
 
-class PromiseIn(Schema):
+class PromiseIn(In):
     amount: AmountIn
     due_on: date
 
@@ -258,9 +277,9 @@ class PromiseOut(Schema):
     status: str
 
 
-class TicketIn(Schema):
+class TicketIn(In):
     kind: Kind
-    summary: str = Field(min_length=1, max_length=300)
+    summary: Text = Field(min_length=1, max_length=300)
     due_on: date | None = None
 
 

@@ -109,6 +109,7 @@ _FIELD_MESSAGES = {
     "greater_than_equal": N_("数值太小"), "less_than_equal": N_("数值太大"), "too_long": N_("条目太多"), "list_type": N_("应为列表"),
     "json_invalid": N_("不是有效的 JSON"), "model_attributes_type": N_("应为 JSON 对象"), "bool_parsing": N_("应为 true 或 false"),
     "int_from_float": N_("应为整数"), "date_future": N_("日期不能在未来"),
+    "extra_forbidden": N_("没有这个字段"), "null_character": N_("不能包含空字符（NUL）"),
 }
 
 
