@@ -87,6 +87,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
     "arrears.api.audit.ApiAuditMiddleware",  # every /api/v1/ call: who, what, the answer
+    "arrears.api.problems.ApiFallbackMiddleware",  # Django's own 404 and 405 under /api/v1/ as problems
 ]
 
 AUTHENTICATION_BACKENDS = [
