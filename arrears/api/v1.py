@@ -7,14 +7,17 @@ as on the pages, so ids of other communities cannot be probed.
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer
 
 from arrears.api import problems, tokens
@@ -58,11 +61,32 @@ def _limited(window: int) -> Problem:
 
 
 PROBLEM_STATUSES = {
-    "400": "bad request (cursor, limit, Idempotency-Key)", "401": "no valid token", "403": "the role may not do this",
+    "400": "bad request (body, cursor, limit, Idempotency-Key)", "401": "no valid token", "403": "the role may not do this",
     "404": "no such record in the caller's scope", "409": "conflicts with an earlier record",
     "422": "refused: `detail` says why, `errors` lists invalid fields", "429": "rate limited (Retry-After)",
 }
 KEY_HEADER = "Idempotency-Key"
+
+
+def _unique_keys(pairs: list) -> dict:
+    keys = [key for key, _value in pairs]
+    if len(keys) != len(set(keys)):
+        raise ValueError("a key appears twice")
+    return dict(pairs)
+
+
+class JsonBodies(Parser):
+    """A body is JSON declared as JSON, each key once.
+
+    Another content type is refused rather than guessed at; a key sent twice is refused rather
+    than read as its last value (`{"amount": "1.00", "amount": "400.00"}` means two things to two
+    parsers: a proxy or a signature may have checked the first)."""
+
+    def parse_body(self, request):
+        kind = request.content_type or ""
+        if kind != "application/json" and not (kind.startswith("application/") and kind.endswith("+json")):
+            raise ValueError(f"content type {kind!r} is not JSON")
+        return json.loads(request.body, object_pairs_hook=_unique_keys)
 
 
 class ArrearsAPI(NinjaAPI):
@@ -93,6 +117,7 @@ api = ArrearsAPI(
     version="1",
     description=DESCRIPTION,
     auth=TokenAuth(),
+    parser=JsonBodies(),
     urls_namespace="api-v1",
     docs=Swagger(settings={"persistAuthorization": False}),
 )
@@ -162,7 +187,15 @@ def _denied(request, exc):
 
 @api.exception_handler(HttpError)
 def _http(request, exc: HttpError):
+    if exc.status_code == 400:  # Ninja's one: the body could not be read (in English only)
+        return problems.response(request, Problem(
+            400, "body", _("请求体须为 JSON 对象（Content-Type: application/json），每个字段只出现一次")))
     return problems.response(request, Problem(exc.status_code, "http_error", str(exc)))
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_large(request, exc):
+    return problems.response(request, Problem(413, "too_large", _("请求体过大")))
 
 
 @api.exception_handler(Exception)

@@ -417,3 +417,42 @@ def test_a_replay_shows_exactly_what_was_recorded(client, world):
     assert (replay.json()["amount"], replay.json()["receipt_number"]) == (f"{payment.amount:.2f}", payment.receipt_number)
     stored = IdempotentRequest.objects.get(key="first")
     assert stored.response == first.json() and stored.status == 201
+
+
+# ---- bodies: size, duplicate keys, content type; the token page's input ------------------------------
+
+
+def test_a_body_with_a_key_twice_or_not_declared_as_json_is_refused(client, world):
+    # BROKE: {"amount": "1.00", "amount": "400.00"} took ¥400 (the last value wins in Python, the first
+    # in other parsers a proxy or a signature check may use); a JSON body sent as text/plain was read.
+    twice = (f'{{"unit_id": {world.unit_a.pk}, "owner_id": {world.owner_a.pk}, "amount": "1.00", "amount": "400.00", '
+             '"method": "cash", "paid_on": "2026-05-12"}')
+    is_problem(post(client, world, "finance", "/payments", twice, HTTP_IDEMPOTENCY_KEY="twice"), 400, "body")
+    for kind in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", ""):
+        answer = post(client, world, "finance", "/payments", json.dumps(payment_body(world)), content_type=kind,
+                      HTTP_IDEMPOTENCY_KEY=f"kind-{kind[:5]}", HTTP_ACCEPT_LANGUAGE="en")
+        assert answer.status_code in (400, 422), kind
+        assert not re.search(r"[\u4e00-\u9fff]", answer.json()["detail"]), kind
+    assert post(client, world, "finance", "/payments", payment_body(world), content_type="application/json; charset=utf-8",
+                HTTP_IDEMPOTENCY_KEY="utf8").status_code == 201
+    assert Payment.objects.filter(unit=world.unit_a).count() == 1
+
+
+def test_a_body_too_large_is_a_413_not_a_500(client, world):
+    # BROKE: a body over Django's 2.5 MB limit raised RequestDataTooBig inside the API: a 500 and
+    # a logged traceback for every such request.
+    case = Case.objects.get(unit=world.unit_a)
+    body = json.dumps({"channel": "call", "outcome": "answered", "notes": "x" * 3_000_000})
+    is_problem(post(client, world, "collector", f"/cases/{case.pk}/attempts", body), 413, "too_large")
+    deep = "[" * 100_000 + "]" * 100_000  # nesting deeper than the parser's recursion: refused, not a crash
+    is_problem(post(client, world, "collector", f"/cases/{case.pk}/attempts", deep), 400, "body")
+    assert not ContactAttempt.objects.exists()
+
+
+def test_a_token_name_with_control_characters_is_refused(client, db):
+    # BROKE: the token page stored a NUL in the token's name (PostgreSQL answers that with a 500).
+    cache.clear()
+    ann = factories.user("ann", groups=[roles.COLLECTOR])
+    client.force_login(ann)
+    page = client.post("/api-tokens/", {"name": "金蝶\x00对接", "days": "30"}, follow=True).content.decode()
+    assert "控制字符" in page and not ApiToken.objects.exists()
