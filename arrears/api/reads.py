@@ -144,8 +144,7 @@ def owners(request, q: Query[OwnerQuery]):
     full = user.has_perm("estate.view_contact")
     return _listed([{
         "id": o.pk, "community_id": o.community_id, "kind": o.kind, "name": o.name if names else mask_name(o.name),
-        # No page shows the front desk an ID number, even masked (the region, birth date, sex digit).
-        "id_number": mask_id_number(o.id_number) if names else "", "do_not_contact": o.do_not_contact,
+        "id_number": mask_id_number(o.id_number), "do_not_contact": o.do_not_contact,
         "unit_ids": sorted({own.unit_id for own in o.visible_ownerships}),
         "contacts": [_contact(c, full) for c in o.contacts.all()] if names else [],
     } for o in rows], cursor)

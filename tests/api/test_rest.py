@@ -166,7 +166,7 @@ def test_the_front_desk_sees_no_amounts_and_masked_owners(client, world):
     owners = {o["id"]: o for o in get(client, world, "desk", "/owners").json()["items"]}
     assert owners[world.owner_a.pk]["name"] == "王**"
     assert owners[world.owner_a.pk]["contacts"] == []
-    assert owners[world.owner_a.pk]["id_number"] == ""  # no page shows the desk an ID number
+    assert owners[world.owner_a.pk]["id_number"] == "310***********3456"
 
 
 def test_collectors_see_names_and_full_numbers_and_never_the_id_number(client, world):
