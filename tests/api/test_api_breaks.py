@@ -456,3 +456,32 @@ def test_a_token_name_with_control_characters_is_refused(client, db):
     client.force_login(ann)
     page = client.post("/api-tokens/", {"name": "金蝶\x00对接", "days": "30"}, follow=True).content.decode()
     assert "控制字符" in page and not ApiToken.objects.exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent connections: PostgreSQL")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_one_transfer_raced_under_two_keys_is_taken_once_and_the_loser_is_a_conflict():
+    # Attack: the integrator's two workers send one bank transfer at once, each with its own key.
+    cache.clear()
+    with time_machine.travel(rest.NOW, tick=False):
+        world = rest.build()
+
+        def send(key):
+            return lambda: post(Client(), world, "finance", "/payments", payment_body(world), HTTP_IDEMPOTENCY_KEY=key)
+
+        answers = race(send("w-1"), send("w-2"))
+    assert all(not isinstance(a, Exception) for a in answers), answers
+    assert sorted(a.status_code for a in answers) == [201, 409], [a.content for a in answers]
+    assert Payment.objects.filter(unit=world.unit_a).count() == 1 and Receipt.objects.count() == 1
+    assert IdempotentRequest.objects.count() == 1
+
+
+def test_a_token_or_personal_data_in_the_query_string_never_reaches_the_audit_log(client, world):
+    # BROKE: the audit event kept the raw query string: a client sending ?access_token=<token> (as some
+    # libraries do) or ?name=王小明 had it written into the append-only log, where it can never be erased.
+    raw = world.tokens["collector"]
+    get(client, world, "collector", f"/units?limit=5&access_token={raw}&name=王小明&phone=13912348888")
+    client.get(f"/api/v1/units?token={raw}")
+    queries = [e.detail["query"] for e in AuditEvent.objects.filter(action="api.call").order_by("pk")]
+    assert all(raw not in q and "王小明" not in q and "%E7%8E%8B" not in q and "13912348888" not in q for q in queries)
+    assert queries[0].startswith("limit=5&") and "access_token=" in queries[0]  # the names stay: what was tried
