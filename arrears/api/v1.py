@@ -38,7 +38,8 @@ header: a repeat with the same key and body returns the first answer.
 
 
 class TokenAuth(HttpBearer):
-    """Bearer token → its user; counted against the token's rate limit, failures against the caller's address."""
+    """Bearer token → its user; counted against the user's rate limit (all their tokens together: a
+    user who makes ten tokens does not get ten times the calls), failures against the caller's address."""
 
     def authenticate(self, request, token):
         found = tokens.authenticate(token)
@@ -48,7 +49,7 @@ class TokenAuth(HttpBearer):
                 raise _limited(window)
             return None
         limit, window = settings.ARREARS_API_RATE_LIMIT
-        if not hit("api", str(found.pk), limit=limit, window=window):
+        if not hit("api", f"user:{found.user_id}", limit=limit, window=window):
             raise _limited(window)
         request.user = found.user
         request.api_token = found
