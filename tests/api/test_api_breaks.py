@@ -485,3 +485,14 @@ def test_a_token_or_personal_data_in_the_query_string_never_reaches_the_audit_lo
     queries = [e.detail["query"] for e in AuditEvent.objects.filter(action="api.call").order_by("pk")]
     assert all(raw not in q and "王小明" not in q and "%E7%8E%8B" not in q and "13912348888" not in q for q in queries)
     assert queries[0].startswith("limit=5&") and "access_token=" in queries[0]  # the names stay: what was tried
+
+
+def test_more_tokens_do_not_buy_more_calls(client, world, settings):
+    # BROKE: the limit was counted per token: a user who made ten tokens on the page made ten times the calls.
+    from arrears.api import tokens
+    settings.ARREARS_API_RATE_LIMIT = (3, 60)
+    spare = [tokens.issue(user=world.users["collector"], name=f"第 {n} 个").raw for n in range(3)]
+    answers = [client.get("/api/v1/units", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code
+               for raw in [world.tokens["collector"], *spare]]
+    assert answers == [200, 200, 200, 429]
+    assert get(client, world, "manager", "/units").status_code == 200  # another user has their own count
