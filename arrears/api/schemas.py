@@ -6,11 +6,12 @@ cannot hold every fen, and a client's parser would round it.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated, Literal
 
 from ninja import Field, Schema
-from pydantic import AfterValidator, ConfigDict, create_model
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, create_model
 from pydantic_core import PydanticCustomError
 
 from arrears.collection.models import Channel, ExcuseReason, Outcome
@@ -33,6 +34,26 @@ def _no_nul(value: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(_no_nul)]
+
+_DATE_AND_TIME = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}")
+
+
+def _date_and_time(value):
+    """A time of contact is written out: a bare date ("2026-05-12") would be read as midnight, and a
+    number as seconds since 1970, and either logged for good as a contact that broke the hours."""
+    if not isinstance(value, str) or not _DATE_AND_TIME.match(value):
+        raise PydanticCustomError("datetime_parsing", "a time must be ISO 8601 with its date and time")
+    return value
+
+
+def _plausible_year(value: datetime) -> datetime:
+    """Years far from now are refused here: at year 1 or 9999 an offset overflows Python's datetime."""
+    if not 1900 <= value.year <= 2100:
+        raise PydanticCustomError("datetime_parsing", "a time must be ISO 8601 with its date and time")
+    return value
+
+
+When = Annotated[datetime, BeforeValidator(_date_and_time), AfterValidator(_plausible_year)]
 Rate = Annotated[str | None, Field(pattern=r"^\d+\.\d+$", examples=["0.8125"])]
 
 LETTER_CHANNELS = {Channel.LETTER, Channel.LAWYER_LETTER}
@@ -244,7 +265,8 @@ class PaymentCreated(Schema):
 class AttemptIn(In):
     channel: LoggedChannel
     outcome: LoggedOutcome
-    at: datetime | None = Field(None, description="when the contact happened (default now; at most 7 days back)")
+    at: When | None = Field(None, description="when the contact happened, ISO 8601 with date and time (default now; "
+                                              "at most 7 days back; without an offset, Beijing time)")
     contact_id: Id | None = None
     reason: Reason = ""
     notes: Text = Field("", max_length=2000)
