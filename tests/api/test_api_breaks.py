@@ -328,7 +328,7 @@ def test_attempt_times_and_promises_stay_within_the_rules(client, world):
     assert naive.status_code == 201  # a time without an offset is Beijing time, as on the pages
     assert datetime.fromisoformat(naive.json()["at"]) == datetime(2026, 5, 12, 1, 30, tzinfo=UTC)
     for at, code in (("1990-01-01T10:00:00", "at_too_old"), ("2030-01-01T10:00:00+08:00", "at_future"),
-                     ("9999-12-31T23:59:59+14:00", "at_future")):
+                     ("2100-12-31T23:59:59+14:00", "at_future")):
         is_problem(post(client, world, "collector", f"/cases/{case.pk}/attempts",
                         {"channel": "call", "outcome": "answered", "at": at}), 422, code)
     for body in ({"amount": "99999.00", "due_on": "2026-05-20"}, {"amount": "10.00", "due_on": "2026-05-11"},
@@ -496,3 +496,17 @@ def test_more_tokens_do_not_buy_more_calls(client, world, settings):
                for raw in [world.tokens["collector"], *spare]]
     assert answers == [200, 200, 200, 429]
     assert get(client, world, "manager", "/units").status_code == 200  # another user has their own count
+
+
+@pytest.mark.parametrize("at", ["2026-05-12", "1778550000", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00",
+                                "12/05/2026 09:30"])
+def test_a_contact_time_must_be_written_out_as_a_date_and_a_time(client, world, at):
+    # BROKE: "2026-05-12" was read as midnight and logged for good as a call outside the contact hours
+    # (violation outside_hours, evidence against the company for a call never made at night); a
+    # number was read as seconds since 1970; year 1 or 9999 with an offset overflowed: a 500.
+    case = Case.objects.get(unit=world.unit_a)
+    answer = post(client, world, "collector", f"/cases/{case.pk}/attempts", {"channel": "call", "outcome": "no_answer", "at": at},
+                  HTTP_ACCEPT_LANGUAGE="en")
+    problem = is_problem(answer, 422, "validation")
+    assert problem["errors"][0]["loc"][-1] == "at" and problem["errors"][0]["code"] == "datetime_parsing"
+    assert not ContactAttempt.objects.exists()
