@@ -54,6 +54,18 @@ def _plausible_year(value: datetime) -> datetime:
 
 
 When = Annotated[datetime, BeforeValidator(_date_and_time), AfterValidator(_plausible_year)]
+
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def _iso_date(value):
+    """A day is "YYYY-MM-DD": a number would be read as seconds since 1970, a datetime cut to its date."""
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        raise PydanticCustomError("date_parsing", "a date must be YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_iso_date)]
 Rate = Annotated[str | None, Field(pattern=r"^\d+\.\d+$", examples=["0.8125"])]
 
 LETTER_CHANNELS = {Channel.LETTER, Channel.LAWYER_LETTER}
@@ -248,7 +260,7 @@ class PaymentIn(In):
     owner_id: Id
     amount: AmountIn
     method: DeskMethod
-    paid_on: date
+    paid_on: Day
     reference: Text = Field("", max_length=100, description="transfer, POS or order number; required unless cash")
     charge_ids: list[Id] = Field(default_factory=list, max_length=200,
                                   description="the payer's designation: these charges first (民法典第560条)")
@@ -271,7 +283,7 @@ class AttemptIn(In):
     reason: Reason = ""
     notes: Text = Field("", max_length=2000)
     promise_amount: AmountIn | None = None
-    promise_due: date | None = None
+    promise_due: Day | None = None
 
 
 class AttemptOut(Schema):
@@ -287,7 +299,7 @@ class AttemptOut(Schema):
 
 class PromiseIn(In):
     amount: AmountIn
-    due_on: date
+    due_on: Day
 
 
 class PromiseOut(Schema):
@@ -302,7 +314,7 @@ class PromiseOut(Schema):
 class TicketIn(In):
     kind: Kind
     summary: Text = Field(min_length=1, max_length=300)
-    due_on: date | None = None
+    due_on: Day | None = None
 
 
 class TicketOut(Schema):
