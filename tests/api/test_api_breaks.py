@@ -510,3 +510,15 @@ def test_a_contact_time_must_be_written_out_as_a_date_and_a_time(client, world, 
     problem = is_problem(answer, 422, "validation")
     assert problem["errors"][0]["loc"][-1] == "at" and problem["errors"][0]["code"] == "datetime_parsing"
     assert not ContactAttempt.objects.exists()
+
+
+@pytest.mark.parametrize("day", [1778544000, "1778544000", "2026-05-12T00:00:00", "20260512", "2026-5-12"])
+def test_a_day_must_be_written_as_yyyy_mm_dd(client, world, day):
+    # BROKE: a number was read as seconds since 1970 (1778544000 → 2026-05-12) and a datetime cut to
+    # its date: an integrator's wrong field took money on a day nobody wrote.
+    answer = post(client, world, "finance", "/payments", payment_body(world, paid_on=day), HTTP_IDEMPOTENCY_KEY="day")
+    assert is_problem(answer, 422, "validation")["errors"][0]["loc"][-1] == "paid_on"
+    case = Case.objects.get(unit=world.unit_a)
+    promise = post(client, world, "collector", f"/cases/{case.pk}/promises", {"amount": "10.00", "due_on": day})
+    is_problem(promise, 422, "validation")
+    assert not Payment.objects.filter(unit=world.unit_a).exists() and not Promise.objects.exists()
