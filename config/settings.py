@@ -87,6 +87,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
     "arrears.api.audit.ApiAuditMiddleware",  # every /api/v1/ call: who, what, the answer
+    "arrears.api.problems.ApiFallbackMiddleware",  # Django's own 404 and 405 under /api/v1/ as problems
 ]
 
 AUTHENTICATION_BACKENDS = [
@@ -213,7 +214,7 @@ ARREARS_HEALTH_RUN_HOURS = int(env_str("ARREARS_HEALTH_RUN_HOURS", "26"))
 ARREARS_HEALTH_OUTBOX_MINUTES = int(env_str("ARREARS_HEALTH_OUTBOX_MINUTES", "15"))
 
 # ---- REST API (/api/v1/): tokens live ARREARS_API_TOKEN_DAYS days unless asked otherwise (at most
-# 366); each token may make ARREARS_API_RATE_LIMIT calls a minute; an address that sends
+# 366); each user's tokens together may make ARREARS_API_RATE_LIMIT calls a minute; an address that sends
 # ARREARS_API_AUTH_FAILURES bad tokens in a minute is refused for the rest of it.
 ARREARS_API_TOKEN_DAYS = int(env_str("ARREARS_API_TOKEN_DAYS", "90"))
 ARREARS_API_RATE_LIMIT = (int(env_str("ARREARS_API_RATE_LIMIT", "120")), 60)

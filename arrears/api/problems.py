@@ -31,7 +31,7 @@ class Problem(Exception):
 def titles() -> dict[int, str]:
     return {
         400: _("请求有误"), 401: _("未认证"), 403: _("无权操作"), 404: _("未找到"), 405: _("不支持的请求方法"),
-        409: _("与现有记录冲突"), 422: _("无法处理的请求"), 428: _("缺少幂等键"), 429: _("请求过于频繁"),
+        409: _("与现有记录冲突"), 413: _("请求体过大"), 422: _("无法处理的请求"), 428: _("缺少幂等键"), 429: _("请求过于频繁"),
         500: _("服务器内部错误"),
     }
 
@@ -63,3 +63,28 @@ def not_found() -> Problem:
 
 def forbidden() -> Problem:
     return Problem(403, "forbidden", _("您的角色没有这项权限"))
+
+
+class ApiFallbackMiddleware:
+    """What Django and Ninja answer themselves under /api/v1/ as problems too: a path the API does
+    not have (a trailing slash, a typo: the staff site's HTML 404 page) and a method a path does not
+    take (Ninja's bare text "Method not allowed"; the Allow header is kept)."""
+
+    PREFIX = "/api/v1/"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        answer = self.get_response(request)
+        if not request.path.startswith(self.PREFIX) or answer.get("Content-Type") == CONTENT_TYPE:
+            return answer
+        if answer.status_code == 404:
+            return response(request, not_found())
+        if answer.status_code == 405:
+            allowed = answer.get("Allow", "")
+            return response(request, Problem(405, "method_not_allowed",
+                                             _("这个地址不支持 %(method)s 请求，可用：%(allowed)s")
+                                             % {"method": request.method, "allowed": allowed},
+                                             headers={"Allow": allowed}))
+        return answer

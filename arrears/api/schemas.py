@@ -6,11 +6,13 @@ cannot hold every fen, and a client's parser would round it.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated, Literal
 
 from ninja import Field, Schema
-from pydantic import create_model
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, create_model
+from pydantic_core import PydanticCustomError
 
 from arrears.collection.models import Channel, ExcuseReason, Outcome
 from arrears.estate.models import TicketKind
@@ -19,8 +21,51 @@ from arrears.portal.cashier import DESK_METHODS
 MAX_ID = 2**63 - 1  # a bigint: a larger id is refused as invalid, never sent to the database
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Money = Annotated[str, Field(pattern=r"^-?\d+\.\d{2}$", examples=["1280.00"])]
-AmountIn = Annotated[str, Field(pattern=r"^\d{1,12}(\.\d{1,2})?$", examples=["1280.00"],
+# ASCII digits only: \d also matches "١٢٣" and "５", which Decimal reads as numbers.
+AmountIn = Annotated[str, Field(pattern=r"^[0-9]{1,12}(\.[0-9]{1,2})?$", examples=["1280.00"],
                                 description="yuan, at most two decimals, as a string")]
+
+
+def _no_nul(value: str) -> str:
+    """Refused as the pages' forms refuse it: PostgreSQL cannot store a NUL in text."""
+    if "\x00" in value:
+        raise PydanticCustomError("null_character", "text must not contain NUL characters")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_nul)]
+
+_DATE_AND_TIME = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}")
+
+
+def _date_and_time(value):
+    """A time of contact is written out: a bare date ("2026-05-12") would be read as midnight, and a
+    number as seconds since 1970, and either logged for good as a contact that broke the hours."""
+    if not isinstance(value, str) or not _DATE_AND_TIME.match(value):
+        raise PydanticCustomError("datetime_parsing", "a time must be ISO 8601 with its date and time")
+    return value
+
+
+def _plausible_year(value: datetime) -> datetime:
+    """Years far from now are refused here: at year 1 or 9999 an offset overflows Python's datetime."""
+    if not 1900 <= value.year <= 2100:
+        raise PydanticCustomError("datetime_parsing", "a time must be ISO 8601 with its date and time")
+    return value
+
+
+When = Annotated[datetime, BeforeValidator(_date_and_time), AfterValidator(_plausible_year)]
+
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def _iso_date(value):
+    """A day is "YYYY-MM-DD": a number would be read as seconds since 1970, a datetime cut to its date."""
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        raise PydanticCustomError("date_parsing", "a date must be YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_iso_date)]
 Rate = Annotated[str | None, Field(pattern=r"^\d+\.\d+$", examples=["0.8125"])]
 
 LETTER_CHANNELS = {Channel.LETTER, Channel.LAWYER_LETTER}
@@ -72,7 +117,7 @@ class OwnerOut(Schema):
     community_id: int
     kind: str
     name: str = Field(description="masked for roles that see no owner names (front desk)")
-    id_number: str = Field(description="always masked")
+    id_number: str = Field(description="always masked; empty for roles that see no owner names (front desk)")
     do_not_contact: bool
     unit_ids: list[int]
     contacts: list[ContactOut]
@@ -197,19 +242,26 @@ class KpiOut(Schema):
     figures: dict[str, str | int]
 
 
+class In(Schema):
+    """A request body: a field the API does not know is refused, never dropped (a misspelt
+    "charge_id" would otherwise send the money by the company's rule instead of the payer's)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 def page_of(item):
     """The list envelope: the items and the cursor of the next page (null on the last)."""
     return create_model(f"{item.__name__.removesuffix('Out')}Page", __base__=Schema,
                         items=(list[item], ...), next_cursor=(str | None, ...))
 
 
-class PaymentIn(Schema):
+class PaymentIn(In):
     unit_id: Id
     owner_id: Id
     amount: AmountIn
     method: DeskMethod
-    paid_on: date
-    reference: str = Field("", max_length=100, description="transfer, POS or order number; required unless cash")
+    paid_on: Day
+    reference: Text = Field("", max_length=100, description="transfer, POS or order number; required unless cash")
     charge_ids: list[Id] = Field(default_factory=list, max_length=200,
                                   description="the payer's designation: these charges first (民法典第560条)")
 
@@ -222,15 +274,16 @@ class PaymentCreated(Schema):
     case_open: bool = Field(description="whether the owner still has an open collection case on the unit")
 
 
-class AttemptIn(Schema):
+class AttemptIn(In):
     channel: LoggedChannel
     outcome: LoggedOutcome
-    at: datetime | None = Field(None, description="when the contact happened (default now; at most 7 days back)")
+    at: When | None = Field(None, description="when the contact happened, ISO 8601 with date and time (default now; "
+                                              "at most 7 days back; without an offset, Beijing time)")
     contact_id: Id | None = None
     reason: Reason = ""
-    notes: str = Field("", max_length=2000)
+    notes: Text = Field("", max_length=2000)
     promise_amount: AmountIn | None = None
-    promise_due: date | None = None
+    promise_due: Day | None = None
 
 
 class AttemptOut(Schema):
@@ -244,9 +297,9 @@ class AttemptOut(Schema):
     violation_reason: str
 
 
-class PromiseIn(Schema):
+class PromiseIn(In):
     amount: AmountIn
-    due_on: date
+    due_on: Day
 
 
 class PromiseOut(Schema):
@@ -258,10 +311,10 @@ class PromiseOut(Schema):
     status: str
 
 
-class TicketIn(Schema):
+class TicketIn(In):
     kind: Kind
-    summary: str = Field(min_length=1, max_length=300)
-    due_on: date | None = None
+    summary: Text = Field(min_length=1, max_length=300)
+    due_on: Day | None = None
 
 
 class TicketOut(Schema):

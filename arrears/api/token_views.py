@@ -14,6 +14,7 @@ from arrears.api import tokens
 from arrears.core.errors import DomainError
 
 SHOWN_ONCE = "api_token_shown_once"
+SHOWN_FOR = 120  # seconds: the redirect's GET follows at once
 
 
 @never_cache
@@ -30,18 +31,32 @@ def tokens_page(request):
         except DomainError as error:
             messages.error(request, error.localized)
         else:
-            # Shown once, after the redirect: a refresh of the result page cannot make a second token.
-            request.session[SHOWN_ONCE] = issued.raw
             messages.success(request, _("已创建令牌“%(name)s”，请立即复制保存：离开本页后无法再次查看。") % {"name": issued.token.name})
+            # Shown once, after the redirect: a refresh of the result page cannot make a second token.
+            # It waits in a signed browser-session cookie for this page only, never in the session:
+            # sessions live in the database, and a copy of it must let nobody call the API.
+            answer = redirect("api_tokens")
+            answer.set_signed_cookie(SHOWN_ONCE, issued.raw, salt=_salt(request), path=request.path, httponly=True,
+                                     secure=request.is_secure(), samesite="Strict")
+            return answer
         return redirect("api_tokens")
-    return render(request, "api/tokens.html", {
+    new_token = request.get_signed_cookie(SHOWN_ONCE, default=None, salt=_salt(request), max_age=SHOWN_FOR)
+    answer = render(request, "api/tokens.html", {
         "tokens": tokens.visible_tokens(request.user)[:200],
         "all_users": tokens.may_manage_all(request.user),
-        "new_token": request.session.pop(SHOWN_ONCE, None),
+        "new_token": new_token,
         "default_days": tokens.default_days(),
         "max_days": tokens.MAX_DAYS,
         "now": timezone.now(),
     })
+    if SHOWN_ONCE in request.COOKIES:
+        answer.delete_cookie(SHOWN_ONCE, path=request.path, samesite="Strict")
+    return answer
+
+
+def _salt(request) -> str:
+    """Bound to the user: a cookie set for one login is read by no other."""
+    return f"{SHOWN_ONCE}:{request.user.pk}"
 
 
 @login_required

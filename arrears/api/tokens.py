@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -46,6 +47,8 @@ def issue(*, user, name: str, days: int | None = None, by=None) -> Issued:
     name = (name or "").strip()
     if not name or len(name) > 60:
         raise DomainError("请填写令牌用途（最多 60 字）", "name the token's use (at most 60 characters)", code="name")
+    if any(unicodedata.category(char) == "Cc" for char in name):  # a NUL cannot be stored in PostgreSQL
+        raise DomainError("令牌用途不能包含控制字符", "the token's use cannot contain control characters", code="name")
     days = default_days() if days is None else days
     if not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
         raise DomainError(f"有效天数须在 1 到 {MAX_DAYS} 之间", f"days must be between 1 and {MAX_DAYS}", code="days")

@@ -7,14 +7,17 @@ as on the pages, so ids of other communities cannot be probed.
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer
 
 from arrears.api import problems, tokens
@@ -35,7 +38,8 @@ header: a repeat with the same key and body returns the first answer.
 
 
 class TokenAuth(HttpBearer):
-    """Bearer token → its user; counted against the token's rate limit, failures against the caller's address."""
+    """Bearer token → its user; counted against the user's rate limit (all their tokens together: a
+    user who makes ten tokens does not get ten times the calls), failures against the caller's address."""
 
     def authenticate(self, request, token):
         found = tokens.authenticate(token)
@@ -45,7 +49,7 @@ class TokenAuth(HttpBearer):
                 raise _limited(window)
             return None
         limit, window = settings.ARREARS_API_RATE_LIMIT
-        if not hit("api", str(found.pk), limit=limit, window=window):
+        if not hit("api", f"user:{found.user_id}", limit=limit, window=window):
             raise _limited(window)
         request.user = found.user
         request.api_token = found
@@ -58,11 +62,32 @@ def _limited(window: int) -> Problem:
 
 
 PROBLEM_STATUSES = {
-    "400": "bad request (cursor, limit, Idempotency-Key)", "401": "no valid token", "403": "the role may not do this",
+    "400": "bad request (body, cursor, limit, Idempotency-Key)", "401": "no valid token", "403": "the role may not do this",
     "404": "no such record in the caller's scope", "409": "conflicts with an earlier record",
     "422": "refused: `detail` says why, `errors` lists invalid fields", "429": "rate limited (Retry-After)",
 }
 KEY_HEADER = "Idempotency-Key"
+
+
+def _unique_keys(pairs: list) -> dict:
+    keys = [key for key, _value in pairs]
+    if len(keys) != len(set(keys)):
+        raise ValueError("a key appears twice")
+    return dict(pairs)
+
+
+class JsonBodies(Parser):
+    """A body is JSON declared as JSON, each key once.
+
+    Another content type is refused rather than guessed at; a key sent twice is refused rather
+    than read as its last value (`{"amount": "1.00", "amount": "400.00"}` means two things to two
+    parsers: a proxy or a signature may have checked the first)."""
+
+    def parse_body(self, request):
+        kind = request.content_type or ""
+        if kind != "application/json" and not (kind.startswith("application/") and kind.endswith("+json")):
+            raise ValueError(f"content type {kind!r} is not JSON")
+        return json.loads(request.body, object_pairs_hook=_unique_keys)
 
 
 class ArrearsAPI(NinjaAPI):
@@ -95,6 +120,7 @@ api = ArrearsAPI(
     version="1",
     description=DESCRIPTION,
     auth=TokenAuth(),
+    parser=JsonBodies(),
     urls_namespace="api-v1",
     docs=Swagger(settings={"persistAuthorization": False}),
 )
@@ -111,6 +137,7 @@ _FIELD_MESSAGES = {
     "greater_than_equal": N_("数值太小"), "less_than_equal": N_("数值太大"), "too_long": N_("条目太多"), "list_type": N_("应为列表"),
     "json_invalid": N_("不是有效的 JSON"), "model_attributes_type": N_("应为 JSON 对象"), "bool_parsing": N_("应为 true 或 false"),
     "int_from_float": N_("应为整数"), "date_future": N_("日期不能在未来"),
+    "extra_forbidden": N_("没有这个字段"), "null_character": N_("不能包含空字符（NUL）"),
 }
 
 
@@ -163,7 +190,15 @@ def _denied(request, exc):
 
 @api.exception_handler(HttpError)
 def _http(request, exc: HttpError):
+    if exc.status_code == 400:  # Ninja's one: the body could not be read (in English only)
+        return problems.response(request, Problem(
+            400, "body", _("请求体须为 JSON 对象（Content-Type: application/json），每个字段只出现一次")))
     return problems.response(request, Problem(exc.status_code, "http_error", str(exc)))
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_large(request, exc):
+    return problems.response(request, Problem(413, "too_large", _("请求体过大")))
 
 
 @api.exception_handler(Exception)

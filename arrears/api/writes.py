@@ -116,6 +116,8 @@ def create_payment(request, body: s.PaymentIn, idempotency_key: str | None = Hea
     unit = _unit_in_scope(user, body.unit_id)
     data = body.model_dump(mode="json")
 
+    refused: list[DomainError] = []
+
     def run():
         try:
             payment = desk.take_payment(
@@ -124,13 +126,22 @@ def create_payment(request, body: s.PaymentIn, idempotency_key: str | None = Hea
                 charge_ids=body.charge_ids, channel_label=API_CHANNEL_LABEL,
             )
         except DomainError as error:
+            refused.append(error)
             raise _duplicate_is_conflict(error) from None
         still_open = Case.objects.filter(unit_id=unit.pk, owner_id=body.owner_id, status=CaseStatus.OPEN).exists()
         return 201, _dump(s.PaymentCreated, {
             "id": payment.pk, "receipt_number": payment.receipt_number, "amount": f"{payment.amount:.2f}",
             "unallocated": f"{payment.unallocated:.2f}", "case_open": still_open}), unit.community_id
 
-    return idempotent(request, operation="payment", key=key, body=data, run=run)
+    try:
+        return idempotent(request, operation="payment", key=key, body=data, run=run)
+    except Problem:
+        # As at the cashier page: a second entry of the same money stays in the audit log (after
+        # the write's rollback), for a reviewer to find a pattern of them.
+        for error in refused:
+            desk.record_refusal(operator=user, unit=unit, error=error, step="api", method=body.method,
+                                reference=body.reference)
+        raise
 
 
 # ---- collection --------------------------------------------------------------------------------
