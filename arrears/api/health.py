@@ -21,6 +21,7 @@ from django.utils import timezone
 from arrears.collection.models import (
     CollectionRun,
     CollectionRunPart,
+    CollectionRunStart,
     MessageStatus,
     OutgoingMessage,
     PartStatus,
@@ -71,11 +72,7 @@ def broker_check() -> Check:
 def daily_run(now: datetime) -> Check:
     limit = timedelta(hours=settings.ARREARS_HEALTH_RUN_HOURS)
     last = CollectionRun.objects.filter(finished_at__isnull=False).order_by("-finished_at").first()
-    # A part that gave up since the last finished run: those communities were not run, say so at once.
-    failed = CollectionRunPart.objects.filter(status=PartStatus.FAILED, start__finished_at__isnull=True)
-    if last is not None:
-        failed = failed.filter(start__started_at__gt=last.finished_at)
-    failed = failed.select_related("start__run").order_by("-start__started_at", "index").first()
+    failed = _uncovered_failure()
     why = "" if failed is None else (
         f"; the run of {failed.start.run.as_of} started {failed.start.started_at.isoformat()} did not finish:"
         f" part {failed.index} failed on {failed.worker or 'a worker'} after {failed.attempts} attempts: {failed.error}")
@@ -86,6 +83,28 @@ def daily_run(now: datetime) -> Check:
     detail = (f"the run of {last.as_of} finished {last.finished_at.isoformat()}"
               + ("" if age <= limit else f", over {limit} ago") + why)
     return Check("daily_run", ok, detail, int(age.total_seconds()))
+
+
+def _uncovered_failure() -> CollectionRunPart | None:
+    """The latest part that gave up and whose communities no later finished start has run since.
+
+    A start of the whole installation that finished after it covers it; a partial start (an operator's
+    run of some communities) covers it only if it ran every one of the part's communities: a run of
+    another community finishing the date's run does not make the failed ones run.
+    """
+    failed = CollectionRunPart.objects.filter(status=PartStatus.FAILED, start__finished_at__isnull=True)
+    full = (CollectionRunStart.objects.filter(finished_at__isnull=False, scope__isnull=True)
+            .order_by("-pk").values_list("pk", flat=True).first())  # later starts have higher ids
+    if full is not None:
+        failed = failed.filter(start_id__gt=full)
+    for part in failed.select_related("start__run").order_by("-start_id", "index")[:100]:
+        later = CollectionRunStart.objects.filter(
+            finished_at__isnull=False, pk__gt=part.start_id, run__as_of__gte=part.start.run.as_of,
+            scope__isnull=False)
+        wanted = None if part.communities is None else {int(pk) for pk in part.communities}
+        if wanted is None or not any(wanted <= {int(pk) for pk in scope} for scope in later.values_list("scope", flat=True)):
+            return part
+    return None
 
 
 def outbox(now: datetime) -> Check:
