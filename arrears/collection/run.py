@@ -242,6 +242,12 @@ def fail_part(*, part_id: int, error: BaseException) -> None:
         status=PartStatus.FAILED, error=f"{type(error).__name__}: {error}"[:2000], finished_at=timezone.now())
 
 
+def wait_part(*, part_id: int, error: BaseException) -> None:
+    """A part whose attempt hit a passing error and waits for its retry: pending again, with why."""
+    CollectionRunPart.objects.filter(pk=part_id).exclude(status=PartStatus.DONE).update(
+        status=PartStatus.PENDING, error=f"retrying after {type(error).__name__}: {error}"[:2000])
+
+
 class RunIncomplete(DomainError):
     pass
 

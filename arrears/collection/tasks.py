@@ -8,6 +8,7 @@ leaves the start unfinished: the chord's last step never runs, `/healthz` names 
 from datetime import date
 
 from celery import chord, shared_task
+from celery.exceptions import Retry
 from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
@@ -47,6 +48,9 @@ def run_part(self, part_id: int) -> dict:
 
     try:
         return _retrying(self, lambda: run.run_part(part_id=part_id, worker=self.request.hostname or ""))
+    except Retry as retry:  # queued again through the broker: waiting, not failed
+        run.wait_part(part_id=part_id, error=retry.exc or retry)
+        raise
     except Exception as error:
         run.fail_part(part_id=part_id, error=error)
         raise
