@@ -1,0 +1,113 @@
+"""Break tests of the daily run's fan-out: what an operator, a flaky database and a lawyer try."""
+
+import pytest
+import time_machine
+from celery.exceptions import Retry
+from django.db import OperationalError
+from django.utils import timezone
+
+from arrears.api import health
+from arrears.collection import run, tasks
+from arrears.collection.models import CollectionRun, CollectionRunPart, PartStatus
+from tests.collection.fanout import DAY, build_portfolio, snapshot
+from tests.collection.test_fanout import fail_in_part, one_pass
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _today():
+    with time_machine.travel(DAY, tick=False):
+        yield
+
+
+@pytest.fixture
+def portfolio(settings):
+    settings.ARREARS_RUN_CHUNK_UNITS = 4  # one community a part
+    return build_portfolio()
+
+
+def test_a_partial_run_does_not_hide_a_failed_part_of_the_days_run(portfolio, settings, monkeypatch):
+    # Attack (careless operator): the day's run fails in part 2; someone reruns one other community by
+    # hand; its start finishes the date's run, and /healthz turned green while part 2's communities
+    # were never run.
+    fail_in_part(monkeypatch, ValueError("a broken ladder"), index=2, times=99)
+    with pytest.raises(ValueError):
+        tasks.daily_run(DAY.isoformat())
+    monkeypatch.undo()
+    failed = CollectionRunPart.objects.get(index=2, status=PartStatus.FAILED)
+
+    run.run_collection(as_of=DAY, community_ids=[portfolio[0]])
+
+    check = health.daily_run(timezone.now())
+    assert not check.ok
+    assert "part 2 failed" in check.detail and "a broken ladder" in check.detail
+    # and a rerun of the failed part's own communities does clear it
+    run.run_collection(as_of=DAY, community_ids=failed.communities)
+    assert health.daily_run(timezone.now()).ok
+
+
+def test_after_a_partial_run_the_days_run_still_runs_the_failed_communities(portfolio, settings, monkeypatch):
+    # Attack (careless operator): as above; then the cause is fixed and the day's run started again:
+    # it must run the failed part's communities, not trust the partial run's marks for them.
+    expected = one_pass(settings)
+    fail_in_part(monkeypatch, ValueError("a broken ladder"), index=2, times=99)
+    with pytest.raises(ValueError):
+        tasks.daily_run(DAY.isoformat())
+    monkeypatch.undo()
+    run.run_collection(as_of=DAY, community_ids=[portfolio[0]])
+
+    tasks.daily_run(DAY.isoformat())
+
+    assert snapshot() == expected
+    assert health.daily_run(timezone.now()).ok
+
+
+def test_a_part_waiting_for_its_retry_is_not_reported_failed(portfolio, monkeypatch):
+    # Attack (flaky database, the owner's lawyer): a deadlock on a worker schedules a retry through the
+    # broker; Celery's Retry is an exception too, and the part was written "failed" with
+    # "Retry: ..." while it was only waiting: /healthz said the run had failed when it had not.
+    plan = run.start_run(as_of=DAY)
+    part_id = plan.part_ids[1]
+    fail_in_part(monkeypatch, OperationalError("deadlock detected"), index=1)
+    monkeypatch.setattr(tasks.run_part, "retry", lambda exc=None, countdown=None, **kw: Retry(exc=exc, when=countdown))
+    tasks.run_part.push_request(is_eager=False, retries=0, hostname="worker-a", id="t-1")
+    try:
+        with pytest.raises(Retry):
+            tasks.run_part.run(part_id)
+    finally:
+        tasks.run_part.pop_request()
+
+    part = CollectionRunPart.objects.get(pk=part_id)
+    assert part.status != PartStatus.FAILED
+    assert "deadlock" in part.error  # why it waits is still said
+    assert "failed" not in health.daily_run(timezone.now()).detail
+
+
+def test_a_part_that_gives_up_after_its_retries_is_reported_failed(portfolio, monkeypatch):
+    # Held: the last retry's error fails the part, and /healthz names it.
+    plan = run.start_run(as_of=DAY)
+    part_id = plan.part_ids[1]
+    fail_in_part(monkeypatch, OperationalError("deadlock detected"), index=1, times=99)
+    tasks.run_part.push_request(is_eager=False, retries=tasks.PART_RETRIES, hostname="worker-a", id="t-1")
+    try:
+        with pytest.raises(OperationalError):
+            tasks.run_part.run(part_id)
+    finally:
+        tasks.run_part.pop_request()
+
+    assert CollectionRunPart.objects.get(pk=part_id).status == PartStatus.FAILED
+    check = health.daily_run(timezone.now())
+    assert not check.ok and "part 1 failed on worker-a" in check.detail
+
+
+def test_a_second_start_of_the_day_does_not_hide_a_part_failing_forever(portfolio, monkeypatch):
+    # Held: a part that fails on every start keeps /healthz red, whichever start failed last.
+    fail_in_part(monkeypatch, ValueError("a broken ladder"), index=2, times=99)
+    with pytest.raises(ValueError):
+        tasks.daily_run(DAY.isoformat())
+    with pytest.raises(ValueError):
+        tasks.daily_run(DAY.isoformat())
+
+    assert CollectionRun.objects.get().finished_at is None
+    assert not health.daily_run(timezone.now()).ok
