@@ -12,6 +12,7 @@ What keeps a binding honest:
   (or planted in the owner's: login CSRF) binds nothing, and it is used once (the cache);
 - an owner keeps the first openid bound; an openid bound to an owner of one community is not
   bound to an owner of another (one person, one estate: shared phones stay within a household);
+- the audit keeps a keyed digest of the openid, never the openid or its plain hash;
 - anything failing shows the statement as it is: never an error page.
 """
 
@@ -42,6 +43,7 @@ AUTHORIZE_URL = "https://open.weixin.qq.com/connect/oauth2/authorize"
 STATE_SECONDS = 600  # from the redirect to WeChat to its callback
 SESSION_KEY = "wechat_oauth"  # the nonce of the authorisation this browser started, and the links it tried
 STATE_SALT = "arrears.portal.wechat.state"
+OPENID_SALT = "arrears.portal.wechat.openid"
 TIMEOUT = 10.0
 
 
@@ -138,9 +140,14 @@ def _lock_openid(openid: str) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
+def openid_digest(openid: str) -> str:
+    """What the audit keeps of an openid: keyed by SECRET_KEY, so holding an openid does not find it in the log."""
+    return salted_hmac(OPENID_SALT, openid, algorithm="sha256").hexdigest()[:16]
+
+
 def bind_openid(*, owner: Owner, openid: str, unit_id: int) -> Outcome:
     """Keep `openid` as the owner's own WeChat contact, once; audited either way."""
-    digest = hashlib.sha256(openid.encode()).hexdigest()[:12]  # the audit names no personal data
+    digest = openid_digest(openid)  # the audit names no personal data
     with transaction.atomic():
         _lock_openid(openid)
         Owner.objects.select_for_update().filter(pk=owner.pk).first()  # two callbacks at once: one binds
@@ -151,7 +158,7 @@ def bind_openid(*, owner: Owner, openid: str, unit_id: int) -> Outcome:
             community_id=owner.community_id).exists()
         if elsewhere:
             record(actor=None, action="portal.wechat_bind_refused", community_id=owner.community_id, owner=owner.pk,
-                   unit=unit_id, openid=digest, reason="bound in another community")
+                   unit=unit_id, openid=digest, reason="该微信已绑定其他小区的业主 / bound in another community")
             return Outcome(False, "taken")
         try:
             with transaction.atomic():
