@@ -11,7 +11,8 @@ What keeps a binding honest:
 - the nonce is also kept in the browser's session, so a callback URL carried to another browser
   (or planted in the owner's: login CSRF) binds nothing, and it is used once (the cache);
 - an owner keeps the first openid bound; an openid bound to an owner of one community is not
-  bound to an owner of another (one person, one estate: shared phones stay within a household);
+  bound to an owner of another, nor to an owner outside that owner's household (the owners of one
+  of their units today): shared phones stay within a household;
 - the audit keeps a keyed digest of the openid, never the openid or its plain hash;
 - anything failing shows the statement as it is: never an error page.
 """
@@ -32,10 +33,12 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from arrears.core.models import record
-from arrears.estate.models import Contact, ContactKind, ContactRelation, Owner
+from arrears.estate.models import Contact, ContactKind, ContactRelation, Owner, Ownership
 
 logger = logging.getLogger("arrears.portal.wechat")
 
@@ -145,6 +148,14 @@ def openid_digest(openid: str) -> str:
     return salted_hmac(OPENID_SALT, openid, algorithm="sha256").hexdigest()[:16]
 
 
+def _household(owner: Owner) -> set[int]:
+    """The owners who own one of this owner's units today (co-owners share a phone, a household's WeChat)."""
+    today = timezone.localdate()
+    current = Q(start__lte=today) & (Q(end__isnull=True) | Q(end__gte=today))
+    units = Ownership.objects.filter(current, owner=owner).values("unit_id")
+    return {owner.pk, *Ownership.objects.filter(current, unit_id__in=units).values_list("owner_id", flat=True)}
+
+
 def bind_openid(*, owner: Owner, openid: str, unit_id: int) -> Outcome:
     """Keep `openid` as the owner's own WeChat contact, once; audited either way."""
     digest = openid_digest(openid)  # the audit names no personal data
@@ -159,6 +170,14 @@ def bind_openid(*, owner: Owner, openid: str, unit_id: int) -> Outcome:
         if elsewhere:
             record(actor=None, action="portal.wechat_bind_refused", community_id=owner.community_id, owner=owner.pk,
                    unit=unit_id, openid=digest, reason="该微信已绑定其他小区的业主 / bound in another community")
+            return Outcome(False, "taken")
+        # A neighbour holding the owner's link (a letter at the door, a forwarded message) must not become
+        # the owner's WeChat: an openid known for another owner binds only within that owner's household.
+        others = set(Contact.objects.filter(kind=ContactKind.WECHAT, value=openid).exclude(owner=owner)
+                     .values_list("owner_id", flat=True))
+        if others - _household(owner):
+            record(actor=None, action="portal.wechat_bind_refused", community_id=owner.community_id, owner=owner.pk,
+                   unit=unit_id, openid=digest, reason="该微信已绑定另一户的业主 / bound to an owner of another household")
             return Outcome(False, "taken")
         try:
             with transaction.atomic():

@@ -14,6 +14,7 @@ from arrears.core.models import AuditEvent
 from arrears.estate.models import Contact, Owner
 from arrears.notices.context import statement_token
 from arrears.portal import wechat
+from tests import factories
 from tests.notices.fake_wechat_api import APPID, OAUTH, SECRET, FakeWeChat
 
 IN_WECHAT = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148 MicroMessenger/8.0.47(0x18002f2c)"
@@ -231,14 +232,15 @@ def test_an_openid_of_another_communitys_owner_is_not_bound(client, estate, acco
 
 
 def test_two_owners_of_one_household_sharing_a_phone_are_both_bound(client, estate, account):
-    # a couple in the same community, one WeChat: each statement reaches that phone anyway
-    for code, owner, unit in (("C1", estate["owner"], estate["unit"]),
-                              ("C2", estate["neighbour_owner"], estate["other_unit"])):
+    # a couple owning one unit together, one WeChat: each statement reaches that phone anyway
+    # (owners of two different units are two households: see test_wechat_breaks)
+    spouse = factories.owner(estate["unit"], "王小红")
+    for code, owner, unit in (("C1", estate["owner"], estate["unit"]), ("C2", spouse, estate["unit"])):
         token = token_of(owner, unit)
         state = start(client, token)
         account.codes[code] = OPENID
         callback(client, token, code=code, state=state)
-    assert bound(estate["owner"]) == [(OPENID, "self")] and bound(estate["neighbour_owner"]) == [(OPENID, "self")]
+    assert bound(estate["owner"]) == [(OPENID, "self")] and bound(spouse) == [(OPENID, "self")]
 
 
 def test_opening_the_link_twice_binds_once(client, estate, account):
