@@ -70,7 +70,7 @@ from arrears.collection.models import (
     OutgoingMessage,
     Promise,
 )
-from arrears.collection.run import CONTACT_KIND
+from arrears.collection.run import CONTACT_KIND, wechat_first
 from arrears.core.errors import DomainError
 from arrears.estate.models import Contact, ContactRelation
 
@@ -330,6 +330,11 @@ def _send(message_id: int, clock: Callable[[], datetime]) -> str:
         _finish(message, token, now, EventKind.CANCELLED, "案件已结案，无需发送 / the case is closed",
                 status=MessageStatus.CANCELLED, claim_token="")
         return "cancelled"
+    if message.channel == Channel.WECHAT and not wechat_first():
+        # Switched back to the console with WeChat messages queued: never "sent" to a console, by SMS instead.
+        _fail(message, token, now, "微信公众号未配置（ARREARS_WECHAT_BACKEND），改发短信 / "
+                                   "the WeChat official account is not configured: sent by SMS instead")
+        return "failed"
     if template is None:
         detail = f"没有可用的模板：{message.template_code}（{message.get_channel_display()}） / no active template"
         _fail(message, token, now, detail)
