@@ -111,3 +111,22 @@ def test_a_second_start_of_the_day_does_not_hide_a_part_failing_forever(portfoli
 
     assert CollectionRun.objects.get().finished_at is None
     assert not health.daily_run(timezone.now()).ok
+
+
+def test_a_community_deleted_while_the_run_is_in_flight_does_not_fail_its_part(portfolio, settings):
+    # Held (careless operator): an empty community planned into a part and deleted before the part runs.
+    from arrears.collection.models import CollectionPolicy, LadderStep
+    from arrears.estate.models import Community
+    from tests import factories
+
+    empty = factories.community("空小区", company_obj=Community.objects.first().company)
+    plan = run.start_run(as_of=DAY)
+    assert any(empty.pk in (p.communities or []) for p in CollectionRunPart.objects.filter(pk__in=plan.part_ids))
+    LadderStep.objects.filter(policy__community=empty).delete()
+    CollectionPolicy.objects.filter(community=empty).delete()
+    empty.delete()
+
+    for part_id in plan.part_ids:
+        run.run_part(part_id=part_id)
+    assert run.finish_run(start_id=plan.start_id) is not None
+    assert health.daily_run(timezone.now()).ok

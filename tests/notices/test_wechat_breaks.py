@@ -191,3 +191,22 @@ def test_the_fallback_row_and_its_events_cannot_be_deleted(wechat, by_wechat):  
     by_wechat.refresh_from_db()
     with pytest.raises((DatabaseError, DomainError)), transaction.atomic():
         OutgoingMessage.objects.filter(pk=by_wechat.pk).update(recipient="o6_someone_else", body="改过的")
+
+
+def test_a_wechat_message_in_doubt_is_not_sent_by_sms_when_wechat_is_switched_off(wechat, by_wechat, settings):  # noqa: F811
+    # Held: a WeChat send whose answer was lost, then the account switched off: "outcome unknown" for a
+    # person, never an SMS on top of what WeChat may have delivered.
+    from .fake_wechat_api import SEND
+
+    wechat.delay = 1.0
+    wechat.script(SEND, "slow")
+    settings.NOTICES_CHANNELS = {**settings.NOTICES_CHANNELS,
+                                 "wechat": {**settings.NOTICES_CHANNELS["wechat"], "timeout": 0.2}}
+    assert outbox.dispatch(now=at(TUESDAY)) == {"retry": 1}
+    settings.ARREARS_WECHAT = {}
+    settings.NOTICES_CHANNELS = {**settings.NOTICES_CHANNELS,
+                                 "wechat": {"BACKEND": "arrears.notices.channels.console.ConsoleBackend"}}
+
+    assert outbox.dispatch(now=at(TUESDAY, "10:05")) == {"unknown": 1}
+
+    assert not OutgoingMessage.objects.filter(channel="sms").exists() and Provider.calls == 0
