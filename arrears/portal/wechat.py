@@ -110,7 +110,7 @@ def authorize_url(*, token: str, callback_url: str, session) -> str:
 @dataclass(frozen=True)
 class Outcome:
     bound: bool
-    reason: str  # "bound", "already", "state", "exchange", "taken", "no_code", "error"
+    reason: str  # "bound", "already", "state", "exchange", "taken", "not_owner", "no_code", "error"
 
 
 def _exchange(code: str) -> str | None:
@@ -171,6 +171,13 @@ def bind_openid(*, owner: Owner, openid: str, unit_id: int) -> Outcome:
             record(actor=None, action="portal.wechat_bind_refused", community_id=owner.community_id, owner=owner.pk,
                    unit=unit_id, openid=digest, reason="该微信已绑定其他小区的业主 / bound in another community")
             return Outcome(False, "taken")
+        # A WeChat known as someone's relative, tenant or agent is known not to be an owner: a link it opens
+        # (the letter came to the flat) binds nothing, and the refusal is on record.
+        if Contact.objects.filter(kind=ContactKind.WECHAT, value=openid).exclude(relation=ContactRelation.SELF).exists():
+            record(actor=None, action="portal.wechat_bind_refused", community_id=owner.community_id, owner=owner.pk,
+                   unit=unit_id, openid=digest,
+                   reason="该微信已登记为业主的亲属、租户或其他联系人 / registered as a relative's, tenant's or other contact")
+            return Outcome(False, "not_owner")
         # A neighbour holding the owner's link (a letter at the door, a forwarded message) must not become
         # the owner's WeChat: an openid known for another owner binds only within that owner's household.
         others = set(Contact.objects.filter(kind=ContactKind.WECHAT, value=openid).exclude(owner=owner)
