@@ -210,3 +210,30 @@ def test_a_wechat_message_in_doubt_is_not_sent_by_sms_when_wechat_is_switched_of
     assert outbox.dispatch(now=at(TUESDAY, "10:05")) == {"unknown": 1}
 
     assert not OutgoingMessage.objects.filter(channel="sms").exists() and Provider.calls == 0
+
+
+def test_a_tenants_wechat_known_on_a_co_owner_is_not_bound_as_the_owner(client, estate, account):
+    # Attack: the unit's tenant, registered with their WeChat as the co-owner's tenant contact, opens the
+    # owner's link (the letter came to the flat): "the same household" made the tenant the owner's own WeChat.
+    co_owner = factories.owner(estate["unit"], "王小红")
+    Contact.objects.create(community=estate["community"], owner=co_owner, kind="wechat", value="o6_tenant",
+                           relation="tenant")
+    token = binding.token_of(estate["owner"], estate["unit"])
+
+    _bind_through(client, account, token, "o6_tenant")
+
+    assert binding.bound(estate["owner"]) == []
+    refused = AuditEvent.objects.get(action="portal.wechat_bind_refused")
+    assert "租户" in refused.detail["reason"] and "tenant" in refused.detail["reason"]
+
+
+def test_a_relative_known_on_the_owner_is_refused_and_the_refusal_audited(client, estate, account):
+    # Attack: the owner's spouse (not authorised to hear of the debt) opens the owner's link in WeChat.
+    Contact.objects.create(community=estate["community"], owner=estate["owner"], kind="wechat", value="o6_spouse",
+                           relation="spouse")
+    token = binding.token_of(estate["owner"], estate["unit"])
+
+    _bind_through(client, account, token, "o6_spouse")
+
+    assert binding.bound(estate["owner"]) == [("o6_spouse", "spouse")]
+    assert AuditEvent.objects.filter(action="portal.wechat_bind_refused").count() == 1
