@@ -218,6 +218,7 @@ def run_part(*, part_id: int, worker: str = "") -> dict:
     CollectionRunPart.objects.filter(pk=part_id).exclude(status=PartStatus.DONE).update(
         status=PartStatus.RUNNING, worker=worker[:200], attempts=F("attempts") + 1, started_at=timezone.now(), error="")
     as_of, plan, community_ids = part.start.run.as_of, part.start.plan, part.communities
+    _refuse_after_a_later_day(as_of, part.start.scope)
     summary = RunSummary(as_of=as_of)
     ensure_policies(community_ids)  # a community added since the start, when the part takes all
     with transaction.atomic():
@@ -234,6 +235,18 @@ def run_part(*, part_id: int, worker: str = "") -> dict:
         CollectionRunPart.objects.filter(pk=part_id).update(
             status=PartStatus.DONE, summary=recorded, digests=digests, finished_at=timezone.now())
     return recorded
+
+
+def _refuse_after_a_later_day(as_of: date, scope) -> None:
+    """A part of a whole run (a late redelivery, a task re-queued by hand) refuses, like `start_run`,
+    once a later day's run has finished: it would run an earlier day's ladder over later cases."""
+    latest = CollectionRun.objects.filter(finished_at__isnull=False).aggregate(latest=Max("as_of"))["latest"]
+    if scope is None and latest is not None and as_of < latest:
+        raise DomainError(
+            f"催收已运行至 {latest}，不能再运行更早日期 {as_of} 的分片",
+            f"collection has run up to {latest}; a part of the earlier date {as_of} cannot run",
+            code="run_backwards",
+        )
 
 
 def fail_part(*, part_id: int, error: BaseException) -> None:
