@@ -130,3 +130,29 @@ def test_a_community_deleted_while_the_run_is_in_flight_does_not_fail_its_part(p
         run.run_part(part_id=part_id)
     assert run.finish_run(start_id=plan.start_id) is not None
     assert health.daily_run(timezone.now()).ok
+
+
+def test_a_stale_part_of_an_earlier_day_does_not_run_after_a_later_day(portfolio, monkeypatch):
+    # Attack (careless operator, a late redelivery): a part of Friday's run that failed is re-queued (from
+    # the broker's retry, or by hand) after Saturday's run finished: it ran Friday's ladder over
+    # Saturday's cases, which start_run refuses for a whole run ("cannot run for an earlier date").
+    from datetime import timedelta
+
+    from arrears.collection.models import Case, OutgoingMessage
+    from arrears.core.errors import DomainError
+
+    fail_in_part(monkeypatch, ValueError("a broken ladder"), index=2, times=1)
+    with pytest.raises(ValueError):
+        tasks.daily_run(DAY.isoformat())
+    stale = CollectionRunPart.objects.get(index=2, status=PartStatus.FAILED)
+    with time_machine.travel(DAY + timedelta(days=1), tick=False):
+        run.run_collection(as_of=DAY + timedelta(days=1))
+    written = (list(Case.objects.order_by("pk").values()), OutgoingMessage.objects.count())
+
+    with pytest.raises(DomainError) as refused:
+        run.run_part(part_id=stale.pk)
+
+    assert refused.value.code == "run_backwards"
+    assert "更早" in refused.value.zh and "earlier" in refused.value.en
+    assert (list(Case.objects.order_by("pk").values()), OutgoingMessage.objects.count()) == written
+    assert health.daily_run(timezone.now()).ok  # the later day's full run covers the stale start
