@@ -163,6 +163,8 @@ class Plan(NamedTuple):
 # The class of PostgreSQL advisory locks a part takes per community: parts of two starts of the
 # same date that overlap wait for each other instead of writing the same cases at once.
 COMMUNITY_LOCK = 18005
+# A part tried this often (retries after passing errors, redeliveries after its worker died) gives up.
+MAX_PART_ATTEMPTS = 10
 
 
 def start_run(*, as_of: date, community_ids=None) -> Plan:
@@ -215,6 +217,13 @@ def run_part(*, part_id: int, worker: str = "") -> dict:
     part = CollectionRunPart.objects.select_related("start__run").get(pk=part_id)
     if part.status == PartStatus.DONE:
         return part.summary
+    if part.attempts >= MAX_PART_ATTEMPTS:  # redelivered after its worker died, again and again
+        raise DomainError(
+            f"分片已尝试 {part.attempts} 次仍未完成，不再重试，请查明原因后重新启动当日运行",
+            f"the part was tried {part.attempts} times without finishing: given up; find the cause, then start "
+            f"the day's run again",
+            code="part_abandoned",
+        )
     CollectionRunPart.objects.filter(pk=part_id).exclude(status=PartStatus.DONE).update(
         status=PartStatus.RUNNING, worker=worker[:200], attempts=F("attempts") + 1, started_at=timezone.now(), error="")
     as_of, plan, community_ids = part.start.run.as_of, part.start.plan, part.communities
