@@ -156,3 +156,23 @@ def test_a_stale_part_of_an_earlier_day_does_not_run_after_a_later_day(portfolio
     assert "更早" in refused.value.zh and "earlier" in refused.value.en
     assert (list(Case.objects.order_by("pk").values()), OutgoingMessage.objects.count()) == written
     assert health.daily_run(timezone.now()).ok  # the later day's full run covers the stale start
+
+
+def test_a_part_that_kills_its_worker_every_time_gives_up_and_says_so(portfolio):
+    # Attack (a part failing forever): a part whose worker dies each time (out of memory) is redelivered
+    # by the broker (acks_late, reject_on_worker_lost) without end, never "failed": it took a worker for
+    # ever and /healthz said nothing until the run was a day late.
+    from arrears.core.errors import DomainError
+
+    plan = run.start_run(as_of=DAY)
+    part_id = plan.part_ids[0]
+    CollectionRunPart.objects.filter(pk=part_id).update(status=PartStatus.RUNNING, attempts=run.MAX_PART_ATTEMPTS)
+
+    with pytest.raises(DomainError) as refused:
+        tasks.run_part(part_id)
+
+    assert refused.value.code == "part_abandoned"
+    part = CollectionRunPart.objects.get(pk=part_id)
+    assert part.status == PartStatus.FAILED and str(run.MAX_PART_ATTEMPTS) in part.error
+    check = health.daily_run(timezone.now())
+    assert not check.ok and "part 0 failed" in check.detail
