@@ -40,3 +40,25 @@ def test_an_openid_raced_into_two_communities_binds_in_one(estate, monkeypatch):
     # then
     assert sorted(results) == ["bound", "taken"]
     assert Contact.objects.filter(kind="wechat", value=OPENID).count() == 1
+
+
+def test_an_openid_raced_into_two_households_of_one_community_binds_in_one(estate, monkeypatch):
+    # Attack: a neighbour opens two owners' links at once, so that each binding passes the "another
+    # household?" check before the other wrote.
+    together, locked = threading.Barrier(2), wechat._lock_openid
+
+    def hold(openid):
+        locked(openid)
+        try:
+            together.wait(timeout=1)
+        except threading.BrokenBarrierError:
+            pass
+
+    monkeypatch.setattr(wechat, "_lock_openid", hold)
+    neighbour = estate["neighbour_owner"]
+    results = race(
+        lambda: wechat.bind_openid(owner=estate["owner"], openid=OPENID, unit_id=estate["unit"].pk).reason,
+        lambda: wechat.bind_openid(owner=neighbour, openid=OPENID, unit_id=estate["other_unit"].pk).reason,
+    )
+    assert sorted(results) == ["bound", "taken"]
+    assert Contact.objects.filter(kind="wechat", value=OPENID).count() == 1
