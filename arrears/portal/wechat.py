@@ -164,6 +164,10 @@ def bind_openid(*, owner: Owner, openid: str, unit_id: int) -> Outcome:
         Owner.objects.select_for_update().filter(pk=owner.pk).first()  # two callbacks at once: one binds
         mine = Contact.objects.filter(owner=owner, kind=ContactKind.WECHAT, relation=ContactRelation.SELF)
         if mine.exists():
+            if not mine.filter(value=openid).exists():  # another person claims the owner's link: on record
+                record(actor=None, action="portal.wechat_bind_refused", community_id=owner.community_id,
+                       owner=owner.pk, unit=unit_id, openid=digest,
+                       reason="业主已绑定另一个微信 / the owner already has another WeChat bound")
             return Outcome(False, "already")
         elsewhere = Contact.objects.filter(kind=ContactKind.WECHAT, value=openid).exclude(
             community_id=owner.community_id).exists()
