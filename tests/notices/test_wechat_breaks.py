@@ -237,3 +237,18 @@ def test_a_relative_known_on_the_owner_is_refused_and_the_refusal_audited(client
 
     assert binding.bound(estate["owner"]) == [("o6_spouse", "spouse")]
     assert AuditEvent.objects.filter(action="portal.wechat_bind_refused").count() == 1
+
+
+def test_a_second_wechat_for_a_bound_owner_is_refused_on_record(estate, account):
+    # Attack (the owner's lawyer): someone bound first; the real owner's later binding was dropped without a
+    # trace, so nobody could see that a second person claimed to be the owner.
+    from arrears.portal import wechat as portal_wechat
+
+    first = portal_wechat.bind_openid(owner=estate["owner"], openid="o6_first", unit_id=estate["unit"].pk)
+    again = portal_wechat.bind_openid(owner=estate["owner"], openid="o6_first", unit_id=estate["unit"].pk)
+    second = portal_wechat.bind_openid(owner=estate["owner"], openid="o6_second", unit_id=estate["unit"].pk)
+
+    assert (first.reason, again.reason, second.reason) == ("bound", "already", "already")
+    refused = AuditEvent.objects.get(action="portal.wechat_bind_refused")
+    assert refused.detail["openid"] == portal_wechat.openid_digest("o6_second")
+    assert "已绑定" in refused.detail["reason"] and "already" in refused.detail["reason"]
