@@ -43,7 +43,9 @@ unsubscribed or refused the template, no WeChat template or openid) is `failed`,
 transaction a new SMS row `<key>:sms` is queued for the same owner, case and template, pointing
 back at it by its events. It goes through every step above like any message (the guard at send
 time, its own key, its own frozen text), so a message the guard refuses goes by neither channel.
-A WeChat send that may have gone out (a timeout, a lost answer) is never followed by an SMS.
+A WeChat message that gave up after its retries, none of which can have reached WeChat (the token
+endpoint down all day), is queued by SMS the same way. A WeChat send that may have gone out (a
+timeout, a lost answer) is never followed by an SMS.
 """
 
 from __future__ import annotations
@@ -385,6 +387,12 @@ def _hand_over(message, template, backend, token, clock) -> str:
         detail = f"{exc.code} {exc}".strip()
         # A timeout may have reached the provider: keep handed_at, so the next try asks first.
         kept = handed_at if exc.in_doubt else None
+        if attempts >= max_attempts() and not exc.in_doubt and message.channel == Channel.WECHAT:
+            # Every try failed before WeChat could take it (a try in doubt is asked about first, above):
+            # the owner is reminded by SMS rather than not at all.
+            _fail(message, token, now, f"第 {attempts} 次仍失败，改发短信 / gave up, sent by SMS instead: {detail}",
+                  hand_over=True, handed_at=None)
+            return "failed"
         if attempts >= max_attempts():
             _finish_hand_over(message, token, now, EventKind.FAILED, f"第 {attempts} 次仍失败，不再重试 / gave up: {detail}",
                     status=MessageStatus.FAILED, last_error=detail[:300], handed_at=kept, claim_token="")
