@@ -252,3 +252,43 @@ def test_a_second_wechat_for_a_bound_owner_is_refused_on_record(estate, account)
     refused = AuditEvent.objects.get(action="portal.wechat_bind_refused")
     assert refused.detail["openid"] == portal_wechat.openid_digest("o6_second")
     assert "已绑定" in refused.detail["reason"] and "already" in refused.detail["reason"]
+
+
+def test_a_wechat_that_never_answers_the_token_call_reminds_the_owner_by_sms(wechat, by_wechat):  # noqa: F811
+    # Attack (careless operator: the server's address left off the account's whitelist answers like an
+    # outage; or WeChat down for the day): every try failed before anything could go out, the message gave
+    # up after its retries, and the owner's written reminder reached nobody though SMS works.
+    from datetime import timedelta
+
+    wechat.script("/cgi-bin/token", *["500"] * 10)
+    moment, outcomes = at(TUESDAY), []
+    for _ in range(4):
+        outcomes.append(outbox.send_message(by_wechat.pk, now=moment))
+        moment += timedelta(hours=1)
+
+    assert outcomes == ["retry", "retry", "retry", "failed"]
+    by_wechat.refresh_from_db()
+    assert by_wechat.status == MessageStatus.FAILED and by_wechat.handed_at is None
+    sms = OutgoingMessage.objects.get(channel="sms")
+    assert sms.key == f"{by_wechat.key}:sms" and wechat.sent == []
+    assert outbox.dispatch(now=moment) == {"sent": 1} and Provider.calls == 1
+
+
+def test_a_wechat_send_in_doubt_on_its_last_try_is_not_sent_by_sms(wechat, by_wechat, settings):  # noqa: F811
+    # Held: when WeChat may have the message, giving up is "unknown", never an SMS on top.
+    from datetime import timedelta
+
+    from .fake_wechat_api import SEND
+
+    settings.NOTICES_MAX_ATTEMPTS = 1
+    wechat.delay = 1.0
+    wechat.script(SEND, "slow")
+    settings.NOTICES_CHANNELS = {**settings.NOTICES_CHANNELS,
+                                 "wechat": {**settings.NOTICES_CHANNELS["wechat"], "timeout": 0.2}}
+
+    assert outbox.send_message(by_wechat.pk, now=at(TUESDAY)) == "failed"
+
+    by_wechat.refresh_from_db()
+    assert by_wechat.handed_at is not None
+    assert not OutgoingMessage.objects.filter(channel="sms").exists()
+    assert outbox.dispatch(now=at(TUESDAY) + timedelta(hours=1)) == {}
