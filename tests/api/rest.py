@@ -7,6 +7,7 @@ a collector on A's 5栋 only; a superuser. Each has a token.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -74,3 +75,14 @@ def build() -> World:
     for name, user in w.users.items():
         w.tokens[name] = tokens.issue(user=user, name=f"{name} 对接").raw
     return w
+
+
+def get(client, world: World, who: str, path: str, **extra):
+    return client.get(f"/api/v1{path}", **world.auth(who), **extra)
+
+
+def post(client, world: World, who: str, path: str, body, **extra):
+    """JSON unless `body` is already text (the break tests send malformed bodies as they are)."""
+    data = body if isinstance(body, str) else json.dumps(body)
+    extra.setdefault("content_type", "application/json")
+    return client.post(f"/api/v1{path}", data=data, **world.auth(who), **extra)

@@ -26,26 +26,16 @@ from arrears.ledger.models import Charge, Payment
 from arrears.portal.models import Receipt
 from tests import factories
 from tests.api import rest
+from tests.api.rest import get, post
 from tests.races import race
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def world(db):
-    cache.clear()
-    with time_machine.travel(rest.NOW, tick=False):
-        yield rest.build()
 
 
-def get(client, world, who, path, **extra):
-    return client.get(f"/api/v1{path}", **world.auth(who), **extra)
 
 
-def post(client, world, who, path, body, **extra):
-    data = body if isinstance(body, str) else json.dumps(body)
-    extra.setdefault("content_type", "application/json")
-    return client.post(f"/api/v1{path}", data=data, **world.auth(who), **extra)
 
 
 def payment_body(world, **changes):

@@ -5,7 +5,6 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -17,24 +16,9 @@ from arrears.core.models import AuditEvent
 from arrears.estate.models import ServiceTicket
 from arrears.ledger.models import Payment
 from tests.api import rest
+from tests.api.rest import get, post
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world(db):
-    cache.clear()
-    with time_machine.travel(rest.NOW, tick=False):
-        yield rest.build()
-
-
-def get(client, world, who, path, **extra):
-    return client.get(f"/api/v1{path}", **world.auth(who), **extra)
-
-
-def post(client, world, who, path, body, **extra):
-    return client.post(f"/api/v1{path}", data=json.dumps(body), content_type="application/json",
-                       **world.auth(who), **extra)
 
 
 def payment_body(world, **changes):
