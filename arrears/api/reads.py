@@ -12,9 +12,10 @@ from ninja import Field, Query, Router, Schema
 
 from arrears.api import schemas as s
 from arrears.api.pagination import page
-from arrears.api.problems import Problem, forbidden
+from arrears.api.problems import Problem, forbidden, not_found
 from arrears.collection.models import Case, CaseStatus, Task, TaskStatus, Tier
 from arrears.collection.selectors import persona_of
+from arrears.core.money import format_money
 from arrears.estate import selectors as estate_selectors
 from arrears.estate.models import (
     Contact,
@@ -41,10 +42,6 @@ def _require(user, *perms: str) -> None:
 def _sees_amounts(user) -> None:
     """Amounts need the ledger permission, as on every page: never the front desk (§3)."""
     _require(user, "ledger.view_charge")
-
-
-def _money(value) -> str:
-    return f"{value:.2f}"
 
 
 def _day(value: date | None, *, field: str) -> date:
@@ -78,7 +75,7 @@ def communities(request, q: Query[ListQuery]):
 def _unit(unit) -> dict:
     return {"id": unit.pk, "community_id": unit.community_id, "building_id": unit.building_id,
             "building": unit.building.name, "entrance": unit.entrance, "room": unit.room, "label": unit.label,
-            "floor_area": _money(unit.floor_area), "status": unit.status}
+            "floor_area": format_money(unit.floor_area), "status": unit.status}
 
 
 class UnitQuery(ListQuery):
@@ -173,7 +170,7 @@ def charges(request, q: Query[ChargeQuery]):
     return _listed([{
         "id": c.pk, "community_id": c.community_id, "unit_id": c.unit_id, "owner_id": c.owner_id,
         "charge_type": c.charge_type.code, "period_start": c.period_start, "period_end": c.period_end,
-        "due_date": c.due_date, "amount": _money(c.amount), "settled_on": c.settled_on,
+        "due_date": c.due_date, "amount": format_money(c.amount), "settled_on": c.settled_on,
     } for c in rows], cursor)
 
 
@@ -187,8 +184,8 @@ class PaymentQuery(ListQuery):
 
 def payment_dict(p: Payment) -> dict:
     return {"id": p.pk, "community_id": p.community_id, "unit_id": p.unit_id, "owner_id": p.owner_id,
-            "amount": _money(p.amount), "paid_on": p.paid_on, "method": p.method, "reference": p.reference,
-            "receipt_number": p.receipt_number, "unallocated": _money(p.unallocated)}
+            "amount": format_money(p.amount), "paid_on": p.paid_on, "method": p.method, "reference": p.reference,
+            "receipt_number": p.receipt_number, "unallocated": format_money(p.unallocated)}
 
 
 @router.get("/payments", response=s.page_of(s.PaymentOut), tags=["ledger"], summary="Payments received")
@@ -215,12 +212,12 @@ def statement(request, unit_id: s.Id, as_of: date | None = None):
     found = _unit_in_scope(request.user, unit_id)
     st = ledger_selectors.unit_statement(found.pk, day)
     return {
-        "unit_id": found.pk, "as_of": day, "owner": st.owner, "principal": _money(st.principal),
-        "late_fee": _money(st.late_fee), "total": _money(st.total), "prepaid": _money(st.prepaid),
+        "unit_id": found.pk, "as_of": day, "owner": st.owner, "principal": format_money(st.principal),
+        "late_fee": format_money(st.late_fee), "total": format_money(st.total), "prepaid": format_money(st.prepaid),
         "oldest_due": st.oldest_due, "days_overdue": st.days_overdue,
         "charges": [{"type": c.charge_type, "period_start": c.period_start, "period_end": c.period_end, "due": c.due,
-                     "amount": _money(c.amount), "paid": _money(c.paid), "waived": _money(c.waived),
-                     "outstanding": _money(c.outstanding), "late_fee": _money(c.late_fee),
+                     "amount": format_money(c.amount), "paid": format_money(c.paid), "waived": format_money(c.waived),
+                     "outstanding": format_money(c.outstanding), "late_fee": format_money(c.late_fee),
                      "days_overdue": c.days_overdue} for c in st.charges],
     }
 
@@ -242,7 +239,7 @@ def case_dict(case: Case) -> dict:
         "id": case.pk, "community_id": case.community_id, "unit_id": case.unit_id, "unit": case.unit.label,
         "owner_id": case.owner_id, "owner": case.owner.name, "status": case.status, "opened_on": case.opened_on,
         "closed_on": case.closed_on, "close_reason": case.close_reason, "as_of": case.as_of,
-        "principal": _money(case.principal), "late_fee": _money(case.late_fee), "days_overdue": case.days_overdue,
+        "principal": format_money(case.principal), "late_fee": format_money(case.late_fee), "days_overdue": case.days_overdue,
         "months_overdue": case.months_overdue, "bucket": case.bucket, "tier": case.tier, "persona": persona_of(case),
         "situations": case.situation_list, "techniques": case.technique_list,
         "limitation_deadline": case.limitation_deadline, "legal_hold": case.legal_hold,
@@ -319,7 +316,7 @@ def kpi(request, as_of: date | None = None, community_id: s.Id | None = None):
     day = _day(as_of or snapshots.last_complete_day(timezone.localdate()), field="as_of")
     buildings = dashboard.visible_buildings(request.user, community=community_id)
     if community_id is not None and not buildings:
-        raise Problem(404, "not_found", _("没有这条记录，或不在您的管辖范围内"))
+        raise not_found()
     whole_company = request.user.is_superuser and community_id is None
     figures = snapshots.current(None if whole_company else [b.pk for b in buildings], as_of=day)
     summed = sum(figures.values(), kpis.Figures())

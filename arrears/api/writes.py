@@ -20,8 +20,9 @@ from ninja import Header
 
 from arrears.api import schemas as s
 from arrears.api.models import IdempotentRequest
-from arrears.api.problems import Problem, forbidden
+from arrears.api.problems import Problem
 from arrears.api.reads import (  # one router: GET and POST /payments share a path
+    _require,
     _unit_in_scope,
     router,
 )
@@ -29,17 +30,13 @@ from arrears.collection import services as collection_services
 from arrears.collection import tickets as ticket_service
 from arrears.collection.models import Case, CaseStatus
 from arrears.core.errors import DomainError
+from arrears.core.money import format_money
 from arrears.estate import selectors as estate_selectors
 from arrears.estate.models import Contact
 from arrears.portal import cashier as desk
 
 API_CHANNEL_LABEL = "接口对接"  # on the receipt: the money came from the finance system, not the desk
 KEY_LIMIT = 200
-
-
-def _require(user, perm: str) -> None:
-    if not user.has_perm(perm):
-        raise forbidden()
 
 
 def _key(raw: str | None, *, required: bool) -> str | None:
@@ -130,8 +127,8 @@ def create_payment(request, body: s.PaymentIn, idempotency_key: str | None = Hea
             raise _duplicate_is_conflict(error) from None
         still_open = Case.objects.filter(unit_id=unit.pk, owner_id=body.owner_id, status=CaseStatus.OPEN).exists()
         return 201, _dump(s.PaymentCreated, {
-            "id": payment.pk, "receipt_number": payment.receipt_number, "amount": f"{payment.amount:.2f}",
-            "unallocated": f"{payment.unallocated:.2f}", "case_open": still_open}), unit.community_id
+            "id": payment.pk, "receipt_number": payment.receipt_number, "amount": format_money(payment.amount),
+            "unallocated": format_money(payment.unallocated), "case_open": still_open}), unit.community_id
 
     try:
         return idempotent(request, operation="payment", key=key, body=data, run=run)
@@ -197,7 +194,7 @@ def create_promise(request, case_id: s.Id, body: s.PromiseIn,
         promise = collection_services.make_promise(case=case, amount=Decimal(body.amount), due_on=body.due_on,
                                                    staff=user)
         return 201, _dump(s.PromiseOut, {
-            "id": promise.pk, "case_id": promise.case_id, "amount": f"{promise.amount:.2f}", "due_on": promise.due_on,
+            "id": promise.pk, "case_id": promise.case_id, "amount": format_money(promise.amount), "due_on": promise.due_on,
             "made_on": promise.made_on, "status": promise.status}), case.community_id
 
     return idempotent(request, operation=f"promise:{case.pk}", key=key, body=body.model_dump(mode="json"), run=run)

@@ -911,6 +911,8 @@ CONTACT_KIND = {Channel.SMS: ContactKind.MOBILE, Channel.WECHAT: ContactKind.WEC
 def wechat_first() -> bool:
     """Whether an SMS goes by WeChat to owners with a bound openid: the official account is configured."""
     return bool(getattr(settings, "ARREARS_WECHAT", None))
+
+
 # The fields `_queue_messages` writes; every other column of OutgoingMessage gets its field default.
 _QUEUED_COLUMNS = [
     ("i", "int"), ("community_id", "int"), ("case_id", "int"), ("unit_id", "int"), ("owner_id", "int"),

@@ -198,9 +198,14 @@ def _event(message, kind, at, detail="", actor=None) -> None:
                                 detail=str(detail)[:300], actor=actor)
 
 
+def fallback_key(key: str) -> str:
+    """The key of a WeChat message's SMS fallback (the outbox key column holds 100 characters)."""
+    return f"{key}:sms"[:100]
+
+
 def _fall_back(message, at: datetime) -> OutgoingMessage | None:
     """Queue the same message by SMS after WeChat refused it for good; called inside the failing write."""
-    key = f"{message.key}:sms"[:100]
+    key = fallback_key(message.key)
     if OutgoingMessage.objects.filter(key=key).exists():
         return None
     copy = OutgoingMessage.objects.create(
@@ -502,7 +507,7 @@ def resend(message: OutgoingMessage, *, staff, now: datetime | None = None) -> O
         OutgoingMessage.objects.select_for_update().filter(pk=message.pk).first()
         copies = OutgoingMessage.objects.filter(key__startswith=f"{message.key}:resend:")
         # A WeChat message already going out by SMS (its fallback) is not queued again either.
-        fallback = OutgoingMessage.objects.filter(key=f"{message.key}:sms"[:100])
+        fallback = OutgoingMessage.objects.filter(key=fallback_key(message.key))
         pending = (copies | fallback).exclude(status__in=RESENDABLE | {MessageStatus.CANCELLED}).order_by("pk").first()
         if pending is not None:
             raise DomainError(f"这条消息已重新排队（新消息 #{pending.pk}，{pending.get_status_display()}），请勿重复重发",
